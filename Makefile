@@ -1,0 +1,87 @@
+# wgboot: build, image, QEMU demo and tests. See README.md.
+#
+#   make                 build out/amd64/init and out/arm64/init (static)
+#   make kernels         fetch Debian's cloud kernels for both arches (cached)
+#   make image ARCH=arm64 [RESCUE=1] [PROFILE=board/profiles/qemu-arm64.toml]
+#   make demo            build the default image and boot it under QEMU
+#   make test            unit, netns and QEMU end-to-end tests (as root)
+#   make fuzz FUZZTIME=30s
+
+SHELL    := /bin/bash
+GO       ?= go
+ARCH     ?= amd64
+ARCHES   := amd64 arm64
+OUT      := out
+CACHE    ?= .cache
+KERNELS  := $(CACHE)/kernels
+# A board kernel of your own: KERNEL=path/to/Image MODULES=path/to/lib/modules/<version>
+KERNEL   ?= $(KERNELS)/$(ARCH)/vmlinuz
+MODULES  ?= $(KERNELS)/$(ARCH)/modules
+PROFILE  ?= board/profiles/qemu-$(ARCH).toml
+FUZZTIME ?= 30s
+
+# The build time is the last commit's time, so that builds are reproducible.
+BUILD_TIME := $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
+VERSION    := $(shell git describe --always --dirty 2>/dev/null || echo dev)
+LDFLAGS    := -s -w -X main.buildTime=$(BUILD_TIME) -X main.version=$(VERSION)
+
+# CGO_ENABLED=0 explicitly: on amd64 hosts the default is 1, and an import of
+# net would then give a dynamic binary that cannot run as /init.
+# GOAMD64=v1: QEMU's default CPU and older boards.
+GOFLAGS_TARGET := CGO_ENABLED=0 GOOS=linux GOAMD64=v1 GOARM64=v8.0
+
+.PHONY: all build kernels image demo test test-unit fuzz vet deps clean static-check
+all: build
+
+build: $(foreach a,$(ARCHES),$(OUT)/$(a)/init) static-check
+
+$(OUT)/%/init: FORCE
+	@mkdir -p $(dir $@)
+	$(GOFLAGS_TARGET) GOARCH=$* $(GO) build -trimpath -ldflags='$(LDFLAGS)' -o $@ ./init
+
+static-check:
+	@for a in $(ARCHES); do \
+		f=$(OUT)/$$a/init; \
+		file $$f | grep -q 'statically linked' || { echo "$$f is not statically linked"; file $$f; exit 1; }; \
+	done; echo "static-check: $(foreach a,$(ARCHES),$(OUT)/$(a)/init) statically linked"
+
+# Host tools are built for the host, whatever GOARCH says.
+$(OUT)/host/mkimage: FORCE
+	@mkdir -p $(dir $@)
+	GOOS= GOARCH= CGO_ENABLED=0 $(GO) build -o $@ ./image/cmd/mkimage
+
+deps:
+	@scripts/deps.sh
+
+kernels: deps
+	CACHE=$(KERNELS) scripts/kernels.sh $(ARCHES)
+
+image: $(OUT)/$(ARCH)/init $(OUT)/host/mkimage
+	$(OUT)/host/mkimage -init $(OUT)/$(ARCH)/init -modules-dir $(MODULES) \
+		-profile $(PROFILE) -o $(OUT)/$(ARCH)/initramfs.cpio.xz
+	@ls -l $(OUT)/$(ARCH)/initramfs.cpio.xz
+
+demo: kernels
+	GOOS= GOARCH= $(GO) run ./image/cmd/demo -arch $(ARCH) -kernels $(KERNELS)
+
+vet:
+	@for a in $(ARCHES); do $(GOFLAGS_TARGET) GOARCH=$$a $(GO) vet ./... || exit 1; done
+
+# As root, the netns and QEMU tests run; WGBOOT_E2E=required turns a missing
+# prerequisite (kernel, QEMU) into a failure instead of a skip.
+test: kernels vet build
+	WGBOOT_KERNELS=$(abspath $(KERNELS)) WGBOOT_E2E=required \
+		$(GO) test -timeout 25m -count=1 ./...
+
+fuzz:
+	@$(GO) list -f '{{.ImportPath}} {{.Dir}}' ./... | while read pkg dir; do \
+		for f in $$(grep -ho '^func Fuzz[A-Za-z0-9_]*' $$dir/*_test.go 2>/dev/null | sed 's/func //'); do \
+			echo "fuzz $$pkg $$f for $(FUZZTIME)"; \
+			$(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+		done; \
+	done
+
+clean:
+	rm -rf $(OUT)
+
+FORCE:

@@ -1,0 +1,85 @@
+// Command mkimage writes a wgboot initramfs: /init, device nodes, board
+// profiles and key files, and the closure of the kernel modules they need.
+//
+//	mkimage -init out/arm64/init -modules-dir .cache/kernels/arm64/modules \
+//	        -modules wireguard -file /etc/wgboot/profiles/default.toml=board/profiles/qemu-arm64.toml \
+//	        -compress xz -o out/arm64/initramfs.cpio.xz
+package main
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/wgboot/wgboot/image"
+)
+
+type fileFlags []image.File
+
+func (f *fileFlags) String() string { return "" }
+
+// Set takes IMAGEPATH=HOSTPATH[:MODE], MODE in octal.
+func (f *fileFlags) Set(v string) error {
+	dst, src, ok := strings.Cut(v, "=")
+	if !ok || !strings.HasPrefix(dst, "/") {
+		return fmt.Errorf("want /image/path=host/path[:mode], got %q", v)
+	}
+	var mode uint32
+	if i := strings.LastIndex(src, ":"); i >= 0 {
+		if _, err := fmt.Sscanf(src[i+1:], "%o", &mode); err != nil {
+			return fmt.Errorf("bad mode in %q: %w", v, err)
+		}
+		src = src[:i]
+	}
+	data, err := os.ReadFile(src)
+	if err != nil {
+		return err
+	}
+	*f = append(*f, image.File{Path: dst, Data: data, Mode: mode})
+	return nil
+}
+
+func main() {
+	var (
+		initPath   = flag.String("init", "", "path of the /init binary")
+		modulesDir = flag.String("modules-dir", "", "host /lib/modules/<version> tree")
+		modules    = flag.String("modules", "", "comma-separated module names to include with their dependencies")
+		compress   = flag.String("compress", "xz", "xz, zstd or none")
+		out        = flag.String("o", "", "output file")
+		files      fileFlags
+	)
+	flag.Var(&files, "file", "IMAGEPATH=HOSTPATH[:MODE] to add (repeatable)")
+	flag.Parse()
+	if *initPath == "" || *out == "" {
+		fmt.Fprintln(os.Stderr, "usage: mkimage -init PATH -o OUT [-modules-dir DIR -modules a,b] [-file /img=host]...")
+		os.Exit(2)
+	}
+	if err := run(*initPath, *modulesDir, *modules, *compress, *out, files); err != nil {
+		fmt.Fprintln(os.Stderr, "mkimage:", err)
+		os.Exit(1)
+	}
+}
+
+func run(initPath, modulesDir, modules, compress, out string, files []image.File) error {
+	initBin, err := os.ReadFile(initPath)
+	if err != nil {
+		return err
+	}
+	spec := image.Spec{Init: initBin, ModulesDir: modulesDir, Files: files, Compress: compress}
+	for _, m := range strings.Split(modules, ",") {
+		if m = strings.TrimSpace(m); m != "" {
+			spec.Modules = append(spec.Modules, m)
+		}
+	}
+	var buf bytes.Buffer
+	if err := image.Build(spec, &buf); err != nil {
+		return err
+	}
+	tmp := out + ".tmp"
+	if err := os.WriteFile(tmp, buf.Bytes(), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, out)
+}

@@ -1,0 +1,193 @@
+// Package imagetest boots wgboot images under QEMU from Go tests: it builds
+// /init for the guest, finds the test kernels, writes images and starts
+// guests whose console is kept in the test's output directory.
+//
+// Kernels come from WGBOOT_KERNELS (default: the repository's
+// .cache/kernels, filled by `make kernels`). When WGBOOT_E2E=required, a
+// missing kernel or QEMU fails the test instead of skipping it.
+package imagetest
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/wgboot/wgboot/image"
+)
+
+// Kernel is a guest kernel and its modules tree.
+type Kernel struct {
+	Arch    string
+	Image   string // vmlinuz / Image
+	Modules string // /lib/modules/<version>
+}
+
+// Root returns the module's root directory.
+func Root(t testing.TB) string {
+	t.Helper()
+	out, err := exec.Command("go", "env", "GOMOD").Output()
+	if err != nil {
+		t.Fatalf("go env GOMOD: %v", err)
+	}
+	return filepath.Dir(strings.TrimSpace(string(out)))
+}
+
+// skip skips t, or fails it when the end-to-end tests are required.
+func skip(t testing.TB, format string, args ...any) {
+	t.Helper()
+	msg := fmt.Sprintf(format, args...)
+	if os.Getenv("WGBOOT_E2E") == "required" {
+		t.Fatalf("WGBOOT_E2E=required but %s", msg)
+	}
+	t.Skip(msg)
+}
+
+// FindKernel returns the test kernel for arch, or skips.
+func FindKernel(t testing.TB, arch string) Kernel {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("QEMU boot test skipped in -short mode")
+	}
+	a, ok := image.Arches[arch]
+	if !ok {
+		t.Fatalf("unknown arch %q", arch)
+	}
+	if _, err := exec.LookPath(a.QEMU); err != nil {
+		skip(t, "%s not installed (scripts/deps.sh installs it)", a.QEMU)
+	}
+	dir := os.Getenv("WGBOOT_KERNELS")
+	if dir == "" {
+		dir = filepath.Join(Root(t), ".cache", "kernels")
+	}
+	k := Kernel{Arch: arch, Image: filepath.Join(dir, arch, "vmlinuz"), Modules: filepath.Join(dir, arch, "modules")}
+	if _, err := os.Stat(k.Image); err != nil {
+		skip(t, "no %s kernel at %s: run `make kernels`", arch, k.Image)
+	}
+	return k
+}
+
+var (
+	buildMu sync.Mutex
+	built   = map[string]string{}
+)
+
+// BuildInit builds /init for arch once per test process and returns its path.
+func BuildInit(t testing.TB, arch string) string {
+	t.Helper()
+	return BuildPackage(t, arch, "./init")
+}
+
+// BuildPackage builds a main package of this module for the guest once per
+// test process, static, and returns the binary's path.
+func BuildPackage(t testing.TB, arch, pkg string) string {
+	t.Helper()
+	buildMu.Lock()
+	defer buildMu.Unlock()
+	key := arch + " " + pkg
+	if p, ok := built[key]; ok {
+		return p
+	}
+	root := Root(t)
+	out := filepath.Join(root, "out", "test", arch, filepath.Base(pkg))
+	cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", out, pkg)
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+arch, "GOAMD64=v1")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("build %s for %s: %v\n%s", pkg, arch, err, b)
+	}
+	built[key] = out
+	return out
+}
+
+// BuildImage writes an image for spec into the test's temp dir.
+func BuildImage(t testing.TB, spec image.Spec) string {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := image.Build(spec, &buf); err != nil {
+		t.Fatalf("build image: %v", err)
+	}
+	p := filepath.Join(t.TempDir(), "initramfs.cpio")
+	if spec.Compress == "xz" {
+		p += ".xz"
+	}
+	if err := os.WriteFile(p, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// Boot starts a guest. Its console goes to the test log directory
+// (WGBOOT_CONSOLE_DIR, else a temp dir) and, on failure, its tail to the
+// test log. The guest is killed when the test ends.
+func Boot(t testing.TB, name string, c image.Config) *image.VM {
+	t.Helper()
+	dir := os.Getenv("WGBOOT_CONSOLE_DIR")
+	if dir == "" {
+		dir = t.TempDir()
+	} else if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	logPath := filepath.Join(dir, sanitize(t.Name()+"-"+name)+".log")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	vm, err := image.Start(ctx, c, logPath)
+	if err != nil {
+		cancel()
+		t.Fatalf("boot %s: %v", name, err)
+	}
+	t.Cleanup(func() {
+		vm.Kill()
+		cancel()
+		if t.Failed() {
+			t.Logf("console of %s (%s), last lines:\n%s", name, logPath, vm.Tail(40))
+		}
+	})
+	return vm
+}
+
+func sanitize(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '/' || r == ' ' {
+			return '_'
+		}
+		return r
+	}, s)
+}
+
+// Expect waits for re on vm's console and fails the test if it does not come.
+func Expect(t testing.TB, vm *image.VM, re string, timeout time.Duration) string {
+	t.Helper()
+	line, err := vm.Expect(regexp.MustCompile(re), timeout)
+	if err != nil {
+		t.Fatalf("console: %v", err)
+	}
+	return line
+}
+
+// FreeUDPPorts returns n distinct UDP ports on 127.0.0.1 that were free a
+// moment ago, for QEMU socket netdevs.
+func FreeUDPPorts(t testing.TB, n int) []int {
+	t.Helper()
+	var ports []int
+	var conns []net.PacketConn
+	for range n {
+		c, err := net.ListenPacket("udp4", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns = append(conns, c)
+		ports = append(ports, c.LocalAddr().(*net.UDPAddr).Port)
+	}
+	for _, c := range conns {
+		c.Close()
+	}
+	return ports
+}

@@ -1,0 +1,3 @@
+package main
+
+func tunnelUp(b *boot) error { return nil }

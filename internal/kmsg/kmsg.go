@@ -1,0 +1,133 @@
+// Package kmsg is init's logger: one line per record to /dev/kmsg, so that
+// the kernel stamps each line and the console shows it, with a fallback to
+// the console itself while /dev is not mounted yet.
+package kmsg
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync"
+)
+
+// Syslog levels used by init.
+const (
+	Err     = 3
+	Warning = 4
+	Info    = 6
+	Debug   = 7
+)
+
+// recordMax keeps each write under the kernel's per-record limit
+// (devkmsg_write rejects records over PRINTKRB_RECORD_MAX = 1024 with EINVAL).
+const recordMax = 976
+
+// burst is how many records go through one open of /dev/kmsg. The kernel
+// rate-limits each open file (printk.devkmsg=ratelimit: 10 records per 5 s)
+// and drops the rest silently, which would hide most of a boot's log, so the
+// logger opens the device anew after each burst.
+const burst = 8
+
+// Logger writes records "<level>prefix: message" to /dev/kmsg. It is safe
+// for concurrent use. The zero value is not usable; call New.
+type Logger struct {
+	mu       sync.Mutex
+	prefix   string
+	path     string
+	f        io.WriteCloser
+	n        int
+	fallback io.Writer
+	debug    bool
+	secrets  []string
+}
+
+// New returns a logger that writes to the console (fallback) until Open
+// succeeds.
+func New(prefix string, fallback io.Writer) *Logger {
+	return &Logger{prefix: prefix, fallback: fallback, path: "/dev/kmsg"}
+}
+
+// Open starts writing to /dev/kmsg. Before it succeeds, records go to the
+// fallback writer.
+func (l *Logger) Open() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.reopen()
+}
+
+func (l *Logger) reopen() error {
+	if l.f != nil {
+		l.f.Close()
+		l.f = nil
+	}
+	f, err := os.OpenFile(l.path, os.O_WRONLY, 0)
+	if err != nil {
+		return err
+	}
+	l.f, l.n = f, 0
+	return nil
+}
+
+// SetDebug turns debug records on or off.
+func (l *Logger) SetDebug(on bool) { l.mu.Lock(); l.debug = on; l.mu.Unlock() }
+
+// Redact registers a string that must never appear in the log (a key in
+// base64, for instance); records containing it are censored. It is a second
+// line of defence: code never formats secrets in the first place.
+func (l *Logger) Redact(s string) {
+	if len(s) >= 8 {
+		l.mu.Lock()
+		l.secrets = append(l.secrets, s)
+		l.mu.Unlock()
+	}
+}
+
+// Logf writes one record per line of the formatted message.
+func (l *Logger) Logf(level int, format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if level >= Debug && !l.debug {
+		return
+	}
+	for _, s := range l.secrets {
+		msg = strings.ReplaceAll(msg, s, "(redacted)")
+	}
+	for _, line := range strings.Split(strings.TrimRight(msg, "\n"), "\n") {
+		rec := fmt.Sprintf("<%d>%s: %s", level, l.prefix, line)
+		if len(rec) > recordMax {
+			rec = rec[:recordMax] + "…"
+		}
+		l.write(rec)
+	}
+}
+
+func (l *Logger) write(rec string) {
+	if l.f != nil && l.n >= burst {
+		if err := l.reopen(); err != nil {
+			l.f = nil
+		}
+	}
+	if l.f != nil {
+		if _, err := io.WriteString(l.f, rec); err == nil {
+			l.n++
+			return
+		}
+	}
+	// The console shows no level prefix.
+	_, line, _ := strings.Cut(rec, ">")
+	fmt.Fprintln(l.fallback, line)
+}
+
+// Infof logs at level Info.
+func (l *Logger) Infof(format string, args ...any) { l.Logf(Info, format, args...) }
+
+// Warnf logs at level Warning.
+func (l *Logger) Warnf(format string, args ...any) { l.Logf(Warning, format, args...) }
+
+// Errorf logs at level Err.
+func (l *Logger) Errorf(format string, args ...any) { l.Logf(Err, format, args...) }
+
+// Debugf logs at level Debug, only when debug is on.
+func (l *Logger) Debugf(format string, args ...any) { l.Logf(Debug, format, args...) }

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# deps.sh installs the Debian packages that building images and running the
+# QEMU tests need, when any is missing. Needs root (or sudo).
+set -euo pipefail
+need=()
+command -v qemu-system-x86_64 >/dev/null || need+=(qemu-system-x86)
+command -v qemu-system-aarch64 >/dev/null || need+=(qemu-system-arm)
+command -v xz >/dev/null || need+=(xz-utils)
+command -v zstd >/dev/null || need+=(zstd)
+command -v mke2fs >/dev/null || need+=(e2fsprogs)
+command -v file >/dev/null || need+=(file)
+command -v ip >/dev/null || need+=(iproute2)
+command -v strace >/dev/null || need+=(strace)
+command -v dpkg-deb >/dev/null || need+=(dpkg)
+[ ${#need[@]} -eq 0 ] && exit 0
+sudo=
+[ "$(id -u)" -eq 0 ] || sudo=sudo
+echo "deps: installing ${need[*]}"
+$sudo apt-get -q update
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${need[@]}"
