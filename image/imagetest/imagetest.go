@@ -191,3 +191,66 @@ func FreeUDPPorts(t testing.TB, n int) []int {
 	}
 	return ports
 }
+
+// GuestTest describes a Go test binary to run inside a guest.
+type GuestTest struct {
+	Arch    string
+	Package string   // import path or ./dir of the package under test
+	Run     string   // -test.run pattern
+	Modules []string // loaded before the test runs
+	Timeout time.Duration
+}
+
+// RunGuestTest cross-compiles the package's tests for the guest (`go test
+// -c`), boots them under testinit with the test kernel, and fails t unless
+// the tests pass inside the guest. The guest's output goes to t's log.
+func RunGuestTest(t *testing.T, g GuestTest) {
+	t.Helper()
+	k := FindKernel(t, g.Arch)
+	root := Root(t)
+	testBin := filepath.Join(t.TempDir(), "pkg.test")
+	cmd := exec.Command("go", "test", "-c", "-o", testBin, g.Package)
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+g.Arch, "GOAMD64=v1")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go test -c %s for %s: %v\n%s", g.Package, g.Arch, err, b)
+	}
+	testData, err := os.ReadFile(testBin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	initBin, err := os.ReadFile(BuildPackage(t, g.Arch, "./image/testinit"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	initrd := BuildImage(t, image.Spec{
+		Init:       initBin,
+		ModulesDir: k.Modules,
+		Modules:    g.Modules,
+		Files:      []image.File{{Path: "/tests/pkg.test", Data: testData, Mode: 0o755}},
+		Compress:   "none",
+	})
+	timeout := g.Timeout
+	if timeout == 0 {
+		timeout = 5 * time.Minute
+	}
+	vm := Boot(t, "guest", image.Config{
+		Arch: g.Arch, Kernel: k.Image, Initrd: initrd, MemoryMB: 1024,
+		Append: []string{
+			"testinit.modules=" + strings.Join(g.Modules, ","),
+			"testinit.run=/tests/pkg.test",
+			`testinit.args="-test.v -test.count=1 -test.run=` + g.Run + `"`,
+		},
+	})
+	line, err := vm.Expect(regexp.MustCompile(`^testinit: exit \d+`), timeout)
+	t.Logf("guest output:\n%s", vm.Console())
+	if err != nil {
+		t.Fatalf("guest test: %v", err)
+	}
+	if line != "testinit: exit 0" {
+		t.Fatalf("guest tests failed: %s", line)
+	}
+	if !strings.Contains(vm.Console(), "--- PASS") {
+		t.Fatalf("guest ran no passing test (pattern %q)", g.Run)
+	}
+}
