@@ -1,0 +1,355 @@
+package nl
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"time"
+)
+
+// DefaultTimeout bounds every receive of a new Conn.
+const DefaultTimeout = 5 * time.Second
+
+const (
+	// receiveBufferSize is larger than the biggest datagram the kernel
+	// builds for a dump: netlink_dump caps the skb at
+	// SKB_WITH_OVERHEAD(32768) even when the reader's buffer is bigger.
+	// With NETLINK_CAP_ACK, error replies are small too. Anything larger
+	// is reported as truncated (MSG_TRUNC), never silently cut.
+	receiveBufferSize = 64 << 10
+
+	// maxStale bounds how many foreign or stale messages one Execute
+	// skips, so a flood of them cannot keep it busy past its deadline.
+	maxStale = 128
+
+	// maxDumpAttempts bounds ExecuteDump's retries, as vishvananda/netlink
+	// does since 99e9797.
+	maxDumpAttempts = 10
+)
+
+var (
+	errClosed    = errors.New("use of closed netlink connection")
+	errTruncated = errors.New("reply truncated")
+	errStale     = errors.New("too many stale or foreign messages")
+	errOverrun   = errors.New("kernel reported NLMSG_OVERRUN")
+	errNoReply   = errors.New("no reply")
+)
+
+// Socket is a datagram netlink socket bound to one protocol, as used by Conn
+// and Subscription. Dial and Subscribe use the kernel's AF_NETLINK socket;
+// package nltest provides a fake.
+type Socket interface {
+	// Send sends b, one or more encoded messages, to the kernel.
+	Send(b []byte) error
+	// Receive reads one datagram into b, waiting until deadline at most.
+	// n is the datagram's full length, larger than len(b) if it was
+	// truncated (MSG_TRUNC); from is the sender's port ID, 0 for the
+	// kernel. On timeout the error wraps os.ErrDeadlineExceeded.
+	Receive(b []byte, deadline time.Time) (n int, from uint32, err error)
+	// Close releases the socket.
+	Close() error
+}
+
+// Conn runs netlink requests over one socket, one at a time. Its methods
+// are safe for concurrent use but serialised. Use a separate Conn for each
+// protocol and never subscribe a Conn's socket to multicast groups; use
+// Subscription for notifications.
+type Conn struct {
+	mu       sync.Mutex
+	sock     Socket
+	seq      uint32
+	timeout  time.Duration
+	buf      []byte
+	optsErrs error
+}
+
+// NewConn returns a Conn that uses sock. It is mainly useful for tests
+// (package nltest); production code uses Dial. Sequence numbers start at 1.
+func NewConn(sock Socket) *Conn {
+	return &Conn{sock: sock, timeout: DefaultTimeout}
+}
+
+// Close closes the connection's socket. It waits for a running request.
+func (c *Conn) Close() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.sock == nil {
+		return errClosed
+	}
+	err := c.sock.Close()
+	c.sock = nil
+	return err
+}
+
+// SetTimeout sets how long each receive may wait for the next reply
+// datagram; d <= 0 restores DefaultTimeout.
+func (c *Conn) SetTimeout(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if d <= 0 {
+		d = DefaultTimeout
+	}
+	c.timeout = d
+}
+
+// OptionsErr returns the errors from the best-effort socket options that
+// Dial sets (NETLINK_EXT_ACK, NETLINK_CAP_ACK, NETLINK_GET_STRICT_CHK),
+// joined, so the caller can log them at debug level. It is nil when the
+// kernel accepted them all.
+func (c *Conn) OptionsErr() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.optsErrs
+}
+
+// Execute sends req and returns the replies, with control messages
+// (ACK, NLMSG_DONE, NLMSG_NOOP) removed.
+//
+// Execute assigns the next sequence number, sets NLM_F_REQUEST and zeroes
+// the port ID; the caller sets every other flag. It reads until the
+// exchange is complete:
+//
+//   - NLM_F_ACK: until the ACK, so a request that also produces a reply
+//     leaves nothing queued for the next one;
+//   - multipart (NLM_F_MULTI) replies, such as dumps: until NLMSG_DONE,
+//     whose error code is honoured (a dump is never ACKed);
+//   - otherwise: until the first reply.
+//
+// A request that produces no reply must set NLM_F_ACK, or Execute times
+// out. Any NLMSG_ERROR with a non-zero code ends the exchange with an
+// *Error carrying the errno and the extended-ACK text.
+//
+// Messages from senders other than the kernel, and messages with another
+// sequence number (for instance the late reply to a request that timed
+// out, or the ACK of an earlier dump), are skipped; more than 128 of them
+// in one Execute is an error. Each receive waits at most the timeout set
+// by SetTimeout.
+//
+// If any part of the reply had NLM_F_DUMP_INTR, Execute still reads to the
+// end and returns the replies together with an error wrapping
+// ErrDumpInterrupted; callers that accept a possibly inconsistent result
+// may use them.
+//
+// Every error is an *Error with Op set to op.
+func (c *Conn) Execute(req Message, op string) ([]Message, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.sock == nil {
+		return nil, &Error{Op: op, Err: errClosed}
+	}
+	c.seq++
+	if c.seq == 0 {
+		c.seq = 1
+	}
+	req.Seq = c.seq
+	req.Flags |= flagRequest
+	req.PID = 0
+	b, err := req.MarshalBinary()
+	if err != nil {
+		return nil, &Error{Op: op, Err: err, Seq: req.Seq}
+	}
+	if err := c.sock.Send(b); err != nil {
+		return nil, &Error{Op: op, Err: err, Seq: req.Seq}
+	}
+	return c.receiveReplies(req, op)
+}
+
+// ExecuteDump is Execute with NLM_F_DUMP set, retrying the whole request up
+// to 10 times while the dump is interrupted (NLM_F_DUMP_INTR). When it
+// gives up, it returns the last, possibly inconsistent, replies with an
+// error wrapping ErrDumpInterrupted.
+func (c *Conn) ExecuteDump(req Message, op string) ([]Message, error) {
+	req.Flags |= flagDump
+	var (
+		replies []Message
+		err     error
+	)
+	for range maxDumpAttempts {
+		replies, err = c.Execute(req, op)
+		if !errors.Is(err, ErrDumpInterrupted) {
+			return replies, err
+		}
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		e.Err = fmt.Errorf("%w %d times", e.Err, maxDumpAttempts)
+	}
+	return replies, err
+}
+
+// receiveReplies reads the replies to req, which has been sent.
+func (c *Conn) receiveReplies(req Message, op string) ([]Message, error) {
+	var (
+		replies     []Message
+		interrupted bool
+		stale       int
+	)
+	done := func() ([]Message, error) {
+		if interrupted {
+			return replies, &Error{Op: op, Err: ErrDumpInterrupted, Seq: req.Seq}
+		}
+		return replies, nil
+	}
+	for {
+		msgs, err := c.receive(time.Now().Add(c.timeout))
+		if err != nil {
+			return nil, &Error{Op: op, Err: err, Seq: req.Seq}
+		}
+		if msgs == nil {
+			// Datagram from a sender other than the kernel.
+			stale++
+		}
+		for _, m := range msgs {
+			if m.Seq != req.Seq {
+				stale++
+				continue
+			}
+			if m.Flags&flagDumpIntr != 0 {
+				interrupted = true
+			}
+			switch m.Type {
+			case typeNoop:
+			case typeOverrun:
+				return nil, &Error{Op: op, Err: errOverrun, Seq: req.Seq}
+			case typeError:
+				code, ext, err := parseError(m)
+				if err != nil {
+					return nil, &Error{Op: op, Err: err, Seq: req.Seq}
+				}
+				if code != 0 {
+					return nil, newKernelError(op, req.Seq, code, ext)
+				}
+				return done()
+			case typeDone:
+				code, ext, err := parseDone(m)
+				if err != nil {
+					return nil, &Error{Op: op, Err: err, Seq: req.Seq}
+				}
+				if code != 0 {
+					return nil, newKernelError(op, req.Seq, code, ext)
+				}
+				return done()
+			default:
+				replies = append(replies, m)
+				if m.Flags&flagMulti == 0 && req.Flags&flagAck == 0 {
+					return done()
+				}
+			}
+		}
+		if stale > maxStale {
+			return nil, &Error{Op: op, Err: fmt.Errorf("%w: skipped %d", errStale, stale), Seq: req.Seq}
+		}
+	}
+}
+
+// receive reads and parses one datagram. It returns nil messages and no
+// error for a datagram from a sender other than the kernel.
+func (c *Conn) receive(deadline time.Time) ([]Message, error) {
+	if c.buf == nil {
+		c.buf = make([]byte, receiveBufferSize)
+	}
+	return receiveFrom(c.sock, c.buf, deadline, c.timeout)
+}
+
+// receiveFrom implements receive for Conn and Subscription.
+func receiveFrom(sock Socket, buf []byte, deadline time.Time, timeout time.Duration) ([]Message, error) {
+	n, from, err := sock.Receive(buf, deadline)
+	if err != nil {
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			return nil, fmt.Errorf("%w within %v: %w", errNoReply, timeout, err)
+		}
+		return nil, err
+	}
+	if n > len(buf) {
+		return nil, fmt.Errorf("%w: %d-byte datagram, %d-byte buffer", errTruncated, n, len(buf))
+	}
+	if from != 0 {
+		return nil, nil
+	}
+	msgs, err := ParseMessages(buf[:n])
+	if err != nil {
+		return nil, fmt.Errorf("malformed reply: %w", err)
+	}
+	if msgs == nil {
+		msgs = []Message{}
+	}
+	return msgs, nil
+}
+
+// Subscription receives multicast notifications, such as RTNLGRP_LINK
+// events, on its own socket. Its methods are safe for concurrent use but
+// serialised.
+type Subscription struct {
+	mu   sync.Mutex
+	sock Socket
+	buf  []byte
+}
+
+// NewSubscription returns a Subscription that reads from sock. It is mainly
+// useful for tests; production code uses Subscribe.
+func NewSubscription(sock Socket) *Subscription {
+	return &Subscription{sock: sock}
+}
+
+// groupJoiner is implemented by sockets that can join multicast groups.
+type groupJoiner interface {
+	JoinGroup(group uint32) error
+}
+
+// JoinGroup subscribes to one more multicast group, such as
+// unix.RTNLGRP_LINK.
+func (s *Subscription) JoinGroup(group uint32) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	op := fmt.Sprintf("join group %d", group)
+	if s.sock == nil {
+		return &Error{Op: op, Err: errClosed}
+	}
+	gj, ok := s.sock.(groupJoiner)
+	if !ok {
+		return &Error{Op: op, Err: errors.ErrUnsupported}
+	}
+	if err := gj.JoinGroup(group); err != nil {
+		return &Error{Op: op, Err: err}
+	}
+	return nil
+}
+
+// Receive returns the messages of the next datagram from the kernel,
+// waiting until deadline at most; on timeout the error wraps
+// os.ErrDeadlineExceeded. An error wrapping unix.ENOBUFS means
+// notifications were lost because the receive queue overflowed: the caller
+// should re-read the state it tracks.
+func (s *Subscription) Receive(deadline time.Time) ([]Message, error) {
+	const op = "receive notifications"
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.sock == nil {
+		return nil, &Error{Op: op, Err: errClosed}
+	}
+	if s.buf == nil {
+		s.buf = make([]byte, receiveBufferSize)
+	}
+	for {
+		msgs, err := receiveFrom(s.sock, s.buf, deadline, time.Until(deadline))
+		if err != nil {
+			return nil, &Error{Op: op, Err: err}
+		}
+		if msgs != nil {
+			return msgs, nil
+		}
+	}
+}
+
+// Close closes the subscription's socket.
+func (s *Subscription) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.sock == nil {
+		return errClosed
+	}
+	err := s.sock.Close()
+	s.sock = nil
+	return err
+}

@@ -1,0 +1,218 @@
+package nl
+
+import (
+	"errors"
+	"os"
+	"sync"
+	"testing"
+	"time"
+)
+
+// datagram is one datagram a scriptSocket delivers.
+type datagram struct {
+	from uint32
+	b    []byte
+	// n overrides the reported length, to simulate MSG_TRUNC.
+	n int
+}
+
+// scriptSocket is a raw-byte fake for cases nltest cannot express: foreign
+// senders, truncation and malformed datagrams.
+type scriptSocket struct {
+	reply func(req Message) []datagram
+
+	mu    sync.Mutex
+	queue []datagram
+}
+
+func (s *scriptSocket) Send(b []byte) error {
+	msgs, err := ParseMessages(b)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, m := range msgs {
+		s.queue = append(s.queue, s.reply(m)...)
+	}
+	return nil
+}
+
+func (s *scriptSocket) Receive(b []byte, deadline time.Time) (int, uint32, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.queue) == 0 {
+		return 0, 0, os.ErrDeadlineExceeded
+	}
+	d := s.queue[0]
+	s.queue = s.queue[1:]
+	n := copy(b, d.b)
+	if d.n != 0 {
+		n = d.n
+	}
+	return n, d.from, nil
+}
+
+func (s *scriptSocket) Close() error { return nil }
+
+// marshal encodes msgs into one datagram.
+func marshal(t *testing.T, msgs ...Message) []byte {
+	t.Helper()
+	var b []byte
+	for _, m := range msgs {
+		var err error
+		if b, err = m.AppendBinary(b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return b
+}
+
+// ack builds the ACK for seq.
+func ack(seq uint32) Message {
+	return Message{Header: Header{Type: typeError, Flags: flagCapped, Seq: seq}, Data: make([]byte, 20)}
+}
+
+func TestConn_Execute_replyValidation(t *testing.T) {
+	reply := Message{Header: Header{Type: 0x10, Flags: 0}, Data: []byte{1, 2, 3, 4}}
+	tests := []struct {
+		name    string
+		script  func(t *testing.T, req Message) []datagram
+		want    int // replies
+		wantErr error
+	}{
+		{
+			name: "stale sequence number skipped",
+			script: func(t *testing.T, req Message) []datagram {
+				stale := reply
+				stale.Seq = req.Seq - 1
+				ok := reply
+				ok.Seq = req.Seq
+				return []datagram{{b: marshal(t, stale, ack(req.Seq-1))}, {b: marshal(t, ok)}}
+			},
+			want: 1,
+		},
+		{
+			name: "foreign sender skipped",
+			script: func(t *testing.T, req Message) []datagram {
+				ok := reply
+				ok.Seq = req.Seq
+				return []datagram{{from: 4242, b: marshal(t, ok, ok)}, {b: marshal(t, ok)}}
+			},
+			want: 1,
+		},
+		{
+			name: "only stale replies time out",
+			script: func(t *testing.T, req Message) []datagram {
+				return []datagram{{b: marshal(t, ack(req.Seq+1))}}
+			},
+			wantErr: os.ErrDeadlineExceeded,
+		},
+		{
+			name: "flood of stale replies",
+			script: func(t *testing.T, req Message) []datagram {
+				var ds []datagram
+				for range maxStale + 1 {
+					ds = append(ds, datagram{b: marshal(t, ack(req.Seq+1))})
+				}
+				return ds
+			},
+			wantErr: errStale,
+		},
+		{
+			name: "truncated datagram",
+			script: func(t *testing.T, req Message) []datagram {
+				ok := reply
+				ok.Seq = req.Seq
+				return []datagram{{b: marshal(t, ok), n: receiveBufferSize + 1}}
+			},
+			wantErr: errTruncated,
+		},
+		{
+			name: "malformed datagram",
+			script: func(t *testing.T, req Message) []datagram {
+				ok := reply
+				ok.Seq = req.Seq
+				return []datagram{{b: marshal(t, ok)[:18]}}
+			},
+		},
+		{
+			name: "overrun",
+			script: func(t *testing.T, req Message) []datagram {
+				return []datagram{{b: marshal(t, Message{Header: Header{Type: typeOverrun, Seq: req.Seq}})}}
+			},
+			wantErr: errOverrun,
+		},
+		{
+			name: "malformed NLMSG_ERROR",
+			script: func(t *testing.T, req Message) []datagram {
+				return []datagram{{b: marshal(t, Message{Header: Header{Type: typeError, Seq: req.Seq}, Data: []byte{0, 0}})}}
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sock := &scriptSocket{}
+			sock.reply = func(req Message) []datagram { return tt.script(t, req) }
+			c := NewConn(sock)
+			// Run a first request so stale sequence numbers are non-zero.
+			c.seq = 10
+			got, err := c.Execute(Message{Header: Header{Type: 0x12}}, "RTM_GETLINK")
+			wantFail := tt.want == 0
+			if (err != nil) != wantFail {
+				t.Fatalf("Execute() = %v, %v; want error %v", got, err, wantFail)
+			}
+			if err != nil {
+				var e *Error
+				if !errors.As(err, &e) || e.Op != "RTM_GETLINK" || e.Seq != 11 {
+					t.Errorf("Execute() error = %#v, want *Error with Op RTM_GETLINK, Seq 11", err)
+				}
+				if tt.wantErr != nil && !errors.Is(err, tt.wantErr) {
+					t.Errorf("Execute() error = %v, want %v", err, tt.wantErr)
+				}
+				return
+			}
+			if len(got) != tt.want {
+				t.Errorf("Execute() returned %d replies, want %d", len(got), tt.want)
+			}
+		})
+	}
+}
+
+func TestConn_closed(t *testing.T) {
+	c := NewConn(&scriptSocket{})
+	if err := c.Close(); err != nil {
+		t.Fatalf("Close() = %v", err)
+	}
+	if _, err := c.Execute(Message{}, "x"); !errors.Is(err, errClosed) {
+		t.Errorf("Execute() after Close = %v, want %v", err, errClosed)
+	}
+	if err := c.Close(); !errors.Is(err, errClosed) {
+		t.Errorf("second Close() = %v, want %v", err, errClosed)
+	}
+}
+
+func TestSubscription_Receive(t *testing.T) {
+	notification := Message{Header: Header{Type: 0x10}, Data: []byte{1, 2, 3, 4}}
+	sock := &scriptSocket{}
+	sock.queue = []datagram{
+		{from: 77, b: marshal(t, notification)},
+		{b: marshal(t, notification, notification)},
+	}
+	s := NewSubscription(sock)
+	msgs, err := s.Receive(time.Now().Add(time.Second))
+	if err != nil || len(msgs) != 2 {
+		t.Fatalf("Receive() = %d messages, %v; want 2, nil", len(msgs), err)
+	}
+	_, err = s.Receive(time.Now().Add(time.Second))
+	var e *Error
+	if !errors.Is(err, os.ErrDeadlineExceeded) || !errors.As(err, &e) || !e.Timeout() {
+		t.Errorf("Receive() on an empty queue = %v, want a timeout *Error", err)
+	}
+	if err := s.JoinGroup(1); !errors.Is(err, errors.ErrUnsupported) {
+		t.Errorf("JoinGroup() on a fake socket = %v, want %v", err, errors.ErrUnsupported)
+	}
+	if err := s.Close(); err != nil {
+		t.Errorf("Close() = %v", err)
+	}
+}
