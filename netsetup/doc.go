@@ -1,0 +1,47 @@
+// Package netsetup configures links, addresses, routes and policy rules over
+// rtnetlink, and brings up the uplink and the WireGuard tunnel links of a
+// wgboot board.
+//
+// All netlink I/O goes through package nl (netsetup/internal/nl); netsetup
+// builds the requests (pure functions, each with a golden byte vector under
+// testdata/golden) and decodes the replies. WireGuard device configuration
+// (generic netlink) lives in package netsetup/wg.
+//
+// # Which path each operation uses
+//
+// A [Handle] does everything over rtnetlink (NETLINK_ROUTE):
+//
+//   - Creating a typed link (wireguard, veth, dummy) has no ioctl at all.
+//   - IPv6 addresses and routes, policy rules, routing tables other than
+//     main and more than one address per link have no AF_INET ioctl either.
+//   - Netlink errors carry the kernel's extended-ACK text ("Nexthop has
+//     invalid gateway"), which PID 1 logs; ioctls return a bare errno.
+//   - Flag changes use ifi_change, so setting IFF_UP changes only that bit;
+//     SIOCSIFFLAGS is a read-modify-write of all flags that can race.
+//   - A Handle's socket is bound to the network namespace it was opened in,
+//     whatever thread later uses it; an ioctl acts on the namespace of the
+//     calling thread.
+//
+// The AF_INET ioctl path (ioctl_linux.go: [SetUpIoctl], [SetMTUIoctl],
+// [SetIPv4Ioctl]) is kept where it is the simpler tool, as in the seed demo:
+// one fixed-size struct ifreq per operation, addressed by name, no message
+// to build and no reply to parse. It suits a single IPv4 address, the MTU or
+// the up flag of one link, for instance bringing up "lo" before anything
+// else; note that SIOCSIFADDR replaces the link's primary IPv4 address
+// rather than adding one.
+//
+// # Idempotency
+//
+// Operations that PID 1 may repeat are idempotent, and an "already exists"
+// answer counts as success only after the existing state has been checked:
+// [Handle.AddAddress] and [Handle.AddRule] confirm by a dump that the same
+// address or rule is there, [Handle.ReplaceRoute] uses NLM_F_REPLACE, and
+// [Handle.EnsureWireGuardLink] reports an existing link instead of failing.
+//
+// # Errors
+//
+// Errors say what was being done and wrap the *nl.Error of the netlink
+// exchange, which unwraps to a unix.Errno: callers branch with
+// errors.Is(err, unix.ENODEV), and the error text ends with the kernel's
+// extended-ACK message when there is one.
+package netsetup

@@ -1,0 +1,61 @@
+package netsetup
+
+import (
+	"net/netip"
+	"strings"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+// wg5 is a wireguard link as the kernel creates it.
+var wg5 = Link{Index: 5, Name: "wg0", Kind: "wireguard", Type: unix.ARPHRD_NONE, MTU: 1420,
+	Flags: unix.IFF_POINTOPOINT | unix.IFF_NOARP}
+
+func TestConfigureTunnelLink(t *testing.T) {
+	k := newKernel(t, wg5)
+	err := k.handle().ConfigureTunnelLink(TunnelLink{
+		Name:      "wg0",
+		MTU:       1380,
+		Addresses: []netip.Prefix{pfx(t, "10.8.0.2/24"), pfx(t, "fd00:8::2/64")},
+		// Host bits are ignored.
+		Routes: []netip.Prefix{pfx(t, "10.8.0.1/24"), pfx(t, "0.0.0.0/0"), pfx(t, "::/0")},
+		Table:  51820,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkGolden(t, "transcripts/tunnel.golden", k.Transcript())
+}
+
+func TestConfigureTunnelLinkSmallMTU(t *testing.T) {
+	k := newKernel(t, wg5)
+	err := k.handle().ConfigureTunnelLink(TunnelLink{
+		Name:      "wg0",
+		MTU:       1200,
+		Addresses: []netip.Prefix{pfx(t, "10.8.0.2/24"), pfx(t, "fd00:8::2/64")},
+		Routes:    []netip.Prefix{pfx(t, "10.8.0.0/24"), pfx(t, "fd00:8::/64")},
+	})
+	for _, s := range []string{"fd00:8::2/64: the link's mtu 1200 is below 1280", "fd00:8::/64: the link's mtu 1200"} {
+		if err == nil || !strings.Contains(err.Error(), s) {
+			t.Errorf("ConfigureTunnelLink() = %v, want an error containing %q", err, s)
+		}
+	}
+	// The MTU first, no IPv6 request at all, IPv4 configured.
+	var got []string
+	for _, m := range k.requests() {
+		switch m.Type {
+		case unix.RTM_NEWADDR:
+			a, _ := parseAddress(m)
+			got = append(got, "addr "+a.Prefix.String())
+		case unix.RTM_NEWROUTE:
+			r, _, _ := parseRoute(m)
+			got = append(got, "route "+r.Dst.String())
+		case unix.RTM_NEWLINK:
+			got = append(got, "link")
+		}
+	}
+	if want := "link addr 10.8.0.2/24 link route 10.8.0.0/24"; strings.Join(got, " ") != want {
+		t.Errorf("requests: %q, want %q", strings.Join(got, " "), want)
+	}
+}
