@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# run.sh benchmarks configuring 1, 100, 1,000 and 10,000 WireGuard peers in
+# one QEMU guest: wgboot vs Debian's `wg setconf` vs wgctrl-go.
+#
+#   bench/wgpeers/run.sh [amd64|arm64]      (WGBENCH_ARGS="-runs=5 -n=1,100,1000,10000")
+#
+# It downloads (never installs) wireguard-tools and libc6 for the guest
+# architecture with the private apt state of `make kernels`, unpacks them
+# under .cache/bench/<arch>, then runs TestBenchPeers, which prints the table
+# and writes it to out/bench/wgpeers-<arch>.md.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+arch=${1:-amd64}
+kernels=${WGBOOT_KERNELS:-$root/.cache/kernels}
+[ -f "$kernels/apt/apt.conf" ] || (cd "$root" && make kernels)
+export APT_CONFIG=$kernels/apt/apt.conf
+
+deb_root=$root/.cache/bench/$arch
+if [ ! -x "$deb_root/usr/bin/wg" ]; then
+	work=$(mktemp -d)
+	(cd "$work" && apt-get -q download "wireguard-tools:$arch" "libc6:$arch" >/dev/null)
+	rm -rf "$deb_root" && mkdir -p "$deb_root"
+	for deb in "$work"/*.deb; do dpkg-deb -x "$deb" "$deb_root"; done
+	rm -rf "$work"
+fi
+mkdir -p "$root/out/bench"
+cd "$here"
+WGBOOT_BENCH=1 WGBENCH_ARCH=$arch WGBENCH_ROOT=$deb_root WGBOOT_KERNELS=$kernels \
+	WGBENCH_OUT=$root/out/bench/wgpeers-$arch.md GOFLAGS=-mod=mod \
+	go test -count=1 -timeout 120m -run TestBenchPeers -v . | grep -v '^=== '
