@@ -149,6 +149,8 @@ func (c *Conn) Execute(req Message, op string) ([]Message, error) {
 	if err != nil {
 		return nil, &Error{Op: op, Err: err, Seq: req.Seq}
 	}
+	// Requests may carry keys (WG_CMD_SET_DEVICE): wipe the wire copy.
+	defer clear(b)
 	if err := c.sock.Send(b); err != nil {
 		return nil, &Error{Op: op, Err: err, Seq: req.Seq}
 	}
@@ -268,6 +270,9 @@ func receiveFrom(sock Socket, buf []byte, deadline time.Time, timeout time.Durat
 		return nil, nil
 	}
 	msgs, err := ParseMessages(buf[:n])
+	// ParseMessages copied the data out; replies may carry keys
+	// (WG_CMD_GET_DEVICE), so the reused buffer is wiped.
+	clear(buf[:n])
 	if err != nil {
 		return nil, fmt.Errorf("malformed reply: %w", err)
 	}
