@@ -1,0 +1,49 @@
+package board
+
+import (
+	"bytes"
+	"encoding/base64"
+	"fmt"
+	"testing"
+)
+
+// hubProfile returns a profile with n peers, each with its own /32 and
+// /128, like a firmware hub.
+func hubProfile(n int) []byte {
+	var b bytes.Buffer
+	b.WriteString(`[board]
+name = "hub"
+[uplink]
+interface = "eth0"
+address = ["192.168.50.1/24"]
+[[tunnel]]
+name = "wg0"
+private_key = "` + base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32)) + `"
+listen_port = 51820
+address = ["10.0.0.1/8", "fd00::1/64"]
+`)
+	for i := range n {
+		var key [32]byte
+		key[0], key[1], key[2] = byte(i), byte(i>>8), 1
+		fmt.Fprintf(&b, "[[tunnel.peer]]\npublic_key = %q\nallowed_ips = [\"10.%d.%d.%d/32\", \"fd00::%x/128\"]\npersistent_keepalive = 25\n",
+			base64.StdEncoding.EncodeToString(key[:]), i>>16&255, i>>8&255, i&255, i+2)
+	}
+	return b.Bytes()
+}
+
+func BenchmarkParse10kPeers(b *testing.B) {
+	const peers = 10000
+	data := hubProfile(peers)
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		p, ds := Parse("hub.toml", data)
+		if p == nil || ds.HasErrors() {
+			b.Fatalf("Parse: %v", ds.Err())
+		}
+		if ds := p.Validate(); ds.HasErrors() {
+			b.Fatalf("Validate: %v", ds.Err())
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/peers, "ns/peer")
+}

@@ -1,0 +1,117 @@
+package board
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Overrides are the wgboot.* parameters of the kernel command line. They
+// take precedence over the profile.
+type Overrides struct {
+	Profile   string    // wgboot.profile=PATH: use this profile file, skip matching
+	Board     string    // wgboot.board=NAME: select the profile by board name
+	OnFailure OnFailure // wgboot.on_failure=ACTION; "" keeps the profile's
+	Debug     bool      // wgboot.debug (or wgboot.debug=1|0|true|false|on|off)
+}
+
+// ParseCmdline extracts the wgboot.* parameters from a kernel command line
+// such as the contents of /proc/cmdline. As the kernel does, it accepts
+// double quotes around values, treats '-' and '_' in parameter names alike
+// and stops at "--". Parameters it cannot use are reported in the error
+// and ignored; the returned Overrides are usable either way, because a
+// typo on the command line must not stop a board from booting.
+func ParseCmdline(cmdline string) (Overrides, error) {
+	var (
+		o    Overrides
+		errs []error
+	)
+	for _, arg := range splitCmdline(cmdline) {
+		if arg == "--" {
+			break
+		}
+		name, value, hasValue := strings.Cut(arg, "=")
+		name = strings.ReplaceAll(name, "-", "_")
+		if !strings.HasPrefix(name, "wgboot.") {
+			continue
+		}
+		switch name {
+		case "wgboot.profile":
+			if value == "" {
+				errs = append(errs, errors.New("wgboot.profile: empty path"))
+				continue
+			}
+			o.Profile = value
+		case "wgboot.board":
+			if value == "" {
+				errs = append(errs, errors.New("wgboot.board: empty board name"))
+				continue
+			}
+			o.Board = value
+		case "wgboot.on_failure":
+			f := OnFailure(value)
+			if !f.Valid() {
+				errs = append(errs, fmt.Errorf("wgboot.on_failure: unknown action %q, want continue, shell, reboot or halt", value))
+				continue
+			}
+			o.OnFailure = f
+		case "wgboot.debug":
+			if !hasValue {
+				o.Debug = true
+				continue
+			}
+			switch strings.ToLower(value) {
+			case "1", "y", "yes", "true", "on":
+				o.Debug = true
+			case "0", "n", "no", "false", "off":
+				o.Debug = false
+			default:
+				errs = append(errs, fmt.Errorf("wgboot.debug: %q is not a boolean", value))
+			}
+		default:
+			errs = append(errs, fmt.Errorf("%s: unknown parameter", name))
+		}
+	}
+	return o, errors.Join(errs...)
+}
+
+// splitCmdline splits at spaces outside double quotes and removes the
+// quotes, like the kernel's next_arg().
+func splitCmdline(s string) []string {
+	var (
+		args  []string
+		cur   strings.Builder
+		quote bool
+		have  bool
+	)
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '"':
+			quote = !quote
+			have = true
+		case !quote && (c == ' ' || c == '\t' || c == '\n' || c == '\r'):
+			if have {
+				args = append(args, cur.String())
+				cur.Reset()
+				have = false
+			}
+		default:
+			cur.WriteByte(c)
+			have = true
+		}
+	}
+	if have {
+		args = append(args, cur.String())
+	}
+	return args
+}
+
+// ApplyOverrides applies the command line to p: the command line wins over
+// the profile. Profile and Board are used by the caller to choose p and do
+// not change it; Debug is not part of a profile.
+func (p *Profile) ApplyOverrides(o Overrides) {
+	if o.OnFailure != "" {
+		p.Handoff.OnFailure = o.OnFailure
+	}
+}

@@ -1,0 +1,27 @@
+// Package board loads, validates and selects TOML board profiles.
+//
+// A board profile says which kernel modules a board needs, how its uplink
+// is addressed, which WireGuard tunnels to bring up and how to hand off to
+// the real root. docs/profile.md is the reference for the file format;
+// this package is its only implementation.
+//
+// # Pipeline
+//
+// [Parse] turns TOML into a [Profile] and reports syntax errors, type
+// errors and unknown keys. [Profile.ReadKeys] reads private_key_file and
+// preshared_key_file. [Profile.Validate] lints the result. [Load] does all
+// three for one file of an [fs.FS]. Every step reports all problems it
+// finds as [Diagnostics], each with a severity, a field path such as
+// tunnel[0].peer[2].allowed_ips[1] and a file:line:col position.
+//
+// # Boot
+//
+// PID 1 reads the kernel command line with [ParseCmdline], parses every
+// profile of the image's profile directory with [LoadDir], identifies the
+// board with [Identify], picks a profile with [Select], loads the chosen one
+// in full with [Load] and applies the command line with
+// [Profile.ApplyOverrides] (profile < command line).
+//
+// The package has no global state and performs I/O only through the fs.FS
+// values it is given.
+package board

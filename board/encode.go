@@ -1,0 +1,240 @@
+package board
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net/netip"
+	"strconv"
+	"time"
+	"unicode/utf8"
+)
+
+// Marshal encodes p as a TOML profile that [Parse] reads back unchanged.
+// It never writes key material: key files are written as paths, and a key
+// held only inline is left out with a comment saying so. Keys with a
+// default are always written; other zero values are left out.
+func Marshal(p *Profile) ([]byte, error) { return marshal(p, false) }
+
+// MarshalSecrets is [Marshal] but writes inline private and preshared keys
+// as private_key and preshared_key. Use it only when the user explicitly
+// asked for a profile with keys in it, as `import` of a wg-quick file does.
+func MarshalSecrets(p *Profile) ([]byte, error) { return marshal(p, true) }
+
+func marshal(p *Profile, secrets bool) ([]byte, error) {
+	e := encoder{secrets: secrets}
+	e.header("[board]")
+	e.str("name", p.Board.Name)
+	e.strs("match", p.Board.Match)
+	e.strs("modules", p.Board.Modules)
+
+	e.header("[uplink]")
+	e.str("interface", p.Uplink.Interface)
+	e.prefixes("address", p.Uplink.Address)
+	if len(p.Uplink.Gateway) > 0 {
+		e.addrs("gateway", p.Uplink.Gateway)
+	}
+	e.duration("carrier_timeout", p.Uplink.CarrierTimeout)
+
+	for i := range p.Tunnels {
+		e.tunnel(&p.Tunnels[i])
+	}
+
+	h := &p.Handoff
+	e.header("[handoff]")
+	if h.Root != "" {
+		e.str("root", h.Root)
+	}
+	if h.FSType != "" {
+		e.str("fstype", h.FSType)
+	}
+	e.str("init", h.Init)
+	if h.WaitHandshake != 0 {
+		e.duration("wait_handshake", h.WaitHandshake)
+	}
+	e.str("on_failure", string(h.OnFailure))
+	e.duration("deadline", h.Deadline)
+	if e.err != nil {
+		return nil, e.err
+	}
+	return e.b.Bytes(), nil
+}
+
+// encoder writes TOML; the first error sticks and is returned by marshal.
+type encoder struct {
+	b       bytes.Buffer
+	secrets bool
+	err     error
+}
+
+func (e *encoder) tunnel(t *Tunnel) {
+	e.header("[[tunnel]]")
+	e.str("name", t.Name)
+	switch {
+	case t.PrivateKeyFile != "" && !t.inlineKey:
+		e.str("private_key_file", t.PrivateKeyFile)
+	case t.PrivateKey.IsZero() && !t.inlineKey:
+		if t.PrivateKeyFile != "" {
+			e.str("private_key_file", t.PrivateKeyFile)
+		}
+	case e.secrets:
+		if t.PrivateKeyFile != "" {
+			e.str("private_key_file", t.PrivateKeyFile)
+		}
+		if !t.PrivateKey.IsZero() {
+			e.str("private_key", t.PrivateKey.Reveal())
+		}
+	default:
+		if t.PrivateKeyFile != "" {
+			e.str("private_key_file", t.PrivateKeyFile)
+		}
+		e.b.WriteString("# private_key is not written: it is a secret\n")
+	}
+	if t.ListenPort != 0 {
+		e.int("listen_port", int64(t.ListenPort))
+	}
+	if t.FwMark != 0 {
+		e.int("fwmark", int64(t.FwMark))
+	}
+	e.int("mtu", int64(t.MTU))
+	e.prefixes("address", t.Address)
+	switch t.Table {
+	case TableMain:
+		e.str("table", "main")
+	case TableOff:
+		e.str("table", "off")
+	default:
+		e.int("table", int64(t.Table))
+	}
+	for i := range t.Peers {
+		e.peer(&t.Peers[i])
+	}
+}
+
+func (e *encoder) peer(p *Peer) {
+	e.header("[[tunnel.peer]]")
+	if !p.PublicKey.IsZero() {
+		e.str("public_key", p.PublicKey.String())
+	}
+	switch {
+	case p.PresharedKeyFile != "" && !p.inlinePSK:
+		e.str("preshared_key_file", p.PresharedKeyFile)
+	case p.PresharedKey.IsZero() && !p.inlinePSK:
+		if p.PresharedKeyFile != "" {
+			e.str("preshared_key_file", p.PresharedKeyFile)
+		}
+	case e.secrets:
+		if p.PresharedKeyFile != "" {
+			e.str("preshared_key_file", p.PresharedKeyFile)
+		}
+		if !p.PresharedKey.IsZero() {
+			e.str("preshared_key", p.PresharedKey.Reveal())
+		}
+	default:
+		if p.PresharedKeyFile != "" {
+			e.str("preshared_key_file", p.PresharedKeyFile)
+		}
+		e.b.WriteString("# preshared_key is not written: it is a secret\n")
+	}
+	if p.Endpoint.IsValid() {
+		e.str("endpoint", p.Endpoint.String())
+	}
+	e.prefixes("allowed_ips", p.AllowedIPs)
+	if p.PersistentKeepalive != 0 {
+		e.int("persistent_keepalive", int64(p.PersistentKeepalive))
+	}
+}
+
+func (e *encoder) header(h string) {
+	if e.b.Len() > 0 {
+		e.b.WriteByte('\n')
+	}
+	e.b.WriteString(h)
+	e.b.WriteByte('\n')
+}
+
+func (e *encoder) key(k string) {
+	e.b.WriteString(k)
+	e.b.WriteString(" = ")
+}
+
+func (e *encoder) str(k, v string) {
+	e.key(k)
+	e.quote(v)
+	e.b.WriteByte('\n')
+}
+
+func (e *encoder) int(k string, v int64) {
+	e.key(k)
+	e.b.WriteString(strconv.FormatInt(v, 10))
+	e.b.WriteByte('\n')
+}
+
+func (e *encoder) duration(k string, d time.Duration) {
+	e.str(k, formatDuration(d))
+}
+
+func (e *encoder) strs(k string, v []string) {
+	e.key(k)
+	e.b.WriteByte('[')
+	for i, s := range v {
+		if i > 0 {
+			e.b.WriteString(", ")
+		}
+		e.quote(s)
+	}
+	e.b.WriteString("]\n")
+}
+
+func (e *encoder) prefixes(k string, v []netip.Prefix) {
+	s := make([]string, len(v))
+	for i, p := range v {
+		s[i] = p.String()
+	}
+	e.strs(k, s)
+}
+
+func (e *encoder) addrs(k string, v []netip.Addr) {
+	s := make([]string, len(v))
+	for i, a := range v {
+		s[i] = a.String()
+	}
+	e.strs(k, s)
+}
+
+// quote writes s as a TOML basic string.
+func (e *encoder) quote(s string) {
+	if !utf8.ValidString(s) {
+		if e.err == nil {
+			e.err = errors.New("encode profile: string is not valid UTF-8")
+		}
+		return
+	}
+	e.b.WriteByte('"')
+	for _, r := range s {
+		switch {
+		case r == '"':
+			e.b.WriteString(`\"`)
+		case r == '\\':
+			e.b.WriteString(`\\`)
+		case r == '\n':
+			e.b.WriteString(`\n`)
+		case r == '\t':
+			e.b.WriteString(`\t`)
+		case r < 0x20 || r == 0x7f:
+			fmt.Fprintf(&e.b, `\u%04X`, r)
+		default:
+			e.b.WriteRune(r)
+		}
+	}
+	e.b.WriteByte('"')
+}
+
+// formatDuration writes whole seconds as "60s" rather than Go's "1m0s",
+// which reads better in a profile; anything finer uses Go's form.
+func formatDuration(d time.Duration) string {
+	if d%time.Second == 0 {
+		return strconv.FormatInt(int64(d/time.Second), 10) + "s"
+	}
+	return d.String()
+}

@@ -1,0 +1,145 @@
+package board
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"path"
+	"strings"
+
+	"github.com/wgboot/wgboot/internal/wgkey"
+)
+
+// maxKeyFile bounds how much of a key file is read: a key is 44 bytes of
+// base64, and a path that names a device must not hang boot.
+const maxKeyFile = 4096
+
+// KeySource says where [Profile.ReadKeys] finds key files.
+//
+// A relative key path is read from Dir, the profile's own directory, both
+// in the image and on a build host; it may not leave that directory.
+// An absolute key path ("/etc/wgboot/wg0.key") names a file in the image
+// and is read from Root with the leading "/" removed. When Root is nil, as
+// for `check` on a build host that has no staged image, the file's base
+// name is looked up in Dir instead, and a missing file is only a warning:
+// the key may be provisioned into the image later.
+type KeySource struct {
+	Root fs.FS // the image's root filesystem; nil on a build host
+	Dir  fs.FS // the profile's directory
+}
+
+// ReadKeys reads every private_key_file and preshared_key_file of p and
+// stores the keys in p. It also warns about key files that group or other
+// can read. Key material never appears in the diagnostics.
+func (p *Profile) ReadKeys(src KeySource) Diagnostics {
+	var r report
+	for i := range p.Tunnels {
+		t := &p.Tunnels[i]
+		tp := indexPath("tunnel", i)
+		if t.PrivateKeyFile != "" {
+			var b [wgkey.Len]byte
+			if readKeyFile(&r, src, joinPath(tp, "private_key_file"), t.PrivateKeyFile, &b) {
+				t.PrivateKey = wgkey.PrivateKeyFromBytes(b)
+			}
+			clear(b[:])
+		}
+		for j := range t.Peers {
+			peer := &t.Peers[j]
+			if peer.PresharedKeyFile == "" {
+				continue
+			}
+			var b [wgkey.Len]byte
+			if readKeyFile(&r, src, joinPath(indexPath(joinPath(tp, "peer"), j), "preshared_key_file"), peer.PresharedKeyFile, &b) {
+				peer.PresharedKey = wgkey.PresharedKeyFromBytes(b)
+			}
+			clear(b[:])
+		}
+	}
+	p.src.locate(r.ds)
+	return r.ds
+}
+
+// readKeyFile reads one key into dst and reports whether it did.
+func readKeyFile(r *report, src KeySource, field, name string, dst *[wgkey.Len]byte) bool {
+	fsys, rel, hostOnly := resolveKeyPath(src, name)
+	if fsys == nil || !fs.ValidPath(rel) || rel == "." {
+		r.errorf(field, ErrKeyFile, "%q is not a usable path: use an absolute path in the image or a path inside the profile's directory", name)
+		return false
+	}
+	info, err := fs.Stat(fsys, rel)
+	if err != nil {
+		if hostOnly && errors.Is(err, fs.ErrNotExist) {
+			r.warnf(field, ErrKeyFile, "%s is not on this host (looked for %s next to the profile); it must be in the image", name, path.Base(name))
+			return false
+		}
+		r.errorf(field, ErrKeyFile, "%s: %v", name, pathErr(err))
+		return false
+	}
+	if !info.Mode().IsRegular() {
+		r.errorf(field, ErrKeyFile, "%s is not a regular file", name)
+		return false
+	}
+	if perm := info.Mode().Perm(); perm&0o077 != 0 {
+		r.warnf(field, ErrPermissions, "%s has mode %#o: group or other can read the key; install it with mode 0600", name, perm)
+	}
+	f, err := fsys.Open(rel)
+	if err != nil {
+		r.errorf(field, ErrKeyFile, "%s: %v", name, pathErr(err))
+		return false
+	}
+	buf := make([]byte, maxKeyFile+1)
+	n, err := io.ReadFull(f, buf)
+	_ = f.Close() // read-only; a close error loses nothing
+	defer clear(buf)
+	switch {
+	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
+	case err != nil:
+		r.errorf(field, ErrKeyFile, "%s: %v", name, pathErr(err))
+		return false
+	default:
+		r.errorf(field, ErrKeyFile, "%s is larger than %d bytes: not a key file", name, maxKeyFile)
+		return false
+	}
+	text := bytes.TrimSpace(buf[:n])
+	if err := decodeInto(dst, text); err != nil {
+		r.errorf(field, ErrKey, "%s: %v", name, err)
+		return false
+	}
+	return true
+}
+
+// decodeInto parses base64 key text without making a string that outlives
+// the call.
+func decodeInto(dst *[wgkey.Len]byte, text []byte) error {
+	k, err := wgkey.ParsePrivateKey(string(text))
+	if err != nil {
+		return err
+	}
+	*dst = k.Bytes()
+	k.Zero()
+	return nil
+}
+
+// resolveKeyPath picks the filesystem and path for a key file; hostOnly
+// says an absolute path is being looked up next to the profile.
+func resolveKeyPath(src KeySource, name string) (fsys fs.FS, rel string, hostOnly bool) {
+	if !strings.HasPrefix(name, "/") {
+		return src.Dir, path.Clean(name), false
+	}
+	if src.Root != nil {
+		return src.Root, strings.TrimPrefix(path.Clean(name), "/"), false
+	}
+	return src.Dir, path.Base(name), true
+}
+
+// pathErr drops the path an fs.PathError repeats, since the message
+// already names the file as written in the profile.
+func pathErr(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("%s: %w", pe.Op, pe.Err)
+	}
+	return err
+}

@@ -1,0 +1,143 @@
+package board
+
+import (
+	"errors"
+	"io/fs"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/wgboot/wgboot/internal/wgkey"
+)
+
+const (
+	testPrivate = "d2dib290IFRFU1Qga2V5OiB0ZXN0ZGF0YSAjIyMjIyM=" // "wgboot TEST key: testdata ######"
+	testPublic  = "tF9ldNmtmSfk/7eeBp+gJ/eERK/FG2Gs2R+Tnlo0XGQ="
+	testPSK     = "d2dib290IFRFU1QgcHNrOiB0ZXN0ZGF0YSAjIyMjIyM="
+	peerPublic  = "ho3m6xXZ1V3QYg080KspEDJpRrjIn5MB+nIckvhpe0Y="
+)
+
+func keyProfile(t *testing.T, keyFile, pskFile string) *Profile {
+	t.Helper()
+	text := `[board]
+name = "k"
+[uplink]
+interface = "eth0"
+address = ["192.0.2.2/24"]
+[[tunnel]]
+name = "wg0"
+private_key_file = "` + keyFile + `"
+[[tunnel.peer]]
+public_key = "` + peerPublic + `"
+allowed_ips = ["10.9.0.0/24"]
+`
+	if pskFile != "" {
+		text += `preshared_key_file = "` + pskFile + `"` + "\n"
+	}
+	p, ds := Parse("k.toml", []byte(text))
+	if p == nil || ds.HasErrors() {
+		t.Fatalf("Parse: %v", ds.Err())
+	}
+	return p
+}
+
+func TestReadKeys(t *testing.T) {
+	image := fstest.MapFS{
+		"etc/wgboot/wg0.key":        {Data: []byte(testPrivate + "\n"), Mode: 0o600},
+		"etc/wgboot/wg0.psk":        {Data: []byte(testPSK), Mode: 0o400},
+		"etc/wgboot/open.key":       {Data: []byte(testPrivate + "\n"), Mode: 0o644},
+		"etc/wgboot/garbage.key":    {Data: []byte("correct horse battery staple\n"), Mode: 0o600},
+		"etc/wgboot/huge.key":       {Data: []byte(strings.Repeat("A", maxKeyFile+1)), Mode: 0o600},
+		"etc/wgboot/dir.key/x":      {Data: []byte("x")},
+		"etc/wgboot/profiles/x.key": {Data: []byte(testPrivate), Mode: 0o600},
+	}
+	profDir, err := fs.Sub(image, "etc/wgboot/profiles")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name     string
+		key, psk string
+		src      KeySource
+		kind     error    // nil: no diagnostic
+		sev      Severity // of kind
+		loaded   bool
+	}{
+		{"absolute in the image", "/etc/wgboot/wg0.key", "/etc/wgboot/wg0.psk", KeySource{Root: image, Dir: profDir}, nil, 0, true},
+		{"relative to the profile", "x.key", "", KeySource{Root: image, Dir: profDir}, nil, 0, true},
+		{"relative with a dot", "./x.key", "", KeySource{Root: image, Dir: profDir}, nil, 0, true},
+		{"readable by others", "/etc/wgboot/open.key", "", KeySource{Root: image, Dir: profDir}, ErrPermissions, SeverityWarning, true},
+		{"missing in the image", "/etc/wgboot/nope.key", "", KeySource{Root: image, Dir: profDir}, ErrKeyFile, SeverityError, false},
+		{"absolute on a build host, found by base name", "/somewhere/else/x.key", "", KeySource{Dir: profDir}, nil, 0, true},
+		{"absolute on a build host, missing", "/etc/wgboot/wg0.key", "", KeySource{Dir: profDir}, ErrKeyFile, SeverityWarning, false},
+		{"leaves the profile directory", "../wg0.key", "", KeySource{Root: image, Dir: profDir}, ErrKeyFile, SeverityError, false},
+		{"not a key", "/etc/wgboot/garbage.key", "", KeySource{Root: image, Dir: profDir}, ErrKey, SeverityError, false},
+		{"too large", "/etc/wgboot/huge.key", "", KeySource{Root: image, Dir: profDir}, ErrKeyFile, SeverityError, false},
+		{"a directory", "/etc/wgboot/dir.key", "", KeySource{Root: image, Dir: profDir}, ErrKeyFile, SeverityError, false},
+		{"the root itself", "/", "", KeySource{Root: image, Dir: profDir}, ErrKeyFile, SeverityError, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := keyProfile(t, tt.key, tt.psk)
+			ds := p.ReadKeys(tt.src)
+			switch {
+			case tt.kind == nil && len(ds) > 0:
+				t.Errorf("ReadKeys() = %v, want no diagnostics", ds)
+			case tt.kind != nil && (len(ds) != 1 || !errors.Is(ds[0], tt.kind) || ds[0].Severity != tt.sev):
+				t.Errorf("ReadKeys() = %v, want one %v %v", ds, tt.sev, tt.kind)
+			}
+			for _, d := range ds {
+				if d.Pos.Line != 8 || d.Path != "tunnel[0].private_key_file" {
+					t.Errorf("diagnostic at %v %s, want line 8 tunnel[0].private_key_file", d.Pos, d.Path)
+				}
+				for _, secret := range []string{testPrivate, "correct horse"} {
+					if strings.Contains(d.Error(), secret) {
+						t.Errorf("diagnostic %q echoes the key file", d)
+					}
+				}
+			}
+			got := p.Tunnels[0].PrivateKey
+			if tt.loaded != !got.IsZero() {
+				t.Fatalf("private key loaded = %v, want %v", !got.IsZero(), tt.loaded)
+			}
+			if tt.loaded && got.PublicKey().String() != testPublic {
+				t.Errorf("PublicKey() = %v, want %v", got.PublicKey(), testPublic)
+			}
+			if tt.psk != "" {
+				want, _ := wgkey.ParsePresharedKey(testPSK)
+				if psk := p.Tunnels[0].Peers[0].PresharedKey; !psk.Equal(want) {
+					t.Error("preshared key not loaded")
+				}
+			}
+		})
+	}
+}
+
+// TestValidate_selfPeerFromFile checks that the own-key lint works with a
+// key read from a file, as PID 1 and check do.
+func TestValidate_selfPeerFromFile(t *testing.T) {
+	text := `[board]
+name = "k"
+[uplink]
+interface = "eth0"
+address = ["192.0.2.2/24"]
+[[tunnel]]
+name = "wg0"
+private_key_file = "wg0.key"
+[[tunnel.peer]]
+public_key = "` + testPublic + `"
+allowed_ips = ["10.9.0.0/24"]
+`
+	fsys := fstest.MapFS{
+		"p/k.toml":   {Data: []byte(text)},
+		"p/wg0.key":  {Data: []byte(testPrivate), Mode: 0o600},
+		"other/file": {Data: []byte("x")},
+	}
+	p, ds := Load(fsys, "p/k.toml")
+	if p == nil {
+		t.Fatalf("Load: %v", ds)
+	}
+	if len(ds) != 1 || !errors.Is(ds[0], ErrSelfPeer) || ds[0].Pos.Line != 10 {
+		t.Errorf("Load() diagnostics = %v, want one ErrSelfPeer on line 10", ds)
+	}
+}

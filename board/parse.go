@@ -1,0 +1,715 @@
+package board
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"math"
+	"net/netip"
+	"path"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/BurntSushi/toml"
+
+	"github.com/wgboot/wgboot/internal/wgkey"
+)
+
+// Parse decodes a profile. name is used in positions only. It reports
+// syntax errors, wrong types, malformed values and unknown keys, all of
+// them, not just the first. The profile is nil only when the TOML syntax
+// is broken; otherwise it holds every field that decoded, with defaults for
+// the keys left out, so that [Profile.Validate] can report more.
+//
+// Parse does not read key files and does not run the lint; see [Load].
+func Parse(name string, data []byte) (*Profile, Diagnostics) {
+	src := &source{name: name, data: data}
+	var tree any
+	if _, err := toml.Decode(string(data), &tree); err != nil {
+		return nil, Diagnostics{syntaxDiagnostic(name, data, err)}
+	}
+	p := newProfile()
+	p.src = src
+	d := decoder{}
+	root, ok := tree.(map[string]any)
+	if ok {
+		d.profile(root, p)
+	}
+	src.bad = badPaths(d.r.ds)
+	if src.bad == nil && len(d.suggested) > 0 {
+		src.bad = make(map[string]bool)
+	}
+	for _, s := range d.suggested {
+		if _, ok := src.bad[s]; !ok {
+			src.bad[s] = false
+		}
+	}
+	src.locate(d.r.ds)
+	return p, d.r.ds
+}
+
+// Load reads the profile name from fsys, reads its key files with
+// [Profile.ReadKeys] (relative key paths are taken relative to the
+// profile's directory, absolute ones relative to the root of fsys) and
+// runs [Profile.Validate]. This is what PID 1 does with the chosen profile.
+// The profile is nil when the file cannot be read or its syntax is broken.
+func Load(fsys fs.FS, name string) (*Profile, Diagnostics) {
+	data, err := fs.ReadFile(fsys, name)
+	if err != nil {
+		return nil, Diagnostics{readDiagnostic(name, err)}
+	}
+	p, ds := Parse(name, data)
+	if p == nil {
+		return nil, ds
+	}
+	dir, err := fs.Sub(fsys, path.Dir(name))
+	if err != nil {
+		return nil, Diagnostics{readDiagnostic(name, err)}
+	}
+	ds = append(ds, p.ReadKeys(KeySource{Root: fsys, Dir: dir})...)
+	ds = append(ds, p.Validate()...)
+	ds.Sort()
+	return p, ds
+}
+
+// LoadDir parses every *.toml file in dir of fsys, in name order, without
+// reading key files or running the lint: a broken profile for another
+// board must not stop this board from booting. Files that cannot be read
+// or parsed are left out and reported.
+func LoadDir(fsys fs.FS, dir string) ([]*Profile, Diagnostics) {
+	entries, err := fs.ReadDir(fsys, dir)
+	if err != nil {
+		return nil, Diagnostics{readDiagnostic(dir, err)}
+	}
+	var (
+		profiles []*Profile
+		ds       Diagnostics
+	)
+	for _, e := range entries {
+		if e.IsDir() || !strings.HasSuffix(e.Name(), ".toml") {
+			continue
+		}
+		name := path.Join(dir, e.Name())
+		data, err := fs.ReadFile(fsys, name)
+		if err != nil {
+			ds = append(ds, readDiagnostic(name, err))
+			continue
+		}
+		p, pds := Parse(name, data)
+		ds = append(ds, pds...)
+		if p != nil {
+			profiles = append(profiles, p)
+		}
+	}
+	return profiles, ds
+}
+
+func readDiagnostic(name string, err error) Diagnostic {
+	return Diagnostic{
+		Pos:  Position{File: name},
+		Kind: ErrRead,
+		Msg:  fmt.Sprintf("cannot read: %v", pathErr(err)),
+	}
+}
+
+// syntaxDiagnostic turns a toml error into a diagnostic at its position.
+func syntaxDiagnostic(name string, data []byte, err error) Diagnostic {
+	d := Diagnostic{Pos: Position{File: name, Line: 1, Col: 1}, Kind: ErrSyntax}
+	var pe toml.ParseError
+	if !errors.As(err, &pe) {
+		d.Msg = redact(err.Error())
+		return d
+	}
+	if pe.Position.Line > 0 {
+		d.Pos.Line = pe.Position.Line
+		d.Pos.Col = max(pe.Position.Col, 1)
+	}
+	d.Msg = pe.Message
+	if secretLine(data, pe.Position.Line) {
+		d.Msg = "invalid TOML on a line that holds a secret (not shown); quote the key: private_key = \"...\""
+	}
+	d.Msg = redact(d.Msg)
+	return d
+}
+
+// secretLine reports whether line n of data assigns an inline secret.
+func secretLine(data []byte, n int) bool {
+	for i := 1; i < n; i++ {
+		j := bytes.IndexByte(data, '\n')
+		if j < 0 {
+			return false
+		}
+		data = data[j+1:]
+	}
+	if j := bytes.IndexByte(data, '\n'); j >= 0 {
+		data = data[:j]
+	}
+	return bytes.Contains(data, []byte("private_key")) && !bytes.Contains(data, []byte("private_key_file")) ||
+		bytes.Contains(data, []byte("preshared_key")) && !bytes.Contains(data, []byte("preshared_key_file"))
+}
+
+// redact shortens quoted fragments of a toml message: the toml package
+// quotes offending tokens, and a token may be a key pasted unquoted.
+func redact(msg string) string {
+	var b strings.Builder
+	for {
+		i := strings.IndexAny(msg, `"'`)
+		if i < 0 {
+			b.WriteString(msg)
+			return b.String()
+		}
+		q := msg[i]
+		j := strings.IndexByte(msg[i+1:], q)
+		if j < 0 {
+			b.WriteString(msg)
+			return b.String()
+		}
+		inner := msg[i+1 : i+1+j]
+		b.WriteString(msg[:i+1])
+		if len(inner) > 12 {
+			k := 4
+			for k > 0 && !utf8.RuneStart(inner[k]) {
+				k--
+			}
+			inner = inner[:k] + "…"
+		}
+		b.WriteString(inner)
+		b.WriteByte(q)
+		msg = msg[i+2+j:]
+	}
+}
+
+// badPaths returns the paths of errors found while decoding, for Validate
+// to skip: true for the path and everything under it, false for an array
+// that holds a bad element (only the array itself is skipped).
+func badPaths(ds Diagnostics) map[string]bool {
+	if len(ds) == 0 {
+		return nil
+	}
+	bad := make(map[string]bool, len(ds))
+	for _, d := range ds {
+		if d.Severity != SeverityError {
+			continue
+		}
+		bad[d.Path] = true
+		if strings.HasSuffix(d.Path, "]") {
+			if parent := parentPath(d.Path); !bad[parent] {
+				bad[parent] = false
+			}
+		}
+	}
+	return bad
+}
+
+// decoder converts the generic tree from the toml package into a Profile.
+// It is hand-written rather than reflective so that it can keep going
+// after an error, name the exact field path, and stay fast for 10,000
+// peers.
+type decoder struct {
+	r         report
+	suggested []string // keys suggested for unknown ones
+}
+
+// The keys of each table, for messages about unknown keys.
+const (
+	topKeys     = "board uplink tunnel handoff"
+	boardKeys   = "name match modules"
+	uplinkKeys  = "interface address gateway carrier_timeout"
+	tunnelKeys  = "name private_key private_key_file listen_port fwmark mtu address table peer"
+	peerKeys    = "public_key preshared_key preshared_key_file endpoint allowed_ips persistent_keepalive"
+	handoffKeys = "root fstype init wait_handshake on_failure deadline"
+)
+
+func (d *decoder) profile(m map[string]any, p *Profile) {
+	root := fieldPath{}
+	for k, v := range m {
+		at := root.child(k)
+		switch k {
+		case "board":
+			d.board(v, &at, &p.Board)
+		case "uplink":
+			d.uplink(v, &at, &p.Uplink)
+		case "tunnel":
+			d.tables(v, &at, "[[tunnel]]", func(t map[string]any, tp *fieldPath) {
+				tun := newTunnel()
+				d.tunnel(t, tp, &tun)
+				p.Tunnels = append(p.Tunnels, tun)
+			})
+		case "handoff":
+			d.handoff(v, &at, &p.Handoff)
+		case "peer":
+			d.r.errorf(at.String(), ErrUnknownKey, "unknown key; peers belong to a tunnel: write [[tunnel.peer]]")
+		default:
+			d.unknown(&at, k, topKeys)
+		}
+	}
+}
+
+func (d *decoder) board(v any, at *fieldPath, b *Board) {
+	m, ok := d.table(v, at)
+	if !ok {
+		return
+	}
+	for k, v := range m {
+		kp := at.child(k)
+		switch k {
+		case "name":
+			b.Name, _ = d.str(v, &kp)
+		case "match":
+			b.Match = d.strs(v, &kp)
+		case "modules":
+			b.Modules = d.strs(v, &kp)
+		default:
+			d.unknown(&kp, k, boardKeys)
+		}
+	}
+}
+
+func (d *decoder) uplink(v any, at *fieldPath, u *Uplink) {
+	m, ok := d.table(v, at)
+	if !ok {
+		return
+	}
+	for k, v := range m {
+		kp := at.child(k)
+		switch k {
+		case "interface":
+			u.Interface, _ = d.str(v, &kp)
+		case "address":
+			u.Address = d.prefixes(v, &kp)
+		case "gateway":
+			u.Gateway = d.addrs(v, &kp)
+		case "carrier_timeout":
+			if t, ok := d.duration(v, &kp); ok {
+				u.CarrierTimeout = t
+			}
+		default:
+			d.unknown(&kp, k, uplinkKeys)
+		}
+	}
+}
+
+func (d *decoder) tunnel(m map[string]any, at *fieldPath, t *Tunnel) {
+	for k, v := range m {
+		kp := at.child(k)
+		switch k {
+		case "name":
+			t.Name, _ = d.str(v, &kp)
+		case "private_key":
+			t.inlineKey = true
+			if s, ok := d.str(v, &kp); ok {
+				key, err := wgkey.ParsePrivateKey(s)
+				if err != nil {
+					d.r.errorf(kp.String(), ErrKey, "%v", err)
+					break
+				}
+				t.PrivateKey = key
+			}
+		case "private_key_file":
+			t.PrivateKeyFile, _ = d.str(v, &kp)
+		case "listen_port":
+			if n, ok := d.int(v, &kp, 0, math.MaxUint16); ok {
+				t.ListenPort = uint16(n)
+			}
+		case "fwmark":
+			if n, ok := d.int(v, &kp, 0, math.MaxUint32); ok {
+				t.FwMark = uint32(n)
+			}
+		case "mtu":
+			if n, ok := d.int(v, &kp, 0, math.MaxInt32); ok {
+				t.MTU = int(n)
+			}
+		case "address":
+			t.Address = d.prefixes(v, &kp)
+		case "table":
+			if tb, ok := d.table32(v, &kp); ok {
+				t.Table = tb
+			}
+		case "peer":
+			d.tables(v, &kp, "[[tunnel.peer]]", func(pm map[string]any, pp *fieldPath) {
+				var peer Peer
+				d.peer(pm, pp, &peer)
+				t.Peers = append(t.Peers, peer)
+			})
+		default:
+			d.unknown(&kp, k, tunnelKeys)
+		}
+	}
+}
+
+func (d *decoder) peer(m map[string]any, at *fieldPath, p *Peer) {
+	for k, v := range m {
+		kp := at.child(k)
+		switch k {
+		case "public_key":
+			if s, ok := d.str(v, &kp); ok {
+				key, err := wgkey.ParseKey(s)
+				if err != nil {
+					d.r.errorf(kp.String(), ErrKey, "%v", err)
+					break
+				}
+				p.PublicKey = key
+			}
+		case "preshared_key":
+			p.inlinePSK = true
+			if s, ok := d.str(v, &kp); ok {
+				key, err := wgkey.ParsePresharedKey(s)
+				if err != nil {
+					d.r.errorf(kp.String(), ErrKey, "%v", err)
+					break
+				}
+				p.PresharedKey = key
+			}
+		case "preshared_key_file":
+			p.PresharedKeyFile, _ = d.str(v, &kp)
+		case "endpoint":
+			if s, ok := d.str(v, &kp); ok {
+				p.Endpoint, _ = d.endpoint(s, &kp)
+			}
+		case "allowed_ips":
+			p.AllowedIPs = d.prefixes(v, &kp)
+		case "persistent_keepalive":
+			if n, ok := d.int(v, &kp, 0, math.MaxUint16); ok {
+				p.PersistentKeepalive = uint16(n)
+			}
+		default:
+			d.unknown(&kp, k, peerKeys)
+		}
+	}
+}
+
+func (d *decoder) handoff(v any, at *fieldPath, h *Handoff) {
+	m, ok := d.table(v, at)
+	if !ok {
+		return
+	}
+	for k, v := range m {
+		kp := at.child(k)
+		switch k {
+		case "root":
+			h.Root, _ = d.str(v, &kp)
+		case "fstype":
+			h.FSType, _ = d.str(v, &kp)
+		case "init":
+			h.Init, _ = d.str(v, &kp)
+		case "wait_handshake":
+			if t, ok := d.duration(v, &kp); ok {
+				h.WaitHandshake = t
+			}
+		case "on_failure":
+			if s, ok := d.str(v, &kp); ok {
+				if f := OnFailure(s); f.Valid() {
+					h.OnFailure = f
+				} else {
+					d.r.errorf(kp.String(), ErrInvalid, "unknown action %q: want continue, shell, reboot or halt", s)
+				}
+			}
+		case "deadline":
+			if t, ok := d.duration(v, &kp); ok {
+				h.Deadline = t
+			}
+		default:
+			d.unknown(&kp, k, handoffKeys)
+		}
+	}
+}
+
+// table expects a TOML table.
+func (d *decoder) table(v any, at *fieldPath) (map[string]any, bool) {
+	m, ok := v.(map[string]any)
+	if !ok {
+		d.r.errorf(at.String(), ErrType, "want a table, got %s", typeName(v))
+	}
+	return m, ok
+}
+
+// tables expects an array of tables, written [[x]] or x = [{...}], and
+// calls fn for each in order.
+func (d *decoder) tables(v any, at *fieldPath, header string, fn func(map[string]any, *fieldPath)) {
+	switch v := v.(type) {
+	case []map[string]any:
+		for i, m := range v {
+			ep := at.elem(i)
+			fn(m, &ep)
+		}
+	case []any:
+		for i, e := range v {
+			ep := at.elem(i)
+			m, ok := e.(map[string]any)
+			if !ok {
+				d.r.errorf(ep.String(), ErrType, "want a table, got %s", typeName(e))
+				m = nil // decode an empty table to keep later indexes right
+			}
+			fn(m, &ep)
+		}
+	case map[string]any:
+		d.r.errorf(at.String(), ErrType, "want an array of tables: write %s, with two brackets", header)
+	default:
+		d.r.errorf(at.String(), ErrType, "want an array of tables (%s), got %s", header, typeName(v))
+	}
+}
+
+func (d *decoder) str(v any, at *fieldPath) (string, bool) {
+	s, ok := v.(string)
+	if !ok {
+		d.r.errorf(at.String(), ErrType, "want a string, got %s", typeName(v))
+	}
+	return s, ok
+}
+
+// list expects an array and calls fn with each element.
+func (d *decoder) list(v any, at *fieldPath, fn func(any, *fieldPath)) bool {
+	a, ok := v.([]any)
+	if !ok {
+		if _, isString := v.(string); isString {
+			d.r.errorf(at.String(), ErrType, "want an array, e.g. [%q]", v)
+		} else {
+			d.r.errorf(at.String(), ErrType, "want an array, got %s", typeName(v))
+		}
+		return false
+	}
+	for i, e := range a {
+		ep := at.elem(i)
+		fn(e, &ep)
+	}
+	return true
+}
+
+func (d *decoder) strs(v any, at *fieldPath) []string {
+	var out []string
+	d.list(v, at, func(e any, ep *fieldPath) {
+		s, _ := d.str(e, ep)
+		out = append(out, s)
+	})
+	return out
+}
+
+func (d *decoder) prefixes(v any, at *fieldPath) []netip.Prefix {
+	var out []netip.Prefix
+	d.list(v, at, func(e any, ep *fieldPath) {
+		// A bad element stays as the zero Prefix so that the indexes in
+		// paths reported later still match the file.
+		out = append(out, netip.Prefix{})
+		s, ok := d.str(e, ep)
+		if !ok {
+			return
+		}
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			if a, aerr := netip.ParseAddr(s); aerr == nil {
+				d.r.errorf(ep.String(), ErrInvalid, "%q has no prefix length; write %s/%d for a single address", s, a.WithZone(""), a.BitLen())
+			} else {
+				d.r.errorf(ep.String(), ErrInvalid, "%q is not an IP prefix such as 10.0.0.2/24", s)
+			}
+			return
+		}
+		out[len(out)-1] = p
+	})
+	return out
+}
+
+func (d *decoder) addrs(v any, at *fieldPath) []netip.Addr {
+	var out []netip.Addr
+	d.list(v, at, func(e any, ep *fieldPath) {
+		out = append(out, netip.Addr{}) // placeholder, as in prefixes
+		s, ok := d.str(e, ep)
+		if !ok {
+			return
+		}
+		a, err := netip.ParseAddr(s)
+		if err != nil {
+			d.r.errorf(ep.String(), ErrInvalid, "%q is not an IP address", s)
+			return
+		}
+		if a.Zone() != "" {
+			d.r.errorf(ep.String(), ErrInvalid, "%q has a zone; the uplink interface is implied, leave it out", s)
+			return
+		}
+		out[len(out)-1] = a
+	})
+	return out
+}
+
+// endpoint parses host:port or [v6]:port. Host names are refused: there is
+// no resolver during early boot.
+func (d *decoder) endpoint(s string, at *fieldPath) (netip.AddrPort, bool) {
+	ap, err := netip.ParseAddrPort(s)
+	if err == nil {
+		if ap.Addr().Zone() != "" {
+			d.r.errorf(at.String(), ErrInvalid, "%q has a zone; leave it out", s)
+			return netip.AddrPort{}, false
+		}
+		return ap, true
+	}
+	host := s
+	if i := strings.LastIndexByte(s, ':'); i >= 0 {
+		host = s[:i]
+	}
+	switch {
+	case strings.Count(s, ":") > 1 && !strings.HasPrefix(s, "["):
+		d.r.errorf(at.String(), ErrInvalid, "%q: write an IPv6 endpoint in brackets, e.g. [fd00::1]:51820", s)
+	case !strings.Contains(s, ":"):
+		d.r.errorf(at.String(), ErrInvalid, "%q has no port; write host:port, e.g. 192.0.2.1:51820", s)
+	case host != "" && !strings.HasPrefix(host, "[") && strings.Trim(host, "0123456789.") != "":
+		d.r.errorf(at.String(), ErrInvalid, "%q: host names cannot be resolved during early boot; use an IP address", s)
+	default:
+		d.r.errorf(at.String(), ErrInvalid, "%q is not an endpoint such as 192.0.2.1:51820 or [2001:db8::1]:51820", s)
+	}
+	return netip.AddrPort{}, false
+}
+
+func (d *decoder) int(v any, at *fieldPath, lo, hi int64) (int64, bool) {
+	n, ok := v.(int64)
+	if !ok {
+		d.r.errorf(at.String(), ErrType, "want an integer, got %s", typeName(v))
+		return 0, false
+	}
+	if n < lo || n > hi {
+		d.r.errorf(at.String(), ErrRange, "%d is out of range %d–%d", n, lo, hi)
+		return 0, false
+	}
+	return n, true
+}
+
+// duration accepts a Go duration string such as "10s" or "1m30s", or 0.
+func (d *decoder) duration(v any, at *fieldPath) (time.Duration, bool) {
+	switch v := v.(type) {
+	case int64:
+		if v == 0 {
+			return 0, true
+		}
+		d.r.errorf(at.String(), ErrType, "a duration needs a unit: write \"%ds\"", v)
+	case string:
+		t, err := time.ParseDuration(v)
+		if err != nil {
+			d.r.errorf(at.String(), ErrInvalid, "%q is not a duration such as \"10s\", \"1m30s\" or \"500ms\"", v)
+			return 0, false
+		}
+		if t < 0 {
+			d.r.errorf(at.String(), ErrRange, "duration %q is negative", v)
+			return 0, false
+		}
+		return t, true
+	default:
+		d.r.errorf(at.String(), ErrType, "want a duration string such as \"10s\", got %s", typeName(v))
+	}
+	return 0, false
+}
+
+// table32 accepts "main", "off" or a table number.
+func (d *decoder) table32(v any, at *fieldPath) (Table, bool) {
+	switch v := v.(type) {
+	case string:
+		switch v {
+		case "main":
+			return TableMain, true
+		case "off":
+			return TableOff, true
+		case "auto":
+			d.r.errorf(at.String(), ErrInvalid, `"auto" is wg-quick's; write "main", or a table number with a fwmark for policy routing`)
+		default:
+			d.r.errorf(at.String(), ErrInvalid, `%q: want "main", "off" or a table number`, v)
+		}
+	case int64:
+		if v == 0 {
+			d.r.errorf(at.String(), ErrRange, `table 0 means no table: write "off"`)
+			return 0, false
+		}
+		if v < 0 || v > math.MaxUint32 {
+			d.r.errorf(at.String(), ErrRange, "%d is out of range 1–%d", v, uint32(math.MaxUint32))
+			return 0, false
+		}
+		return Table(v), true
+	default:
+		d.r.errorf(at.String(), ErrType, `want "main", "off" or a table number, got %s`, typeName(v))
+	}
+	return 0, false
+}
+
+// unknown reports a key the schema does not have, with a suggestion. The
+// suggested key is then treated as bad, so that Validate does not also
+// call it missing.
+func (d *decoder) unknown(at *fieldPath, k string, keys string) {
+	known := strings.Fields(keys)
+	if s := suggest(k, known); s != "" {
+		d.r.errorf(at.String(), ErrUnknownKey, "unknown key; did you mean %s?", s)
+		sibling := at.parent.child(s)
+		d.suggested = append(d.suggested, sibling.String())
+		return
+	}
+	d.r.errorf(at.String(), ErrUnknownKey, "unknown key; want one of %s", strings.Join(known, ", "))
+}
+
+// suggest returns the known key closest to k: the same letters ignoring
+// case and separators (wg-quick's AllowedIPs for allowed_ips), or at most
+// two edits away.
+func suggest(k string, known []string) string {
+	norm := func(s string) string {
+		return strings.NewReplacer("_", "", "-", "").Replace(strings.ToLower(s))
+	}
+	nk := norm(k)
+	for _, c := range known {
+		if norm(c) == nk {
+			return c
+		}
+	}
+	best, bestDist := "", 3
+	for _, c := range known {
+		if dist := editDistance(k, c, bestDist); dist < bestDist {
+			best, bestDist = c, dist
+		}
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance of a and b, or limit when it is
+// at least limit. Keys are short; inputs longer than 64 bytes are not
+// compared.
+func editDistance(a, b string, limit int) int {
+	if len(a) > 64 || len(b) > 64 {
+		return limit
+	}
+	if d := len(a) - len(b); d >= limit || -d >= limit {
+		return limit
+	}
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return min(prev[len(b)], limit)
+}
+
+// typeName names the TOML type of a decoded value.
+func typeName(v any) string {
+	switch v.(type) {
+	case string:
+		return "a string"
+	case int64:
+		return "an integer"
+	case float64:
+		return "a float"
+	case bool:
+		return "a boolean"
+	case time.Time:
+		return "a date-time"
+	case []any, []map[string]any:
+		return "an array"
+	case map[string]any:
+		return "a table"
+	}
+	return "an unsupported value"
+}

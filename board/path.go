@@ -1,0 +1,96 @@
+package board
+
+import (
+	"strconv"
+	"strings"
+)
+
+// fieldPath is a field path under construction, such as
+// tunnel[0].peer[2].allowed_ips[1]. It is a linked list of stack values so
+// that decoding 10,000 peers builds no strings; String runs only when a
+// problem is reported.
+type fieldPath struct {
+	parent *fieldPath
+	key    string // "" for an array element
+	index  int
+}
+
+// child returns the path of key k under p.
+func (p *fieldPath) child(k string) fieldPath { return fieldPath{parent: p, key: k} }
+
+// elem returns the path of element i of the array at p.
+func (p *fieldPath) elem(i int) fieldPath { return fieldPath{parent: p, index: i} }
+
+// String renders the path in the form used by diagnostics.
+func (p *fieldPath) String() string {
+	if p == nil {
+		return ""
+	}
+	var parts []*fieldPath
+	for q := p; q != nil; q = q.parent {
+		if q.parent == nil && q.key == "" {
+			break // the root
+		}
+		parts = append(parts, q)
+	}
+	var b strings.Builder
+	for i := len(parts) - 1; i >= 0; i-- {
+		q := parts[i]
+		if q.key == "" {
+			b.WriteByte('[')
+			b.WriteString(strconv.Itoa(q.index))
+			b.WriteByte(']')
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteByte('.')
+		}
+		b.WriteString(quoteKey(q.key))
+	}
+	return b.String()
+}
+
+// quoteKey quotes a key that is not a bare TOML key, so that odd unknown
+// keys stay readable and unambiguous in messages.
+func quoteKey(k string) string {
+	if k == "" {
+		return `""`
+	}
+	for i := 0; i < len(k); i++ {
+		if !isBareKeyByte(k[i]) {
+			return strconv.Quote(k)
+		}
+	}
+	return k
+}
+
+func isBareKeyByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-'
+}
+
+// joinPath appends a key to a rendered path.
+func joinPath(base, key string) string {
+	if base == "" {
+		return key
+	}
+	return base + "." + key
+}
+
+// indexPath appends an array index to a rendered path.
+func indexPath(base string, i int) string {
+	return base + "[" + strconv.Itoa(i) + "]"
+}
+
+// parentPath strips the last key or index from a rendered path; it returns
+// "" at the root. Quoted keys containing '.' or '[' only cost precision.
+func parentPath(p string) string {
+	if strings.HasSuffix(p, "]") {
+		if i := strings.LastIndexByte(p, '['); i >= 0 {
+			return p[:i]
+		}
+	}
+	if i := strings.LastIndexByte(p, '.'); i >= 0 {
+		return p[:i]
+	}
+	return ""
+}

@@ -1,0 +1,149 @@
+package board
+
+import (
+	"net/netip"
+	"time"
+
+	"github.com/wgboot/wgboot/internal/wgkey"
+)
+
+// Defaults for keys a profile may leave out.
+const (
+	DefaultCarrierTimeout = 10 * time.Second
+	DefaultMTU            = 1420
+	DefaultTable          = TableMain
+	DefaultInit           = "/sbin/init"
+	DefaultOnFailure      = FailContinue
+	DefaultDeadline       = 60 * time.Second
+)
+
+// DefaultBoard is the board name of the fallback profile that [Select]
+// picks when no profile matches the board.
+const DefaultBoard = "default"
+
+// Profile is one board profile: the parsed form of a TOML file.
+type Profile struct {
+	Board   Board
+	Uplink  Uplink
+	Tunnels []Tunnel // [[tunnel]]
+	Handoff Handoff
+
+	src *source // where the profile came from; nil when built in code
+}
+
+// Board identifies the hardware a profile is for.
+type Board struct {
+	// Name names the profile; wgboot.board= selects by it. The profile
+	// named [DefaultBoard] is the fallback.
+	Name string
+	// Match lists DMI names (product_name, board_name, or
+	// "sys_vendor product_name") and device-tree compatible strings.
+	Match []string
+	// Modules are loaded, each after its dependencies, before networking.
+	Modules []string
+}
+
+// Uplink is the physical interface that carries the tunnels.
+type Uplink struct {
+	Interface      string
+	Address        []netip.Prefix // interface addresses, e.g. 192.168.50.2/24
+	Gateway        []netip.Addr   // default gateways, at most one per family
+	CarrierTimeout time.Duration  // how long to wait for carrier; 0: do not wait
+}
+
+// Tunnel is one WireGuard interface.
+type Tunnel struct {
+	Name string
+	// PrivateKey holds the key once known: parsed from private_key or read
+	// from PrivateKeyFile by [Profile.ReadKeys].
+	PrivateKey     wgkey.PrivateKey
+	PrivateKeyFile string
+	ListenPort     uint16 // 0: the kernel picks a port
+	FwMark         uint32 // 0: off
+	MTU            int
+	Address        []netip.Prefix
+	Table          Table // where routes for the peers' allowed_ips go
+	Peers          []Peer
+
+	inlineKey bool // private_key was written in the profile
+}
+
+// Peer is one WireGuard peer of a tunnel.
+type Peer struct {
+	PublicKey wgkey.Key
+	// PresharedKey holds the key once known, as for Tunnel.PrivateKey.
+	PresharedKey        wgkey.PresharedKey
+	PresharedKeyFile    string
+	Endpoint            netip.AddrPort // zero: wait for the peer to connect
+	AllowedIPs          []netip.Prefix
+	PersistentKeepalive uint16 // seconds; 0: off
+
+	inlinePSK bool // preshared_key was written in the profile
+}
+
+// Handoff says how early boot ends.
+type Handoff struct {
+	Root          string        // block device to mount; "": run Init from the initramfs
+	FSType        string        // filesystem type of Root
+	Init          string        // program to exec as PID 1 in the new root
+	WaitHandshake time.Duration // wait for a handshake on every tunnel; 0: do not wait
+	OnFailure     OnFailure     // what to do when a phase fails
+	Deadline      time.Duration // limit for all of early boot
+}
+
+// Table is a routing table number. A tunnel's table receives one route per
+// allowed IP prefix of its peers.
+type Table uint32
+
+// Routing tables with a name in profiles.
+const (
+	TableOff  Table = 0   // "off": no routes are added
+	TableMain Table = 254 // "main": RT_TABLE_MAIN
+)
+
+// OnFailure is the action taken when a boot phase fails or the deadline
+// passes.
+type OnFailure string
+
+// Values of [OnFailure].
+const (
+	FailContinue OnFailure = "continue" // hand off anyway, degraded
+	FailShell    OnFailure = "shell"    // start a shell on the console
+	FailReboot   OnFailure = "reboot"
+	FailHalt     OnFailure = "halt"
+)
+
+// Valid reports whether f is one of the known actions.
+func (f OnFailure) Valid() bool {
+	switch f {
+	case FailContinue, FailShell, FailReboot, FailHalt:
+		return true
+	}
+	return false
+}
+
+// File returns the name p was parsed from, or "" for a profile built in
+// code.
+func (p *Profile) File() string {
+	if p == nil || p.src == nil {
+		return ""
+	}
+	return p.src.name
+}
+
+// newProfile returns a profile with the defaults of every top-level table.
+func newProfile() *Profile {
+	return &Profile{
+		Uplink: Uplink{CarrierTimeout: DefaultCarrierTimeout},
+		Handoff: Handoff{
+			Init:      DefaultInit,
+			OnFailure: DefaultOnFailure,
+			Deadline:  DefaultDeadline,
+		},
+	}
+}
+
+// newTunnel returns a tunnel with its defaults.
+func newTunnel() Tunnel {
+	return Tunnel{MTU: DefaultMTU, Table: DefaultTable}
+}

@@ -1,0 +1,590 @@
+package board
+
+import (
+	"cmp"
+	"net/netip"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/wgboot/wgboot/internal/wgkey"
+)
+
+// ifNameMax is the longest interface name the kernel accepts: IFNAMSIZ - 1.
+const ifNameMax = 15
+
+// minIPv6MTU is the smallest MTU IPv6 allows (RFC 8200 section 5); below
+// it the kernel disables IPv6 on the interface.
+const minIPv6MTU = 1280
+
+// Validate lints p and returns every problem found, errors and warnings,
+// with positions when p was parsed from a file. Fields that already failed
+// to parse are not reported again. Validate does no I/O: run
+// [Profile.ReadKeys] first so that it can compare the device's own public
+// key with its peers'.
+func (p *Profile) Validate() Diagnostics {
+	v := validator{p: p}
+	if p.src != nil {
+		v.bad = p.src.bad
+	}
+	v.board()
+	v.uplink()
+	v.tunnels()
+	v.handoff()
+	ds := v.r.ds
+	if len(v.bad) > 0 {
+		ds = slices.DeleteFunc(ds, func(d Diagnostic) bool { return v.isBad(d.Path) })
+	}
+	p.src.locate(ds)
+	return ds
+}
+
+type validator struct {
+	p   *Profile
+	bad map[string]bool
+	r   report
+}
+
+func (v *validator) board() {
+	b := &v.p.Board
+	switch {
+	case b.Name == "":
+		v.r.errorf("board.name", ErrRequired, "required: name the board; wgboot.board= selects profiles by it")
+	case strings.ContainsFunc(b.Name, func(r rune) bool { return r <= ' ' || r == '"' || r == 0x7f || r == utf8.RuneError }):
+		v.r.errorf("board.name", ErrInvalid, "%q: spaces, quotes and control characters cannot be given on the kernel command line", b.Name)
+	}
+	seen := make(map[string]int, len(b.Match))
+	for i, m := range b.Match {
+		at := indexPath("board.match", i)
+		if strings.TrimSpace(m) == "" {
+			v.r.errorf(at, ErrInvalid, "empty match string matches no board")
+			continue
+		}
+		if m != strings.TrimSpace(m) {
+			v.r.warnf(at, ErrInvalid, "%q has leading or trailing spaces; board names are compared without them", m)
+		}
+		if j, dup := seen[m]; dup {
+			v.r.warnf(at, ErrDuplicate, "%q is listed twice (also match[%d])", m, j)
+			continue
+		}
+		seen[m] = i
+	}
+	mods := make(map[string]int, len(b.Modules))
+	for i, m := range b.Modules {
+		at := indexPath("board.modules", i)
+		switch {
+		case m == "":
+			v.r.errorf(at, ErrInvalid, "empty module name")
+			continue
+		case strings.HasSuffix(m, ".ko") || strings.Contains(m, ".ko."):
+			v.r.errorf(at, ErrInvalid, "%q: write the module name (e.g. wireguard), not its file name", m)
+			continue
+		case strings.ContainsFunc(m, func(r rune) bool { return r <= ' ' || r == '/' || r == '=' || r >= 0x7f }):
+			v.r.errorf(at, ErrInvalid, "%q is not a module name", m)
+			continue
+		}
+		// The kernel treats '-' and '_' in module names alike.
+		norm := strings.ReplaceAll(m, "-", "_")
+		if j, dup := mods[norm]; dup {
+			v.r.warnf(at, ErrDuplicate, "%q is listed twice (also modules[%d])", m, j)
+			continue
+		}
+		mods[norm] = i
+	}
+}
+
+func (v *validator) uplink() {
+	u := &v.p.Uplink
+	v.ifName("uplink.interface", u.Interface)
+	seen := make(map[netip.Addr]int, len(u.Address))
+	for i, a := range u.Address {
+		at := indexPath("uplink.address", i)
+		if !v.ifAddr(at, a) {
+			continue
+		}
+		if j, dup := seen[a.Addr()]; dup {
+			v.r.errorf(at, ErrDuplicate, "%s is also address[%d]", a.Addr(), j)
+			continue
+		}
+		seen[a.Addr()] = i
+	}
+	if len(u.Address) == 0 && !v.isBad("uplink.address") {
+		v.r.warnf("uplink.address", ErrRequired, "no address: only IPv6 autoconfiguration can give the uplink one")
+	}
+	var gw4, gw6 bool
+	for i, g := range u.Gateway {
+		at := indexPath("uplink.gateway", i)
+		if !g.IsValid() {
+			continue
+		}
+		fam := &gw4
+		if g.Is6() && !g.Is4In6() {
+			fam = &gw6
+		}
+		if *fam {
+			v.r.errorf(at, ErrDuplicate, "a second IPv%d gateway; at most one per address family", familyOf(g))
+			continue
+		}
+		*fam = true
+		switch {
+		case g.IsUnspecified() || g.IsMulticast():
+			v.r.errorf(at, ErrInvalid, "%s cannot be a gateway", g)
+		case g.Is6() && g.IsLinkLocalUnicast():
+			// fe80:: gateways are on-link by definition.
+		case !slices.ContainsFunc(u.Address, func(a netip.Prefix) bool { return a.Contains(g) }):
+			v.r.errorf(at, ErrInvalid, "%s is not inside any uplink address prefix; the kernel rejects an off-link gateway", g)
+		}
+	}
+	if u.CarrierTimeout >= v.p.Handoff.Deadline && v.p.Handoff.Deadline > 0 {
+		v.r.warnf("uplink.carrier_timeout", ErrRange, "%s is not shorter than handoff.deadline (%s)", u.CarrierTimeout, v.p.Handoff.Deadline)
+	}
+}
+
+func (v *validator) tunnels() {
+	p := v.p
+	if len(p.Tunnels) == 0 && !v.isBad("tunnel") {
+		v.r.errorf("tunnel", ErrRequired, "required: at least one [[tunnel]]")
+	}
+	names := make(map[string]int, len(p.Tunnels))
+	ports := make(map[uint16]int, len(p.Tunnels))
+	addrs := make(map[netip.Addr]string)
+	for _, a := range p.Uplink.Address {
+		addrs[a.Addr()] = "uplink"
+	}
+	routes := make(map[routeKey]int) // allowed prefix per routing table → tunnel
+	for i := range p.Tunnels {
+		t := &p.Tunnels[i]
+		at := indexPath("tunnel", i)
+		if v.ifName(joinPath(at, "name"), t.Name) {
+			if j, dup := names[t.Name]; dup {
+				v.r.errorf(joinPath(at, "name"), ErrDuplicate, "%q is also the name of tunnel[%d]", t.Name, j)
+			} else if t.Name == p.Uplink.Interface {
+				v.r.errorf(joinPath(at, "name"), ErrDuplicate, "%q is the uplink interface", t.Name)
+			}
+			names[t.Name] = i
+		}
+		v.tunnelKey(at, t)
+		if t.ListenPort != 0 {
+			if j, dup := ports[t.ListenPort]; dup {
+				v.r.errorf(joinPath(at, "listen_port"), ErrDuplicate, "port %d is also used by tunnel[%d]", t.ListenPort, j)
+			}
+			ports[t.ListenPort] = i
+		}
+		v.tunnelAddrs(at, t, addrs)
+		v.mtu(at, t)
+		switch {
+		case t.Table == 255:
+			v.r.errorf(joinPath(at, "table"), ErrInvalid, "table 255 is the kernel's local table")
+		case t.Table == 253:
+			v.r.warnf(joinPath(at, "table"), ErrInvalid, "table 253 is the reserved \"default\" table")
+		case t.Table != TableMain && t.Table != TableOff && t.FwMark == 0:
+			v.r.warnf(joinPath(at, "table"), ErrInvalid, "routes go to table %d, but without a fwmark no rule selects it; set fwmark for policy routing or add rules yourself", t.Table)
+		}
+		if len(t.Peers) == 0 && !v.isBad(joinPath(at, "peer")) {
+			v.r.warnf(at, ErrRequired, "no [[tunnel.peer]]: the tunnel carries no traffic")
+		}
+		v.peers(at, t)
+		v.prefixes(at, t)
+		v.loops(at, t)
+		if t.Table != TableOff && len(p.Tunnels) > 1 {
+			v.routeConflicts(at, i, t, routes)
+		}
+	}
+}
+
+// tunnelKey checks how the private key is given and that the device is not
+// its own peer.
+func (v *validator) tunnelKey(at string, t *Tunnel) {
+	switch {
+	case t.inlineKey && t.PrivateKeyFile != "":
+		v.r.errorf(joinPath(at, "private_key"), ErrInvalid, "give private_key or private_key_file, not both")
+	case t.inlineKey:
+		v.r.warnf(joinPath(at, "private_key"), ErrSecret, "the private key is baked into the image and shared by every device flashed with it; prefer private_key_file")
+	case t.PrivateKeyFile == "" && t.PrivateKey.IsZero():
+		v.r.errorf(joinPath(at, "private_key_file"), ErrRequired, "required: private_key_file (or private_key)")
+	}
+	if t.PrivateKey.IsZero() {
+		return
+	}
+	self := t.PrivateKey.PublicKey()
+	for j := range t.Peers {
+		if t.Peers[j].PublicKey == self {
+			v.r.errorf(peerPath(at, j, "public_key"), ErrSelfPeer, "this is the tunnel's own public key")
+		}
+	}
+}
+
+func (v *validator) tunnelAddrs(at string, t *Tunnel, addrs map[netip.Addr]string) {
+	for k, a := range t.Address {
+		ap := indexPath(joinPath(at, "address"), k)
+		if !v.ifAddr(ap, a) {
+			continue
+		}
+		if other, dup := addrs[a.Addr()]; dup {
+			v.r.errorf(ap, ErrDuplicate, "%s is also an address of %s", a.Addr(), other)
+			continue
+		}
+		addrs[a.Addr()] = at
+		for _, u := range v.p.Uplink.Address {
+			if u.Overlaps(a) {
+				v.r.warnf(ap, ErrOverlap, "%s overlaps the uplink's %s", a, u)
+				break
+			}
+		}
+	}
+}
+
+func (v *validator) mtu(at string, t *Tunnel) {
+	mp := joinPath(at, "mtu")
+	if t.MTU < 68 || t.MTU > 65535 {
+		v.r.errorf(mp, ErrRange, "%d is out of range 68–65535", t.MTU)
+		return
+	}
+	if t.MTU >= minIPv6MTU {
+		return
+	}
+	uses6 := func(ps []netip.Prefix) bool {
+		return slices.ContainsFunc(ps, func(p netip.Prefix) bool { return p.Addr().Is6() && !p.Addr().Is4In6() })
+	}
+	if uses6(t.Address) || slices.ContainsFunc(t.Peers, func(p Peer) bool { return uses6(p.AllowedIPs) }) {
+		v.r.errorf(mp, ErrMTU, "%d is below %d, the IPv6 minimum, but the tunnel carries IPv6; the kernel disables IPv6 on it", t.MTU, minIPv6MTU)
+	}
+}
+
+func (v *validator) peers(at string, t *Tunnel) {
+	keys := make(map[wgkey.Key]int, len(t.Peers))
+	u := &v.p.Uplink
+	for j := range t.Peers {
+		peer := &t.Peers[j]
+		// Paths are built only when something is reported: hubs have
+		// 10,000 peers.
+		field := func(k string) string { return peerPath(at, j, k) }
+		if peer.PublicKey.IsZero() {
+			v.r.errorf(field("public_key"), ErrRequired, "required: the peer's public key")
+		} else if k, dup := keys[peer.PublicKey]; dup {
+			v.r.errorf(field("public_key"), ErrDuplicate, "the same public key as peer[%d]", k)
+		} else {
+			keys[peer.PublicKey] = j
+		}
+		switch {
+		case peer.inlinePSK && peer.PresharedKeyFile != "":
+			v.r.errorf(field("preshared_key"), ErrInvalid, "give preshared_key or preshared_key_file, not both")
+		case peer.inlinePSK:
+			v.r.warnf(field("preshared_key"), ErrSecret, "the preshared key is baked into the image; prefer preshared_key_file")
+		}
+		if len(peer.AllowedIPs) == 0 && !v.isBad(field("allowed_ips")) {
+			v.r.warnf(field("allowed_ips"), ErrRequired, "empty: no traffic can go to or come from this peer")
+		}
+		if !peer.Endpoint.IsValid() {
+			continue
+		}
+		a := peer.Endpoint.Addr().Unmap()
+		switch {
+		case peer.Endpoint.Port() == 0:
+			v.r.errorf(field("endpoint"), ErrRange, "port 0: give the peer's listen port")
+		case a.IsUnspecified() || a.IsMulticast() || a == netip.AddrFrom4([4]byte{255, 255, 255, 255}):
+			v.r.errorf(field("endpoint"), ErrInvalid, "%s cannot be a peer's address", a)
+		case a.IsLoopback():
+			v.r.warnf(field("endpoint"), ErrInvalid, "%s is a loopback address", a)
+		case !slices.ContainsFunc(u.Address, func(p netip.Prefix) bool { return p.Contains(a) }) &&
+			!slices.ContainsFunc(u.Gateway, func(g netip.Addr) bool { return g.IsValid() && g.Unmap().Is4() == a.Is4() }):
+			v.r.warnf(field("endpoint"), ErrInvalid, "%s is not on the uplink's networks and the uplink has no IPv%d gateway", a, familyOf(a))
+		}
+	}
+}
+
+// peerPath renders tunnel[i].peer[j].key given at = "tunnel[i]".
+func peerPath(at string, j int, key string) string {
+	return joinPath(indexPath(joinPath(at, "peer"), j), key)
+}
+
+// allowedEntry is one allowed IP prefix of one peer.
+type allowedEntry struct {
+	p    netip.Prefix // masked
+	peer int
+	elem int
+}
+
+func compareEntries(a, b allowedEntry) int {
+	if c := cmp.Compare(a.p.Addr().BitLen(), b.p.Addr().BitLen()); c != 0 {
+		return c
+	}
+	if c := a.p.Addr().Compare(b.p.Addr()); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.p.Bits(), b.p.Bits()); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.peer, b.peer); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.elem, b.elem)
+}
+
+// prefixes checks host bits and overlaps among a tunnel's allowed IPs in
+// O(n log n): sorted by address then length, each prefix's containing
+// prefixes are on a stack, since two prefixes are either nested or
+// disjoint.
+func (v *validator) prefixes(at string, t *Tunnel) {
+	n := 0
+	for j := range t.Peers {
+		n += len(t.Peers[j].AllowedIPs)
+	}
+	entries := make([]allowedEntry, 0, n)
+	for j := range t.Peers {
+		for k, pfx := range t.Peers[j].AllowedIPs {
+			if !pfx.IsValid() {
+				continue
+			}
+			m := pfx.Masked()
+			if m != pfx {
+				v.r.errorf(v.allowedPath(at, j, k), ErrHostBits, "%s has host bits set; did you mean %s?", pfx, m)
+			}
+			entries = append(entries, allowedEntry{p: m, peer: j, elem: k})
+		}
+	}
+	slices.SortFunc(entries, compareEntries)
+	var stack []allowedEntry
+	for _, e := range entries {
+		for len(stack) > 0 {
+			top := stack[len(stack)-1]
+			if top.p.Addr().BitLen() == e.p.Addr().BitLen() && top.p.Contains(e.p.Addr()) {
+				break
+			}
+			stack = stack[:len(stack)-1]
+		}
+		if len(stack) > 0 {
+			top := stack[len(stack)-1]
+			here, there := v.allowedPath(at, e.peer, e.elem), v.allowedPath(at, top.peer, top.elem)
+			switch {
+			case top.p == e.p && top.peer == e.peer:
+				v.r.warnf(here, ErrDuplicate, "%s is listed twice (also %s)", e.p, there)
+			case top.p == e.p:
+				v.r.errorf(here, ErrOverlap, "%s is also allowed for %s; WireGuard keeps only the last peer's", e.p, there)
+			case top.peer == e.peer:
+				v.r.warnf(here, ErrOverlap, "%s is inside %s of the same peer", e.p, top.p)
+			case top.p.Bits() == 0:
+				// Specific prefixes under a default route are the usual
+				// hub layout; the loop check covers the default route.
+			default:
+				v.r.warnf(here, ErrOverlap, "%s is inside %s (%s); the more specific prefix wins", e.p, top.p, there)
+			}
+		}
+		stack = append(stack, e)
+	}
+}
+
+func (v *validator) allowedPath(at string, peer, elem int) string {
+	return indexPath(peerPath(at, peer, "allowed_ips"), elem)
+}
+
+// loops finds routes that would send the tunnel's own encrypted packets
+// into the tunnel. Only the main table is checked: with table "off" no
+// routes are added, and a numbered table with a fwmark is policy routing
+// that excludes the tunnel's own packets (as wg-quick does).
+func (v *validator) loops(at string, t *Tunnel) {
+	for j := range t.Peers {
+		a := t.Peers[j].Endpoint.Addr()
+		for _, own := range t.Address {
+			if t.Peers[j].Endpoint.IsValid() && own.Contains(a) && !v.onLink(a, own.Bits()) {
+				v.r.errorf(peerPath(at, j, "endpoint"), ErrLoop,
+					"%s is inside the tunnel's own address prefix %s: packets to the endpoint would loop through the tunnel", a, own)
+				break
+			}
+		}
+	}
+	if t.Table != TableMain {
+		return
+	}
+	var (
+		defaults  []allowedEntry
+		roaming   bool
+		endpoints int
+	)
+	for j := range t.Peers {
+		if t.Peers[j].Endpoint.IsValid() {
+			endpoints++
+		} else {
+			roaming = true
+		}
+		for k, pfx := range t.Peers[j].AllowedIPs {
+			if pfx.IsValid() && pfx.Bits() == 0 {
+				defaults = append(defaults, allowedEntry{p: pfx.Masked(), peer: j, elem: k})
+			}
+		}
+	}
+	const hint = `use table = 51820 with fwmark = 51820 for policy routing, or table = "off"`
+	if roaming {
+		for _, e := range defaults {
+			v.r.errorf(v.allowedPath(at, e.peer, e.elem), ErrLoop, "%s in the main table, and a peer without an endpoint would be answered through the tunnel itself; %s", e.p, hint)
+		}
+	}
+	if endpoints == 0 {
+		return
+	}
+	allowed := make(map[netip.Prefix]allowedEntry)
+	for j := range t.Peers {
+		for k, pfx := range t.Peers[j].AllowedIPs {
+			if !pfx.IsValid() {
+				continue
+			}
+			if m := pfx.Masked(); !mapHas(allowed, m) {
+				allowed[m] = allowedEntry{p: m, peer: j, elem: k}
+			}
+		}
+	}
+	for j := range t.Peers {
+		ep := t.Peers[j].Endpoint
+		if !ep.IsValid() {
+			continue
+		}
+		a := ep.Addr()
+		longest, found := allowedEntry{}, false
+		for bits := a.BitLen(); bits >= 0 && !found; bits-- {
+			pfx, err := a.Prefix(bits)
+			if err != nil {
+				break
+			}
+			longest, found = allowed[pfx]
+		}
+		if !found {
+			continue
+		}
+		if !v.onLink(a, longest.p.Bits()) {
+			v.r.errorf(peerPath(at, j, "endpoint"), ErrLoop,
+				"%s is inside %s (%s) and no more specific uplink route reaches it: packets to the endpoint would loop through the tunnel; %s",
+				a, longest.p, v.allowedPath(at, longest.peer, longest.elem), hint)
+		}
+	}
+}
+
+// onLink reports whether an uplink address prefix longer than bits
+// contains a, so that its connected route wins over a tunnel route.
+func (v *validator) onLink(a netip.Addr, bits int) bool {
+	return slices.ContainsFunc(v.p.Uplink.Address, func(u netip.Prefix) bool {
+		return u.Contains(a) && u.Bits() > bits
+	})
+}
+
+// routeKey is a route in a routing table.
+type routeKey struct {
+	table Table
+	p     netip.Prefix
+}
+
+// routeConflicts reports allowed IPs that another tunnel already routes in
+// the same table: the second route would fail with EEXIST.
+func (v *validator) routeConflicts(at string, i int, t *Tunnel, routes map[routeKey]int) {
+	for j := range t.Peers {
+		for k, pfx := range t.Peers[j].AllowedIPs {
+			if !pfx.IsValid() {
+				continue
+			}
+			key := routeKey{t.Table, pfx.Masked()}
+			if other, dup := routes[key]; dup && other != i {
+				v.r.errorf(v.allowedPath(at, j, k), ErrOverlap, "%s is also routed to tunnel[%d] in the same table", key.p, other)
+				continue
+			}
+			routes[key] = i
+		}
+	}
+}
+
+func (v *validator) handoff() {
+	h := &v.p.Handoff
+	switch {
+	case h.Root == "":
+		if h.FSType != "" {
+			v.r.warnf("handoff.fstype", ErrInvalid, "ignored: root is empty, so init runs from the initramfs")
+		}
+	case !strings.HasPrefix(h.Root, "/dev/") || len(h.Root) == len("/dev/"):
+		v.r.errorf("handoff.root", ErrInvalid, "%q: want a block device such as /dev/vda, or \"\" to stay in the initramfs", h.Root)
+	case h.FSType == "":
+		v.r.errorf("handoff.fstype", ErrRequired, "required when root is set, e.g. \"ext4\"")
+	}
+	if !strings.HasPrefix(h.Init, "/") {
+		v.r.errorf("handoff.init", ErrInvalid, "%q: want an absolute path such as /sbin/init", h.Init)
+	}
+	if !h.OnFailure.Valid() {
+		v.r.errorf("handoff.on_failure", ErrInvalid, "unknown action %q: want continue, shell, reboot or halt", h.OnFailure)
+	}
+	if h.Deadline <= 0 {
+		v.r.errorf("handoff.deadline", ErrRange, "must be positive: it bounds all of early boot")
+		return
+	}
+	if h.WaitHandshake >= h.Deadline {
+		v.r.warnf("handoff.wait_handshake", ErrRange, "%s is not shorter than deadline (%s)", h.WaitHandshake, h.Deadline)
+	}
+	if sum := v.p.Uplink.CarrierTimeout + h.WaitHandshake; sum > h.Deadline && v.p.Uplink.CarrierTimeout < h.Deadline && h.WaitHandshake < h.Deadline {
+		v.r.warnf("handoff.deadline", ErrRange, "%s is shorter than carrier_timeout + wait_handshake (%s)", h.Deadline, sum.Round(time.Millisecond))
+	}
+}
+
+// ifName checks an interface name as the kernel's dev_valid_name does and
+// reports whether it is usable.
+func (v *validator) ifName(at, name string) bool {
+	switch {
+	case name == "":
+		if !v.isBad(at) {
+			v.r.errorf(at, ErrRequired, "required: an interface name such as eth0")
+		}
+		return false
+	case len(name) > ifNameMax:
+		v.r.errorf(at, ErrInvalid, "%q is %d bytes; interface names have at most %d", name, len(name), ifNameMax)
+		return false
+	case name == "." || name == "..":
+		v.r.errorf(at, ErrInvalid, "%q is not an interface name", name)
+		return false
+	case strings.ContainsFunc(name, func(r rune) bool {
+		return r == '/' || r == ':' || r == 0 || r == ' ' || (r >= '\t' && r <= '\r') || r == 0xa0 || r == utf8.RuneError
+	}):
+		v.r.errorf(at, ErrInvalid, "%q: interface names cannot contain '/', ':' or white space", name)
+		return false
+	}
+	return true
+}
+
+// ifAddr checks an interface address and reports whether it is usable.
+func (v *validator) ifAddr(at string, a netip.Prefix) bool {
+	addr := a.Addr()
+	switch {
+	case !a.IsValid():
+		return false
+	case addr.IsUnspecified() || addr.IsMulticast():
+		v.r.errorf(at, ErrInvalid, "%s cannot be an interface address", addr)
+		return false
+	case addr.Is4() && a.Bits() < 31 && a.Masked().Addr() == addr:
+		v.r.warnf(at, ErrInvalid, "%s is the network address of %s; an interface address is usually a host in it", addr, a.Masked())
+	}
+	return true
+}
+
+// isBad reports whether path failed to parse, or lies under a value that
+// failed to parse.
+func (v *validator) isBad(path string) bool {
+	if len(v.bad) == 0 {
+		return false
+	}
+	if _, ok := v.bad[path]; ok {
+		return true
+	}
+	for p := parentPath(path); p != ""; p = parentPath(p) {
+		if v.bad[p] {
+			return true
+		}
+	}
+	return false
+}
+
+func mapHas[K comparable, V any](m map[K]V, k K) bool {
+	_, ok := m[k]
+	return ok
+}
+
+func familyOf(a netip.Addr) int {
+	if a.Unmap().Is4() {
+		return 4
+	}
+	return 6
+}

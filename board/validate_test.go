@@ -1,0 +1,118 @@
+package board
+
+import (
+	"errors"
+	"net/netip"
+	"testing"
+
+	"github.com/wgboot/wgboot/internal/wgkey"
+)
+
+// baseProfile returns a valid profile built in code, as import builds one.
+func baseProfile(t *testing.T) *Profile {
+	t.Helper()
+	priv, err := wgkey.ParsePrivateKey(testPrivate)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, err := wgkey.ParseKey(peerPublic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := newProfile()
+	p.Board.Name = "code"
+	p.Uplink.Interface = "eth0"
+	p.Uplink.Address = []netip.Prefix{netip.MustParsePrefix("192.0.2.2/24")}
+	p.Uplink.Gateway = []netip.Addr{netip.MustParseAddr("192.0.2.1")}
+	tun := newTunnel()
+	tun.Name = "wg0"
+	tun.PrivateKey = priv
+	tun.Address = []netip.Prefix{netip.MustParsePrefix("10.9.0.2/24")}
+	tun.Peers = []Peer{{PublicKey: pub, AllowedIPs: []netip.Prefix{netip.MustParsePrefix("10.9.0.0/24")}}}
+	p.Tunnels = []Tunnel{tun}
+	return p
+}
+
+func TestValidate_code(t *testing.T) {
+	tests := []struct {
+		name   string
+		modify func(p *Profile)
+		path   string // of the one diagnostic expected; "" for none
+		kind   error
+	}{
+		{"valid", func(p *Profile) {}, "", nil},
+		{"no positions needed", func(p *Profile) { p.Tunnels[0].MTU = 0 }, "tunnel[0].mtu", ErrRange},
+		{"bad on_failure", func(p *Profile) { p.Handoff.OnFailure = "explode" }, "handoff.on_failure", ErrInvalid},
+		{"zero deadline", func(p *Profile) { p.Handoff.Deadline = 0 }, "handoff.deadline", ErrRange},
+		{"relative init", func(p *Profile) { p.Handoff.Init = "sbin/init" }, "handoff.init", ErrInvalid},
+		{"root not a device", func(p *Profile) { p.Handoff.Root, p.Handoff.FSType = "LABEL=root", "ext4" }, "handoff.root", ErrInvalid},
+		{"two IPv4 gateways", func(p *Profile) {
+			p.Uplink.Gateway = append(p.Uplink.Gateway, netip.MustParseAddr("192.0.2.254"))
+		}, "uplink.gateway[1]", ErrDuplicate},
+		{"same route in two tunnels", func(p *Profile) {
+			second := p.Tunnels[0]
+			second.Name, second.Address, second.ListenPort = "wg1", nil, 0
+			p.Tunnels = append(p.Tunnels, second)
+		}, "tunnel[1].peer[0].allowed_ips[0]", ErrOverlap},
+		{"duplicate listen port", func(p *Profile) {
+			second := p.Tunnels[0]
+			second.Name, second.Address, second.Table = "wg1", nil, TableOff
+			p.Tunnels[0].ListenPort, second.ListenPort = 51820, 51820
+			p.Tunnels = append(p.Tunnels, second)
+		}, "tunnel[1].listen_port", ErrDuplicate},
+		{"tunnel named like the uplink", func(p *Profile) { p.Tunnels[0].Name = "eth0" }, "tunnel[0].name", ErrDuplicate},
+		{"nested across peers under a default route is quiet", func(p *Profile) {
+			p.Tunnels[0].Table, p.Tunnels[0].FwMark = 51820, 51820
+			p.Tunnels[0].Peers = append(p.Tunnels[0].Peers, Peer{
+				PublicKey:  wgkey.PrivateKeyFromBytes([32]byte{16}).PublicKey(),
+				AllowedIPs: []netip.Prefix{netip.MustParsePrefix("0.0.0.0/0")},
+			})
+		}, "", nil},
+		{"endpoint reached by a more specific uplink route", func(p *Profile) {
+			p.Tunnels[0].Peers[0].Endpoint = netip.MustParseAddrPort("192.0.2.1:51820")
+			p.Tunnels[0].Peers[0].AllowedIPs = []netip.Prefix{netip.MustParsePrefix("192.0.0.0/16")}
+		}, "", nil},
+		{"endpoint inside a longer allowed prefix", func(p *Profile) {
+			p.Tunnels[0].Peers[0].Endpoint = netip.MustParseAddrPort("192.0.2.1:51820")
+			p.Tunnels[0].Peers[0].AllowedIPs = []netip.Prefix{netip.MustParsePrefix("192.0.2.0/25")}
+		}, "tunnel[0].peer[0].endpoint", ErrLoop},
+		{"self peer", func(p *Profile) {
+			p.Tunnels[0].Peers[0].PublicKey = p.Tunnels[0].PrivateKey.PublicKey()
+		}, "tunnel[0].peer[0].public_key", ErrSelfPeer},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := baseProfile(t)
+			tt.modify(p)
+			ds := p.Validate()
+			if tt.kind == nil {
+				if len(ds) != 0 {
+					t.Errorf("Validate() = %v, want nothing", ds)
+				}
+				return
+			}
+			if len(ds) != 1 || ds[0].Path != tt.path || !errors.Is(ds[0], tt.kind) {
+				t.Errorf("Validate() = %v, want one %v at %s", ds, tt.kind, tt.path)
+			}
+			if ds[0].Pos.Line != 0 {
+				t.Errorf("position %v for a profile built in code, want none", ds[0].Pos)
+			}
+		})
+	}
+}
+
+func TestValidate_manyPeers(t *testing.T) {
+	p, ds := Parse("hub.toml", hubProfile(2000))
+	if ds.HasErrors() {
+		t.Fatal(ds.Err())
+	}
+	ds = p.Validate()
+	if len(ds) != 1 || !errors.Is(ds[0], ErrSecret) {
+		t.Errorf("Validate() = %v, want only the inline key warning", ds)
+	}
+	p.Tunnels[0].Peers[1999].AllowedIPs = append(p.Tunnels[0].Peers[1999].AllowedIPs, p.Tunnels[0].Peers[7].AllowedIPs[0])
+	ds = p.Validate()
+	if len(ds) != 2 || ds[1].Path != "tunnel[0].peer[1999].allowed_ips[2]" || !errors.Is(ds[1], ErrOverlap) {
+		t.Errorf("Validate() = %v, want the overlap with peer[7]", ds)
+	}
+}

@@ -1,0 +1,266 @@
+// Package wgkey holds WireGuard keys: public keys that print as base64, and
+// secret keys (private and preshared) that never print at all.
+//
+// A secret key's String, Format, GoString and MarshalText all yield
+// "(hidden)", and its bytes sit behind a closure, so even a struct printed
+// through reflection (an unexported field) shows an address, not the key. The only ways
+// to get the secret out are [PrivateKey.Bytes] (for the kernel) and
+// [PrivateKey.Reveal] (for writing a key file on explicit request).
+package wgkey
+
+import (
+	"crypto/ecdh"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// Len is the length of every WireGuard key in bytes.
+const Len = 32
+
+// encodedLen is the length of a key in padded base64, as wg(8) prints it.
+const encodedLen = 44
+
+// hidden is what every formatting method of a secret key yields.
+const hidden = "(hidden)"
+
+// ErrInvalid is wrapped by every parse error. The messages describe the
+// problem (length, alphabet) but never include the input.
+var ErrInvalid = errors.New("invalid key")
+
+// Key is a Curve25519 public key. It is comparable and prints as base64.
+type Key [Len]byte
+
+// ParseKey decodes a public key from the padded base64 form that wg(8) uses.
+// The error never echoes s: users paste private keys into public key fields.
+func ParseKey(s string) (Key, error) {
+	var k Key
+	err := decode((*[Len]byte)(&k), s)
+	return k, err
+}
+
+// String returns the key in base64.
+func (k Key) String() string { return base64.StdEncoding.EncodeToString(k[:]) }
+
+// IsZero reports whether k is all zero bytes (unset).
+func (k Key) IsZero() bool { return k == Key{} }
+
+// MarshalText implements [encoding.TextMarshaler] with the base64 form.
+func (k Key) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
+
+// UnmarshalText implements [encoding.TextUnmarshaler].
+func (k *Key) UnmarshalText(b []byte) error {
+	key, err := ParseKey(string(b))
+	if err != nil {
+		return err
+	}
+	*k = key
+	return nil
+}
+
+// decode parses padded base64 into dst; dst is untouched on error.
+func decode(dst *[Len]byte, s string) error {
+	if len(s) != encodedLen {
+		return fmt.Errorf("%w: %d characters, want %d characters of base64", ErrInvalid, len(s), encodedLen)
+	}
+	var buf [Len + 2]byte
+	n, err := base64.StdEncoding.Strict().Decode(buf[:], []byte(s))
+	if err != nil {
+		// The CorruptInputError carries an offset only, but a key-shaped
+		// message is clearer than "illegal base64 data at input byte 7".
+		clear(buf[:])
+		return fmt.Errorf("%w: not valid base64", ErrInvalid)
+	}
+	if n != Len {
+		clear(buf[:])
+		return fmt.Errorf("%w: decodes to %d bytes, want %d", ErrInvalid, n, Len)
+	}
+	copy(dst[:], buf[:Len])
+	clear(buf[:])
+	return nil
+}
+
+// secret is the shared body of PrivateKey and PresharedKey.
+//
+// NB: the bytes are reachable only through a closure. fmt does not call
+// methods on unexported fields, so a struct holding a secret in one and
+// printed with %v, %s or %x is rendered by reflection; reflection shows a
+// func as an address, while a pointer or array would be shown (with %s,
+// through fmt's bad-verb path) as its bytes.
+type secret struct {
+	get func() *[Len]byte
+}
+
+func secretOf(b *[Len]byte) secret {
+	return secret{get: func() *[Len]byte { return b }}
+}
+
+func newSecret(s string) (secret, error) {
+	var b [Len]byte
+	if err := decode(&b, s); err != nil {
+		return secret{}, err
+	}
+	return secretOf(&b), nil
+}
+
+// raw returns the key material or nil when unset.
+func (s secret) raw() *[Len]byte {
+	if s.get == nil {
+		return nil
+	}
+	return s.get()
+}
+
+// IsZero reports whether the key is unset or all zero bytes.
+func (s secret) IsZero() bool {
+	b := s.raw()
+	if b == nil {
+		return true
+	}
+	var zero [Len]byte
+	return subtle.ConstantTimeCompare(b[:], zero[:]) == 1
+}
+
+// Bytes returns a copy of the key material, for handing to the kernel.
+// The caller should clear the copy when done.
+func (s secret) Bytes() [Len]byte {
+	if b := s.raw(); b != nil {
+		return *b
+	}
+	return [Len]byte{}
+}
+
+// Reveal returns the key in base64. Use it only to write a key on an
+// explicit request (an export the user asked for); never log it.
+func (s secret) Reveal() string {
+	b := s.raw()
+	if b == nil {
+		return ""
+	}
+	return base64.StdEncoding.EncodeToString(b[:])
+}
+
+// Zero overwrites the key material and forgets it. Copies of a key share
+// the material, so Zero wipes it for every copy.
+func (s *secret) Zero() {
+	if b := s.raw(); b != nil {
+		clear(b[:])
+	}
+	s.get = nil
+}
+
+// equal compares in constant time; two unset keys are equal.
+func (s secret) equal(o secret) bool {
+	a, b := s.Bytes(), o.Bytes()
+	return subtle.ConstantTimeCompare(a[:], b[:]) == 1
+}
+
+// String returns "(hidden)".
+func (s secret) String() string { return hidden }
+
+// GoString returns "(hidden)", for %#v.
+func (s secret) GoString() string { return hidden }
+
+// Format writes "(hidden)" for every verb, so %x, %v and %q cannot leak.
+func (s secret) Format(f fmt.State, _ rune) { io.WriteString(f, hidden) }
+
+// MarshalText returns "(hidden)": an encoder that reaches a secret by
+// reflection writes a value that fails to parse back, never the key.
+func (s secret) MarshalText() ([]byte, error) { return []byte(hidden), nil }
+
+// PrivateKey is a Curve25519 private key that cannot be printed by accident.
+// The zero value is an unset key. Compare keys with Equal: == and
+// reflect.DeepEqual see only the hidden closure.
+type PrivateKey struct{ secret }
+
+// ParsePrivateKey decodes a private key from padded base64. The error never
+// echoes s.
+func ParsePrivateKey(s string) (PrivateKey, error) {
+	sec, err := newSecret(s)
+	return PrivateKey{sec}, err
+}
+
+// PrivateKeyFromBytes returns a private key holding a copy of b.
+func PrivateKeyFromBytes(b [Len]byte) PrivateKey {
+	return PrivateKey{secretOf(&b)}
+}
+
+// GeneratePrivateKey returns a new random private key from crypto/rand.
+func GeneratePrivateKey() (PrivateKey, error) {
+	var b [Len]byte
+	if _, err := io.ReadFull(rand.Reader, b[:]); err != nil {
+		return PrivateKey{}, fmt.Errorf("read random key: %w", err)
+	}
+	// Clamp as wg(8) genkey does; X25519 clamps again, so this only makes
+	// the stored form canonical.
+	b[0] &= 248
+	b[31] = (b[31] & 127) | 64
+	return PrivateKey{secretOf(&b)}, nil
+}
+
+// PublicKey derives the public key with X25519. It returns the zero Key
+// for an unset private key.
+func (k PrivateKey) PublicKey() Key {
+	b := k.raw()
+	if b == nil {
+		return Key{}
+	}
+	// ecdh keeps its own copy of the scalar, which the garbage collector
+	// reclaims; Go offers no way to wipe it.
+	priv, err := ecdh.X25519().NewPrivateKey(b[:])
+	if err != nil {
+		// Unreachable: X25519 accepts every 32-byte string.
+		return Key{}
+	}
+	var pub Key
+	copy(pub[:], priv.PublicKey().Bytes())
+	return pub
+}
+
+// Equal reports whether k and o hold the same key, in constant time.
+func (k PrivateKey) Equal(o PrivateKey) bool { return k.equal(o.secret) }
+
+// UnmarshalText implements [encoding.TextUnmarshaler]; the error never
+// echoes the text.
+func (k *PrivateKey) UnmarshalText(b []byte) error {
+	key, err := ParsePrivateKey(string(b))
+	if err != nil {
+		return err
+	}
+	*k = key
+	return nil
+}
+
+// PresharedKey is a WireGuard preshared (symmetric) key that cannot be
+// printed by accident. The zero value is an unset key. Compare keys with
+// Equal.
+type PresharedKey struct{ secret }
+
+// ParsePresharedKey decodes a preshared key from padded base64. The error
+// never echoes s.
+func ParsePresharedKey(s string) (PresharedKey, error) {
+	sec, err := newSecret(s)
+	return PresharedKey{sec}, err
+}
+
+// PresharedKeyFromBytes returns a preshared key holding a copy of b.
+func PresharedKeyFromBytes(b [Len]byte) PresharedKey {
+	return PresharedKey{secretOf(&b)}
+}
+
+// Equal reports whether k and o hold the same key, in constant time.
+func (k PresharedKey) Equal(o PresharedKey) bool { return k.equal(o.secret) }
+
+// UnmarshalText implements [encoding.TextUnmarshaler]; the error never
+// echoes the text.
+func (k *PresharedKey) UnmarshalText(b []byte) error {
+	key, err := ParsePresharedKey(string(b))
+	if err != nil {
+		return err
+	}
+	*k = key
+	return nil
+}
