@@ -1,12 +1,10 @@
 package main
 
 import (
-	"errors"
-	"fmt"
 	"os"
 	"os/signal"
 	"runtime/debug"
-	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -15,33 +13,50 @@ import (
 	"github.com/wgboot/wgboot/internal/kmsg"
 )
 
-// pid1 runs the boot and then parks, reaping children. It never returns.
+// pid1 runs the boot and never returns: it ends in the next stage (exec),
+// in a reboot or power-off, or parked in its reaping loop.
 func pid1() {
-	// Signals first: the Go runtime installs handlers, so an unhandled
-	// SIGTERM/SIGINT/SIGHUP would make this process exit, and the kernel
-	// panics when PID 1 exits.
+	// Signals first, before anything else runs: the Go runtime installs
+	// handlers, so without Notify a SIGTERM, SIGINT or SIGHUP would make
+	// this process exit, and the kernel panics when PID 1 exits.
 	sigs := make(chan os.Signal, 16)
-	signal.Notify(sigs, unix.SIGTERM, unix.SIGINT, unix.SIGHUP, unix.SIGCHLD, unix.SIGUSR1, unix.SIGUSR2)
+	signal.Notify(sigs, unix.SIGTERM, unix.SIGINT, unix.SIGHUP, unix.SIGCHLD, unix.SIGUSR1, unix.SIGUSR2, unix.SIGPIPE)
 
 	log := kmsg.New("wgboot", os.Stderr)
-	b := &boot{log: log, start: time.Now()}
+	b := newBoot(log)
+	// During the boot one goroutine answers signals: it reaps children and
+	// logs the rest. A boot is not interrupted half-way, which would leave
+	// the device with neither a tunnel nor a handoff.
+	parked := make(chan struct{})
+	go signalLoop(b, sigs, parked)
+
 	func() {
 		defer func() {
-			if r := recover(); r != nil {
-				log.Errorf("FATAL: panic: %v\n%s", r, debug.Stack())
-				b.failed = fmt.Errorf("panic: %v", r)
+			if v := recover(); v != nil {
+				log.Errorf("FATAL: panic outside a phase: %v\n%s", v, debug.Stack())
 			}
 		}()
-		b.run()
+		b.main()
 	}()
-	park(b, sigs)
+	// Only reached when the boot chose to stay: policy shell without a
+	// shell, halt that could not power off, or a failed handoff.
+	close(parked)
+	for {
+		time.Sleep(time.Hour)
+	}
 }
 
-// park is where PID 1 lives after boot: it reaps orphans and answers
-// signals. It never returns; it must not block on nothing, or the Go
-// runtime would call it a deadlock and exit.
-func park(b *boot, sigs chan os.Signal) {
-	tick := time.NewTicker(time.Minute)
+// signalLoop reaps children and answers signals for as long as PID 1 lives.
+// While booting, termination signals are logged and ignored. Once parked
+// (after a failure that left nothing to hand off to), SIGTERM and SIGINT —
+// the kernel sends SIGINT on ctrl-alt-del — reboot the board.
+func signalLoop(b *boot, sigs chan os.Signal, parked chan struct{}) {
+	defer func() {
+		if v := recover(); v != nil {
+			b.log.Errorf("signal loop: panic: %v\n%s", v, debug.Stack())
+		}
+	}()
+	tick := time.NewTicker(30 * time.Second)
 	defer tick.Stop()
 	for {
 		select {
@@ -49,16 +64,26 @@ func park(b *boot, sigs chan os.Signal) {
 			switch s {
 			case unix.SIGCHLD:
 				reap()
+			case unix.SIGTERM, unix.SIGINT:
+				select {
+				case <-parked:
+					b.log.Warnf("signal %v: rebooting", s)
+					rebootNow(b)
+				default:
+					b.log.Warnf("signal %v during boot: ignored, the boot goes on", s)
+				}
 			default:
-				b.log.Warnf("signal %v ignored: init keeps running", s)
+				b.log.Infof("signal %v ignored", s)
 			}
 		case <-tick.C:
-			reap()
+			reap() // in case a SIGCHLD was coalesced away
 		}
 	}
 }
 
-// reap collects every exited child without blocking.
+// reap collects every exited child without blocking. It is the only
+// caller of wait4 in PID 1: children that init waits for itself are started
+// with startChild, and their status is handed over through the table.
 func reap() {
 	for {
 		var ws unix.WaitStatus
@@ -66,128 +91,32 @@ func reap() {
 		if pid <= 0 || err != nil {
 			return
 		}
-	}
-}
-
-// boot holds what the boot phases share.
-type boot struct {
-	log     *kmsg.Logger
-	start   time.Time
-	cmdline cmdline
-	timings []timing
-	failed  error
-}
-
-type timing struct {
-	name string
-	d    time.Duration
-}
-
-// phase is one step of the boot.
-type phase struct {
-	name string
-	fn   func(*boot) error
-}
-
-func (b *boot) run() {
-	phases := []phase{
-		{"mounts", mountEarly},
-		{"cmdline", readCmdline},
-		{"crng", waitCRNG},
-		{"modules", loadModules},
-		{"tunnel", tunnelUp},
-	}
-	for _, p := range phases {
-		start := time.Now()
-		err := p.fn(b)
-		d := time.Since(start)
-		b.timings = append(b.timings, timing{p.name, d})
-		if err != nil {
-			b.log.Errorf("phase %s failed after %v: %v", p.name, d.Round(time.Microsecond), err)
-			b.failed = fmt.Errorf("%s: %w", p.name, err)
-			break
+		children.Lock()
+		if ch, ok := children.m[pid]; ok {
+			ch <- ws
+			delete(children.m, pid)
 		}
-		b.log.Infof("phase %s done in %v", p.name, d.Round(time.Microsecond))
-	}
-	var parts []string
-	for _, t := range b.timings {
-		parts = append(parts, fmt.Sprintf("%s=%v", t.name, t.d.Round(time.Microsecond)))
-	}
-	total := time.Since(b.start).Round(time.Microsecond)
-	if b.failed != nil {
-		b.log.Errorf("FAILED in %v (%s): %v", total, strings.Join(parts, " "), b.failed)
-	} else {
-		b.log.Infof("READY in %v (%s)", total, strings.Join(parts, " "))
-	}
-	if v, ok := b.cmdline.get("wgboot.test"); ok && v == "poweroff" {
-		unix.Sync()
-		if err := unix.Reboot(unix.LINUX_REBOOT_CMD_POWER_OFF); err != nil {
-			b.log.Errorf("power off: %v", err)
-		}
+		children.Unlock()
 	}
 }
 
-// mountEarly mounts the pseudo filesystems. EBUSY means the filesystem is
-// already mounted there (a kernel with CONFIG_DEVTMPFS_MOUNT, or a rerun).
-func mountEarly(b *boot) error {
-	mounts := []struct {
-		fstype, target string
-		flags          uintptr
-		data           string
-	}{
-		{"proc", "/proc", unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC, ""},
-		{"sysfs", "/sys", unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC, ""},
-		{"devtmpfs", "/dev", unix.MS_NOSUID, "mode=0755"},
-		{"tmpfs", "/run", unix.MS_NOSUID | unix.MS_NODEV, "mode=0755"},
-	}
-	var errs []error
-	for _, m := range mounts {
-		if err := os.MkdirAll(m.target, 0o755); err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		err := unix.Mount(m.fstype, m.target, m.fstype, m.flags, m.data)
-		if err != nil && !errors.Is(err, unix.EBUSY) {
-			errs = append(errs, fmt.Errorf("mount -t %s %s: %w", m.fstype, m.target, err))
-		}
-	}
-	if err := b.log.Open(); err != nil {
-		b.log.Warnf("open /dev/kmsg: %v; logging to the console", err)
-	}
-	return errors.Join(errs...)
-}
+// children maps the PIDs init waits for to where their status goes.
+var children = struct {
+	sync.Mutex
+	m map[int]chan unix.WaitStatus
+}{m: make(map[int]chan unix.WaitStatus)}
 
-func readCmdline(b *boot) error {
-	data, err := os.ReadFile("/proc/cmdline")
+// startChild starts a program and returns a channel that receives its exit
+// status from reap. The table is locked across the fork so that reap cannot
+// collect the child before it is registered.
+func startChild(argv0 string, argv []string, attr *syscall.ProcAttr) (int, <-chan unix.WaitStatus, error) {
+	children.Lock()
+	defer children.Unlock()
+	pid, err := syscall.ForkExec(argv0, argv, attr)
 	if err != nil {
-		return err
+		return 0, nil, err
 	}
-	b.cmdline = parseCmdline(string(data))
-	if _, ok := b.cmdline.get("wgboot.debug"); ok {
-		b.log.SetDebug(true)
-	}
-	return nil
-}
-
-// waitCRNG waits, bounded, until the kernel's random number generator is
-// initialised: WireGuard drops handshakes until then, and boards without a
-// hardware RNG can take a long time to get there.
-func waitCRNG(b *boot) error {
-	const limit = 10 * time.Second
-	buf := make([]byte, 1)
-	deadline := time.Now().Add(limit)
-	for {
-		_, err := unix.Getrandom(buf, unix.GRND_NONBLOCK)
-		if err == nil {
-			return nil
-		}
-		if !errors.Is(err, unix.EAGAIN) && !errors.Is(err, syscall.EINTR) {
-			return fmt.Errorf("getrandom: %w", err)
-		}
-		if time.Now().After(deadline) {
-			b.log.Warnf("crng not ready after %v; WireGuard handshakes wait for it", limit)
-			return nil
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	ch := make(chan unix.WaitStatus, 1)
+	children.m[pid] = ch
+	return pid, ch, nil
 }

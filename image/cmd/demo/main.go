@@ -1,6 +1,9 @@
-// Command demo builds the default wgboot image for one arch and boots it
-// under QEMU (TCG), printing the guest's console. It is what `make demo`
-// runs.
+// Command demo shows wgboot's whole story under QEMU (TCG): it builds the
+// images, boots a hub guest and a client guest joined by a point-to-point
+// Ethernet on 127.0.0.1, and prints the client's boot — board detection,
+// modules, uplink, tunnel, handshake, switch_root into a root disk whose
+// init pings the hub through the tunnel — with the per-phase timings.
+// It is what `make demo` runs.
 package main
 
 import (
@@ -8,10 +11,12 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/wgboot/wgboot/image"
@@ -27,29 +32,38 @@ func main() {
 	}
 }
 
+// build compiles a main package of this module for the guest.
+func build(arch, pkg, out string) ([]byte, error) {
+	cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", out, pkg)
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+arch, "GOAMD64=v1")
+	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+	if err := cmd.Run(); err != nil {
+		return nil, fmt.Errorf("build %s: %w", pkg, err)
+	}
+	return os.ReadFile(out)
+}
+
 func run(arch, kernels string) error {
 	out := filepath.Join("out", arch)
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return err
 	}
-	initPath := filepath.Join(out, "init")
-	build := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", initPath, "./init")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+arch, "GOAMD64=v1")
-	build.Stdout, build.Stderr = os.Stdout, os.Stderr
-	if err := build.Run(); err != nil {
-		return fmt.Errorf("build init: %w", err)
-	}
-	initBin, err := os.ReadFile(initPath)
+	initBin, err := build(arch, "./init", filepath.Join(out, "init"))
 	if err != nil {
 		return err
 	}
-	spec := image.Spec{
-		Init:       initBin,
-		ModulesDir: filepath.Join(kernels, arch, "modules"),
-		Modules:    []string{"wireguard"},
-		Compress:   "xz",
+	rootInit, err := build(arch, "./image/testroot", filepath.Join(out, "testroot"))
+	if err != nil {
+		return err
+	}
+	profiles, _ := filepath.Glob("board/profiles/qemu-*.toml")
+	profiles = append(profiles, "board/profiles/hub.toml")
+	files, modules, err := image.Profiles(profiles)
+	if err != nil {
+		return err
 	}
 	var buf bytes.Buffer
+	spec := image.Spec{Init: initBin, ModulesDir: filepath.Join(kernels, arch, "modules"), Modules: modules, Files: files, Compress: "xz"}
 	if err := image.Build(spec, &buf); err != nil {
 		return err
 	}
@@ -57,30 +71,70 @@ func run(arch, kernels string) error {
 	if err := os.WriteFile(initrd, buf.Bytes(), 0o644); err != nil {
 		return err
 	}
-	fmt.Printf("demo: %s image %s (%d bytes); booting under QEMU\n", arch, initrd, buf.Len())
+	disk := filepath.Join(out, "root.ext4")
+	if err := image.RootDisk(rootInit, disk, 64); err != nil {
+		return err
+	}
+	fmt.Printf("demo: %s image %s: %d bytes (xz); root disk %s\n", arch, initrd, buf.Len(), disk)
 
+	ports, err := freePorts(2)
+	if err != nil {
+		return err
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	logPath := filepath.Join(out, "demo-console.log")
-	vm, err := image.Start(ctx, image.Config{
-		Arch:   arch,
-		Kernel: filepath.Join(kernels, arch, "vmlinuz"),
-		Initrd: initrd,
-		Append: []string{"wgboot.test=poweroff"},
-	}, logPath)
+	kernel := filepath.Join(kernels, arch, "vmlinuz")
+	hub, err := image.Start(ctx, image.Config{
+		Arch: arch, Kernel: kernel, Initrd: initrd,
+		Append: []string{"wgboot.board=hub", "wgboot.test=park"},
+		Nets:   []image.Net{{Local: ports[0], Remote: ports[1], MAC: "52:54:00:77:00:01"}},
+	}, filepath.Join(out, "demo-hub.log"))
 	if err != nil {
 		return err
 	}
-	defer vm.Kill()
-	line, err := vm.Expect(regexp.MustCompile(`wgboot: (READY|FAILED)`), 3*time.Minute)
-	vm.Wait(time.Minute)
-	fmt.Print(vm.Console(), "\n")
+	defer hub.Kill()
+	fmt.Println("demo: hub guest booting (profile hub.toml, 10.77.0.1)")
+	if _, err := hub.Expect(regexp.MustCompile(`wgboot: READY`), 3*time.Minute); err != nil {
+		return fmt.Errorf("hub: %w\n%s", err, hub.Tail(30))
+	}
+	fmt.Println("demo: hub ready; client guest booting (board detected from firmware, root disk attached)")
+	cli, err := image.Start(ctx, image.Config{
+		Arch: arch, Kernel: kernel, Initrd: initrd,
+		Append: []string{"testroot.ping=10.77.0.1"},
+		Nets:   []image.Net{{Local: ports[1], Remote: ports[0], MAC: "52:54:00:77:00:02"}},
+		Disks:  []string{disk},
+	}, filepath.Join(out, "demo-client.log"))
 	if err != nil {
 		return err
 	}
-	fmt.Printf("\ndemo: %s\ndemo: full console in %s\n", line, logPath)
-	if regexp.MustCompile(`FAILED`).MatchString(line) {
-		return fmt.Errorf("boot failed")
+	defer cli.Kill()
+	verdict, err := cli.Expect(regexp.MustCompile(`testroot: (OK|FAIL)`), 3*time.Minute)
+	cli.Wait(time.Minute)
+	for _, l := range strings.Split(cli.Console(), "\n") {
+		if strings.Contains(l, "wgboot:") || strings.Contains(l, "testroot:") || strings.Contains(l, "Run /init") {
+			fmt.Println(l)
+		}
+	}
+	fmt.Printf("\ndemo: full consoles in %s/demo-client.log and demo-hub.log\n", out)
+	if err != nil {
+		return err
+	}
+	if !strings.Contains(verdict, "OK") {
+		return fmt.Errorf("%s", verdict)
 	}
 	return nil
+}
+
+// freePorts returns n UDP ports on 127.0.0.1 that were free a moment ago.
+func freePorts(n int) ([]int, error) {
+	var ports []int
+	for range n {
+		c, err := net.ListenPacket("udp4", "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		defer c.Close()
+		ports = append(ports, c.LocalAddr().(*net.UDPAddr).Port)
+	}
+	return ports, nil
 }

@@ -41,33 +41,44 @@ func (f *fileFlags) Set(v string) error {
 	return nil
 }
 
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, ",") }
+func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
+
 func main() {
 	var (
 		initPath   = flag.String("init", "", "path of the /init binary")
 		modulesDir = flag.String("modules-dir", "", "host /lib/modules/<version> tree")
-		modules    = flag.String("modules", "", "comma-separated module names to include with their dependencies")
+		modules    = flag.String("modules", "", "comma-separated module names to include with their dependencies, beyond the profiles'")
 		compress   = flag.String("compress", "xz", "xz, zstd or none")
 		out        = flag.String("o", "", "output file")
 		files      fileFlags
+		profiles   listFlag
 	)
+	flag.Var(&profiles, "profile", "board profile to include, with its relative key files (repeatable)")
 	flag.Var(&files, "file", "IMAGEPATH=HOSTPATH[:MODE] to add (repeatable)")
 	flag.Parse()
 	if *initPath == "" || *out == "" {
-		fmt.Fprintln(os.Stderr, "usage: mkimage -init PATH -o OUT [-modules-dir DIR -modules a,b] [-file /img=host]...")
+		fmt.Fprintln(os.Stderr, "usage: mkimage -init PATH -o OUT [-profile FILE]... [-modules-dir DIR] [-modules a,b] [-file /img=host]...")
 		os.Exit(2)
 	}
-	if err := run(*initPath, *modulesDir, *modules, *compress, *out, files); err != nil {
+	if err := run(*initPath, *modulesDir, *modules, *compress, *out, profiles, files); err != nil {
 		fmt.Fprintln(os.Stderr, "mkimage:", err)
 		os.Exit(1)
 	}
 }
 
-func run(initPath, modulesDir, modules, compress, out string, files []image.File) error {
+func run(initPath, modulesDir, modules, compress, out string, profiles []string, files []image.File) error {
 	initBin, err := os.ReadFile(initPath)
 	if err != nil {
 		return err
 	}
-	spec := image.Spec{Init: initBin, ModulesDir: modulesDir, Files: files, Compress: compress}
+	pfiles, mods, err := image.Profiles(profiles)
+	if err != nil {
+		return err
+	}
+	spec := image.Spec{Init: initBin, ModulesDir: modulesDir, Files: append(pfiles, files...), Compress: compress, Modules: mods}
 	for _, m := range strings.Split(modules, ",") {
 		if m = strings.TrimSpace(m); m != "" {
 			spec.Modules = append(spec.Modules, m)

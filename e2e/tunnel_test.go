@@ -1,0 +1,76 @@
+package e2e
+
+import (
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wgboot/wgboot/image"
+	"github.com/wgboot/wgboot/image/imagetest"
+)
+
+// allProfiles is what a fleet image carries: every board's profile, and
+// the hub's. Each guest picks its own by DMI or device tree.
+func allProfiles(t *testing.T) []string {
+	d := profilesDir(t)
+	return []string{filepath.Join(d, "qemu-amd64.toml"), filepath.Join(d, "qemu-arm64.toml"), filepath.Join(d, "hub.toml")}
+}
+
+// startHub boots the hub guest on one end of a fresh link and returns the
+// other end for the client.
+func startHub(t *testing.T, arch string) (*image.VM, image.Net) {
+	hubNet, cliNet := link(t)
+	hubNet.MAC, cliNet.MAC = "52:54:00:77:00:01", "52:54:00:77:00:02"
+	hub := guest{
+		arch:     arch,
+		profiles: allProfiles(t),
+		append:   []string{"wgboot.board=hub", "wgboot.test=park"},
+		nets:     []image.Net{hubNet},
+	}.boot(t, "hub")
+	return hub, cliNet
+}
+
+// TestE2ETunnel is the whole story on each arch: a hub guest and a client
+// guest on a point-to-point Ethernet; the client's wgboot picks its profile
+// by board identity, loads the modules, brings up the uplink and the
+// tunnel, waits for the handshake, and switch_roots into an ext4 disk whose
+// init checks the tunnel is still up and pings the hub through it.
+func TestE2ETunnel(t *testing.T) {
+	for _, arch := range arches {
+		t.Run(arch, func(t *testing.T) {
+			t.Parallel()
+			hub, cliNet := startHub(t, arch)
+			cli := guest{
+				arch:     arch,
+				profiles: allProfiles(t),
+				disk:     rootDisk(t, arch),
+				append:   []string{"testroot.ping=10.77.0.1"},
+				nets:     []image.Net{cliNet},
+			}.boot(t, "client")
+
+			imagetest.Expect(t, cli, `wgboot: profile .*qemu-`+arch+`\.toml for board`, bootTimeout)
+			imagetest.Expect(t, cli, `wgboot: tunnel wg0: verified: public key \S+, 1 peer`, stepTimeout)
+			imagetest.Expect(t, cli, `wgboot: tunnel wg0: handshake with 1 peer\(s\) in`, stepTimeout)
+			ready := imagetest.Expect(t, cli, `wgboot: READY in`, stepTimeout)
+			t.Logf("%s client: %s", arch, ready)
+			imagetest.Expect(t, cli, `wgboot: handoff: switch_root to /dev/vda \(ext4\) and exec /sbin/init`, stepTimeout)
+			verdict := imagetest.Expect(t, cli, `testroot: (OK|FAIL)`, stepTimeout)
+			if !strings.Contains(verdict, "OK tunnel=wg0 up peers=1 handshake=true") || !strings.Contains(verdict, "pings=10/10") {
+				t.Errorf("after switch_root: %s", verdict)
+			}
+			if err := cli.Wait(stepTimeout); err != nil {
+				t.Errorf("client did not power off: %v", err)
+			}
+			// The hub saw the client's handshake from its own side.
+			if _, err := hub.ExpectAny(reHubReady, 10*time.Second); err != nil {
+				t.Errorf("hub: %v", err)
+			}
+			noPanic(t, cli)
+			noPanic(t, hub)
+		})
+	}
+}
+
+var reHubReady = regexp.MustCompile(`wgboot: READY in`)

@@ -1,0 +1,159 @@
+// Command testroot is the /sbin/init of the root disk that the QEMU
+// end-to-end tests hand off to. It checks what wgboot promised the main
+// system — the tunnel still up with its peer, the state file, a clean
+// environment — pings the hub through the tunnel, prints one verdict line
+// and powers off.
+//
+// Kernel command line: testroot.ping=ADDR (the hub's tunnel address),
+// testroot.tunnel=NAME (default wg0).
+package main
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"net/netip"
+	"os"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/wgboot/wgboot/netsetup"
+	"github.com/wgboot/wgboot/netsetup/wg"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Printf("testroot: FAIL %v\n", err)
+	}
+	unix.Sync()
+	unix.Reboot(unix.LINUX_REBOOT_CMD_POWER_OFF)
+	for {
+		time.Sleep(time.Hour)
+	}
+}
+
+func run() error {
+	fmt.Printf("testroot: running as PID %d\n", os.Getpid())
+	raw, err := os.ReadFile("/proc/cmdline")
+	if err != nil {
+		return fmt.Errorf("/proc not moved into the new root: %w", err)
+	}
+	params := map[string]string{}
+	for _, f := range strings.Fields(string(raw)) {
+		k, v, _ := strings.Cut(f, "=")
+		params[k] = v
+	}
+	tunnel := params["testroot.tunnel"]
+	if tunnel == "" {
+		tunnel = "wg0"
+	}
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		if k != "PATH" && k != "TERM" && k != "HOME" {
+			return fmt.Errorf("unexpected environment variable %s", k)
+		}
+	}
+	var st struct {
+		Ready   bool
+		Tunnels []struct{ Name string }
+	}
+	data, err := os.ReadFile("/run/wgboot/state.json")
+	if err != nil {
+		return fmt.Errorf("state file: %w", err)
+	}
+	if err := json.Unmarshal(data, &st); err != nil {
+		return fmt.Errorf("state file: %w", err)
+	}
+	h, err := netsetup.Open()
+	if err != nil {
+		return err
+	}
+	link, err := h.LinkByName(tunnel)
+	if err != nil {
+		return fmt.Errorf("tunnel %s after switch_root: %w", tunnel, err)
+	}
+	if link.Flags&unix.IFF_UP == 0 {
+		return fmt.Errorf("tunnel %s is down after switch_root", tunnel)
+	}
+	c, err := wg.Open()
+	if err != nil {
+		return err
+	}
+	dev, err := c.Device(tunnel)
+	if err != nil {
+		return err
+	}
+	if len(dev.Peers) == 0 {
+		return fmt.Errorf("tunnel %s has no peer after switch_root", tunnel)
+	}
+	replies := 0
+	if target := params["testroot.ping"]; target != "" && st.Ready {
+		addr, err := netip.ParseAddr(target)
+		if err != nil {
+			return err
+		}
+		replies, err = ping(addr, 10)
+		if err != nil {
+			return err
+		}
+	}
+	fmt.Printf("testroot: OK tunnel=%s up peers=%d handshake=%v pings=%d/10 ready=%v\n",
+		tunnel, len(dev.Peers), !dev.Peers[0].LastHandshake.IsZero(), replies, st.Ready)
+	return nil
+}
+
+// ping sends n ICMP echo requests to dst over a raw socket, one at a time,
+// and counts the replies that come within a second each.
+func ping(dst netip.Addr, n int) (int, error) {
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.IPPROTO_ICMP)
+	if err != nil {
+		return 0, fmt.Errorf("icmp socket: %w", err)
+	}
+	defer unix.Close(fd)
+	tv := unix.Timeval{Sec: 1}
+	unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv)
+	sa := &unix.SockaddrInet4{Addr: dst.As4()}
+	id := uint16(os.Getpid())
+	got := 0
+	for seq := 1; seq <= n; seq++ {
+		msg := []byte{8, 0, 0, 0, byte(id >> 8), byte(id), byte(seq >> 8), byte(seq), 'w', 'g', 'b', 'o', 'o', 't'}
+		binary.BigEndian.PutUint16(msg[2:], checksum(msg))
+		if err := unix.Sendto(fd, msg, 0, sa); err != nil {
+			return got, fmt.Errorf("send echo %d: %w", seq, err)
+		}
+		buf := make([]byte, 1500)
+		deadline := time.Now().Add(time.Second)
+		for time.Now().Before(deadline) {
+			m, _, err := unix.Recvfrom(fd, buf, 0)
+			if err != nil {
+				break
+			}
+			ihl := int(buf[0]&0x0f) * 4
+			if m < ihl+8 {
+				continue
+			}
+			icmp := buf[ihl:m]
+			if icmp[0] == 0 && binary.BigEndian.Uint16(icmp[4:]) == id && binary.BigEndian.Uint16(icmp[6:]) == uint16(seq) {
+				got++
+				break
+			}
+		}
+	}
+	return got, nil
+}
+
+func checksum(b []byte) uint16 {
+	var s uint32
+	for i := 0; i+1 < len(b); i += 2 {
+		s += uint32(b[i])<<8 | uint32(b[i+1])
+	}
+	if len(b)%2 == 1 {
+		s += uint32(b[len(b)-1]) << 8
+	}
+	for s > 0xffff {
+		s = s>>16 + s&0xffff
+	}
+	return ^uint16(s)
+}

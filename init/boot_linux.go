@@ -1,0 +1,161 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/wgboot/wgboot/board"
+	"github.com/wgboot/wgboot/internal/kmsg"
+)
+
+// boot is PID 1's state from the first mount to the handoff.
+type boot struct {
+	log   *kmsg.Logger
+	start time.Time
+	r     *runner
+
+	cmdline cmdline
+	over    board.Overrides
+	profile *board.Profile
+	policy  board.OnFailure
+	net     *network
+	state   state
+}
+
+func newBoot(log *kmsg.Logger) *boot {
+	b := &boot{log: log, start: time.Now(), policy: board.DefaultOnFailure}
+	b.r = &runner{start: b.start, now: time.Now, logf: log.Logf}
+	return b
+}
+
+// main is the boot, in order. Every phase runs under the boot deadline;
+// the first failure ends the bring-up and the failure policy decides what
+// follows. It returns only when PID 1 must stay (see pid1).
+func (b *boot) main() {
+	early := []phase{
+		{"mounts", b.mountEarly},     // proc, sys, devtmpfs, /run; then /dev/kmsg
+		{"cmdline", b.readCmdline},   // wgboot.* overrides, module parameters
+		{"profile", b.selectProfile}, // board identity → profile, validated, keys read
+	}
+	bringUp := []phase{
+		{"clock", b.clockFloor},        // no RTC: not before the build
+		{"crng", b.waitCRNG},           // WireGuard needs a seeded CRNG
+		{"modules", b.loadModules},     // wireguard + the board's, with dependencies
+		{"uplink", b.uplinkUp},         // carrier, addresses, default routes
+		{"tunnels", b.tunnelsUp},       // links, keys and peers, addresses, routes
+		{"verify", b.verifyTunnels},    // read back what the kernel took
+		{"handshake", b.handshakeGate}, // optional: wait for every peer
+	}
+
+	// Until a profile says otherwise, the boot has the default deadline.
+	ctx, cancel := context.WithDeadline(context.Background(), b.start.Add(board.DefaultDeadline))
+	err := b.r.run(ctx, early)
+	cancel()
+	if err == nil {
+		if b.test("sigterm") {
+			b.sigtermSelf()
+		}
+		ctx, cancel = context.WithDeadline(context.Background(), b.start.Add(b.profile.Handoff.Deadline))
+		err = b.r.run(ctx, bringUp)
+		cancel()
+	}
+	b.finish(err)
+}
+
+// finish reports the bring-up, writes the state file and ends the boot the
+// way the outcome and the policy say.
+func (b *boot) finish(err error) {
+	total := round(time.Since(b.start))
+	var timings []string
+	for _, r := range b.r.results {
+		timings = append(timings, fmt.Sprintf("%s=%v", r.Name, round(r.Dur)))
+	}
+	if err != nil {
+		b.state.Failure = errorChain(err)
+		b.state.Policy = string(b.policy)
+		b.log.Errorf("FAILED in %v (%s): %v", total, strings.Join(timings, " "), err)
+		b.log.Errorf("policy %s: %s", b.policy, policyText[b.policy])
+	} else {
+		b.log.Infof("READY in %v (%s)", total, strings.Join(timings, " "))
+	}
+	b.writeState()
+
+	if err != nil && b.policy != board.FailContinue {
+		b.failurePolicy(b.policy)
+		return
+	}
+	if b.test("poweroff") {
+		b.log.Infof("test mode: powering off instead of handing off")
+		powerOff(b)
+		return
+	}
+	if b.test("park") {
+		b.log.Infof("test mode: staying in the initramfs, parked")
+		return
+	}
+	if herr := b.handoff(); herr != nil {
+		b.log.Errorf("handoff failed: %v", errorChain(herr))
+		b.state.Failure = errorChain(herr)
+		b.writeState()
+		b.handoffFailed()
+	}
+}
+
+var policyText = map[board.OnFailure]string{
+	board.FailContinue: "handing off without the tunnel",
+	board.FailShell:    "starting a shell on the console",
+	board.FailReboot:   "rebooting",
+	board.FailHalt:     "halting",
+}
+
+// test reports whether the kernel command line asks for a test behaviour:
+// wgboot.test=a,b names them. The QEMU tests use them to provoke what a
+// real boot meets rarely (a stale link, a signal) and to end a boot without
+// a root disk. A production command line has no wgboot.test.
+func (b *boot) test(name string) bool {
+	v, ok := b.cmdline.get("wgboot.test")
+	return ok && slices.Contains(strings.Split(v, ","), name)
+}
+
+// errorChain renders err with every wrapped cause on one line.
+func errorChain(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+func (b *boot) readCmdline(ctx context.Context) error {
+	data, err := os.ReadFile("/proc/cmdline")
+	if err != nil {
+		return err
+	}
+	b.cmdline = parseCmdline(string(data))
+	over, err := board.ParseCmdline(string(data))
+	b.over = over
+	if over.Debug {
+		b.log.SetDebug(true)
+	}
+	if over.OnFailure != "" {
+		b.policy = over.OnFailure // until a profile is chosen, the command line's policy holds
+	}
+	if err != nil {
+		b.log.Warnf("kernel command line: %v", err)
+	}
+	return nil
+}
+
+// deadlineLeft is how long the boot may still take.
+func deadlineLeft(ctx context.Context) time.Duration {
+	if d, ok := ctx.Deadline(); ok {
+		return time.Until(d)
+	}
+	return time.Hour
+}
+
+var errNoProfile = errors.New("no profile")

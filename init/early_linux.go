@@ -1,0 +1,195 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/wgboot/wgboot/board"
+	"github.com/wgboot/wgboot/internal/kmod"
+)
+
+// mountEarly mounts the pseudo filesystems, then moves logging from the
+// console to /dev/kmsg. EBUSY means the filesystem is already mounted there
+// (CONFIG_DEVTMPFS_MOUNT, or init run a second time), which is the state
+// wanted.
+func (b *boot) mountEarly(ctx context.Context) error {
+	mounts := []struct {
+		fstype, target string
+		flags          uintptr
+		data           string
+	}{
+		{"proc", "/proc", unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC, ""},
+		{"sysfs", "/sys", unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC, ""},
+		{"devtmpfs", "/dev", unix.MS_NOSUID, "mode=0755"},
+		{"tmpfs", "/run", unix.MS_NOSUID | unix.MS_NODEV, "mode=0755"},
+	}
+	var errs []error
+	for _, m := range mounts {
+		if err := os.MkdirAll(m.target, 0o755); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		err := unix.Mount(m.fstype, m.target, m.fstype, m.flags, m.data)
+		if err != nil && !errors.Is(err, unix.EBUSY) {
+			errs = append(errs, fmt.Errorf("mount -t %s %s: %w", m.fstype, m.target, err))
+		}
+	}
+	if err := b.log.Open(); err != nil {
+		b.log.Warnf("open /dev/kmsg: %v; logging to the console", err)
+	}
+	b.log.Infof("wgboot %s starting as PID 1", version)
+	return errors.Join(errs...)
+}
+
+// profileDir is where images keep their board profiles.
+const profileDir = "etc/wgboot/profiles"
+
+// selectProfile identifies the board, picks its profile from the image,
+// reads its keys, validates it and applies the command line.
+func (b *boot) selectProfile(ctx context.Context) error {
+	root := os.DirFS("/")
+	var p *board.Profile
+	var diags board.Diagnostics
+	if path := b.over.Profile; path != "" {
+		p, diags = board.Load(root, strings.TrimPrefix(path, "/"))
+		b.log.Infof("profile %s (wgboot.profile= on the command line)", path)
+	} else {
+		all, ldiags := board.LoadDir(root, profileDir)
+		id := board.Identify(root)
+		chosen, why := board.Select(all, id, b.over.Board)
+		for _, d := range ldiags {
+			// The chosen profile's problems are reported by Load below.
+			if chosen == nil || d.Pos.File != chosen.File() {
+				b.log.Warnf("profile: %v", d)
+			}
+		}
+		if chosen == nil {
+			return fmt.Errorf("%w for board %s in /%s: %s", errNoProfile, id, profileDir, why)
+		}
+		b.log.Infof("profile %s for board %s: %s", chosen.File(), id, why)
+		p, diags = board.Load(root, strings.TrimPrefix(chosen.File(), "/"))
+	}
+	for _, d := range diags {
+		if d.Severity == board.SeverityWarning {
+			b.log.Warnf("profile: %v", d)
+		} else {
+			b.log.Errorf("profile: %v", d)
+		}
+	}
+	if p != nil {
+		// The profile's policy applies even when it is invalid, if it
+		// could be read: the firmware builder asked for it.
+		if p.Handoff.OnFailure.Valid() {
+			b.policy = p.Handoff.OnFailure
+		}
+		p.ApplyOverrides(b.over)
+		if p.Handoff.OnFailure.Valid() {
+			b.policy = p.Handoff.OnFailure
+		}
+	}
+	if err := diags.Err(); err != nil {
+		return fmt.Errorf("profile invalid: %w", err)
+	}
+	if p == nil {
+		return errNoProfile
+	}
+	b.profile = p
+	b.state.Board = p.Board.Name
+	b.state.Profile = p.File()
+	return nil
+}
+
+// clockFloor sets the clock to the build time when it is earlier: boards
+// without an RTC start in 1970, and a WireGuard responder rejects an
+// initiation whose timestamp is older than one it has already seen.
+func (b *boot) clockFloor(ctx context.Context) error {
+	sec, err := strconv.ParseInt(buildTime, 10, 64)
+	if err != nil || sec <= 0 {
+		return nil // a development build has no floor
+	}
+	floor := time.Unix(sec, 0)
+	if now := time.Now(); now.Before(floor) {
+		tv := unix.NsecToTimeval(floor.UnixNano())
+		if err := unix.Settimeofday(&tv); err != nil {
+			return fmt.Errorf("set clock to the build time %s: %w", floor.UTC().Format(time.RFC3339), err)
+		}
+		b.log.Warnf("clock was %s, before this build: set to %s", now.UTC().Format(time.RFC3339), floor.UTC().Format(time.RFC3339))
+	}
+	return nil
+}
+
+// crngTimeout bounds the wait for the kernel's random number generator.
+const crngTimeout = 30 * time.Second
+
+// waitCRNG waits, bounded, until the kernel's CRNG is initialised: WireGuard
+// drops handshakes until then, and boards without a hardware RNG can take a
+// while. Past the bound the boot goes on with a warning.
+func (b *boot) waitCRNG(ctx context.Context) error {
+	buf := make([]byte, 1)
+	limit := time.Now().Add(min(crngTimeout, deadlineLeft(ctx)/2))
+	waited := false
+	for {
+		_, err := unix.Getrandom(buf, unix.GRND_NONBLOCK)
+		if err == nil {
+			if waited {
+				b.log.Infof("crng ready")
+			}
+			return nil
+		}
+		if !errors.Is(err, unix.EAGAIN) && !errors.Is(err, unix.EINTR) {
+			return fmt.Errorf("getrandom: %w", err)
+		}
+		if !waited {
+			b.log.Infof("waiting for the kernel's CRNG to be seeded")
+			waited = true
+		}
+		if time.Now().After(limit) {
+			b.log.Warnf("crng not ready; WireGuard handshakes wait for it")
+			return nil
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// loadModules loads wireguard and the profile's modules, each after its
+// dependencies.
+func (b *boot) loadModules(ctx context.Context) error {
+	names := append([]string{}, b.profile.Board.Modules...)
+	if !slices.Contains(names, "wireguard") {
+		names = append([]string{"wireguard"}, names...)
+	}
+	l, err := kmod.New(b.cmdline.modParams)
+	if err != nil {
+		return err
+	}
+	res, err := l.LoadAll(names)
+	var total time.Duration
+	var loaded []string
+	for _, r := range res {
+		total += r.Duration
+		if !r.Already {
+			loaded = append(loaded, r.Name)
+		}
+	}
+	b.log.Infof("modules: loaded %d in %v: %s", len(loaded), round(total), strings.Join(loaded, " "))
+	if err != nil {
+		return fmt.Errorf("load %s: %w", strings.Join(names, ","), err)
+	}
+	return nil
+}
+
+// sigtermSelf sends SIGTERM to PID 1, for the test that checks a boot is
+// not interrupted by it.
+func (b *boot) sigtermSelf() {
+	b.log.Infof("test: sending SIGTERM to PID 1")
+	unix.Kill(1, unix.SIGTERM)
+	time.Sleep(100 * time.Millisecond) // let the signal loop log it
+}

@@ -1,0 +1,110 @@
+package main
+
+import (
+	"os"
+	"strconv"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/wgboot/wgboot/board"
+)
+
+// rebootDelay gives a person at the console time to read why.
+const rebootDelay = 3 * time.Second
+
+// failurePolicy carries out the profile's on_failure action other than
+// continue. It returns only when PID 1 is to stay parked.
+func (b *boot) failurePolicy(p board.OnFailure) {
+	switch p {
+	case board.FailShell:
+		b.shell()
+	case board.FailReboot:
+		b.log.Warnf("rebooting in %v", rebootDelay)
+		time.Sleep(rebootDelay)
+		rebootNow(b)
+	case board.FailHalt:
+		powerOff(b)
+	}
+}
+
+// handoffFailed decides what follows a handoff that failed: the device has
+// nothing to run, so unless the policy asks for a shell or a halt it
+// reboots, giving the boot loader a chance to pick another image.
+func (b *boot) handoffFailed() {
+	switch b.policy {
+	case board.FailShell, board.FailHalt:
+		b.failurePolicy(b.policy)
+	default:
+		b.log.Errorf("nothing to hand off to: rebooting")
+		b.failurePolicy(board.FailReboot)
+	}
+}
+
+// shells are tried in order; u-root images have gosh under /bbin.
+var shells = []string{"/bin/sh", "/bbin/gosh", "/bin/gosh", "/bbin/sh"}
+
+// shell runs a shell on the console, restarting it when it exits. Without
+// one in the image it says so and returns, leaving PID 1 parked.
+func (b *boot) shell() {
+	sh := ""
+	for _, s := range shells {
+		if _, err := os.Stat(s); err == nil {
+			sh = s
+			break
+		}
+	}
+	if sh == "" {
+		b.log.Errorf("shell: this image has no shell (build it with RESCUE=1); waiting on the console, ctrl-alt-del reboots")
+		return
+	}
+	for {
+		console, err := os.OpenFile("/dev/console", os.O_RDWR, 0)
+		if err != nil {
+			b.log.Errorf("shell: open /dev/console: %v", err)
+			return
+		}
+		b.log.Warnf("shell: starting %s on the console", sh)
+		fd := console.Fd()
+		_, done, err := startChild(sh, []string{sh}, &syscall.ProcAttr{
+			Env:   handoffEnv,
+			Files: []uintptr{fd, fd, fd},
+			// A session of its own with the console as its controlling
+			// terminal, so that job control and ^C work.
+			Sys: &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0},
+		})
+		console.Close()
+		if err != nil {
+			b.log.Errorf("shell: start %s: %v", sh, err)
+			return
+		}
+		ws := <-done
+		b.log.Warnf("shell exited (%v); starting it again", exitText(ws))
+		time.Sleep(time.Second)
+	}
+}
+
+func exitText(ws unix.WaitStatus) string {
+	if ws.Signaled() {
+		return "signal " + ws.Signal().String()
+	}
+	return "status " + strconv.Itoa(ws.ExitStatus())
+}
+
+// rebootNow syncs and reboots at once.
+func rebootNow(b *boot) {
+	unix.Sync()
+	if err := unix.Reboot(unix.LINUX_REBOOT_CMD_RESTART); err != nil {
+		b.log.Errorf("reboot: %v", err)
+	}
+}
+
+// powerOff syncs and powers off, or halts where power-off is not possible.
+func powerOff(b *boot) {
+	unix.Sync()
+	if err := unix.Reboot(unix.LINUX_REBOOT_CMD_POWER_OFF); err != nil {
+		b.log.Errorf("power off: %v; halting", err)
+		unix.Reboot(unix.LINUX_REBOOT_CMD_HALT)
+	}
+}

@@ -1,0 +1,79 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/wgboot/wgboot/board"
+	"github.com/wgboot/wgboot/internal/wgkey"
+	"github.com/wgboot/wgboot/netsetup/wg"
+)
+
+func (s *state) addTunnel(t board.Tunnel, dev *wg.Device) {
+	ts := tunnelState{Name: t.Name, Index: int32(dev.Index), PublicKey: dev.PublicKey.String(), ListenPort: dev.ListenPort}
+	for _, p := range dev.Peers {
+		ps := peerState{PublicKey: p.PublicKey.String()}
+		if p.Endpoint.IsValid() {
+			ps.Endpoint = p.Endpoint.String()
+		}
+		for _, a := range p.AllowedIPs {
+			ps.AllowedIPs = append(ps.AllowedIPs, a.String())
+		}
+		if !p.LastHandshake.IsZero() {
+			ps.LastHandshake = p.LastHandshake
+		}
+		ts.Peers = append(ts.Peers, ps)
+	}
+	s.Tunnels = append(s.Tunnels, ts)
+}
+
+func (s *state) setHandshake(tunnel string, key wgkey.Key, at time.Time) {
+	for i := range s.Tunnels {
+		if s.Tunnels[i].Name != tunnel {
+			continue
+		}
+		for j := range s.Tunnels[i].Peers {
+			if s.Tunnels[i].Peers[j].PublicKey == key.String() {
+				s.Tunnels[i].Peers[j].LastHandshake = at
+			}
+		}
+	}
+}
+
+// writeState writes the state file; a failure is logged, never fatal.
+func (b *boot) writeState() {
+	s := &b.state
+	s.Version = version
+	s.Phases = b.r.results
+	s.Ready = s.Failure == ""
+	if st, err := os.ReadFile("/proc/self/status"); err == nil {
+		s.PeakRSSKB = vmHWM(st)
+	}
+	s.WrittenNS = uptime()
+	s.StartUptimeNS = s.WrittenNS - time.Since(b.start)
+	data, err := encodeState(s)
+	if err == nil {
+		err = os.MkdirAll(filepath.Dir(statePath), 0o755)
+	}
+	if err == nil {
+		err = writeFileAtomic(statePath, data, 0o644)
+	}
+	if err != nil {
+		b.log.Warnf("state file %s: %v", statePath, err)
+		return
+	}
+	b.log.Infof("state written to %s (init peak RSS %d KiB)", statePath, s.PeakRSSKB)
+}
+
+// uptime is CLOCK_BOOTTIME: the kernel's time since boot, the clock its log
+// stamps use.
+func uptime() time.Duration {
+	var ts unix.Timespec
+	if unix.ClockGettime(unix.CLOCK_BOOTTIME, &ts) != nil {
+		return 0
+	}
+	return time.Duration(ts.Nano())
+}

@@ -1,3 +1,0 @@
-package main
-
-func tunnelUp(b *boot) error { return nil }
