@@ -13,6 +13,9 @@ type Overrides struct {
 	Board     string    // wgboot.board=NAME: select the profile by board name
 	OnFailure OnFailure // wgboot.on_failure=ACTION; "" keeps the profile's
 	Debug     bool      // wgboot.debug (or wgboot.debug=1|0|true|false|on|off)
+	// Test lists the test behaviours of wgboot.test=a,b, which the QEMU
+	// tests use to provoke rare events. A production command line has none.
+	Test []string
 }
 
 // ParseCmdline extracts the wgboot.* parameters from a kernel command line
@@ -26,7 +29,7 @@ func ParseCmdline(cmdline string) (Overrides, error) {
 		o    Overrides
 		errs []error
 	)
-	for _, arg := range splitCmdline(cmdline) {
+	for _, arg := range SplitCmdline(cmdline) {
 		if arg == "--" {
 			break
 		}
@@ -68,6 +71,8 @@ func ParseCmdline(cmdline string) (Overrides, error) {
 			default:
 				errs = append(errs, fmt.Errorf("wgboot.debug: %q is not a boolean", value))
 			}
+		case "wgboot.test":
+			o.Test = strings.Split(value, ",")
 		default:
 			errs = append(errs, fmt.Errorf("%s: unknown parameter", name))
 		}
@@ -75,9 +80,9 @@ func ParseCmdline(cmdline string) (Overrides, error) {
 	return o, errors.Join(errs...)
 }
 
-// splitCmdline splits at spaces outside double quotes and removes the
-// quotes, like the kernel's next_arg().
-func splitCmdline(s string) []string {
+// SplitCmdline splits a kernel command line at spaces outside double
+// quotes and removes the quotes, like the kernel's next_arg().
+func SplitCmdline(s string) []string {
 	var (
 		args  []string
 		cur   strings.Builder

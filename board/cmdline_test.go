@@ -1,6 +1,7 @@
 package board
 
 import (
+	"reflect"
 	"testing"
 )
 
@@ -25,11 +26,12 @@ func TestParseCmdline(t *testing.T) {
 		{"empty value", "wgboot.profile=", Overrides{}, true},
 		{"bad boolean", "wgboot.debug=maybe", Overrides{}, true},
 		{"other prefix", "wgbootx.board=x mywgboot.board=y", Overrides{}, false},
+		{"test behaviours", "wgboot.test=stale,poweroff", Overrides{Test: []string{"stale", "poweroff"}}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := ParseCmdline(tt.cmdline)
-			if got != tt.want {
+			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("ParseCmdline(%q) = %+v, want %+v", tt.cmdline, got, tt.want)
 			}
 			if (err != nil) != tt.wantErr {

@@ -96,6 +96,11 @@ func (v *validator) board() {
 
 func (v *validator) uplink() {
 	u := &v.p.Uplink
+	if u.Interface == "" && len(u.Address) == 0 && len(u.Gateway) == 0 && !v.isBad("uplink") {
+		// No [uplink]: the network under the tunnels is set up by other
+		// means (the kernel's ip=, an interface that needs nothing).
+		return
+	}
 	v.ifName("uplink.interface", u.Interface)
 	seen := make(map[netip.Addr]int, len(u.Address))
 	for i, a := range u.Address {

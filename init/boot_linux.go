@@ -19,12 +19,12 @@ type boot struct {
 	start time.Time
 	r     *runner
 
-	cmdline cmdline
-	over    board.Overrides
-	profile *board.Profile
-	policy  board.OnFailure
-	net     *network
-	state   state
+	modParams map[string]string // <module>.<param>= from the command line
+	over      board.Overrides
+	profile   *board.Profile
+	policy    board.OnFailure
+	net       *network
+	state     state
 }
 
 func newBoot(log *kmsg.Logger) *boot {
@@ -118,8 +118,7 @@ var policyText = map[board.OnFailure]string{
 // real boot meets rarely (a stale link, a signal) and to end a boot without
 // a root disk. A production command line has no wgboot.test.
 func (b *boot) test(name string) bool {
-	v, ok := b.cmdline.get("wgboot.test")
-	return ok && slices.Contains(strings.Split(v, ","), name)
+	return slices.Contains(b.over.Test, name)
 }
 
 // errorChain renders err with every wrapped cause on one line.
@@ -135,7 +134,7 @@ func (b *boot) readCmdline(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	b.cmdline = parseCmdline(string(data))
+	b.modParams = moduleParams(string(data))
 	over, err := board.ParseCmdline(string(data))
 	b.over = over
 	if over.Debug {

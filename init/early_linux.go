@@ -166,7 +166,7 @@ func (b *boot) loadModules(ctx context.Context) error {
 	if !slices.Contains(names, "wireguard") {
 		names = append([]string{"wireguard"}, names...)
 	}
-	l, err := kmod.New(b.cmdline.modParams)
+	l, err := kmod.New(b.modParams)
 	if err != nil {
 		return err
 	}

@@ -22,6 +22,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/wgboot/wgboot/board"
 	"github.com/wgboot/wgboot/internal/kmod"
 )
 
@@ -49,7 +50,7 @@ func run() int {
 		return 120
 	}
 	params := map[string]string{}
-	for _, f := range splitCmdline(string(raw)) {
+	for _, f := range board.SplitCmdline(string(raw)) {
 		k, v, _ := strings.Cut(f, "=")
 		params[k] = v
 	}
@@ -79,30 +80,4 @@ func run() int {
 		return 123
 	}
 	return 0
-}
-
-// splitCmdline splits on spaces outside double quotes and drops the quotes.
-func splitCmdline(s string) []string {
-	var out []string
-	var cur strings.Builder
-	quote, any := false, false
-	for _, r := range s {
-		switch {
-		case r == '"':
-			quote, any = !quote, true
-		case !quote && (r == ' ' || r == '\n' || r == '\t'):
-			if any {
-				out = append(out, cur.String())
-				cur.Reset()
-				any = false
-			}
-		default:
-			cur.WriteRune(r)
-			any = true
-		}
-	}
-	if any {
-		out = append(out, cur.String())
-	}
-	return out
 }
