@@ -76,7 +76,7 @@ func (b *boot) finish(err error) {
 		timings = append(timings, fmt.Sprintf("%s=%v", r.Name, round(r.Dur)))
 	}
 	if err != nil {
-		b.state.Failure = errorChain(err)
+		b.state.Failure = err.Error()
 		b.state.Policy = string(b.policy)
 		b.log.Errorf("FAILED in %v (%s): %v", total, strings.Join(timings, " "), err)
 		b.log.Errorf("policy %s: %s", b.policy, policyText[b.policy])
@@ -99,8 +99,8 @@ func (b *boot) finish(err error) {
 		return
 	}
 	if herr := b.handoff(); herr != nil {
-		b.log.Errorf("handoff failed: %v", errorChain(herr))
-		b.state.Failure = errorChain(herr)
+		b.log.Errorf("handoff failed: %v", herr)
+		b.state.Failure = herr.Error()
 		b.writeState()
 		b.handoffFailed()
 	}
@@ -119,14 +119,6 @@ var policyText = map[board.OnFailure]string{
 // a root disk. A production command line has no wgboot.test.
 func (b *boot) test(name string) bool {
 	return slices.Contains(b.over.Test, name)
-}
-
-// errorChain renders err with every wrapped cause on one line.
-func errorChain(err error) string {
-	if err == nil {
-		return ""
-	}
-	return err.Error()
 }
 
 func (b *boot) readCmdline(ctx context.Context) error {

@@ -91,8 +91,13 @@ func (b *boot) tunnelUp(t *board.Tunnel) error {
 	}
 	if !created {
 		// A wireguard link with this name before init configured one is
-		// stale (left by an earlier run): start from a clean link.
+		// stale (left by an earlier run): start from a clean link. Its
+		// peers go first: deleting a link with thousands of peers takes
+		// the kernel minutes, emptying it first takes a second.
 		b.log.Warnf("tunnel %s: already present (index %d): deleting it and creating it anew", t.Name, link.Index)
+		if err := b.net.wg.Configure(t.Name, wg.Config{ReplacePeers: true}); err != nil {
+			b.log.Warnf("tunnel %s: empty the stale link: %v", t.Name, err)
+		}
 		if err := rt.DeleteLink(link.Index); err != nil {
 			return fmt.Errorf("delete stale link: %w", err)
 		}
@@ -114,6 +119,9 @@ func (b *boot) tunnelUp(t *board.Tunnel) error {
 			Routes:    routesFor(t),
 			Table:     uint32(t.Table),
 		})
+	}
+	if err == nil {
+		err = b.tunnelRules(t)
 	}
 	if err != nil {
 		if derr := rt.DeleteLink(link.Index); derr != nil {
@@ -151,6 +159,40 @@ func wgConfig(t *board.Tunnel) wg.Config {
 		cfg.Peers = append(cfg.Peers, pc)
 	}
 	return cfg
+}
+
+// tunnelRules adds wg-quick's policy rules for a tunnel whose routes go to
+// a table of their own with a firewall mark — the way a full tunnel
+// (0.0.0.0/0 through the tunnel) avoids routing its own encrypted packets
+// into itself: packets without the tunnel's mark look up its table, and the
+// main table is consulted first for everything but its default route.
+func (b *boot) tunnelRules(t *board.Tunnel) error {
+	if t.Table == board.TableMain || t.Table == board.TableOff || t.FwMark == 0 {
+		return nil
+	}
+	families := map[uint8]bool{}
+	for _, p := range routesFor(t) {
+		if p.Addr().Is4() {
+			families[unix.AF_INET] = true
+		} else {
+			families[unix.AF_INET6] = true
+		}
+	}
+	for _, fam := range []uint8{unix.AF_INET, unix.AF_INET6} {
+		if !families[fam] {
+			continue
+		}
+		rules := []netsetup.Rule{
+			{Family: fam, Table: uint32(t.Table), Mark: t.FwMark, Invert: true},
+			{Family: fam, Table: unix.RT_TABLE_MAIN, SuppressPrefixLen: new(0)},
+		}
+		for _, r := range rules {
+			if err := b.net.rt.AddRule(r); err != nil {
+				return fmt.Errorf("add rule %v: %w", r, err)
+			}
+		}
+	}
+	return nil
 }
 
 // routesFor lists the prefixes routed into a tunnel: its peers' allowed IPs,
