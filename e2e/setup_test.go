@@ -107,7 +107,13 @@ func (g guest) boot(t *testing.T, name string) *image.VM {
 		a, _ := link(t)
 		nets = []image.Net{a}
 	}
-	c := image.Config{Arch: g.arch, Kernel: k.Image, Initrd: initrd, Append: g.append, Nets: nets}
+	// WGBOOT_E2E_APPEND adds to every guest's kernel command line, for
+	// debugging: "wireguard.dyndbg=+p" shows WireGuard's handshakes.
+	app := g.append
+	if extra := os.Getenv("WGBOOT_E2E_APPEND"); extra != "" {
+		app = append(append([]string(nil), app...), strings.Fields(extra)...)
+	}
+	c := image.Config{Arch: g.arch, Kernel: k.Image, Initrd: initrd, Append: app, Nets: nets}
 	if g.disk != "" {
 		c.Disks = []string{g.disk}
 	}

@@ -74,3 +74,41 @@ func TestE2ETunnel(t *testing.T) {
 }
 
 var reHubReady = regexp.MustCompile(`wgboot: READY in`)
+
+// TestE2EFullTunnel routes everything through the tunnel, as wg-quick's
+// AllowedIPs = 0.0.0.0/0 does: the routes go to table 51820 and init adds
+// the rules that keep the tunnel's own packets (fwmark 51820) out of it.
+// The client still reaches the hub's endpoint on the uplink and pings the
+// hub through the tunnel after switch_root.
+func TestE2EFullTunnel(t *testing.T) {
+	for _, arch := range arches {
+		t.Run(arch, func(t *testing.T) {
+			t.Parallel()
+			_, cliNet := startHub(t, arch)
+			cli := guest{
+				arch:     arch,
+				profiles: allProfiles(t),
+				disk:     rootDisk(t, arch),
+				append:   []string{"testroot.ping=10.77.0.1"},
+				nets:     []image.Net{cliNet},
+				edit: func(name string, data []byte) []byte {
+					if name != "qemu-"+arch+".toml" {
+						return data
+					}
+					return replace(t,
+						`allowed_ips = ["10.77.0.0/24", "fd77::/64"]`, `allowed_ips = ["0.0.0.0/0", "::/0"]`,
+						`table = "main"`, `table = 51820`,
+						`listen_port = 51820`, "listen_port = 51820\nfwmark = 51820",
+					)(name, data)
+				},
+			}.boot(t, "client")
+			imagetest.Expect(t, cli, `wgboot: tunnel wg0: handshake with 1 peer\(s\) in`, bootTimeout)
+			imagetest.Expect(t, cli, `wgboot: READY in`, stepTimeout)
+			verdict := imagetest.Expect(t, cli, `testroot: (OK|FAIL)`, stepTimeout)
+			if !strings.Contains(verdict, "handshake=true pings=10/10 ready=true") {
+				t.Errorf("after switch_root: %s", verdict)
+			}
+			noPanic(t, cli)
+		})
+	}
+}

@@ -19,7 +19,7 @@ import (
 type network struct {
 	rt      *netsetup.Handle
 	wg      *wg.Client
-	applied time.Time            // when the tunnels' configuration was applied
+	applied time.Time            // when applying the tunnels' configuration began
 	configs map[string]wg.Config // per tunnel, what was applied (no private keys kept)
 }
 
@@ -66,6 +66,9 @@ func (b *boot) tunnelsUp(ctx context.Context) error {
 		return err
 	}
 	b.net.wg = c
+	// Handshakes count from here: the first can complete while later
+	// steps (addresses, routes, other tunnels) are still being applied.
+	b.net.applied = time.Now()
 	if b.test("stale") && len(b.profile.Tunnels) > 0 {
 		name := b.profile.Tunnels[0].Name
 		if _, _, err := b.net.rt.EnsureWireGuardLink(name); err != nil {
@@ -79,7 +82,6 @@ func (b *boot) tunnelsUp(ctx context.Context) error {
 			return fmt.Errorf("tunnel %s: %w", t.Name, err)
 		}
 	}
-	b.net.applied = time.Now()
 	return nil
 }
 
