@@ -22,6 +22,7 @@ const (
 	//	       IF_OPER_LOWERLAYERDOWN, IF_OPER_TESTING, IF_OPER_DORMANT,
 	//	       IF_OPER_UP };	/* include/uapi/linux/if.h */
 	ifOperUnknown = 0
+	ifOperDown    = 2
 	ifOperUp      = 6
 
 	// sizeofFibRuleHdr is the size of the fixed header of RTM_*RULE
