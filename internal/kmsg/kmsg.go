@@ -39,7 +39,6 @@ type Logger struct {
 	n        int
 	fallback io.Writer
 	debug    bool
-	secrets  []string
 }
 
 // New returns a logger that writes to the console (fallback) until Open
@@ -72,17 +71,6 @@ func (l *Logger) reopen() error {
 // SetDebug turns debug records on or off.
 func (l *Logger) SetDebug(on bool) { l.mu.Lock(); l.debug = on; l.mu.Unlock() }
 
-// Redact registers a string that must never appear in the log (a key in
-// base64, for instance); records containing it are censored. It is a second
-// line of defence: code never formats secrets in the first place.
-func (l *Logger) Redact(s string) {
-	if len(s) >= 8 {
-		l.mu.Lock()
-		l.secrets = append(l.secrets, s)
-		l.mu.Unlock()
-	}
-}
-
 // Logf writes one record per line of the formatted message.
 func (l *Logger) Logf(level int, format string, args ...any) {
 	msg := fmt.Sprintf(format, args...)
@@ -91,14 +79,15 @@ func (l *Logger) Logf(level int, format string, args ...any) {
 	if level >= Debug && !l.debug {
 		return
 	}
-	for _, s := range l.secrets {
-		msg = strings.ReplaceAll(msg, s, "(redacted)")
-	}
 	for _, line := range strings.Split(strings.TrimRight(msg, "\n"), "\n") {
 		rec := fmt.Sprintf("<%d>%s: %s", level, l.prefix, line)
 		if len(rec) > recordMax {
 			rec = rec[:recordMax] + "…"
 		}
+		// The newline ends the record: without it the kernel holds the
+		// line back as unfinished until the next one, so a board's last
+		// message would reach neither the console nor dmesg.
+		rec += "\n"
 		l.write(rec)
 	}
 }
@@ -117,7 +106,7 @@ func (l *Logger) write(rec string) {
 	}
 	// The console shows no level prefix.
 	_, line, _ := strings.Cut(rec, ">")
-	fmt.Fprintln(l.fallback, line)
+	io.WriteString(l.fallback, line)
 }
 
 // Infof logs at level Info.

@@ -1,0 +1,66 @@
+package kmsg
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestLoggerRecords(t *testing.T) {
+	var console bytes.Buffer
+	l := New("wgboot", &console)
+	l.path = filepath.Join(t.TempDir(), "kmsg")
+	l.Infof("before /dev is mounted")
+	if got := console.String(); got != "wgboot: before /dev is mounted\n" {
+		t.Errorf("console before Open = %q", got)
+	}
+	if err := os.WriteFile(l.path, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Open(); err != nil {
+		t.Fatal(err)
+	}
+	l.Errorf("two\nlines")
+	l.Debugf("hidden")
+	l.SetDebug(true)
+	l.Debugf("shown")
+	l.Warnf("%s", strings.Repeat("x", 2000))
+	data, err := os.ReadFile(l.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs := strings.SplitAfter(string(data), "\n")
+	want := []string{"<3>wgboot: two\n", "<3>wgboot: lines\n", "<7>wgboot: shown\n"}
+	for i, w := range want {
+		if i >= len(recs) || recs[i] != w {
+			t.Fatalf("records = %q, want %q first", recs, want)
+		}
+	}
+	long := recs[3]
+	if len(long) > 1024 || !strings.HasPrefix(long, "<4>wgboot: xxx") || !strings.HasSuffix(long, "…\n") {
+		t.Errorf("long record not cut to the kernel's limit: %d bytes, ends %q", len(long), long[len(long)-8:])
+	}
+	if console.Len() != len("wgboot: before /dev is mounted\n") {
+		t.Errorf("records went to the console after Open: %q", console.String())
+	}
+}
+
+// TestLoggerReopens checks that the logger opens the device anew after a
+// burst, so that the kernel's per-open rate limit cannot drop boot lines.
+func TestLoggerReopens(t *testing.T) {
+	l := New("wgboot", &bytes.Buffer{})
+	l.path = filepath.Join(t.TempDir(), "kmsg")
+	os.WriteFile(l.path, nil, 0o600)
+	if err := l.Open(); err != nil {
+		t.Fatal(err)
+	}
+	first := l.f
+	for range burst + 1 {
+		l.Infof("line")
+	}
+	if l.f == first {
+		t.Errorf("still on the first open file after %d records", burst+1)
+	}
+}
