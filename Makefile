@@ -19,6 +19,12 @@ KERNEL   ?= $(KERNELS)/$(ARCH)/vmlinuz
 MODULES  ?= $(KERNELS)/$(ARCH)/modules
 PROFILE  ?= board/profiles/qemu-$(ARCH).toml
 FUZZTIME ?= 30s
+# RESCUE=1: the image also carries u-root's tools (gosh, ip, dmesg, …, from
+# the tools module) and is written to initramfs-rescue.cpio.xz; the default
+# image and its name do not change.
+RESCUE   ?=
+RESCUE_ON := $(filter 1 y yes true,$(RESCUE))
+IMAGE    := $(OUT)/$(ARCH)/initramfs$(if $(RESCUE_ON),-rescue).cpio.xz
 
 # The build time is the last commit's time, so that builds are reproducible.
 BUILD_TIME := $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
@@ -58,8 +64,8 @@ kernels: deps
 
 image: $(OUT)/$(ARCH)/init $(OUT)/host/mkimage
 	$(OUT)/host/mkimage -init $(OUT)/$(ARCH)/init -modules-dir $(MODULES) \
-		-profile $(PROFILE) -o $(OUT)/$(ARCH)/initramfs.cpio.xz
-	@ls -l $(OUT)/$(ARCH)/initramfs.cpio.xz
+		-profile $(PROFILE) $(if $(RESCUE_ON),-rescue -tools tools -out-dir $(OUT)) -o $(IMAGE)
+	@ls -l $(IMAGE)
 
 demo: kernels
 	GOOS= GOARCH= $(GO) run ./image/cmd/demo -arch $(ARCH) -kernels $(KERNELS)

@@ -24,7 +24,8 @@ func main() {
 	os.Exit(runCLI(os.Stdout, os.Stderr, os.Args[1:]))
 }
 
-// runCLI is the binary when it is not PID 1: `wgboot check`, `import`, …
+// runCLI is the binary when it is not PID 1: `wgboot check`, `import`,
+// `state`, `show`, …
 func runCLI(stdout, stderr io.Writer, args []string) int {
 	if len(args) > 0 {
 		switch args[0] {
@@ -33,6 +34,8 @@ func runCLI(stdout, stderr io.Writer, args []string) int {
 			return 0
 		case "state":
 			return showState(stdout, stderr, args[1:])
+		case "show":
+			return showWG(stdout, stderr, args[1:])
 		}
 	}
 	return cli.Run(stdout, stderr, args)

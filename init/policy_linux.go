@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -45,6 +46,19 @@ func (b *boot) handoffFailed() {
 // shells are tried in order; u-root images have gosh under /bbin.
 var shells = []string{"/bin/sh", "/bbin/gosh", "/bin/gosh", "/bbin/sh"}
 
+// shellEnv is the whole environment of the rescue shell: u-root's /bbin on
+// the PATH, and, as for the next stage, no variable of init's own and never
+// a secret.
+var shellEnv = []string{
+	"PATH=/bbin:/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin",
+	"TERM=linux",
+	"HOME=/",
+}
+
+// shellBanner is printed on the console before each shell.
+const shellBanner = "\nwgboot rescue shell: `wgboot show` shows the WireGuard tunnels, `wgboot state` the boot;\n" +
+	"`dmesg`, `ip addr`, `ip route` and `ps` the rest. `reboot` reboots; `exit` starts a new shell.\n\n"
+
 // shell runs a shell on the console, restarting it when it exits. Without
 // one in the image it says so and returns, leaving PID 1 parked.
 func (b *boot) shell() {
@@ -56,7 +70,15 @@ func (b *boot) shell() {
 		}
 	}
 	if sh == "" {
-		b.log.Errorf("shell: this image has no shell (build it with RESCUE=1); waiting on the console, ctrl-alt-del reboots")
+		msg := "shell: this image has no shell (none of " + strings.Join(shells, ", ") +
+			"); rebuild it with RESCUE=1 (mkimage -rescue) to get one. Waiting; ctrl-alt-del or SIGTERM reboots"
+		b.log.Errorf("%s", msg)
+		// On the console too: the last kmsg record can wait in the kernel
+		// until the next one, and a parked board logs nothing more.
+		if c, err := os.OpenFile("/dev/console", os.O_WRONLY, 0); err == nil {
+			c.WriteString("wgboot: " + msg + "\n")
+			c.Close()
+		}
 		return
 	}
 	for {
@@ -66,9 +88,12 @@ func (b *boot) shell() {
 			return
 		}
 		b.log.Warnf("shell: starting %s on the console", sh)
+		// The banner goes to the console itself: a kmsg record can wait
+		// in the kernel until the next one before the console shows it.
+		console.WriteString(shellBanner)
 		fd := console.Fd()
 		_, done, err := startChild(sh, []string{sh}, &syscall.ProcAttr{
-			Env:   handoffEnv,
+			Env:   shellEnv,
 			Files: []uintptr{fd, fd, fd},
 			// A session of its own with the console as its controlling
 			// terminal, so that job control and ^C work.

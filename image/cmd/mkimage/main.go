@@ -4,10 +4,15 @@
 //	mkimage -init out/arm64/init -modules-dir .cache/kernels/arm64/modules \
 //	        -modules wireguard -file /etc/wgboot/profiles/default.toml=board/profiles/qemu-arm64.toml \
 //	        -compress xz -o out/arm64/initramfs.cpio.xz
+//
+// With -rescue it adds u-root's busybox (a shell, ip, dmesg, …; see
+// image.Rescue), built for the architecture of the -init binary from the
+// tools module (-tools) and cached under -out-dir.
 package main
 
 import (
 	"bytes"
+	"debug/elf"
 	"flag"
 	"fmt"
 	"os"
@@ -53,6 +58,9 @@ func main() {
 		modules    = flag.String("modules", "", "comma-separated module names to include with their dependencies, beyond the profiles'")
 		compress   = flag.String("compress", "xz", "xz, zstd or none")
 		out        = flag.String("o", "", "output file")
+		rescue     = flag.Bool("rescue", false, "add u-root's rescue tools (shell, ip, dmesg, …) for the -init binary's architecture")
+		toolsDir   = flag.String("tools", "tools", "with -rescue: the tools module's directory")
+		outDir     = flag.String("out-dir", "out", "with -rescue: where the host u-root tool and the per-arch layer cache go")
 		files      fileFlags
 		profiles   listFlag
 	)
@@ -62,6 +70,14 @@ func main() {
 	if *initPath == "" || *out == "" {
 		fmt.Fprintln(os.Stderr, "usage: mkimage -init PATH -o OUT [-profile FILE]... [-modules-dir DIR] [-modules a,b] [-file /img=host]...")
 		os.Exit(2)
+	}
+	if *rescue {
+		extra, err := rescueFiles(*initPath, *toolsDir, *outDir)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "mkimage:", err)
+			os.Exit(1)
+		}
+		files = append(files, extra...)
 	}
 	if err := run(*initPath, *modulesDir, *modules, *compress, *out, profiles, files); err != nil {
 		fmt.Fprintln(os.Stderr, "mkimage:", err)
@@ -93,4 +109,24 @@ func run(initPath, modulesDir, modules, compress, out string, profiles []string,
 		return err
 	}
 	return os.Rename(tmp, out)
+}
+
+// rescueFiles returns the u-root layer for the architecture of the init
+// binary at initPath.
+func rescueFiles(initPath, toolsDir, outDir string) ([]image.File, error) {
+	f, err := elf.Open(initPath)
+	if err != nil {
+		return nil, fmt.Errorf("-rescue: %w", err)
+	}
+	defer f.Close()
+	var arch string
+	switch f.Machine {
+	case elf.EM_X86_64:
+		arch = "amd64"
+	case elf.EM_AARCH64:
+		arch = "arm64"
+	default:
+		return nil, fmt.Errorf("-rescue: %s is a %v binary; rescue images are amd64 or arm64", initPath, f.Machine)
+	}
+	return image.Rescue{ToolsDir: toolsDir, OutDir: outDir, Log: os.Stderr}.Files(arch)
 }

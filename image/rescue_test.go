@@ -1,0 +1,112 @@
+package image
+
+import (
+	"bytes"
+	"path"
+	"slices"
+	"testing"
+
+	"github.com/u-root/u-root/pkg/cpio"
+)
+
+// layerCPIO is what the u-root tool writes with -base=/dev/null -initcmd=.
+func layerCPIO(t *testing.T, extra ...cpio.Record) []byte {
+	t.Helper()
+	recs := []cpio.Record{
+		cpio.Directory("bbin", 0o755),
+		cpio.StaticRecord([]byte("\x7fELF busybox"), cpio.Info{Name: "bbin/bb", Mode: cpio.S_IFREG | 0o755}),
+		cpio.Symlink("bbin/gosh", "bb"),
+		cpio.Symlink("bbin/ip", "bb"),
+		cpio.Directory("bin", 0o755),
+		cpio.Symlink("bin/sh", "../bbin/gosh"),
+	}
+	var buf bytes.Buffer
+	w := cpio.Newc.Writer(&buf)
+	if err := cpio.WriteRecords(w, append(recs, extra...)); err != nil {
+		t.Fatal(err)
+	}
+	if err := cpio.WriteTrailer(w); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// TestRescueMerge: the layer's files go into the wgboot image beside
+// wgboot's own, which stay as they are: /init is wgboot's.
+func TestRescueMerge(t *testing.T) {
+	files, err := layerFiles(layerCPIO(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := Spec{Init: []byte("\x7fELF wgboot"), Files: append(files, rescueExtras...)}
+	var buf bytes.Buffer
+	if err := Build(spec, &buf); err != nil {
+		t.Fatal(err)
+	}
+	m := readRecords(t, buf.Bytes())
+	content := func(name string) string {
+		r, ok := m[name]
+		if !ok {
+			t.Fatalf("image has no %s", name)
+		}
+		b, err := readAll(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	for name, want := range map[string]string{
+		"init":        "\x7fELF wgboot",
+		"bin/wgboot":  "../init",
+		"bbin/bb":     "\x7fELF busybox",
+		"bbin/gosh":   "bb",
+		"bin/sh":      "../bbin/gosh",
+		"bbin/reboot": "#!/bbin/gosh\nsync\nshutdown reboot\n",
+	} {
+		if got := content(name); got != want {
+			t.Errorf("%s = %q, want %q", name, got, want)
+		}
+	}
+	if r := m["bbin/bb"]; r.Mode != cpio.S_IFREG|0o755 {
+		t.Errorf("bbin/bb mode %o", r.Mode)
+	}
+	if _, ok := m["dev/console"]; !ok {
+		t.Error("no dev/console")
+	}
+}
+
+// TestRescueLayerRejects: a layer with anything but the tools (an /init of
+// u-root's, a device node) is refused, not merged.
+func TestRescueLayerRejects(t *testing.T) {
+	for name, rec := range map[string]cpio.Record{
+		"init symlink": cpio.Symlink("init", "bbin/init"),
+		"device":       cpio.CharDev("bin/null", 0o666, 1, 3),
+		"etc":          cpio.StaticFile("etc/resolv.conf", "", 0o644),
+	} {
+		if _, err := layerFiles(layerCPIO(t, rec)); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+	var empty bytes.Buffer
+	cpio.WriteTrailer(cpio.Newc.Writer(&empty))
+	if _, err := layerFiles(empty.Bytes()); err == nil {
+		t.Error("a layer without /bbin/bb: accepted")
+	}
+}
+
+// TestRescueCommands: the tools module lists what the issue asks for.
+func TestRescueCommands(t *testing.T) {
+	cmds, err := RescueFor("..").Commands()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, c := range cmds {
+		names = append(names, path.Base(c))
+	}
+	for _, want := range []string{"gosh", "ls", "cat", "ip", "dmesg", "mount", "ps", "poweroff", "shutdown", "sync"} {
+		if !slices.Contains(names, want) {
+			t.Errorf("tools/go.mod has no u-root command %s", want)
+		}
+	}
+}
