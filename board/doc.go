@@ -14,6 +14,11 @@
 // finds as [Diagnostics], each with a severity, a field path such as
 // tunnel[0].peer[2].allowed_ips[1] and a file:line:col position.
 //
+// Hubs list 10,000 peers, so Parse first tries a fast path of its own
+// (fastpath.go) that reads the plain TOML profiles are written in straight
+// into a Profile. Anything else, and any profile with a problem, goes
+// through the toml package and a generic tree; both give the same results.
+//
 // # Boot
 //
 // PID 1 reads the kernel command line with [ParseCmdline], parses every

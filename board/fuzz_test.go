@@ -25,7 +25,7 @@ func FuzzParseProfile(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		// The scanner only sees text the toml package accepted, but it
 		// must not hang or panic on anything.
-		(&source{name: "raw.toml", data: data}).locate(Diagnostics{
+		(&source{name: "raw.toml", data: string(data)}).locate(Diagnostics{
 			{Path: "tunnel[0].peer[1].allowed_ips[2]"}, {Path: "board.name"}, {Path: "x.\"y\"[3]"},
 		})
 		p, ds := Parse("fuzz.toml", data)

@@ -25,18 +25,30 @@ import (
 //
 // Parse does not read key files and does not run the lint; see [Load].
 func Parse(name string, data []byte) (*Profile, Diagnostics) {
-	src := &source{name: name, data: data}
+	return parse(name, data, true)
+}
+
+// parse is Parse. Unless fast is false, for tests that compare the two
+// paths, it first tries fastParse, which reads plain profiles without
+// errors several times faster; everything else goes through the toml
+// package, the generic tree and the decoder.
+func parse(name string, data []byte, fast bool) (*Profile, Diagnostics) {
+	src := &source{name: name, data: string(data)}
+	if fast {
+		if p, ok := fastParse(src.data); ok {
+			p.src = src
+			return p, nil
+		}
+	}
 	var tree any
-	if _, err := toml.Decode(string(data), &tree); err != nil {
+	if _, err := toml.Decode(src.data, &tree); err != nil {
 		return nil, Diagnostics{syntaxDiagnostic(name, data, err)}
 	}
+	root, _ := tree.(map[string]any)
 	p := newProfile()
 	p.src = src
 	d := decoder{}
-	root, ok := tree.(map[string]any)
-	if ok {
-		d.profile(root, p)
-	}
+	d.profile(root, p)
 	src.bad = badPaths(d.r.ds)
 	if src.bad == nil && len(d.suggested) > 0 {
 		src.bad = make(map[string]bool)
@@ -232,11 +244,15 @@ func (d *decoder) profile(m map[string]any, p *Profile) {
 		case "uplink":
 			d.uplink(v, &at, &p.Uplink)
 		case "tunnel":
-			d.tables(v, &at, "[[tunnel]]", func(t map[string]any, tp *fieldPath) {
-				tun := newTunnel()
-				d.tunnel(t, tp, &tun)
-				p.Tunnels = append(p.Tunnels, tun)
-			})
+			ts := d.tables(v, &at, "[[tunnel]]")
+			if len(ts) > 0 {
+				p.Tunnels = make([]Tunnel, len(ts))
+			}
+			for i, t := range ts {
+				tp := at.elem(i)
+				p.Tunnels[i] = newTunnel()
+				d.tunnel(t, &tp, &p.Tunnels[i])
+			}
 		case "handoff":
 			d.handoff(v, &at, &p.Handoff)
 		case "peer":
@@ -254,16 +270,22 @@ func (d *decoder) board(v any, at *fieldPath, b *Board) {
 	}
 	for k, v := range m {
 		kp := at.child(k)
-		switch k {
-		case "name":
-			b.Name, _ = d.str(v, &kp)
-		case "match":
-			b.Match = d.strs(v, &kp)
-		case "modules":
-			b.Modules = d.strs(v, &kp)
-		default:
-			d.unknown(&kp, k, boardKeys)
-		}
+		d.boardKey(k, v, &kp, b)
+	}
+}
+
+// boardKey decodes key k of [board]; kp is its path. The fast path calls
+// the ...Key methods directly.
+func (d *decoder) boardKey(k string, v any, kp *fieldPath, b *Board) {
+	switch k {
+	case "name":
+		b.Name, _ = d.str(v, kp)
+	case "match":
+		b.Match = d.strs(v, kp)
+	case "modules":
+		b.Modules = d.strs(v, kp)
+	default:
+		d.unknown(kp, k, boardKeys)
 	}
 }
 
@@ -274,109 +296,127 @@ func (d *decoder) uplink(v any, at *fieldPath, u *Uplink) {
 	}
 	for k, v := range m {
 		kp := at.child(k)
-		switch k {
-		case "interface":
-			u.Interface, _ = d.str(v, &kp)
-		case "address":
-			u.Address = d.prefixes(v, &kp)
-		case "gateway":
-			u.Gateway = d.addrs(v, &kp)
-		case "carrier_timeout":
-			if t, ok := d.duration(v, &kp); ok {
-				u.CarrierTimeout = t
-			}
-		default:
-			d.unknown(&kp, k, uplinkKeys)
+		d.uplinkKey(k, v, &kp, u)
+	}
+}
+
+// uplinkKey decodes key k of [uplink].
+func (d *decoder) uplinkKey(k string, v any, kp *fieldPath, u *Uplink) {
+	switch k {
+	case "interface":
+		u.Interface, _ = d.str(v, kp)
+	case "address":
+		u.Address = d.prefixes(v, kp)
+	case "gateway":
+		u.Gateway = d.addrs(v, kp)
+	case "carrier_timeout":
+		if t, ok := d.duration(v, kp); ok {
+			u.CarrierTimeout = t
 		}
+	default:
+		d.unknown(kp, k, uplinkKeys)
 	}
 }
 
 func (d *decoder) tunnel(m map[string]any, at *fieldPath, t *Tunnel) {
 	for k, v := range m {
 		kp := at.child(k)
-		switch k {
-		case "name":
-			t.Name, _ = d.str(v, &kp)
-		case "private_key":
-			t.inlineKey = true
-			if s, ok := d.str(v, &kp); ok {
-				key, err := wgkey.ParsePrivateKey(s)
-				if err != nil {
-					d.r.errorf(kp.String(), ErrKey, "%v", err)
-					break
-				}
-				t.PrivateKey = key
+		d.tunnelKey(k, v, &kp, t)
+	}
+}
+
+// tunnelKey decodes key k of a [[tunnel]].
+func (d *decoder) tunnelKey(k string, v any, kp *fieldPath, t *Tunnel) {
+	switch k {
+	case "name":
+		t.Name, _ = d.str(v, kp)
+	case "private_key":
+		t.inlineKey = true
+		if s, ok := d.str(v, kp); ok {
+			key, err := wgkey.ParsePrivateKey(s)
+			if err != nil {
+				d.r.errorf(kp.String(), ErrKey, "%v", err)
+				break
 			}
-		case "private_key_file":
-			t.PrivateKeyFile, _ = d.str(v, &kp)
-		case "listen_port":
-			if n, ok := d.int(v, &kp, 0, math.MaxUint16); ok {
-				t.ListenPort = uint16(n)
-			}
-		case "fwmark":
-			if n, ok := d.int(v, &kp, 0, math.MaxUint32); ok {
-				t.FwMark = uint32(n)
-			}
-		case "mtu":
-			if n, ok := d.int(v, &kp, 0, math.MaxInt32); ok {
-				t.MTU = int(n)
-			}
-		case "address":
-			t.Address = d.prefixes(v, &kp)
-		case "table":
-			if tb, ok := d.table32(v, &kp); ok {
-				t.Table = tb
-			}
-		case "peer":
-			d.tables(v, &kp, "[[tunnel.peer]]", func(pm map[string]any, pp *fieldPath) {
-				var peer Peer
-				d.peer(pm, pp, &peer)
-				t.Peers = append(t.Peers, peer)
-			})
-		default:
-			d.unknown(&kp, k, tunnelKeys)
+			t.PrivateKey = key
 		}
+	case "private_key_file":
+		t.PrivateKeyFile, _ = d.str(v, kp)
+	case "listen_port":
+		if n, ok := d.int(v, kp, 0, math.MaxUint16); ok {
+			t.ListenPort = uint16(n)
+		}
+	case "fwmark":
+		if n, ok := d.int(v, kp, 0, math.MaxUint32); ok {
+			t.FwMark = uint32(n)
+		}
+	case "mtu":
+		if n, ok := d.int(v, kp, 0, math.MaxInt32); ok {
+			t.MTU = int(n)
+		}
+	case "address":
+		t.Address = d.prefixes(v, kp)
+	case "table":
+		if tb, ok := d.table32(v, kp); ok {
+			t.Table = tb
+		}
+	case "peer":
+		ps := d.tables(v, kp, "[[tunnel.peer]]")
+		if len(ps) > 0 {
+			t.Peers = make([]Peer, len(ps))
+		}
+		for i, pm := range ps {
+			pp := kp.elem(i)
+			d.peer(pm, &pp, &t.Peers[i])
+		}
+	default:
+		d.unknown(kp, k, tunnelKeys)
 	}
 }
 
 func (d *decoder) peer(m map[string]any, at *fieldPath, p *Peer) {
 	for k, v := range m {
 		kp := at.child(k)
-		switch k {
-		case "public_key":
-			if s, ok := d.str(v, &kp); ok {
-				key, err := wgkey.ParseKey(s)
-				if err != nil {
-					d.r.errorf(kp.String(), ErrKey, "%v", err)
-					break
-				}
-				p.PublicKey = key
+		d.peerKey(k, v, &kp, p)
+	}
+}
+
+// peerKey decodes key k of a [[tunnel.peer]].
+func (d *decoder) peerKey(k string, v any, kp *fieldPath, p *Peer) {
+	switch k {
+	case "public_key":
+		if s, ok := d.str(v, kp); ok {
+			key, err := wgkey.ParseKey(s)
+			if err != nil {
+				d.r.errorf(kp.String(), ErrKey, "%v", err)
+				break
 			}
-		case "preshared_key":
-			p.inlinePSK = true
-			if s, ok := d.str(v, &kp); ok {
-				key, err := wgkey.ParsePresharedKey(s)
-				if err != nil {
-					d.r.errorf(kp.String(), ErrKey, "%v", err)
-					break
-				}
-				p.PresharedKey = key
-			}
-		case "preshared_key_file":
-			p.PresharedKeyFile, _ = d.str(v, &kp)
-		case "endpoint":
-			if s, ok := d.str(v, &kp); ok {
-				p.Endpoint, _ = d.endpoint(s, &kp)
-			}
-		case "allowed_ips":
-			p.AllowedIPs = d.prefixes(v, &kp)
-		case "persistent_keepalive":
-			if n, ok := d.int(v, &kp, 0, math.MaxUint16); ok {
-				p.PersistentKeepalive = uint16(n)
-			}
-		default:
-			d.unknown(&kp, k, peerKeys)
+			p.PublicKey = key
 		}
+	case "preshared_key":
+		p.inlinePSK = true
+		if s, ok := d.str(v, kp); ok {
+			key, err := wgkey.ParsePresharedKey(s)
+			if err != nil {
+				d.r.errorf(kp.String(), ErrKey, "%v", err)
+				break
+			}
+			p.PresharedKey = key
+		}
+	case "preshared_key_file":
+		p.PresharedKeyFile, _ = d.str(v, kp)
+	case "endpoint":
+		if s, ok := d.str(v, kp); ok {
+			p.Endpoint, _ = d.endpoint(s, kp)
+		}
+	case "allowed_ips":
+		p.AllowedIPs = d.prefixes(v, kp)
+	case "persistent_keepalive":
+		if n, ok := d.int(v, kp, 0, math.MaxUint16); ok {
+			p.PersistentKeepalive = uint16(n)
+		}
+	default:
+		d.unknown(kp, k, peerKeys)
 	}
 }
 
@@ -387,32 +427,37 @@ func (d *decoder) handoff(v any, at *fieldPath, h *Handoff) {
 	}
 	for k, v := range m {
 		kp := at.child(k)
-		switch k {
-		case "root":
-			h.Root, _ = d.str(v, &kp)
-		case "fstype":
-			h.FSType, _ = d.str(v, &kp)
-		case "init":
-			h.Init, _ = d.str(v, &kp)
-		case "wait_handshake":
-			if t, ok := d.duration(v, &kp); ok {
-				h.WaitHandshake = t
-			}
-		case "on_failure":
-			if s, ok := d.str(v, &kp); ok {
-				if f := OnFailure(s); f.Valid() {
-					h.OnFailure = f
-				} else {
-					d.r.errorf(kp.String(), ErrInvalid, "unknown action %q: want continue, shell, reboot or halt", s)
-				}
-			}
-		case "deadline":
-			if t, ok := d.duration(v, &kp); ok {
-				h.Deadline = t
-			}
-		default:
-			d.unknown(&kp, k, handoffKeys)
+		d.handoffKey(k, v, &kp, h)
+	}
+}
+
+// handoffKey decodes key k of [handoff].
+func (d *decoder) handoffKey(k string, v any, kp *fieldPath, h *Handoff) {
+	switch k {
+	case "root":
+		h.Root, _ = d.str(v, kp)
+	case "fstype":
+		h.FSType, _ = d.str(v, kp)
+	case "init":
+		h.Init, _ = d.str(v, kp)
+	case "wait_handshake":
+		if t, ok := d.duration(v, kp); ok {
+			h.WaitHandshake = t
 		}
+	case "on_failure":
+		if s, ok := d.str(v, kp); ok {
+			if f := OnFailure(s); f.Valid() {
+				h.OnFailure = f
+			} else {
+				d.r.errorf(kp.String(), ErrInvalid, "unknown action %q: want continue, shell, reboot or halt", s)
+			}
+		}
+	case "deadline":
+		if t, ok := d.duration(v, kp); ok {
+			h.Deadline = t
+		}
+	default:
+		d.unknown(kp, k, handoffKeys)
 	}
 }
 
@@ -426,29 +471,29 @@ func (d *decoder) table(v any, at *fieldPath) (map[string]any, bool) {
 }
 
 // tables expects an array of tables, written [[x]] or x = [{...}], and
-// calls fn for each in order.
-func (d *decoder) tables(v any, at *fieldPath, header string, fn func(map[string]any, *fieldPath)) {
+// returns them in order. An element that is not a table is reported and
+// returned as nil, an empty table, to keep later indexes right.
+func (d *decoder) tables(v any, at *fieldPath, header string) []map[string]any {
 	switch v := v.(type) {
 	case []map[string]any:
-		for i, m := range v {
-			ep := at.elem(i)
-			fn(m, &ep)
-		}
+		return v
 	case []any:
+		ms := make([]map[string]any, len(v))
 		for i, e := range v {
-			ep := at.elem(i)
 			m, ok := e.(map[string]any)
 			if !ok {
+				ep := at.elem(i)
 				d.r.errorf(ep.String(), ErrType, "want a table, got %s", typeName(e))
-				m = nil // decode an empty table to keep later indexes right
 			}
-			fn(m, &ep)
+			ms[i] = m
 		}
+		return ms
 	case map[string]any:
 		d.r.errorf(at.String(), ErrType, "want an array of tables: write %s, with two brackets", header)
 	default:
 		d.r.errorf(at.String(), ErrType, "want an array of tables (%s), got %s", header, typeName(v))
 	}
+	return nil
 }
 
 func (d *decoder) str(v any, at *fieldPath) (string, bool) {
@@ -459,8 +504,8 @@ func (d *decoder) str(v any, at *fieldPath) (string, bool) {
 	return s, ok
 }
 
-// list expects an array and calls fn with each element.
-func (d *decoder) list(v any, at *fieldPath, fn func(any, *fieldPath)) bool {
+// list expects an array and returns its elements.
+func (d *decoder) list(v any, at *fieldPath) []any {
 	a, ok := v.([]any)
 	if !ok {
 		if _, isString := v.(string); isString {
@@ -468,33 +513,37 @@ func (d *decoder) list(v any, at *fieldPath, fn func(any, *fieldPath)) bool {
 		} else {
 			d.r.errorf(at.String(), ErrType, "want an array, got %s", typeName(v))
 		}
-		return false
 	}
-	for i, e := range a {
-		ep := at.elem(i)
-		fn(e, &ep)
-	}
-	return true
+	return a
 }
 
+// A bad element of an array stays as the zero value in the slices below,
+// so that the indexes in paths reported later still match the file.
+
 func (d *decoder) strs(v any, at *fieldPath) []string {
-	var out []string
-	d.list(v, at, func(e any, ep *fieldPath) {
-		s, _ := d.str(e, ep)
-		out = append(out, s)
-	})
+	a := d.list(v, at)
+	if len(a) == 0 {
+		return nil
+	}
+	out := make([]string, len(a))
+	for i, e := range a {
+		ep := at.elem(i)
+		out[i], _ = d.str(e, &ep)
+	}
 	return out
 }
 
 func (d *decoder) prefixes(v any, at *fieldPath) []netip.Prefix {
-	var out []netip.Prefix
-	d.list(v, at, func(e any, ep *fieldPath) {
-		// A bad element stays as the zero Prefix so that the indexes in
-		// paths reported later still match the file.
-		out = append(out, netip.Prefix{})
-		s, ok := d.str(e, ep)
+	a := d.list(v, at)
+	if len(a) == 0 {
+		return nil
+	}
+	out := make([]netip.Prefix, len(a))
+	for i, e := range a {
+		ep := at.elem(i)
+		s, ok := d.str(e, &ep)
 		if !ok {
-			return
+			continue
 		}
 		p, err := netip.ParsePrefix(s)
 		if err != nil {
@@ -503,32 +552,36 @@ func (d *decoder) prefixes(v any, at *fieldPath) []netip.Prefix {
 			} else {
 				d.r.errorf(ep.String(), ErrInvalid, "%q is not an IP prefix such as 10.0.0.2/24", s)
 			}
-			return
+			continue
 		}
-		out[len(out)-1] = p
-	})
+		out[i] = p
+	}
 	return out
 }
 
 func (d *decoder) addrs(v any, at *fieldPath) []netip.Addr {
-	var out []netip.Addr
-	d.list(v, at, func(e any, ep *fieldPath) {
-		out = append(out, netip.Addr{}) // placeholder, as in prefixes
-		s, ok := d.str(e, ep)
+	a := d.list(v, at)
+	if len(a) == 0 {
+		return nil
+	}
+	out := make([]netip.Addr, len(a))
+	for i, e := range a {
+		ep := at.elem(i)
+		s, ok := d.str(e, &ep)
 		if !ok {
-			return
+			continue
 		}
-		a, err := netip.ParseAddr(s)
+		addr, err := netip.ParseAddr(s)
 		if err != nil {
 			d.r.errorf(ep.String(), ErrInvalid, "%q is not an IP address", s)
-			return
+			continue
 		}
-		if a.Zone() != "" {
+		if addr.Zone() != "" {
 			d.r.errorf(ep.String(), ErrInvalid, "%q has a zone; the uplink interface is implied, leave it out", s)
-			return
+			continue
 		}
-		out[len(out)-1] = a
-	})
+		out[i] = addr
+	}
 	return out
 }
 

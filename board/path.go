@@ -23,31 +23,25 @@ func (p *fieldPath) elem(i int) fieldPath { return fieldPath{parent: p, index: i
 
 // String renders the path in the form used by diagnostics.
 func (p *fieldPath) String() string {
-	if p == nil {
-		return ""
+	return string(p.appendTo(nil))
+}
+
+// appendTo appends the rendered path to b. It keeps no pointer to p, so
+// that paths stay on the stack while decoding.
+func (p *fieldPath) appendTo(b []byte) []byte {
+	if p == nil || p.parent == nil && p.key == "" {
+		return b // the root
 	}
-	var parts []*fieldPath
-	for q := p; q != nil; q = q.parent {
-		if q.parent == nil && q.key == "" {
-			break // the root
-		}
-		parts = append(parts, q)
+	b = p.parent.appendTo(b)
+	if p.key == "" {
+		b = append(b, '[')
+		b = strconv.AppendInt(b, int64(p.index), 10)
+		return append(b, ']')
 	}
-	var b strings.Builder
-	for i := len(parts) - 1; i >= 0; i-- {
-		q := parts[i]
-		if q.key == "" {
-			b.WriteByte('[')
-			b.WriteString(strconv.Itoa(q.index))
-			b.WriteByte(']')
-			continue
-		}
-		if b.Len() > 0 {
-			b.WriteByte('.')
-		}
-		b.WriteString(quoteKey(q.key))
+	if len(b) > 0 {
+		b = append(b, '.')
 	}
-	return b.String()
+	return append(b, quoteKey(p.key)...)
 }
 
 // quoteKey quotes a key that is not a bare TOML key, so that odd unknown

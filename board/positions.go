@@ -1,12 +1,15 @@
 package board
 
-import "sort"
+import (
+	"sort"
+	"strings"
+)
 
 // source is the text a profile was parsed from. It is kept so that
 // positions can be found for problems reported after parsing.
 type source struct {
 	name string
-	data []byte
+	data string
 	// bad holds the paths that had parse errors (see badPaths); Validate
 	// does not report them again.
 	bad map[string]bool
@@ -21,22 +24,29 @@ func (s *source) locate(ds Diagnostics) {
 		return
 	}
 	want := make(map[string]struct{})
+	prune := true
 	for _, d := range ds {
 		if d.Pos.Line != 0 {
 			continue
 		}
+		// parentPath may skip an ancestor of a path with quoted keys.
+		prune = prune && !strings.Contains(d.Path, `"`)
 		want[d.Path+valueSuffix] = struct{}{}
 		for p := d.Path; p != ""; p = parentPath(p) {
 			want[p] = struct{}{}
 		}
 	}
 	var found map[string]int
+	end := 0 // lines are needed up to here
 	if len(want) > 0 {
-		sc := scanner{data: s.data, want: want, found: make(map[string]int, len(want)), arrays: make(map[string]int)}
+		sc := scanner{data: s.data, want: want, prune: prune, found: make(map[string]int, len(want)), arrays: make(map[string]arrayCount)}
 		sc.run()
 		found = sc.found
+		for _, off := range found {
+			end = max(end, off)
+		}
 	}
-	lines := lineStarts(s.data)
+	lines := lineStarts(s.data[:end])
 	for i := range ds {
 		d := &ds[i]
 		d.Pos.File = s.name
@@ -61,14 +71,16 @@ func (s *source) locate(ds Diagnostics) {
 }
 
 // lineStarts returns the byte offset at which each line begins.
-func lineStarts(data []byte) []int {
+func lineStarts(data string) []int {
 	starts := []int{0}
-	for i, c := range data {
-		if c == '\n' {
-			starts = append(starts, i+1)
+	for i := 0; ; {
+		j := strings.IndexByte(data[i:], '\n')
+		if j < 0 {
+			return starts
 		}
+		i += j + 1
+		starts = append(starts, i)
 	}
-	return starts
 }
 
 // lineCol converts a byte offset to a 1-based line and byte column.
@@ -92,18 +104,33 @@ const maxScanDepth = 32
 // records the byte offset of every key, table header and array element
 // whose field path is wanted. It is deliberately forgiving: on text it does
 // not understand it moves on, so it can produce a wrong position but never
-// fail, hang or panic.
+// fail, hang or panic. It stops once everything wanted is found.
+//
+// want holds every ancestor of a wanted path, so nothing under an unwanted
+// path is wanted: the scanner builds no paths there, and with prune set
+// skips even the headers of unwanted tables.
 type scanner struct {
-	data   []byte
+	data   string
 	i      int
 	want   map[string]struct{}
+	prune  bool
 	found  map[string]int
-	arrays map[string]int // number of [[x]] headers seen per indexed path
+	arrays map[string]arrayCount // [[x]] headers seen per indexed path
+	keys   []string              // scratch for key
 }
+
+// arrayCount counts the [[x]] headers of one array of tables.
+type arrayCount struct {
+	n    int
+	last string // the indexed path of the last one, x[n-1]
+}
+
+// deadTable is the table path returned for headers of unwanted tables.
+const deadTable = "\x00"
 
 func (s *scanner) run() {
 	table := ""
-	for s.i < len(s.data) {
+	for s.i < len(s.data) && len(s.found) < len(s.want) {
 		s.skipSpaceNL()
 		if s.i >= len(s.data) {
 			return
@@ -112,8 +139,6 @@ func (s *scanner) run() {
 		if s.data[s.i] == '[' {
 			table = s.header()
 		} else {
-			// want holds every ancestor of a wanted path, so nothing under
-			// an unwanted table is wanted: skip building its paths.
 			_, live := s.want[table]
 			live = live || table == ""
 			if keys, ok := s.key(live); ok {
@@ -173,7 +198,8 @@ func (s *scanner) skipSpaceNL() {
 	}
 }
 
-// header reads "[a.b]" or "[[a.b]]" and returns the indexed table path.
+// header reads "[a.b]" or "[[a.b]]" and returns the indexed table path,
+// or deadTable when nothing under it is wanted.
 func (s *scanner) header() string {
 	start := s.i
 	s.i++
@@ -189,13 +215,18 @@ func (s *scanner) header() string {
 	p := ""
 	for j, k := range keys {
 		p = joinPath(p, k)
+		if _, ok := s.want[p]; !ok && s.prune {
+			return deadTable
+		}
+		c, ok := s.arrays[p]
 		if j == len(keys)-1 && array {
 			s.record(p, start) // the array as a whole: its first header
-			n := s.arrays[p]
-			s.arrays[p] = n + 1
-			p = indexPath(p, n)
-		} else if n := s.arrays[p]; n > 0 {
-			p = indexPath(p, n-1)
+			c = arrayCount{c.n + 1, indexPath(p, c.n)}
+			s.arrays[p] = c
+			ok = true
+		}
+		if ok {
+			p = c.last
 		}
 	}
 	s.record(p, start)
@@ -204,18 +235,19 @@ func (s *scanner) header() string {
 
 // key reads a possibly dotted key and returns its parts, quoted as
 // fieldPath.String quotes them, when build is set. ok reports whether
-// there was a key.
+// there was a key. The parts are valid until the next call.
 func (s *scanner) key(build bool) (keys []string, ok bool) {
+	s.keys = s.keys[:0]
 	for {
 		s.skipSpace()
 		if s.i >= len(s.data) {
-			return keys, ok
+			return s.keys, ok
 		}
 		switch c := s.data[s.i]; {
 		case c == '"' || c == '\'':
 			k := s.quotedKey(c)
 			if build {
-				keys = append(keys, quoteKey(k))
+				s.keys = append(s.keys, quoteKey(k))
 			}
 		case isBareKeyByte(c):
 			start := s.i
@@ -223,15 +255,15 @@ func (s *scanner) key(build bool) (keys []string, ok bool) {
 				s.i++
 			}
 			if build {
-				keys = append(keys, string(s.data[start:s.i]))
+				s.keys = append(s.keys, s.data[start:s.i])
 			}
 		default:
-			return keys, ok
+			return s.keys, ok
 		}
 		ok = true
 		s.skipSpace()
 		if !s.at('.') {
-			return keys, ok
+			return s.keys, ok
 		}
 		s.i++
 	}
@@ -248,15 +280,15 @@ func (s *scanner) quotedKey(q byte) string {
 			s.i += 2
 			continue
 		case c == q:
-			k := string(s.data[start:s.i])
+			k := s.data[start:s.i]
 			s.i++
 			return k
 		case c == '\n':
-			return string(s.data[start:s.i])
+			return s.data[start:s.i]
 		}
 		s.i++
 	}
-	k := string(s.data[start:min(s.i, len(s.data))])
+	k := s.data[start:min(s.i, len(s.data))]
 	s.i = len(s.data)
 	return k
 }

@@ -58,11 +58,31 @@ init = "/sbin/init"
 	for _, tt := range tests {
 		t.Run(tt.path, func(t *testing.T) {
 			ds := Diagnostics{{Path: tt.path, Kind: ErrInvalid}}
-			(&source{name: "f.toml", data: []byte(src)}).locate(ds)
+			(&source{name: "f.toml", data: src}).locate(ds)
 			if got := ds[0].Pos; got.Line != tt.line || got.Col != tt.col || got.File != "f.toml" {
 				t.Errorf("locate(%s) = %v, want f.toml:%d:%d", tt.path, got, tt.line, tt.col)
 			}
 		})
+	}
+	// All at once, and with a quoted path that turns off pruning: the
+	// scanner stops early or skips tables only when that changes nothing.
+	for _, extra := range []string{"", `tunnel[0]."x.y"`} {
+		var ds Diagnostics
+		want := make(map[string]Position)
+		for _, tt := range tests {
+			ds = append(ds, Diagnostic{Path: tt.path, Kind: ErrInvalid})
+			want[tt.path] = Position{"f.toml", tt.line, tt.col}
+		}
+		if extra != "" {
+			ds = append(ds, Diagnostic{Path: extra, Kind: ErrInvalid})
+			want[extra] = Position{"f.toml", 10, 1}
+		}
+		(&source{name: "f.toml", data: src}).locate(ds)
+		for _, d := range ds {
+			if d.Pos != want[d.Path] {
+				t.Errorf("locate(all%s) %s at %v, want %v", extra, d.Path, d.Pos, want[d.Path])
+			}
+		}
 	}
 }
 
@@ -71,7 +91,7 @@ init = "/sbin/init"
 func TestLocate_unknownKey(t *testing.T) {
 	src := "[uplink]\n  interface = 7\n"
 	ds := Diagnostics{{Path: "uplink.interface", Kind: ErrUnknownKey}, {Path: "uplink.interface", Kind: ErrType}}
-	(&source{name: "f", data: []byte(src)}).locate(ds)
+	(&source{name: "f", data: src}).locate(ds)
 	if ds[0].Pos.Col != 3 || ds[1].Pos.Col != 15 {
 		t.Errorf("columns = %d, %d; want 3 (key) and 15 (value)", ds[0].Pos.Col, ds[1].Pos.Col)
 	}

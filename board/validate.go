@@ -2,6 +2,7 @@ package board
 
 import (
 	"cmp"
+	"encoding/binary"
 	"net/netip"
 	"slices"
 	"strings"
@@ -311,18 +312,46 @@ type allowedEntry struct {
 	elem int
 }
 
-func compareEntries(a, b allowedEntry) int {
-	if c := cmp.Compare(a.p.Addr().BitLen(), b.p.Addr().BitLen()); c != 0 {
-		return c
+// allowedKey is one allowed IP prefix of one peer, small and quick to
+// sort: there may be 30,000.
+type allowedKey struct {
+	hi, lo     uint64 // the masked address; IPv4 as ::ffff:a.b.c.d
+	peer, elem int32
+	bits       uint8
+	v6         bool
+}
+
+// newAllowedKey returns the key of masked prefix p.
+func newAllowedKey(p netip.Prefix, peer, elem int) allowedKey {
+	a := p.Addr().As16()
+	return allowedKey{
+		hi: binary.BigEndian.Uint64(a[:8]), lo: binary.BigEndian.Uint64(a[8:]),
+		peer: int32(peer), elem: int32(elem), bits: uint8(p.Bits()), v6: p.Addr().Is6(),
 	}
-	if c := a.p.Addr().Compare(b.p.Addr()); c != 0 {
-		return c
-	}
-	if c := cmp.Compare(a.p.Bits(), b.p.Bits()); c != 0 {
-		return c
-	}
-	if c := cmp.Compare(a.peer, b.peer); c != 0 {
-		return c
+}
+
+// prefix returns the masked prefix of k, a key of t's allowed IPs.
+func (k allowedKey) prefix(t *Tunnel) netip.Prefix {
+	return t.Peers[k.peer].AllowedIPs[k.elem].Masked()
+}
+
+// compareKeys orders by family, address, prefix length, peer and
+// element.
+func compareKeys(a, b allowedKey) int {
+	switch {
+	case a.v6 != b.v6:
+		if a.v6 {
+			return 1
+		}
+		return -1
+	case a.hi != b.hi:
+		return cmp.Compare(a.hi, b.hi)
+	case a.lo != b.lo:
+		return cmp.Compare(a.lo, b.lo)
+	case a.bits != b.bits:
+		return cmp.Compare(a.bits, b.bits)
+	case a.peer != b.peer:
+		return cmp.Compare(a.peer, b.peer)
 	}
 	return cmp.Compare(a.elem, b.elem)
 }
@@ -336,44 +365,49 @@ func (v *validator) prefixes(at string, t *Tunnel) {
 	for j := range t.Peers {
 		n += len(t.Peers[j].AllowedIPs)
 	}
-	entries := make([]allowedEntry, 0, n)
-	for j := range t.Peers {
-		for k, pfx := range t.Peers[j].AllowedIPs {
-			if !pfx.IsValid() {
-				continue
+	// IPv4 first, then IPv6: often the input is then sorted already.
+	keys := make([]allowedKey, 0, n)
+	for _, v6 := range []bool{false, true} {
+		for j := range t.Peers {
+			for k, pfx := range t.Peers[j].AllowedIPs {
+				if !pfx.IsValid() || pfx.Addr().Is6() != v6 {
+					continue
+				}
+				m := pfx.Masked()
+				if m != pfx {
+					v.r.errorf(v.allowedPath(at, j, k), ErrHostBits, "%s has host bits set; did you mean %s?", pfx, m)
+				}
+				keys = append(keys, newAllowedKey(m, j, k))
 			}
-			m := pfx.Masked()
-			if m != pfx {
-				v.r.errorf(v.allowedPath(at, j, k), ErrHostBits, "%s has host bits set; did you mean %s?", pfx, m)
-			}
-			entries = append(entries, allowedEntry{p: m, peer: j, elem: k})
 		}
 	}
-	slices.SortFunc(entries, compareEntries)
-	var stack []allowedEntry
-	for _, e := range entries {
+	slices.SortFunc(keys, compareKeys)
+	var stack []allowedKey
+	for _, e := range keys {
+		ep := e.prefix(t)
 		for len(stack) > 0 {
 			top := stack[len(stack)-1]
-			if top.p.Addr().BitLen() == e.p.Addr().BitLen() && top.p.Contains(e.p.Addr()) {
+			if top.v6 == e.v6 && top.prefix(t).Contains(ep.Addr()) {
 				break
 			}
 			stack = stack[:len(stack)-1]
 		}
 		if len(stack) > 0 {
 			top := stack[len(stack)-1]
-			here, there := v.allowedPath(at, e.peer, e.elem), v.allowedPath(at, top.peer, top.elem)
+			tp := top.prefix(t)
+			here, there := v.allowedPath(at, int(e.peer), int(e.elem)), v.allowedPath(at, int(top.peer), int(top.elem))
 			switch {
-			case top.p == e.p && top.peer == e.peer:
-				v.r.warnf(here, ErrDuplicate, "%s is listed twice (also %s)", e.p, there)
-			case top.p == e.p:
-				v.r.errorf(here, ErrOverlap, "%s is also allowed for %s; WireGuard keeps only the last peer's", e.p, there)
+			case tp == ep && top.peer == e.peer:
+				v.r.warnf(here, ErrDuplicate, "%s is listed twice (also %s)", ep, there)
+			case tp == ep:
+				v.r.errorf(here, ErrOverlap, "%s is also allowed for %s; WireGuard keeps only the last peer's", ep, there)
 			case top.peer == e.peer:
-				v.r.warnf(here, ErrOverlap, "%s is inside %s of the same peer", e.p, top.p)
-			case top.p.Bits() == 0:
+				v.r.warnf(here, ErrOverlap, "%s is inside %s of the same peer", ep, tp)
+			case tp.Bits() == 0:
 				// Specific prefixes under a default route are the usual
 				// hub layout; the loop check covers the default route.
 			default:
-				v.r.warnf(here, ErrOverlap, "%s is inside %s (%s); the more specific prefix wins", e.p, top.p, there)
+				v.r.warnf(here, ErrOverlap, "%s is inside %s (%s); the more specific prefix wins", ep, tp, there)
 			}
 		}
 		stack = append(stack, e)
@@ -428,7 +462,12 @@ func (v *validator) loops(at string, t *Tunnel) {
 	if endpoints == 0 {
 		return
 	}
-	allowed := make(map[netip.Prefix]allowedEntry)
+	n := 0
+	for j := range t.Peers {
+		n += len(t.Peers[j].AllowedIPs)
+	}
+	allowed := make(map[netip.Prefix]allowedEntry, n)
+	var lengths [2][129]bool // the prefix lengths in allowed, IPv4 and IPv6
 	for j := range t.Peers {
 		for k, pfx := range t.Peers[j].AllowedIPs {
 			if !pfx.IsValid() {
@@ -436,6 +475,7 @@ func (v *validator) loops(at string, t *Tunnel) {
 			}
 			if m := pfx.Masked(); !mapHas(allowed, m) {
 				allowed[m] = allowedEntry{p: m, peer: j, elem: k}
+				lengths[familyIndex(m.Addr())][m.Bits()] = true
 			}
 		}
 	}
@@ -447,6 +487,9 @@ func (v *validator) loops(at string, t *Tunnel) {
 		a := ep.Addr()
 		longest, found := allowedEntry{}, false
 		for bits := a.BitLen(); bits >= 0 && !found; bits-- {
+			if !lengths[familyIndex(a)][bits] {
+				continue
+			}
 			pfx, err := a.Prefix(bits)
 			if err != nil {
 				break
@@ -585,6 +628,15 @@ func (v *validator) isBad(path string) bool {
 func mapHas[K comparable, V any](m map[K]V, k K) bool {
 	_, ok := m[k]
 	return ok
+}
+
+// familyIndex is 0 for IPv4 and 1 for IPv6 addresses, IPv4-mapped ones
+// included.
+func familyIndex(a netip.Addr) int {
+	if a.Is4() {
+		return 0
+	}
+	return 1
 }
 
 func familyOf(a netip.Addr) int {

@@ -1,6 +1,7 @@
 package board
 
 import (
+	"cmp"
 	"errors"
 	"net/netip"
 	"testing"
@@ -114,5 +115,30 @@ func TestValidate_manyPeers(t *testing.T) {
 	ds = p.Validate()
 	if len(ds) != 2 || ds[1].Path != "tunnel[0].peer[1999].allowed_ips[2]" || !errors.Is(ds[1], ErrOverlap) {
 		t.Errorf("Validate() = %v, want the overlap with peer[7]", ds)
+	}
+}
+
+// TestCompareKeys checks the sort order of allowed IPs against its
+// definition: family, address, prefix length, peer, element.
+func TestCompareKeys(t *testing.T) {
+	var ps []netip.Prefix
+	for _, s := range []string{"0.0.0.0/0", "10.0.0.0/8", "10.0.0.0/24", "10.0.0.1/32", "255.255.255.255/32",
+		"::/0", "::/128", "::a00:0/104", "::ffff:10.0.0.0/104", "fd00::/8", "fd00::1/128", "ffff::/16"} {
+		ps = append(ps, netip.MustParsePrefix(s))
+	}
+	want := func(a, b allowedEntry) int {
+		return cmp.Or(cmp.Compare(a.p.Addr().BitLen(), b.p.Addr().BitLen()), a.p.Addr().Compare(b.p.Addr()),
+			cmp.Compare(a.p.Bits(), b.p.Bits()), cmp.Compare(a.peer, b.peer), cmp.Compare(a.elem, b.elem))
+	}
+	for _, a := range ps {
+		for _, b := range ps {
+			for _, pe := range [][4]int{{0, 0, 0, 0}, {0, 1, 0, 0}, {1, 0, 0, 0}, {0, 0, 0, 1}, {0, 0, 1, 0}} {
+				ea, eb := allowedEntry{a, pe[0], pe[2]}, allowedEntry{b, pe[1], pe[3]}
+				got := compareKeys(newAllowedKey(a, pe[0], pe[2]), newAllowedKey(b, pe[1], pe[3]))
+				if w := want(ea, eb); got != w {
+					t.Errorf("compare(%v, %v) %d = %d, want %d", a, b, pe, got, w)
+				}
+			}
+		}
 	}
 }

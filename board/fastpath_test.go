@@ -1,0 +1,192 @@
+package board
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/BurntSushi/toml"
+)
+
+// profileFiles returns every profile in testdata and profiles.
+func profileFiles(tb testing.TB) map[string][]byte {
+	tb.Helper()
+	out := make(map[string][]byte)
+	for _, pattern := range []string{"testdata/valid/*.toml", "testdata/invalid/*.toml", "profiles/*.toml"} {
+		files, _ := filepath.Glob(pattern)
+		for _, file := range files {
+			data, err := os.ReadFile(file)
+			if err != nil {
+				tb.Fatal(err)
+			}
+			out[file] = data
+		}
+	}
+	if len(out) < 20 {
+		tb.Fatalf("found only %d profiles", len(out))
+	}
+	return out
+}
+
+// fastPathValues are values at the edges of the subset, some inside, most
+// outside it or invalid TOML, for a string, an array and an integer key.
+var fastPathValues = []string{
+	`"x"`, `'x'`, `""`, `''`, `7`, `-0`, `+0`, `+7`, `-9223372036854775808`, `9223372036854775808`,
+	`007`, `-01`, `1_000`, `0x1f`, `1.5`, `1e3`, `inf`, `nan`, `true`, `false`, `1979-05-27`, `07:32:00`,
+	`"\b\t\n\f\r\"\\ \u00e9 \U0001F600 é"`, `"\e"`, `"\x41"`, `"\uD800"`, `"\u12"`, `"\u12g4"`, `"\U00110000"`,
+	`"\ "`, `"x\"`, `"x\`, "\"tab\tin\"", "\"nul\x00\"", "\"del\x7f\"", "\"bad\xff\"", "'lit\\n'",
+	`"""x"""`, `'''x'''`, "\"\"\"\nx\"\"\"", `"x`, `'x`, "\"x\ny\"",
+	`[]`, `[ ]`, `["a",]`, `[,]`, `["a",,"b"]`, `["a" "b"]`, `["a", 7]`, `[["a"]]`, `[{}]`, `{}`, `[`,
+	"[\n  \"x\", # c\n  'y',\r\n  # c\n  \"z\"\n]", "[\"a\" # c\r]", "[\"a\"\r]", "[\"a\" # c\x01\n]",
+	`"x" # c`, "\"x\" # c\x01", "\"x\" # é", "\"x\" #\x7f", `"x" y`, ``,
+}
+
+// fastPathDocs are documents at the edges of the subset.
+var fastPathDocs = []string{
+	"",
+	"\n\r\n# c\n",
+	"# bad\xff\n",
+	"\xef\xbb\xbf[board]\n",
+	"a = 1\n",
+	"[board]\r\nname = 'x'\r\n",
+	"[board]\rname = 'x'\n",
+	"[board]\nname = 'x'\r",
+	"[board]\nname = 'x'\nname = 'y'\n",
+	"[board]\nname = 'x'\nmodules = []\n[board]\n",
+	"[board]\nname.x = 'x'\n",
+	"[board]\n\"name\" = 'x'\n",
+	"[board]\nname='x'\n",
+	"[board]\n\tname\t=\t'x'\t\n",
+	"[board]\nname = \n",
+	"[board]\nname 'x'\n",
+	"[board]\n= 'x'\n",
+	"[board] name = 'x'\n",
+	"[board] # c\n",
+	"[ board ]\n",
+	"[[board]]\n",
+	"[board.x]\n",
+	"[board]]\n",
+	"[board\n",
+	"[]\n",
+	"[uplink]\n[handoff]\n[board]\n",
+	"[tunnel]\n",
+	"[[tunnel]]\n[tunnel]\n",
+	"[[tunnel.peer]]\n",
+	"[[tunnel]]\n[[ tunnel . peer ]]\n[[tunnel.peer]]\n[[tunnel]]\n[[tunnel.peer]]\n",
+	"[[tunnel]]\n[[tunnel.peer] ]\n",
+	"[[tunnel]]\n[ [tunnel.peer]]\n",
+	"[[tunnel]]\n[[tunnel.peer.x]]\n",
+	"[[tunnel]]\n[tunnel.peer]\n",
+	"[[tunnel]]\npeer = []\n",
+	"[[tunnel]]\npeer = []\n[[tunnel.peer]]\n",
+	"[[tunnel]]\n[[tunnel.peer]]\npeer = 1\n",
+	"[[tunnel]]\nname = 'wg0'\n[[tunnel.peer]]\nname = 'x'\n",
+	"[[tunnel]]\nmtu = 1420\nlisten_port = 0\nfwmark = 4294967295\ntable = 51820\n",
+	"[[tunnel]]\nmtu = -1\n",
+	"[[tunnel]]\ntable = 0\n",
+	"[[tunnel]]\n[[tunnel.peer]]\nallowed_ips = ['10.0.0.0/8', \"fd00::/8\"]\npersistent_keepalive = 25\nendpoint = '192.0.2.1:1'\n",
+	"[[tunnel]]\n[[tunnel.peer]]\nallowed_ips = ['10.0.0.1']\n",
+	"[[tunnel]]\n[[tunnel.peer]]\nendpoint = 'host:1'\n",
+	"[handoff]\ndeadline = '10s'\nwait_handshake = 0\non_failure = 'halt'\n",
+	"[handoff]\ndeadline = 10\n",
+	"[handoff]\non_failure = 'explode'\n",
+	"[uplink]\ninterface = 'eth0'\naddress = ['192.0.2.2/24']\ngateway = ['192.0.2.1']\ncarrier_timeout = '1s'\n",
+	"[uplink]\ngateway = ['fe80::1%eth0']\n",
+}
+
+// fastPathCases returns fastPathDocs and every value of fastPathValues in
+// a document.
+func fastPathCases() []string {
+	cases := append([]string(nil), fastPathDocs...)
+	for _, v := range fastPathValues {
+		cases = append(cases, "[board]\nname = "+v+"\n", "[board]\nmatch = "+v, "[[tunnel]]\nfwmark = "+v)
+	}
+	return cases
+}
+
+// TestFastPath checks fastParse against the slow path on the profiles and
+// on the edge cases: whatever the fast path accepts, decodes the same.
+func TestFastPath(t *testing.T) {
+	inputs := profileFiles(t)
+	for i, c := range fastPathCases() {
+		inputs["case "+strings.Repeat("I", i)] = []byte(c)
+	}
+	inputs["hub"] = hubProfile(20)
+	accepted := 0
+	for name, data := range inputs {
+		if checkFastPath(t, data) {
+			accepted++
+			continue
+		}
+		plain := strings.HasPrefix(name, "profiles/") || strings.HasPrefix(name, "testdata/valid/") || name == "hub"
+		if plain && name != "testdata/valid/inline-tables.toml" {
+			t.Errorf("%s: fast path refused a plain profile", name)
+		}
+	}
+	t.Logf("fast path accepted %d of %d inputs", accepted, len(inputs))
+}
+
+// checkFastPath reports whether fastParse accepts data, and fails t when
+// the slow path does not decode it to the same profile.
+func checkFastPath(t *testing.T, data []byte) bool {
+	t.Helper()
+	fast, ok := fastParse(string(data))
+	if !ok {
+		return false
+	}
+	var tree any
+	if _, err := toml.Decode(string(data), &tree); err != nil {
+		t.Fatalf("fast path accepted %q, toml.Decode did not: %v", data, err)
+	}
+	slow, ds := parse("slow.toml", data, false)
+	if slow == nil || len(ds) > 0 {
+		t.Fatalf("fast path accepted %q, the slow path reports %v", data, ds)
+	}
+	if !reflect.DeepEqual(stripped(fast), stripped(slow)) || !sameSecrets(fast, slow) {
+		t.Fatalf("fast path decoded %q as\n%+v\nwant\n%+v", data, stripped(fast), stripped(slow))
+	}
+	return true
+}
+
+// TestFastPathParse checks that Parse and Validate give the same results
+// with and without the fast path, diagnostics included.
+func TestFastPathParse(t *testing.T) {
+	inputs := profileFiles(t)
+	inputs["hub"] = hubProfile(50)
+	for name, data := range inputs {
+		p1, ds1 := parse(name, data, true)
+		p2, ds2 := parse(name, data, false)
+		if !reflect.DeepEqual(ds1, ds2) {
+			t.Errorf("%s: Parse diagnostics differ:\nfast %v\nslow %v", name, ds1, ds2)
+		}
+		if (p1 == nil) != (p2 == nil) {
+			t.Fatalf("%s: one profile is nil", name)
+		}
+		if p1 == nil {
+			continue
+		}
+		if !reflect.DeepEqual(stripped(p1), stripped(p2)) || !sameSecrets(p1, p2) || !reflect.DeepEqual(p1.src, p2.src) {
+			t.Errorf("%s: profiles differ", name)
+		}
+		if v1, v2 := p1.Validate(), p2.Validate(); !reflect.DeepEqual(v1, v2) {
+			t.Errorf("%s: Validate diagnostics differ:\nfast %v\nslow %v", name, v1, v2)
+		}
+	}
+}
+
+// FuzzFastPath checks that whatever fastParse accepts, toml.Decode accepts
+// too, and the slow path decodes to the same profile.
+func FuzzFastPath(f *testing.F) {
+	for _, data := range profileFiles(f) {
+		f.Add(data)
+	}
+	for _, c := range fastPathCases() {
+		f.Add([]byte(c))
+	}
+	f.Add(hubProfile(3))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		checkFastPath(t, data)
+	})
+}
