@@ -24,8 +24,12 @@ const (
 )
 
 const usage = `usage:
-  wgboot check [-root DIR] [-strict] PROFILE...
-  wgboot import WG-QUICK.conf > PROFILE.toml
+  wgboot check [-root DIR] [-strict] PROFILE...   validate board profiles
+  wgboot import WG-QUICK.conf > PROFILE.toml      convert a wg-quick config
+  wgboot show [INTERFACE]                         WireGuard state, like wg show
+  wgboot state [STATE.json]                       what init did at boot
+  wgboot timeline [STATE.json] > boot.svg         the boot as a chart
+  wgboot version
 `
 
 // Run runs the command named by args[0] ("check", "import" or "help").
