@@ -32,6 +32,19 @@ func startHub(t *testing.T, arch string) (*image.VM, image.Net) {
 	return hub, cliNet
 }
 
+// startClient boots the client guest of arch, with a root disk, on cliNet;
+// edit, if not nil, changes the profiles first.
+func startClient(t *testing.T, arch string, cliNet image.Net, edit func(string, []byte) []byte) *image.VM {
+	return guest{
+		arch:     arch,
+		profiles: allProfiles(t),
+		edit:     edit,
+		disk:     rootDisk(t, arch),
+		append:   []string{"testroot.ping=10.77.0.1"},
+		nets:     []image.Net{cliNet},
+	}.boot(t, "client")
+}
+
 // TestE2ETunnel is the whole story on each arch: a hub guest and a client
 // guest on a point-to-point Ethernet; the client's wgboot picks its profile
 // by board identity, loads the modules, brings up the uplink and the
@@ -42,13 +55,7 @@ func TestE2ETunnel(t *testing.T) {
 		t.Run(arch, func(t *testing.T) {
 			t.Parallel()
 			hub, cliNet := startHub(t, arch)
-			cli := guest{
-				arch:     arch,
-				profiles: allProfiles(t),
-				disk:     rootDisk(t, arch),
-				append:   []string{"testroot.ping=10.77.0.1"},
-				nets:     []image.Net{cliNet},
-			}.boot(t, "client")
+			cli := startClient(t, arch, cliNet, nil)
 
 			imagetest.Expect(t, cli, `wgboot: profile .*qemu-`+arch+`\.toml for board`, bootTimeout)
 			imagetest.Expect(t, cli, `wgboot: tunnel wg0: verified: public key \S+, 1 peer`, stepTimeout)
@@ -85,23 +92,17 @@ func TestE2EFullTunnel(t *testing.T) {
 		t.Run(arch, func(t *testing.T) {
 			t.Parallel()
 			_, cliNet := startHub(t, arch)
-			cli := guest{
-				arch:     arch,
-				profiles: allProfiles(t),
-				disk:     rootDisk(t, arch),
-				append:   []string{"testroot.ping=10.77.0.1"},
-				nets:     []image.Net{cliNet},
-				edit: func(name string, data []byte) []byte {
-					if name != "qemu-"+arch+".toml" {
-						return data
-					}
-					return replace(t,
-						`allowed_ips = ["10.77.0.0/24", "fd77::/64"]`, `allowed_ips = ["0.0.0.0/0", "::/0"]`,
-						`table = "main"`, `table = 51820`,
-						`listen_port = 51820`, "listen_port = 51820\nfwmark = 51820",
-					)(name, data)
-				},
-			}.boot(t, "client")
+			full := replace(t,
+				`allowed_ips = ["10.77.0.0/24", "fd77::/64"]`, `allowed_ips = ["0.0.0.0/0", "::/0"]`,
+				`table = "main"`, `table = 51820`,
+				`listen_port = 51820`, "listen_port = 51820\nfwmark = 51820",
+			)
+			cli := startClient(t, arch, cliNet, func(name string, data []byte) []byte {
+				if name != "qemu-"+arch+".toml" {
+					return data
+				}
+				return full(name, data)
+			})
 			imagetest.Expect(t, cli, `wgboot: tunnel wg0: handshake with 1 peer\(s\) in`, bootTimeout)
 			imagetest.Expect(t, cli, `wgboot: READY in`, stepTimeout)
 			verdict := imagetest.Expect(t, cli, `testroot: (OK|FAIL)`, stepTimeout)
