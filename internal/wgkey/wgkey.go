@@ -9,8 +9,6 @@
 package wgkey
 
 import (
-	"crypto/ecdh"
-	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
 	"errors"
@@ -188,10 +186,12 @@ func PrivateKeyFromBytes(b [Len]byte) PrivateKey {
 	return PrivateKey{secretOf(&b)}
 }
 
-// GeneratePrivateKey returns a new random private key from crypto/rand.
+// GeneratePrivateKey returns a new random private key from the kernel's
+// CSPRNG (getrandom(2) on Linux, crypto/rand elsewhere; see readRandom).
 func GeneratePrivateKey() (PrivateKey, error) {
 	var b [Len]byte
-	if _, err := io.ReadFull(rand.Reader, b[:]); err != nil {
+	if err := readRandom(b[:]); err != nil {
+		clear(b[:])
 		return PrivateKey{}, fmt.Errorf("read random key: %w", err)
 	}
 	// Clamp as wg(8) genkey does; X25519 clamps again, so this only makes
@@ -208,15 +208,8 @@ func (k PrivateKey) PublicKey() Key {
 	if b == nil {
 		return Key{}
 	}
-	// ecdh keeps its own copy of the scalar, which the garbage collector
-	// reclaims; Go offers no way to wipe it.
-	priv, err := ecdh.X25519().NewPrivateKey(b[:])
-	if err != nil {
-		// Unreachable: X25519 accepts every 32-byte string.
-		return Key{}
-	}
 	var pub Key
-	copy(pub[:], priv.PublicKey().Bytes())
+	x25519((*[Len]byte)(&pub), b, &basePoint)
 	return pub
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -23,12 +22,12 @@ const HandshakePollInterval = 100 * time.Millisecond
 
 // Client talks to the kernel's WireGuard generic netlink family. Configure,
 // Device and WaitHandshake are safe for concurrent use, serialised on one
-// socket; call SetLogger and SetMessageSize before using it.
+// socket; call SetLogf and SetMessageSize before using it.
 type Client struct {
 	conn        *nl.Conn
 	family      uint16
 	messageSize int
-	log         *slog.Logger
+	logf        func(format string, args ...any)
 }
 
 // Open dials a generic netlink socket and resolves the "wireguard" family.
@@ -67,11 +66,15 @@ func (c *Client) Close() error {
 	return c.conn.Close()
 }
 
-// SetLogger sets where Configure reports what it applied (one Info record:
-// interface, public key, peer and message counts, duration); nil, the
-// default, logs nothing. Secret keys are never logged.
-func (c *Client) SetLogger(l *slog.Logger) {
-	c.log = l
+// SetLogf sets where Configure reports what it applied: one line, printf
+// style and without a trailing newline, with the interface, peer and
+// message counts, bytes sent, duration and the device's public key. nil,
+// the default, logs nothing. Secret keys are never logged.
+//
+// It takes a function rather than a *slog.Logger so that the init binary
+// does not link log/slog for one line; log.Printf fits it as it is.
+func (c *Client) SetLogf(logf func(format string, args ...any)) {
+	c.logf = logf
 }
 
 // SetMessageSize sets the byte budget of each SET message, headers

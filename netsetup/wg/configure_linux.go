@@ -92,13 +92,18 @@ func (c *Client) Configure(ifname string, cfg Config) error {
 		}
 		sent++
 	}
-	if c.log != nil {
-		attrs := []any{"ifname", ifname, "peers", len(cfg.Peers), "messages", sent, "bytes", bytes,
-			"duration", time.Since(start).Round(time.Microsecond)}
-		if cfg.PrivateKey != nil && !cfg.PrivateKey.IsZero() {
-			attrs = append(attrs, "public_key", cfg.PrivateKey.PublicKey())
+	if c.logf != nil {
+		// Only the public key: the private key never reaches a log.
+		pub := "unchanged"
+		switch {
+		case cfg.PrivateKey == nil:
+		case cfg.PrivateKey.IsZero():
+			pub = "removed"
+		default:
+			pub = cfg.PrivateKey.PublicKey().String()
 		}
-		c.log.Info("wireguard configured", attrs...)
+		c.logf("wireguard configured: ifname=%s peers=%d messages=%d bytes=%d duration=%v public_key=%s",
+			ifname, len(cfg.Peers), sent, bytes, time.Since(start).Round(time.Microsecond), pub)
 	}
 	return nil
 }
