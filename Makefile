@@ -6,6 +6,7 @@
 #   make demo            build the default image and boot it under QEMU
 #   make test            unit, netns and QEMU end-to-end tests (as root)
 #   make fuzz FUZZTIME=30s
+#   make bench           benchmarks vs the alternatives (bench/RESULTS.md)
 
 SHELL    := /bin/bash
 GO       ?= go
@@ -87,6 +88,15 @@ test: kernels vet build check-profiles
 # vs wgctrl-go (a separate module, so wgctrl never enters go.mod).
 bench-peers: kernels
 	bench/wgpeers/run.sh $(ARCH)
+
+# Benchmarks against the alternatives, both arches, under QEMU (not part of
+# make test; 10–15 minutes): bring-up time vs a wg-quick-style initramfs,
+# image sizes vs it and u-root, init's peak RSS, peer scaling (bench-peers)
+# and the boot timeline. Prints markdown tables, writes bench/RESULTS.md and
+# docs/boot-timeline.svg. BENCHFLAGS: e.g. -boots=9, -peers=reuse.
+.PHONY: bench
+bench: kernels build
+	GOOS= GOARCH= $(GO) run ./bench/cmd/bootbench -kernels $(KERNELS) $(BENCHFLAGS)
 
 fuzz:
 	@$(GO) list -f '{{.ImportPath}} {{.Dir}}' ./... | while read pkg dir; do \

@@ -34,6 +34,8 @@ func runCLI(stdout, stderr io.Writer, args []string) int {
 			return 0
 		case "state":
 			return showState(stdout, stderr, args[1:])
+		case "timeline":
+			return timelineCmd(stdout, stderr, args[1:])
 		case "show":
 			return showWG(stdout, stderr, args[1:])
 		}
