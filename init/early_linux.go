@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"path"
 	"slices"
 	"strconv"
 	"strings"
@@ -58,16 +60,17 @@ func (b *boot) selectProfile(ctx context.Context) error {
 	root := os.DirFS("/")
 	var p *board.Profile
 	var diags board.Diagnostics
-	if path := b.over.Profile; path != "" {
-		p, diags = board.Load(root, strings.TrimPrefix(path, "/"))
-		b.log.Infof("profile %s (wgboot.profile= on the command line)", path)
+	if file := b.over.Profile; file != "" {
+		p, diags = board.Load(root, strings.TrimPrefix(file, "/"))
+		b.log.Infof("profile %s (wgboot.profile= on the command line)", file)
 	} else {
 		all, ldiags := board.LoadDir(root, profileDir)
 		id := board.Identify(root)
 		chosen, why := board.Select(all, id, b.over.Board)
 		for _, d := range ldiags {
-			// The chosen profile's problems are reported by Load below.
-			if chosen == nil || d.Pos.File != chosen.File() {
+			if chosen != nil && d.Pos.File == chosen.File() {
+				diags = append(diags, d) // reported below, with the lint
+			} else {
 				b.log.Warnf("profile: %v", d)
 			}
 		}
@@ -75,7 +78,16 @@ func (b *boot) selectProfile(ctx context.Context) error {
 			return fmt.Errorf("%w for board %s in /%s: %s", errNoProfile, id, profileDir, why)
 		}
 		b.log.Infof("profile %s for board %s: %s", chosen.File(), id, why)
-		p, diags = board.Load(root, strings.TrimPrefix(chosen.File(), "/"))
+		// LoadDir has parsed it: read its keys and lint it, as board.Load
+		// would, without reading and parsing the file a second time.
+		dir, err := fs.Sub(root, path.Dir(chosen.File()))
+		if err != nil {
+			return err
+		}
+		p = chosen
+		diags = append(diags, p.ReadKeys(board.KeySource{Root: root, Dir: dir})...)
+		diags = append(diags, p.Validate()...)
+		diags.Sort()
 	}
 	for _, d := range diags {
 		if d.Severity == board.SeverityWarning {
