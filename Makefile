@@ -80,7 +80,10 @@ check-profiles:
 
 # As root, the netns and QEMU tests run; WGBOOT_E2E=required turns a missing
 # prerequisite (kernel, QEMU) into a failure instead of a skip.
+# The init package also runs under the race detector: its phases run on
+# goroutines that may outlive the boot deadline.
 test: kernels vet build check-profiles
+	$(GO) test -race -count=1 ./init/...
 	WGBOOT_KERNELS=$(abspath $(KERNELS)) WGBOOT_E2E=required \
 		$(GO) test -timeout 25m -count=1 ./...
 

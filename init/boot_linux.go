@@ -38,18 +38,18 @@ func newBoot(log *kmsg.Logger) *boot {
 // follows. It returns only when PID 1 must stay (see pid1).
 func (b *boot) main() {
 	early := []phase{
-		{"mounts", b.mountEarly},     // proc, sys, devtmpfs, /run; then /dev/kmsg
-		{"cmdline", b.readCmdline},   // wgboot.* overrides, module parameters
-		{"profile", b.selectProfile}, // board identity → profile, validated, keys read
+		{"mounts", only(b.mountEarly)}, // proc, sys, devtmpfs, /run; then /dev/kmsg
+		{"cmdline", b.readCmdline},     // wgboot.* overrides, module parameters
+		{"profile", b.selectProfile},   // board identity → profile, validated, keys read
 	}
 	bringUp := []phase{
-		{"clock", b.clockFloor},        // no RTC: not before the build
-		{"crng", b.waitCRNG},           // WireGuard needs a seeded CRNG
-		{"modules", b.loadModules},     // wireguard + the board's, with dependencies
-		{"uplink", b.uplinkUp},         // carrier, addresses, default routes
-		{"tunnels", b.tunnelsUp},       // links, keys and peers, addresses, routes
-		{"verify", b.verifyTunnels},    // read back what the kernel took
-		{"handshake", b.handshakeGate}, // optional: wait for every peer
+		{"clock", only(b.clockFloor)},    // no RTC: not before the build
+		{"crng", only(b.waitCRNG)},       // WireGuard needs a seeded CRNG
+		{"modules", only(b.loadModules)}, // wireguard + the board's, with dependencies
+		{"uplink", b.uplinkUp},           // carrier, addresses, default routes
+		{"tunnels", b.tunnelsUp},         // links, keys and peers, addresses, routes
+		{"verify", b.verifyTunnels},      // read back what the kernel took
+		{"handshake", b.handshakeGate},   // optional: wait for every peer
 	}
 
 	// Until a profile says otherwise, the boot has the default deadline.
@@ -70,6 +70,11 @@ func (b *boot) main() {
 // finish reports the bring-up, writes the state file and ends the boot the
 // way the outcome and the policy say.
 func (b *boot) finish(err error) {
+	if b.profile != nil {
+		// Whatever happened, no key is needed any more: the kernel has
+		// those of the tunnels that came up.
+		wipeProfile(b.profile)
+	}
 	total := round(time.Since(b.start))
 	var timings []string
 	for _, r := range b.r.results {
@@ -121,24 +126,30 @@ func (b *boot) test(name string) bool {
 	return slices.Contains(b.over.Test, name)
 }
 
-func (b *boot) readCmdline(ctx context.Context) error {
+// only is a phase that leaves nothing for later phases.
+func only(run func(ctx context.Context) error) func(context.Context) (func(), error) {
+	return func(ctx context.Context) (func(), error) { return nil, run(ctx) }
+}
+
+func (b *boot) readCmdline(ctx context.Context) (func(), error) {
 	data, err := os.ReadFile("/proc/cmdline")
 	if err != nil {
-		return err
+		return nil, err
 	}
-	b.modParams = moduleParams(string(data))
+	params := moduleParams(string(data))
 	over, err := board.ParseCmdline(string(data))
-	b.over = over
-	if over.Debug {
-		b.log.SetDebug(true)
-	}
-	if over.OnFailure != "" {
-		b.policy = over.OnFailure // until a profile is chosen, the command line's policy holds
-	}
 	if err != nil {
 		b.log.Warnf("kernel command line: %v", err)
 	}
-	return nil
+	return func() {
+		b.modParams, b.over = params, over
+		if over.Debug {
+			b.log.SetDebug(true)
+		}
+		if over.OnFailure != "" {
+			b.policy = over.OnFailure // until a profile is chosen, the command line's policy holds
+		}
+	}, nil
 }
 
 // deadlineLeft is how long the boot may still take.
@@ -150,3 +161,15 @@ func deadlineLeft(ctx context.Context) time.Duration {
 }
 
 var errNoProfile = errors.New("no profile")
+
+// wipeProfile zeroes every secret p holds: the keys of tunnels that were
+// never brought up, and any that a failed bring-up left.
+func wipeProfile(p *board.Profile) {
+	for i := range p.Tunnels {
+		t := &p.Tunnels[i]
+		t.PrivateKey.Zero()
+		for j := range t.Peers {
+			t.Peers[j].PresharedKey.Zero()
+		}
+	}
+}

@@ -56,7 +56,7 @@ const profileDir = "etc/wgboot/profiles"
 
 // selectProfile identifies the board, picks its profile from the image,
 // reads its keys, validates it and applies the command line.
-func (b *boot) selectProfile(ctx context.Context) error {
+func (b *boot) selectProfile(ctx context.Context) (func(), error) {
 	root := os.DirFS("/")
 	var p *board.Profile
 	var diags board.Diagnostics
@@ -75,14 +75,14 @@ func (b *boot) selectProfile(ctx context.Context) error {
 			}
 		}
 		if chosen == nil {
-			return fmt.Errorf("%w for board %s in /%s: %s", errNoProfile, id, profileDir, why)
+			return nil, fmt.Errorf("%w for board %s in /%s: %s", errNoProfile, id, profileDir, why)
 		}
 		b.log.Infof("profile %s for board %s: %s", chosen.File(), id, why)
 		// LoadDir has parsed it: read its keys and lint it, as board.Load
 		// would, without reading and parsing the file a second time.
 		dir, err := fs.Sub(root, path.Dir(chosen.File()))
 		if err != nil {
-			return err
+			return nil, err
 		}
 		p = chosen
 		diags = append(diags, p.ReadKeys(board.KeySource{Root: root, Dir: dir})...)
@@ -96,27 +96,33 @@ func (b *boot) selectProfile(ctx context.Context) error {
 			b.log.Errorf("profile: %v", d)
 		}
 	}
+	policy := b.policy
 	if p != nil {
 		// The profile's policy applies even when it is invalid, if it
-		// could be read: the firmware builder asked for it.
-		if p.Handoff.OnFailure.Valid() {
-			b.policy = p.Handoff.OnFailure
-		}
+		// could be read: the firmware builder asked for it; the command
+		// line's wins over it.
 		p.ApplyOverrides(b.over)
 		if p.Handoff.OnFailure.Valid() {
-			b.policy = p.Handoff.OnFailure
+			policy = p.Handoff.OnFailure
+		}
+	}
+	commit := func() {
+		b.policy = policy
+		if diags.Err() == nil && p != nil {
+			b.profile = p
+			b.state.Board = p.Board.Name
+			b.state.Profile = p.File()
+		} else if p != nil {
+			wipeProfile(p) // never used: its keys go now
 		}
 	}
 	if err := diags.Err(); err != nil {
-		return fmt.Errorf("profile invalid: %w", err)
+		return commit, fmt.Errorf("profile invalid: %w", err)
 	}
 	if p == nil {
-		return errNoProfile
+		return commit, errNoProfile
 	}
-	b.profile = p
-	b.state.Board = p.Board.Name
-	b.state.Profile = p.File()
-	return nil
+	return commit, nil
 }
 
 // clockFloor sets the clock to the build time when it is earlier: boards

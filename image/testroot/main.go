@@ -6,12 +6,19 @@
 //
 // Kernel command line: testroot.ping=ADDR (the hub's tunnel address),
 // testroot.tunnel=NAME (default wg0).
+//
+// When the disk has the board's profile at /etc/wgboot-expect/profile.toml
+// (put there by the test, without keys), every tunnel's kernel state —
+// link, MTU, addresses, routes, rules, peers — is checked against what
+// netsetup/bringup makes of it, the code PID 1 ran.
 package main
 
 import (
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"net/netip"
 	"os"
 	"strings"
@@ -19,7 +26,9 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/wgboot/wgboot/board"
 	"github.com/wgboot/wgboot/netsetup"
+	"github.com/wgboot/wgboot/netsetup/bringup"
 	"github.com/wgboot/wgboot/netsetup/wg"
 )
 
@@ -88,6 +97,10 @@ func run() error {
 	if len(dev.Peers) == 0 {
 		return fmt.Errorf("tunnel %s has no peer after switch_root", tunnel)
 	}
+	checked, err := checkProfile(h, c)
+	if err != nil {
+		return err
+	}
 	replies := 0
 	if target := params["testroot.ping"]; target != "" && st.Ready {
 		addr, err := netip.ParseAddr(target)
@@ -99,9 +112,35 @@ func run() error {
 			return err
 		}
 	}
-	fmt.Printf("testroot: OK tunnel=%s up peers=%d handshake=%v pings=%d/10 ready=%v\n",
-		tunnel, len(dev.Peers), !dev.Peers[0].LastHandshake.IsZero(), replies, st.Ready)
+	fmt.Printf("testroot: OK tunnel=%s up peers=%d handshake=%v pings=%d/10 ready=%v checked=%d\n",
+		tunnel, len(dev.Peers), !dev.Peers[0].LastHandshake.IsZero(), replies, st.Ready, checked)
 	return nil
+}
+
+// expectPath is where the tests put the board's profile on the root disk.
+const expectPath = "/etc/wgboot-expect/profile.toml"
+
+// checkProfile checks every tunnel of the profile at expectPath against
+// the kernel and returns how many it checked; 0 without a profile.
+func checkProfile(h *netsetup.Handle, c *wg.Client) (int, error) {
+	data, err := os.ReadFile(expectPath)
+	if errors.Is(err, fs.ErrNotExist) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	p, diags := board.Parse(expectPath, data)
+	if err := diags.Err(); err != nil {
+		return 0, err
+	}
+	n := bringup.Net{RT: h, WG: c}
+	for i := range p.Tunnels {
+		if err := n.Check(&p.Tunnels[i]); err != nil {
+			return i, fmt.Errorf("kernel state differs from the profile: %w", err)
+		}
+	}
+	return len(p.Tunnels), nil
 }
 
 // ping sends n ICMP echo requests to dst over a raw socket, one at a time,
