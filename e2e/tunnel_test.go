@@ -161,3 +161,45 @@ func TestE2EKickIPv6(t *testing.T) {
 		})
 	}
 }
+
+// TestE2EInitramfsHandoff hands off to a next stage inside the initramfs
+// (handoff.root = ""), as some firmware does: wgboot execs testroot in
+// place, passing on the kernel's init arguments ("single"), after removing
+// /etc/wgboot and every key file any profile of the image names — the
+// image carries every board's profile and keys, with relative paths. The
+// next stage finds none, and the tunnel up.
+func TestE2EInitramfsHandoff(t *testing.T) {
+	for _, arch := range arches {
+		t.Run(arch, func(t *testing.T) {
+			t.Parallel()
+			_, cliNet := startHub(t, arch)
+			inPlace := replace(t, `root = "/dev/vda"`, `root = ""`, `fstype = "ext4"`+"\n", "", `init = "/sbin/init"`, `init = "/sbin/testroot"`)
+			edit := func(name string, data []byte) []byte {
+				if name != "qemu-"+arch+".toml" {
+					return data
+				}
+				return inPlace(name, data)
+			}
+			bin, err := os.ReadFile(imagetest.BuildPackage(t, arch, "./image/testroot"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			files := append(expectProfile(t, arch, edit), image.File{Path: "/sbin/testroot", Data: bin, Mode: 0o755})
+			cli := guest{
+				arch:     arch,
+				profiles: allProfiles(t),
+				edit:     edit,
+				files:    files,
+				append:   []string{"testroot.ping=10.77.0.1", "single"},
+				nets:     []image.Net{cliNet},
+			}.boot(t, "client")
+			imagetest.Expect(t, cli, `wgboot: READY in`, bootTimeout)
+			imagetest.Expect(t, cli, `wgboot: handoff: exec /sbin/testroot in the initramfs`, stepTimeout)
+			verdict := imagetest.Expect(t, cli, `testroot: (OK|FAIL)`, stepTimeout)
+			if !strings.Contains(verdict, `pings=10/10 ready=true checked=1 secrets=0 args=["single"]`) {
+				t.Errorf("next stage: %s", verdict)
+			}
+			noPanic(t, cli)
+		})
+	}
+}

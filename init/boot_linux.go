@@ -5,9 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path"
 	"slices"
 	"strings"
+	"sync"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/wgboot/wgboot/board"
 	"github.com/wgboot/wgboot/internal/kmsg"
@@ -25,10 +29,17 @@ type boot struct {
 	policy    board.OnFailure
 	net       *network
 	state     state
+
+	initArgs []string // what the kernel passed to init, passed on to the next
+	keyFiles []string // every key file the image's profiles name, absolute
+
+	parked   chan struct{} // closed once PID 1 stays (see park)
+	parkOnce sync.Once
 }
 
 func newBoot(log *kmsg.Logger) *boot {
-	b := &boot{log: log, start: time.Now(), policy: board.DefaultOnFailure}
+	b := &boot{log: log, start: time.Now(), policy: board.DefaultOnFailure, parked: make(chan struct{}),
+		initArgs: os.Args[1:]}
 	b.r = &runner{start: b.start, now: time.Now, logf: log.Logf}
 	return b
 }
@@ -57,8 +68,11 @@ func (b *boot) main() {
 	err := b.r.run(ctx, early)
 	cancel()
 	if err == nil {
-		if b.test("sigterm") {
-			b.sigtermSelf()
+		switch {
+		case b.test("signals"):
+			b.signalSelf(catchable()...)
+		case b.test("sigterm"):
+			b.signalSelf(unix.SIGTERM)
 		}
 		ctx, cancel = context.WithDeadline(context.Background(), b.start.Add(b.profile.Handoff.Deadline))
 		err = b.r.run(ctx, bringUp)
@@ -83,10 +97,10 @@ func (b *boot) finish(err error) {
 	if err != nil {
 		b.state.Failure = err.Error()
 		b.state.Policy = string(b.policy)
-		b.log.Errorf("FAILED in %v (%s): %v", total, strings.Join(timings, " "), err)
-		b.log.Errorf("policy %s: %s", b.policy, policyText[b.policy])
+		b.log.Outcomef(levelErr, "FAILED in %v (%s): %v", total, strings.Join(timings, " "), err)
+		b.log.Outcomef(levelErr, "policy %s: %s", b.policy, policyText[b.policy])
 	} else {
-		b.log.Infof("READY in %v (%s)", total, strings.Join(timings, " "))
+		b.log.Outcomef(levelInfo, "READY in %v (%s)", total, strings.Join(timings, " "))
 	}
 	b.writeState()
 
@@ -104,7 +118,7 @@ func (b *boot) finish(err error) {
 		return
 	}
 	if herr := b.handoff(); herr != nil {
-		b.log.Errorf("handoff failed: %v", herr)
+		b.log.Outcomef(levelErr, "handoff failed: %v", herr)
 		b.state.Failure = herr.Error()
 		b.writeState()
 		b.handoffFailed()
@@ -146,6 +160,7 @@ func (b *boot) readCmdline(ctx context.Context) (func(), error) {
 		if over.Debug {
 			b.log.SetDebug(true)
 		}
+		b.log.SetQuiet(over.Quiet)
 		if over.OnFailure != "" {
 			b.policy = over.OnFailure // until a profile is chosen, the command line's policy holds
 		}
@@ -161,6 +176,30 @@ func deadlineLeft(ctx context.Context) time.Duration {
 }
 
 var errNoProfile = errors.New("no profile")
+
+// keyFilesOf lists the key files p names, as absolute paths: relative ones
+// are relative to the profile's directory.
+func keyFilesOf(p *board.Profile) []string {
+	dir := "/" + path.Dir(p.File())
+	abs := func(f string) string {
+		if strings.HasPrefix(f, "/") {
+			return path.Clean(f)
+		}
+		return path.Join(dir, f)
+	}
+	var out []string
+	for _, t := range p.Tunnels {
+		if t.PrivateKeyFile != "" {
+			out = append(out, abs(t.PrivateKeyFile))
+		}
+		for _, peer := range t.Peers {
+			if peer.PresharedKeyFile != "" {
+				out = append(out, abs(peer.PresharedKeyFile))
+			}
+		}
+	}
+	return out
+}
 
 // wipeProfile zeroes every secret p holds: the keys of tunnels that were
 // never brought up, and any that a failed bring-up left.

@@ -60,11 +60,15 @@ func (b *boot) selectProfile(ctx context.Context) (func(), error) {
 	root := os.DirFS("/")
 	var p *board.Profile
 	var diags board.Diagnostics
+	var keyFiles []string
 	if file := b.over.Profile; file != "" {
 		p, diags = board.Load(root, strings.TrimPrefix(file, "/"))
 		b.log.Infof("profile %s (wgboot.profile= on the command line)", file)
 	} else {
 		all, ldiags := board.LoadDir(root, profileDir)
+		for _, other := range all {
+			keyFiles = append(keyFiles, keyFilesOf(other)...)
+		}
 		id := board.Identify(root)
 		chosen, why := board.Select(all, id, b.over.Board)
 		for _, d := range ldiags {
@@ -97,6 +101,9 @@ func (b *boot) selectProfile(ctx context.Context) (func(), error) {
 		}
 	}
 	policy := b.policy
+	if p != nil && b.over.Profile != "" {
+		keyFiles = append(keyFiles, keyFilesOf(p)...)
+	}
 	if p != nil {
 		// The profile's policy applies even when it is invalid, if it
 		// could be read: the firmware builder asked for it; the command
@@ -108,6 +115,7 @@ func (b *boot) selectProfile(ctx context.Context) (func(), error) {
 	}
 	commit := func() {
 		b.policy = policy
+		b.keyFiles = keyFiles
 		if diags.Err() == nil && p != nil {
 			b.profile = p
 			b.state.Board = p.Board.Name
@@ -204,10 +212,12 @@ func (b *boot) loadModules(ctx context.Context) error {
 	return nil
 }
 
-// sigtermSelf sends SIGTERM to PID 1, for the test that checks a boot is
-// not interrupted by it.
-func (b *boot) sigtermSelf() {
-	b.log.Infof("test: sending SIGTERM to PID 1")
-	unix.Kill(1, unix.SIGTERM)
-	time.Sleep(100 * time.Millisecond) // let the signal loop log it
+// signalSelf sends signals to PID 1, for the tests that check a boot is
+// neither ended nor interrupted by them.
+func (b *boot) signalSelf(sigs ...unix.Signal) {
+	for _, s := range sigs {
+		b.log.Infof("test: sending signal %d (%v) to PID 1", int(s), s)
+		unix.Kill(1, s)
+	}
+	time.Sleep(100 * time.Millisecond) // let the signal loop log them
 }

@@ -21,6 +21,7 @@ import (
 	"io/fs"
 	"net/netip"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -101,6 +102,9 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	if err := secretsGone(); err != nil {
+		return err
+	}
 	replies := 0
 	if target := params["testroot.ping"]; target != "" && st.Ready {
 		addr, err := netip.ParseAddr(target)
@@ -112,8 +116,39 @@ func run() error {
 			return err
 		}
 	}
-	fmt.Printf("testroot: OK tunnel=%s up peers=%d handshake=%v pings=%d/10 ready=%v checked=%d\n",
-		tunnel, len(dev.Peers), !dev.Peers[0].LastHandshake.IsZero(), replies, st.Ready, checked)
+	fmt.Printf("testroot: OK tunnel=%s up peers=%d handshake=%v pings=%d/10 ready=%v checked=%d secrets=0 args=%q\n",
+		tunnel, len(dev.Peers), !dev.Peers[0].LastHandshake.IsZero(), replies, st.Ready, checked, os.Args[1:])
+	return nil
+}
+
+// secretsGone fails if the next stage can read what wgboot had to keep
+// from it: /etc/wgboot (profiles, which may hold inline keys) or any key
+// file (*.key, *.psk) on the root file system.
+func secretsGone() error {
+	if _, err := os.Lstat("/etc/wgboot"); err == nil {
+		return errors.New("/etc/wgboot is still there")
+	}
+	var root unix.Stat_t
+	if err := unix.Stat("/", &root); err != nil {
+		return err
+	}
+	var found []string
+	filepath.WalkDir("/", func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return nil
+		}
+		var st unix.Stat_t
+		if unix.Lstat(p, &st) != nil || st.Dev != root.Dev {
+			return fs.SkipDir // another file system: /proc, /sys, /dev, /run
+		}
+		if !d.IsDir() && (strings.HasSuffix(p, ".key") || strings.HasSuffix(p, ".psk")) {
+			found = append(found, p)
+		}
+		return nil
+	})
+	if len(found) > 0 {
+		return fmt.Errorf("key files left for the next stage: %v", found)
+	}
 	return nil
 }
 
