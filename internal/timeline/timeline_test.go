@@ -1,24 +1,23 @@
-package main
+package timeline
 
 import (
 	"bytes"
-	"encoding/json"
 	"encoding/xml"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/wgboot/wgboot/internal/bootstate"
 )
 
-func testState() *state {
-	return &state{
+func testState() *bootstate.State {
+	return &bootstate.State{
 		Version: "test", Board: "qemu-<amd64>", Profile: "/etc/wgboot/profiles/a&b.toml", Ready: true,
 		PeakRSSKB:     4321,
 		StartUptimeNS: 900 * time.Millisecond,
 		WrittenNS:     1100 * time.Millisecond,
-		Phases: []phaseResult{
+		Phases: []bootstate.Phase{
 			{Name: "mounts", Start: 0, Dur: 2 * time.Millisecond},
 			{Name: "profile", Start: 2 * time.Millisecond, Dur: 30 * time.Millisecond},
 			{Name: "modules", Start: 32 * time.Millisecond, Dur: 100 * time.Millisecond},
@@ -138,29 +137,14 @@ func TestTickStep(t *testing.T) {
 	}
 }
 
-func TestTimelineCLI(t *testing.T) {
-	dir := t.TempDir()
-	data, err := json.Marshal(testState())
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(dir, "state.json")
-	if err := os.WriteFile(path, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	var stdout, stderr bytes.Buffer
-	if rc := runCLI(&stdout, &stderr, []string{"timeline", path}); rc != 0 {
-		t.Fatalf("timeline: exit %d: %s", rc, stderr.String())
-	}
-	if n := countPhaseRects(svgRects(t, stdout.Bytes())); n != 4 {
+func TestSVG(t *testing.T) {
+	s := testState()
+	svg := SVG(s, nil, "")
+	if n := countPhaseRects(svgRects(t, svg)); n != 4 {
 		t.Errorf("%d phase rects, want 4", n)
 	}
-	stdout.Reset()
-	if rc := runCLI(&stdout, &stderr, []string{"timeline"}); rc != 2 {
-		t.Errorf("timeline without a file: exit %d, want 2", rc)
-	}
-	if rc := runCLI(&stdout, &stderr, []string{"timeline", filepath.Join(dir, "missing.json")}); rc != 1 {
-		t.Errorf("timeline of a missing file: exit %d, want 1", rc)
+	if want := "wgboot test boot: board qemu-&lt;amd64&gt;, profile /etc/wgboot/profiles/a&amp;b.toml"; !bytes.Contains(svg, []byte(want)) {
+		t.Errorf("SVG lacks the default title %q", want)
 	}
 }
 
@@ -207,3 +191,4 @@ func TestTimelineAnchor(t *testing.T) {
 		t.Error("no zoom panel")
 	}
 }
+
