@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"encoding/xml"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -122,6 +123,26 @@ func TestTimeline(t *testing.T) {
 	}
 	if code, _, _ := run(t, "timeline", "-console", filepath.Join(t.TempDir(), "missing.log"), path); code != ExitFail {
 		t.Errorf("timeline with a missing console log: exit %d, want %d", code, ExitFail)
+	}
+}
+
+// TestTimelineEnds: `wgboot timeline` on a state file with times near
+// MaxInt64 ends (it looped forever: the axis step overflowed).
+func TestTimelineEnds(t *testing.T) {
+	path := writeStateFile(t, &bootstate.State{Version: "huge", StartUptimeNS: math.MaxInt64 - 1, WrittenNS: math.MaxInt64,
+		Phases: []bootstate.Phase{{Name: "mounts", Start: math.MaxInt64, Dur: math.MaxInt64}}})
+	done := make(chan int, 1)
+	go func() {
+		var o, e bytes.Buffer
+		done <- Run(&o, &e, []string{"timeline", path})
+	}()
+	select {
+	case code := <-done:
+		if code != ExitOK {
+			t.Errorf("exit %d", code)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("wgboot timeline has not ended after 5 s")
 	}
 }
 

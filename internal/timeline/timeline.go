@@ -18,6 +18,14 @@ import (
 	"github.com/wgboot/wgboot/internal/bootstate"
 )
 
+// maxTime bounds every time the chart reads from its inputs, a state file
+// and a console log that may be damaged or made up: clamped to [0,
+// maxTime], sums of a few of them cannot overflow, and the axis keeps its
+// dozen ticks. No boot lasts 1000 hours.
+const maxTime = 1000 * time.Hour
+
+func clamp(d time.Duration) time.Duration { return min(max(d, 0), maxTime) }
+
 // SVG returns the chart of the boot that s describes. console, if not nil,
 // is a console log or dmesg of the same boot. An empty title becomes the
 // version, board and profile.
@@ -56,7 +64,7 @@ func parseKernelMarks(log []byte) kernelMarks {
 			continue
 		}
 		sec, err := strconv.ParseFloat(strings.TrimSpace(stamp), 64)
-		if err != nil {
+		if err != nil || !(sec >= 0 && sec <= maxTime.Seconds()) { // NaN too
 			continue
 		}
 		at := time.Duration(sec * float64(time.Second))
@@ -108,9 +116,9 @@ type bar struct {
 // init logged, the chart uses the log's clock throughout: init's start is
 // placed where the phase lines put it.
 func timelineBars(s *bootstate.State, k kernelMarks) ([]bar, time.Duration) {
-	start, written := s.StartUptimeNS, s.WrittenNS
+	start, written := clamp(s.StartUptimeNS), clamp(s.WrittenNS)
 	if at, ok := anchor(s, k); ok {
-		start, written = at, at+s.WrittenNS-s.StartUptimeNS
+		start, written = at, at+written-start
 	}
 	var bars []bar
 	if k.runInit > 0 && k.runInit <= start {
@@ -127,7 +135,7 @@ func timelineBars(s *bootstate.State, k kernelMarks) ([]bar, time.Duration) {
 		if p.Err != "" {
 			c = "phase failed"
 		}
-		bars = append(bars, bar{name: p.Name, start: start + p.Start, dur: p.Dur, class: c})
+		bars = append(bars, bar{name: p.Name, start: start + clamp(p.Start), dur: clamp(p.Dur), class: c})
 	}
 	return bars, written
 }
@@ -141,7 +149,7 @@ func anchor(s *bootstate.State, k kernelMarks) (time.Duration, bool) {
 		if !found {
 			continue
 		}
-		if start := at - p.Start - p.Dur; !ok || start < best {
+		if start := at - clamp(p.Start) - clamp(p.Dur); !ok || start < best {
 			best, ok = start, true
 		}
 	}
@@ -206,8 +214,16 @@ func timelinePanel(w *bytes.Buffer, y int, sub string, bars []bar, written, from
 	fmt.Fprintf(w, `<text class="sub" x="8" y="%d">%s</text>`+"\n", y+10, xmlEscape(sub))
 	top := y + 44
 	bottom := top + tlRow*len(bars)
+	// The inputs are clamped (maxTime), so that to-from cannot overflow;
+	// the ticks are counted, not stepped through, so that none can wrap
+	// around.
 	step := tickStep(to - from)
-	for t := (from + step - 1) / step * step; t <= to; t += step {
+	t0, ticks := (from+step-1)/step*step, time.Duration(0)
+	if t0 <= to {
+		ticks = (to-t0)/step + 1
+	}
+	for i := range ticks {
+		t := t0 + i*step
 		fmt.Fprintf(w, `<line class="grid" x1="%.1f" y1="%d" x2="%.1f" y2="%d"/>`, x(t), top-8, x(t), bottom)
 		fmt.Fprintf(w, `<text x="%.1f" y="%d" text-anchor="middle" fill="#666">%s</text>`+"\n", x(t), top-12, axisLabel(t, step))
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/xml"
 	"io"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -192,3 +193,35 @@ func TestTimelineAnchor(t *testing.T) {
 	}
 }
 
+// TestSVGHugeTimes: times near the limits of int64, from a damaged or
+// made-up state file or console log, give a chart, not an endless tick
+// loop (the axis step overflowed and wrapped around) or a panic.
+func TestSVGHugeTimes(t *testing.T) {
+	huge := []*bootstate.State{
+		{Version: "a", WrittenNS: math.MaxInt64},
+		{Version: "b", StartUptimeNS: math.MaxInt64 - 1, WrittenNS: math.MaxInt64,
+			Phases: []bootstate.Phase{{Name: "mounts", Start: math.MaxInt64, Dur: math.MaxInt64}}},
+		{Version: "c", StartUptimeNS: math.MinInt64, WrittenNS: math.MinInt64,
+			Phases: []bootstate.Phase{{Name: "mounts", Start: math.MinInt64, Dur: -1}}},
+		{Version: "d", StartUptimeNS: 900 * time.Millisecond, WrittenNS: math.MaxInt64 / 2,
+			Phases: []bootstate.Phase{{Name: "mounts", Start: math.MaxInt64 / 2, Dur: math.MaxInt64 / 2}}},
+	}
+	consoles := [][]byte{nil, []byte(`[9223372036.854775807] Run /init as init process
+[1e300] Trying to unpack rootfs image as initramfs
+[NaN] Freeing initrd memory
+[-5] wgboot: phase mounts: done in 2ms
+[9223372036.854775807] wgboot: phase mounts: done in 2ms
+`)}
+	for _, s := range huge {
+		for _, c := range consoles {
+			done := make(chan []byte, 1)
+			go func() { done <- SVG(s, c, "") }()
+			select {
+			case svg := <-done:
+				svgRects(t, svg)
+			case <-time.After(5 * time.Second):
+				t.Fatalf("state %s, console %v: no chart after 5 s", s.Version, c != nil)
+			}
+		}
+	}
+}
