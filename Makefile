@@ -1,6 +1,7 @@
 # wgboot: build, image, QEMU demo and tests. See README.md.
 #
-#   make                 build out/amd64/init and out/arm64/init (static)
+#   make                 build out/amd64/init and out/arm64/init (static), and
+#                        out/host/wgboot, the host command (check, import, …)
 #   make kernels         fetch Debian's cloud kernels for both arches (cached)
 #   make image ARCH=arm64 [RESCUE=1] [PROFILE=board/profiles/qemu-arm64.toml]
 #   make demo            build the default image and boot it under QEMU
@@ -40,7 +41,7 @@ GOFLAGS_TARGET := CGO_ENABLED=0 GOOS=linux GOAMD64=v1 GOARM64=v8.0
 .PHONY: all build kernels image demo test fuzz vet deps clean static-check bench-peers check-profiles
 all: build
 
-build: $(foreach a,$(ARCHES),$(OUT)/$(a)/init) static-check
+build: $(foreach a,$(ARCHES),$(OUT)/$(a)/init) static-check $(OUT)/host/wgboot
 
 $(OUT)/%/init: FORCE
 	@mkdir -p $(dir $@)
@@ -52,7 +53,12 @@ static-check:
 		file $$f | grep -q 'statically linked' || { echo "$$f is not statically linked"; file $$f; exit 1; }; \
 	done; echo "static-check: $(foreach a,$(ARCHES),$(OUT)/$(a)/init) statically linked"
 
-# Host tools are built for the host, whatever GOARCH says.
+# Host tools are built for the host, whatever GOARCH says. wgboot is the
+# host command (cmd/wgboot): check, import, timeline, state.
+$(OUT)/host/wgboot: FORCE
+	@mkdir -p $(dir $@)
+	GOOS= GOARCH= CGO_ENABLED=0 $(GO) build -trimpath -ldflags='-X main.version=$(VERSION)' -o $@ ./cmd/wgboot
+
 $(OUT)/host/mkimage: FORCE
 	@mkdir -p $(dir $@)
 	GOOS= GOARCH= CGO_ENABLED=0 $(GO) build -o $@ ./image/cmd/mkimage
@@ -75,8 +81,8 @@ vet:
 	@for a in $(ARCHES); do $(GOFLAGS_TARGET) GOARCH=$$a $(GO) vet ./... || exit 1; done
 
 # Every profile shipped must pass the same check firmware builders run.
-check-profiles:
-	$(GO) run ./init check board/profiles/*.toml
+check-profiles: $(OUT)/host/wgboot
+	$(OUT)/host/wgboot check board/profiles/*.toml
 
 # As root, the netns and QEMU tests run; WGBOOT_E2E=required turns a missing
 # prerequisite (kernel, QEMU) into a failure instead of a skip.

@@ -105,7 +105,15 @@ func testRescueShell(t *testing.T, arch string) {
 		}},
 		{"dmesg", []string{`^<\d+>\[ *[\d.]+\] wgboot: policy shell: starting a shell on the console$`}},
 		{"ip link", []string{`^\d+: lo: <`, `^\d+: eth0: <.*UP`, `^\d+: wg0: <.*> mtu 1420`}},
-		{"wgboot state", []string{`^failure: .*no handshake .*\(policy shell\)$`, `^tunnel wg0 .*public key ` + regexp.QuoteMeta(pub)}},
+		// The device prints the state file as written (indented JSON):
+		// /init has no JSON decoder.
+		{"wgboot state", []string{
+			`^      "name": "wg0",$`,
+			`^      "public_key": "` + regexp.QuoteMeta(pub) + `",$`,
+			`^  "failure": ".*no handshake with every peer within 3s.*",$`,
+			`^  "policy": "shell",$`,
+		}},
+		{"wgboot check x.toml", []string{`^wgboot: unknown command "check"$`}},
 	}
 	for _, s := range steps {
 		mark := consoleLines(vm)

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"runtime/debug"
 	"time"
+
+	"github.com/wgboot/wgboot/internal/bootstate"
 )
 
 // A phase is one step of the boot. Phases run in order; the first one that
@@ -24,12 +26,7 @@ type phase struct {
 }
 
 // phaseResult is what one phase did, for the log and the state file.
-type phaseResult struct {
-	Name  string        `json:"name"`
-	Start time.Duration `json:"start_ns"` // since init started
-	Dur   time.Duration `json:"duration_ns"`
-	Err   string        `json:"error,omitempty"`
-}
+type phaseResult = bootstate.Phase
 
 // errDeadline is the cause when the boot deadline passes inside a phase.
 var errDeadline = errors.New("boot deadline exceeded")

@@ -7,14 +7,15 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/wgboot/wgboot/internal/bootstate"
 	"github.com/wgboot/wgboot/internal/wgkey"
 	"github.com/wgboot/wgboot/netsetup/wg"
 )
 
 func (s *state) addTunnel(dev *wg.Device) {
-	ts := tunnelState{Name: dev.Name, Index: int32(dev.Index), PublicKey: dev.PublicKey.String(), ListenPort: dev.ListenPort}
+	ts := bootstate.Tunnel{Name: dev.Name, Index: int32(dev.Index), PublicKey: dev.PublicKey.String(), ListenPort: dev.ListenPort}
 	for _, p := range dev.Peers {
-		ps := peerState{PublicKey: p.PublicKey.String()}
+		ps := bootstate.Peer{PublicKey: p.PublicKey.String()}
 		if p.Endpoint.IsValid() {
 			ps.Endpoint = p.Endpoint.String()
 		}
@@ -62,10 +63,8 @@ func (b *boot) writeState() {
 	}
 	s.WrittenNS = uptime()
 	s.StartUptimeNS = s.WrittenNS - time.Since(b.start)
-	data, err := encodeState(s)
-	if err == nil {
-		err = os.MkdirAll(filepath.Dir(statePath), 0o755)
-	}
+	data := bootstate.Encode(&s.State)
+	err := os.MkdirAll(filepath.Dir(statePath), 0o755)
 	if err == nil {
 		err = writeFileAtomic(statePath, data, 0o644)
 	}
