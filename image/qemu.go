@@ -40,6 +40,13 @@ type Config struct {
 	Nets     []Net
 	Disks    []string // raw images attached as virtio-blk, in order (vda, vdb…)
 	MemoryMB int
+	// ICount runs the guest with QEMU's -icount shift=0,sleep=off: its
+	// clock advances 1 ns per instruction executed, not with host time, so
+	// that times read in the guest count instructions (deterministic,
+	// independent of the host's load and of QEMU translating code). The
+	// boot benchmark uses it; a guest waiting on the outside world should
+	// not (sleep=off lets an idle guest's clock jump ahead).
+	ICount bool
 }
 
 // Args returns QEMU's argv (without the program name) for c. Guests get no
@@ -66,6 +73,9 @@ func (c Config) Args() ([]string, error) {
 	)
 	if c.Initrd != "" {
 		args = append(args, "-initrd", c.Initrd)
+	}
+	if c.ICount {
+		args = append(args, "-icount", "shift=0,sleep=off")
 	}
 	for i, n := range c.Nets {
 		id := fmt.Sprintf("n%d", i)
