@@ -52,16 +52,24 @@ func imageSizes(spec image.Spec, dir, name string) (raw, xz int64, xzPath string
 
 // xzSize compresses a file the way image.Build does and returns the size.
 func xzSize(file string) (int64, error) {
-	in, err := os.Open(file)
+	data, err := os.ReadFile(file)
 	if err != nil {
 		return 0, err
 	}
-	defer in.Close()
+	n, err := xzBytes(data)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", file, err)
+	}
+	return n, nil
+}
+
+// xzBytes compresses data the way image.Build does and returns the size.
+func xzBytes(data []byte) (int64, error) {
 	var out bytes.Buffer
 	cmd := exec.Command("xz", "-9", "--extreme", "--check=crc32", "-T1", "-c")
-	cmd.Stdin, cmd.Stdout = in, &out
+	cmd.Stdin, cmd.Stdout = bytes.NewReader(data), &out
 	if err := cmd.Run(); err != nil {
-		return 0, fmt.Errorf("xz %s: %w", file, err)
+		return 0, fmt.Errorf("xz: %w", err)
 	}
 	return int64(out.Len()), nil
 }
