@@ -58,6 +58,7 @@ type options struct {
 	variants    variantFlags
 	quiet       time.Duration // how long to wait for an idle host before a boot
 	timeline    bool
+	inittrace   bool
 }
 
 func main() {
@@ -78,6 +79,7 @@ func main() {
 	flag.DurationVar(&o.quiet, "quiet", 30*time.Second, "before each boot, wait up to this long for the host's CPUs to be mostly idle")
 	flag.DurationVar(&quietBudget, "quiet-budget", 5*time.Minute, "the run's total wait for an idle host")
 	flag.BoolVar(&o.timeline, "timeline", true, "boot once more to draw the boot timeline")
+	flag.BoolVar(&o.inittrace, "inittrace", true, "boot wgboot once more per clock with GODEBUG=inittrace=1")
 	flag.Var(&o.variants, "variant", "NAME=DIR: also boot DIR/<arch>/init as wgboot (an experimental build); repeatable")
 	flag.Parse()
 	set := map[string]bool{}
@@ -90,6 +92,7 @@ func main() {
 			"icount-peers-args": func() { *icountPeers = "-runs=1 -n=1,100" },
 			"peers-args":        func() { *tcgPeers = "-runs=1 -n=1,100" },
 			"timeline":          func() { o.timeline = false },
+			"inittrace":         func() { o.inittrace = false },
 			"results":           func() { o.results = "out/bench/RESULTS-quick.md" },
 			"svg":               func() { o.svg = "" },
 			"quiet":             func() { o.quiet = 0 },

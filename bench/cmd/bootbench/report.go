@@ -421,6 +421,9 @@ func (r *report) archSection(b *strings.Builder, a *archRun) {
 	row("busybox ash running the /init script (busybox alone)", vScript, int64(len(mustRead(".cache/bench/wgquick/"+a.arch+"/bin/busybox"))))
 	p("\n")
 	for _, c := range r.clocks {
+		if len(a.trace[c]) == 0 {
+			continue
+		}
 		var total time.Duration
 		var allocs, bytes int
 		for _, t := range a.trace[c] {
