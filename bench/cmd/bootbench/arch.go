@@ -199,12 +199,20 @@ func prepare(o options, arch string) (*archRun, error) {
 		if err != nil {
 			return nil, fmt.Errorf("variant %s: %w", v.name, err)
 		}
+		if err := os.WriteFile(filepath.Join(a.dir, "variant-bin-"+slug(v.name)), bin, 0o755); err != nil {
+			return nil, err
+		}
 		spec := image.Spec{Init: bin, ModulesDir: a.modules, Modules: mods, Files: pfiles}
 		raw, xz, initrd, err := imageSizes(spec, a.dir, "variant-"+v.name)
 		if err != nil {
 			return nil, err
 		}
 		a.sizes = append(a.sizes, sizeRow{name: "variant " + v.name + ", bench profile", what: "an experimental wgboot build (-variant)", bin: int64(len(bin)), binWhat: "init", raw: raw, xz: xz})
+		spec = image.Spec{Init: bin, ModulesDir: a.modules, Modules: dmods, Files: dfiles}
+		if raw, xz, _, err = imageSizes(spec, a.dir, "variant-default-"+v.name); err != nil {
+			return nil, err
+		}
+		a.sizes = append(a.sizes, sizeRow{name: "variant " + v.name + ", default image", what: "the default image with the variant's /init", bin: int64(len(bin)), binWhat: "init", raw: raw, xz: xz})
 		a.variants = append(a.variants, bootVariant{name: v.name, initrd: initrd, append: wgArgs, set: wgbootMarkers, initSize: int64(len(bin))})
 	}
 	return a, nil

@@ -392,6 +392,8 @@ func (r *report) archSection(b *strings.Builder, a *archRun) {
 			fms(cold), c.unit(), fms(warm), ratio(cold, warm), consoleLine+40, fms(cons), c.unit(), float64(cons)/float64(time.Microsecond)/float64(consoleLine+40))
 	}
 
+	r.variantTable(b, a)
+
 	p("### Before main\n\nRun /init → the program's first statement (kernel-stamped marker), median of the boots above; the ratio is busybox ash ÷ the program.\n\n")
 	p("| /init | size |")
 	for _, c := range r.clocks {
@@ -481,4 +483,58 @@ func stateTable(data []byte, c clock) string {
 	}
 	fmt.Fprintf(&b, "| state written, handoff | %s | |\n\ninit peak RSS %d KiB.\n", fms(s.WrittenNS), s.PeakRSSKB)
 	return b.String()
+}
+
+// variantTable compares the experimental builds (-variant) with wgboot.
+func (r *report) variantTable(b *strings.Builder, a *archRun) {
+	var vs []bootVariant
+	for _, v := range a.variants {
+		if v.name != vWgboot && v.name != vScript && v.name != vProbe && v.name != vSteps {
+			vs = append(vs, v)
+		}
+	}
+	if len(vs) == 0 {
+		return
+	}
+	p := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
+	phase := func(name string) func(marks) time.Duration {
+		i := slices.Index(phaseNames[:], name)
+		return func(m marks) time.Duration { return m.phases[i] }
+	}
+	cols := []struct {
+		label string
+		f     func(marks) time.Duration
+	}{{"(a)", marks.noMods}, {"(c)", marks.config}, {"Run /init → main", marks.preMain}, {"profile phase", phase("profile")}, {"tunnels phase", phase("tunnels")}}
+	for _, c := range r.clocks {
+		p("### Experimental builds (-variant), %s\n\nMedian %s; the ratio is wgboot ÷ the variant (above 1: the variant is faster).\n\n| /init | size | xz |", c.title(), c.unit())
+		for _, col := range cols {
+			p(" %s | ratio |", col.label)
+		}
+		p("\n|---|---:|---:|")
+		for range cols {
+			p("---:|---:|")
+		}
+		p("\n")
+		row := func(label, name string, size int64) {
+			xz, err := xzSize(filepath.Join(a.dir, "variant-bin-"+slug(name)))
+			if name == vWgboot {
+				xz, err = a.initXZ, nil
+			}
+			xs := "–"
+			if err == nil {
+				xs = kb(xz)
+			}
+			p("| %s | %s | %s |", label, kb(size), xs)
+			for _, col := range cols {
+				w, v := a.med(c, vWgboot, col.f), a.med(c, name, col.f)
+				p(" %s | %s |", fms(v), ratio(w, v))
+			}
+			p("\n")
+		}
+		row("wgboot", vWgboot, a.variant(vWgboot).initSize)
+		for _, v := range vs {
+			row("variant "+v.name, v.name, v.initSize)
+		}
+		p("\n")
+	}
 }
