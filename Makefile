@@ -63,10 +63,20 @@ deps:
 kernels: deps
 	CACHE=$(KERNELS) scripts/kernels.sh $(ARCHES)
 
-image: $(OUT)/$(ARCH)/init $(OUT)/host/mkimage
+# The default MODULES are those of Debian's cloud kernel for ARCH, fetched
+# on first use as make demo fetches them; a MODULES= of your own is used as
+# given, and mkimage says so when it does not exist.
+IMAGE_KERNEL := $(if $(filter file,$(origin MODULES)),$(KERNELS)/$(ARCH)/.package)
+
+image: $(OUT)/$(ARCH)/init $(OUT)/host/mkimage $(IMAGE_KERNEL)
 	$(OUT)/host/mkimage -init $(OUT)/$(ARCH)/init -modules-dir $(MODULES) \
 		-profile $(PROFILE) $(if $(RESCUE_ON),-rescue -tools tools -out-dir $(OUT)) -o $(IMAGE)
 	@ls -l $(IMAGE)
+
+# One arch's kernel, when it is not there yet (make image).
+$(KERNELS)/%/.package:
+	@scripts/deps.sh
+	CACHE=$(KERNELS) scripts/kernels.sh $*
 
 demo: kernels
 	GOOS= GOARCH= $(GO) run ./image/cmd/demo -arch $(ARCH) -kernels $(KERNELS)

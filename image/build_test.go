@@ -3,6 +3,8 @@ package image
 import (
 	"bytes"
 	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/u-root/u-root/pkg/cpio"
@@ -162,6 +164,31 @@ func TestModuleName(t *testing.T) {
 	} {
 		if got := ModuleName(in); got != want {
 			t.Errorf("ModuleName(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestIndexModulesErrors: a modules directory that is not there, not a
+// directory or holds no module is named as such, not as a bare lstat error.
+func TestIndexModulesErrors(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "file")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	empty := filepath.Join(dir, "lib", "modules", "6.1.0")
+	if err := os.MkdirAll(empty, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ dir, want string }{
+		{filepath.Join(dir, "none", "lib", "modules", "6.1.0"), "does not exist"},
+		{".cache/kernels/arm64/modules", "modules directory .cache/kernels/arm64/modules does not exist"},
+		{file, "is not a directory"},
+		{empty, "holds no kernel modules"},
+	} {
+		_, err := IndexModules(tt.dir)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("IndexModules(%s) = %v, want an error saying %q", tt.dir, err, tt.want)
 		}
 	}
 }
