@@ -25,6 +25,10 @@ FUZZTIME ?= 30s
 # image and its name do not change.
 RESCUE   ?=
 RESCUE_ON := $(filter 1 y yes true,$(RESCUE))
+# BCJ: the xz branch filter (mkimage -bcj). auto: amd64's x86 filter, or
+# arm64's on a kernel that has its decoder (Linux 6.12+), as the kernel's
+# config beside MODULES says; BCJ=none for a kernel without it.
+BCJ      ?= auto
 IMAGE    := $(OUT)/$(ARCH)/initramfs$(if $(RESCUE_ON),-rescue).cpio.xz
 
 # The build time is the last commit's time, so that builds are reproducible.
@@ -70,7 +74,7 @@ IMAGE_KERNEL := $(if $(filter file,$(origin MODULES)),$(KERNELS)/$(ARCH)/.packag
 
 image: $(OUT)/$(ARCH)/init $(OUT)/host/mkimage $(IMAGE_KERNEL)
 	$(OUT)/host/mkimage -init $(OUT)/$(ARCH)/init -modules-dir $(MODULES) \
-		-profile $(PROFILE) $(if $(RESCUE_ON),-rescue -tools tools -out-dir $(OUT)) -o $(IMAGE)
+		-profile $(PROFILE) -bcj $(BCJ) $(if $(RESCUE_ON),-rescue -tools tools -out-dir $(OUT)) -o $(IMAGE)
 	@ls -l $(IMAGE)
 
 # One arch's kernel, when it is not there yet (make image).

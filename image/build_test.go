@@ -77,28 +77,31 @@ func TestBuildRejectsDuplicates(t *testing.T) {
 	}
 }
 
-// TestBuildReproducible builds the same spec twice, compressed, with the
-// real module closure when the test kernels are there, and wants the same
-// bytes.
+// TestBuildReproducible builds the same spec twice, compressed as make
+// image compresses for each arch, with the real module closure when the
+// test kernels are there, and wants the same bytes.
 func TestBuildReproducible(t *testing.T) {
-	spec := Spec{
-		Init:     []byte("\x7fELF fake init"),
-		Files:    []File{{Path: "/etc/wgboot/profiles/default.toml", Data: []byte("[board]\n")}},
-		Compress: "xz",
-	}
-	if dir := os.Getenv("WGBOOT_KERNELS"); dir != "" {
-		spec.ModulesDir = dir + "/arm64/modules"
-		spec.Modules = []string{"wireguard"}
-	}
-	var a, b bytes.Buffer
-	if err := Build(spec, &a); err != nil {
-		t.Fatal(err)
-	}
-	if err := Build(spec, &b); err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(a.Bytes(), b.Bytes()) {
-		t.Fatalf("two builds of the same spec differ (%d and %d bytes)", a.Len(), b.Len())
+	for _, arch := range []string{"amd64", "arm64"} {
+		spec := Spec{
+			Init:     []byte("\x7fELF fake init"),
+			Files:    []File{{Path: "/etc/wgboot/profiles/default.toml", Data: []byte("[board]\n")}},
+			Compress: "xz",
+		}
+		if dir := os.Getenv("WGBOOT_KERNELS"); dir != "" {
+			spec.ModulesDir = dir + "/" + arch + "/modules"
+			spec.Modules = []string{"wireguard"}
+		}
+		spec.XZ, _ = XZFor(arch, spec.ModulesDir)
+		var a, b bytes.Buffer
+		if err := Build(spec, &a); err != nil {
+			t.Fatal(err)
+		}
+		if err := Build(spec, &b); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(a.Bytes(), b.Bytes()) {
+			t.Fatalf("%s: two builds of the same spec (xz %+v) differ (%d and %d bytes)", arch, spec.XZ, a.Len(), b.Len())
+		}
 	}
 }
 
