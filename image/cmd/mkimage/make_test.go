@@ -17,6 +17,15 @@ func makeIn(t *testing.T, args ...string) (string, error) {
 	}
 	cmd := exec.Command("make", args...)
 	cmd.Dir = "../../.."
+	// Not what a make running this test (make test) or the environment
+	// was given: the origin of MODULES is what is tested.
+	for _, kv := range os.Environ() {
+		switch name, _, _ := strings.Cut(kv, "="); name {
+		case "MAKEFLAGS", "MFLAGS", "MAKELEVEL", "ARCH", "MODULES", "KERNEL", "CACHE", "OUT", "BCJ", "RESCUE", "PROFILE":
+		default:
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	err := cmd.Run()
