@@ -23,7 +23,8 @@
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
-readme=$top/README.md
+readme=${README_FILE:-$top/README.md} # README_FILE: another file, to try the extraction (-n)
+name=$(basename "$readme")
 
 # Commands that CI does not run from here, each with its reason. Exact
 # command text, comment and surrounding blanks removed.
@@ -99,11 +100,11 @@ if $list; then
 		line=${entry%%$'\t'*} cmd=${entry#*$'\t'}
 		b=$(bare "$cmd")
 		if [ -n "${skip[$b]:-}" ]; then
-			printf 'README.md:%s: skip  %s  (%s)\n' "$line" "$cmd" "${skip[$b]}"
+			printf '%s:%s: skip  %s  (%s)\n' "$name" "$line" "$cmd" "${skip[$b]}"
 		elif placeholder "$cmd"; then
-			printf 'README.md:%s: FAIL  %s  (a placeholder: not runnable as written)\n' "$line" "$cmd"
+			printf '%s:%s: FAIL  %s  (a placeholder: not runnable as written)\n' "$name" "$line" "$cmd"
 		else
-			printf 'README.md:%s: run   %s\n' "$line" "$cmd"
+			printf '%s:%s: run   %s\n' "$name" "$line" "$cmd"
 		fi
 	done
 	exit 0
@@ -121,7 +122,7 @@ cleanup() {
 	fi
 }
 trap cleanup EXIT
-git clone --quiet "$top" "$work/wgboot"
+git -c advice.detachedHead=false clone --quiet "$top" "$work/wgboot"
 clone=$work/wgboot
 if [ "${README_FRESH_CACHE:-}" != 1 ] && [ -d "$top/.cache" ]; then
 	ln -s "$(cd "$top/.cache" && pwd -P)" "$clone/.cache"
@@ -138,23 +139,23 @@ for entry in "${cmds[@]}"; do
 		continue
 	fi
 	if [ -n "${skip[$b]:-}" ]; then
-		echo "readme: README.md:$line: skipped: $cmd  (${skip[$b]})"
+		echo "readme: $name:$line: skipped: $cmd  (${skip[$b]})"
 		continue
 	fi
 	if placeholder "$cmd"; then
-		echo "readme: README.md:$line: FAIL: $cmd: a placeholder, not runnable as written" >&2
-		failed+=("README.md:$line: $cmd (placeholder)")
+		echo "readme: $name:$line: FAIL: $cmd: a placeholder, not runnable as written" >&2
+		failed+=("$name:$line: $cmd (placeholder)")
 		continue
 	fi
 	n=$((n + 1))
-	echo "readme: README.md:$line: \$ $cmd"
+	echo "readme: $name:$line: \$ $cmd"
 	t0=$SECONDS
 	if (cd "$clone" && bash -c "set -euo pipefail; $cmd") </dev/null; then
-		echo "readme: README.md:$line: ok in $((SECONDS - t0))s"
+		echo "readme: $name:$line: ok in $((SECONDS - t0))s"
 	else
 		rc=$?
-		echo "readme: README.md:$line: FAIL (exit $rc) in $((SECONDS - t0))s: $cmd" >&2
-		failed+=("README.md:$line: $cmd (exit $rc)")
+		echo "readme: $name:$line: FAIL (exit $rc) in $((SECONDS - t0))s: $cmd" >&2
+		failed+=("$name:$line: $cmd (exit $rc)")
 	fi
 done
 
