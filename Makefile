@@ -2,7 +2,7 @@
 #
 #   make                 build out/amd64/init and out/arm64/init (static)
 #   make kernels         fetch Debian's cloud kernels for both arches (cached)
-#   make image ARCH=arm64 [RESCUE=1] [PROFILE=board/profiles/qemu-arm64.toml]
+#   make image ARCH=arm64 [RESCUE=1] [PROFILE=board/profiles/qemu-arm64.toml] [BCJ=none]
 #   make demo            build the default image and boot it under QEMU
 #   make test            unit, netns and QEMU end-to-end tests (as root)
 #   make fuzz FUZZTIME=30s
