@@ -52,6 +52,8 @@ type archRun struct {
 	variants []bootVariant
 	sizes    []sizeRow
 	libBytes int64 // the wg-quick-style image's shared libraries, raw
+	xz       image.XZ // how images are compressed: as make image does for this kernel
+	xzWhy    string
 	initXZ   int64 // /init alone, xz as image.Build compresses
 	pkgs     []pkgSize
 	runs     map[clock]map[string][]marks // by clock and variant
@@ -92,6 +94,9 @@ func prepare(o options, arch string) (*archRun, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w (run make build)", err)
 	}
+	// Every image, the baselines' too, is compressed as make image
+	// compresses the default image for this kernel.
+	a.xz, a.xzWhy = image.XZFor(arch, a.modules)
 	if err := a.initSizes(filepath.Join(o.initDir, arch, "init")); err != nil {
 		return nil, err
 	}
@@ -107,7 +112,7 @@ func prepare(o options, arch string) (*archRun, error) {
 
 	// wgboot with the bench profile: the image booted.
 	spec := image.Spec{Init: initBin, ModulesDir: a.modules, Modules: mods, Files: pfiles}
-	raw, xz, initrd, err := imageSizes(spec, a.dir, "wgboot-bench")
+	raw, xz, initrd, err := a.imageSizes(spec, "wgboot-bench")
 	if err != nil {
 		return nil, err
 	}
@@ -128,7 +133,7 @@ func prepare(o options, arch string) (*archRun, error) {
 		}
 	}
 	spec = image.Spec{Init: []byte(job.initScript()), ModulesDir: a.modules, Modules: mods, Files: sfiles}
-	raw, xz, initrd, err = imageSizes(spec, a.dir, "wgquick-bench")
+	raw, xz, initrd, err = a.imageSizes(spec, "wgquick-bench")
 	if err != nil {
 		return nil, err
 	}
@@ -141,14 +146,14 @@ func prepare(o options, arch string) (*archRun, error) {
 		return nil, err
 	}
 	spec = image.Spec{Init: initBin, ModulesDir: a.modules, Modules: dmods, Files: dfiles}
-	if raw, xz, _, err = imageSizes(spec, a.dir, "wgboot-default"); err != nil {
+	if raw, xz, _, err = a.imageSizes(spec, "wgboot-default"); err != nil {
 		return nil, err
 	}
 	a.sizes = append([]sizeRow{{name: "**wgboot, default image** (`make image`)", what: "/init, qemu-" + arch + ".toml and keys, modules: " + strings.Join(dmods, ", ") + " and their dependencies", bin: int64(len(initBin)), binWhat: "init", raw: raw, xz: xz}}, a.sizes...)
 
 	// The modules alone, for scale.
 	spec = image.Spec{ModulesDir: a.modules, Modules: mods}
-	if raw, xz, _, err = imageSizes(spec, a.dir, "modules"); err != nil {
+	if raw, xz, _, err = a.imageSizes(spec, "modules"); err != nil {
 		return nil, err
 	}
 	a.sizes = append(a.sizes, sizeRow{name: "the wireguard module closure alone", what: "modules.dep and the .ko files both bench images carry", raw: raw, xz: xz})
@@ -160,7 +165,7 @@ func prepare(o options, arch string) (*archRun, error) {
 		if err != nil {
 			return nil, fmt.Errorf("u-root: %w", err)
 		}
-		uxz, err := xzSize(uraw)
+		uxz, err := xzSize(uraw, a.xz)
 		if err != nil {
 			return nil, err
 		}
@@ -177,7 +182,7 @@ func prepare(o options, arch string) (*archRun, error) {
 		return nil, err
 	}
 	spec = image.Spec{Init: probe}
-	if _, _, initrd, err = imageSizes(spec, a.dir, "probe"); err != nil {
+	if _, _, initrd, err = a.imageSizes(spec, "probe"); err != nil {
 		return nil, err
 	}
 	a.variants = append(a.variants, bootVariant{name: vProbe, initrd: initrd, set: probeMarkers, initSize: int64(len(probe))})
@@ -188,7 +193,7 @@ func prepare(o options, arch string) (*archRun, error) {
 		return nil, err
 	}
 	spec = image.Spec{Init: steps, ModulesDir: a.modules, Modules: mods, Files: pfiles}
-	if _, _, initrd, err = imageSizes(spec, a.dir, "steps"); err != nil {
+	if _, _, initrd, err = a.imageSizes(spec, "steps"); err != nil {
 		return nil, err
 	}
 	a.variants = append(a.variants, bootVariant{name: vSteps, initrd: initrd, set: stepsMarkers, initSize: int64(len(steps))})
@@ -203,13 +208,13 @@ func prepare(o options, arch string) (*archRun, error) {
 			return nil, err
 		}
 		spec := image.Spec{Init: bin, ModulesDir: a.modules, Modules: mods, Files: pfiles}
-		raw, xz, initrd, err := imageSizes(spec, a.dir, "variant-"+v.name)
+		raw, xz, initrd, err := a.imageSizes(spec, "variant-"+v.name)
 		if err != nil {
 			return nil, err
 		}
 		a.sizes = append(a.sizes, sizeRow{name: "variant " + v.name + ", bench profile", what: "an experimental wgboot build (-variant)", bin: int64(len(bin)), binWhat: "init", raw: raw, xz: xz})
 		spec = image.Spec{Init: bin, ModulesDir: a.modules, Modules: dmods, Files: dfiles}
-		if raw, xz, _, err = imageSizes(spec, a.dir, "variant-default-"+v.name); err != nil {
+		if raw, xz, _, err = a.imageSizes(spec, "variant-default-"+v.name); err != nil {
 			return nil, err
 		}
 		a.sizes = append(a.sizes, sizeRow{name: "variant " + v.name + ", default image", what: "the default image with the variant's /init", bin: int64(len(bin)), binWhat: "init", raw: raw, xz: xz})
@@ -300,7 +305,7 @@ func (a *archRun) timeline(o options, first bool) error {
 		return err
 	}
 	initrd := filepath.Join(a.dir, "timeline.cpio.xz")
-	if _, err := buildImage(image.Spec{Init: initBin, ModulesDir: a.modules, Modules: mods, Files: files, Compress: "xz"}, initrd); err != nil {
+	if _, err := buildImage(image.Spec{Init: initBin, ModulesDir: a.modules, Modules: mods, Files: files, Compress: "xz", XZ: a.xz}, initrd); err != nil {
 		return err
 	}
 	root, err := guestBuild(a.arch, "./bench/cmd/benchroot", filepath.Join(a.dir, "benchroot"))

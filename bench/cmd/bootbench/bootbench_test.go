@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wgboot/wgboot/image"
 	"github.com/wgboot/wgboot/internal/bootstate"
 )
 
@@ -356,5 +357,26 @@ func TestPkgTable(t *testing.T) {
 		if !strings.Contains(got, want) {
 			t.Errorf("pkgTable lacks %q:\n%s", want, got)
 		}
+	}
+}
+
+// The sizes the report gives for /init and its packages are compressed with
+// the image's filters.
+func TestXZArgs(t *testing.T) {
+	for _, c := range []struct {
+		x    image.XZ
+		want string
+	}{
+		{image.XZ{}, "--lzma2=preset=9e"},
+		{image.XZ{BCJ: "x86"}, "--x86 --lzma2=preset=9e"},
+		{image.XZ{LZMA2: "lc=2,lp=2,pb=2"}, "--lzma2=preset=9e,lc=2,lp=2,pb=2"},
+	} {
+		if got := strings.Join(xzArgs(c.x), " "); got != c.want {
+			t.Errorf("xzArgs(%+v) = %q, want %q", c.x, got, c.want)
+		}
+	}
+	a := &archRun{xz: image.XZ{BCJ: "x86"}, xzWhy: "--x86: CONFIG_XZ_DEC_X86=y in /somewhere/boot/config-6.1.0-57-cloud-amd64"}
+	if got, want := xzWhat(a), "`--x86 --lzma2=preset=9e` (--x86: CONFIG_XZ_DEC_X86=y in config-6.1.0-57-cloud-amd64)"; got != want {
+		t.Errorf("xzWhat = %q, want %q", got, want)
 	}
 }

@@ -336,7 +336,11 @@ func (r *report) budget(b *strings.Builder) {
 		d := a.size("**wgboot, default")
 		p("| %s | %s | %s | %+d KB | %s | %s | %s |\n", a.arch, mb(d.xz), mb(imageBudget[a.arch]), (d.xz-imageBudget[a.arch])/1000, mb(d.bin), mb(a.initXZ), mb(d.xz-a.initXZ))
 	}
-	p("\n")
+	p("\nxz as make image chooses for the kernel (image.XZFor), for every image in this report:")
+	for _, a := range r.arches {
+		p(" %s %s;", a.arch, xzWhat(a))
+	}
+	p(" LZMA2 preset 9e, CRC32.\n\n")
 	for _, a := range r.arches {
 		if len(a.pkgs) == 0 {
 			continue
@@ -516,7 +520,7 @@ func (r *report) variantTable(b *strings.Builder, a *archRun) {
 		}
 		p("\n")
 		row := func(label, name string, size int64) {
-			xz, err := xzSize(filepath.Join(a.dir, "variant-bin-"+slug(name)))
+			xz, err := xzSize(filepath.Join(a.dir, "variant-bin-"+slug(name)), a.xz)
 			if name == vWgboot {
 				xz, err = a.initXZ, nil
 			}
@@ -537,4 +541,15 @@ func (r *report) variantTable(b *strings.Builder, a *archRun) {
 		}
 		p("\n")
 	}
+}
+
+// xzWhat says which xz filters the arch's images have, and why.
+func xzWhat(a *archRun) string {
+	args := strings.Join(xzArgs(a.xz), " ")
+	why := a.xzWhy
+	// The configuration's directory is this machine's: keep its name.
+	if i := strings.LastIndex(why, " in /"); i >= 0 {
+		why = why[:i+len(" in ")] + filepath.Base(why[i+len(" in "):])
+	}
+	return fmt.Sprintf("`%s` (%s)", args, why)
 }

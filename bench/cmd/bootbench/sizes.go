@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/wgboot/wgboot/image"
 )
 
 // Where /init's bytes go, by package.
@@ -71,13 +73,13 @@ func symPkg(name string) string {
 }
 
 // xzRaw is the size of b compressed with xz's raw format (no container),
-// at the preset image.Build uses.
-func xzRaw(b []byte) (int64, error) {
+// with the filters image.Build uses.
+func xzRaw(b []byte, x image.XZ) (int64, error) {
 	if len(b) == 0 {
 		return 0, nil
 	}
 	var out bytes.Buffer
-	cmd := exec.Command("xz", "--format=raw", "-9", "--extreme", "-T1", "-c")
+	cmd := exec.Command("xz", append([]string{"--format=raw", "-T1", "-c"}, xzArgs(x)...)...)
 	cmd.Stdin, cmd.Stdout = bytes.NewReader(b), &out
 	if err := cmd.Run(); err != nil {
 		return 0, fmt.Errorf("xz: %w", err)
@@ -87,7 +89,7 @@ func xzRaw(b []byte) (int64, error) {
 
 // byPackage shares out the unstripped binary at path; xzTotal is the
 // stripped binary's xz size, which the estimates add up to.
-func byPackage(path string, xzTotal int64) ([]pkgSize, error) {
+func byPackage(path string, xzTotal int64, x image.XZ) ([]pkgSize, error) {
 	f, err := elf.Open(path)
 	if err != nil {
 		return nil, err
@@ -161,7 +163,7 @@ func byPackage(path string, xzTotal int64) ([]pkgSize, error) {
 		}
 		shared = append(shared, data[at:]...)
 	}
-	sharedXZ, err := xzRaw(shared)
+	sharedXZ, err := xzRaw(shared, x)
 	if err != nil {
 		return nil, err
 	}
@@ -169,7 +171,7 @@ func byPackage(path string, xzTotal int64) ([]pkgSize, error) {
 	sum := float64(sharedXZ)
 	own := map[string]int64{}
 	for pkg, p := range parts {
-		x, err := xzRaw(p.bytes)
+		x, err := xzRaw(p.bytes, x)
 		if err != nil {
 			return nil, err
 		}
@@ -262,7 +264,7 @@ func (a *archRun) initSizes(stripped string) error {
 	if err != nil {
 		return err
 	}
-	if a.initXZ, err = xzBytes(data); err != nil {
+	if a.initXZ, err = xzBytes(data, a.xz); err != nil {
 		return err
 	}
 	out := filepath.Join(a.dir, "init-symbols")
@@ -271,6 +273,6 @@ func (a *archRun) initSizes(stripped string) error {
 	if b, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("build ./init with symbols: %w\n%s", err, b)
 	}
-	a.pkgs, err = byPackage(out, a.initXZ)
+	a.pkgs, err = byPackage(out, a.initXZ, a.xz)
 	return err
 }
