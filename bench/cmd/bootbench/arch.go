@@ -51,7 +51,7 @@ type archRun struct {
 
 	variants []bootVariant
 	sizes    []sizeRow
-	libBytes int64 // the wg-quick-style image's shared libraries, raw
+	libBytes int64    // the wg-quick-style image's shared libraries, raw
 	xz       image.XZ // how images are compressed: as make image does for this kernel
 	xzWhy    string
 	initXZ   int64 // /init alone, xz as image.Build compresses
