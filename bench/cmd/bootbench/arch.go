@@ -97,7 +97,7 @@ func prepare(o options, arch string) (*archRun, error) {
 	// Every image, the baselines' too, is compressed as make image
 	// compresses the default image for this kernel.
 	a.xz, a.xzWhy = image.XZFor(arch, a.modules)
-	if err := a.initSizes(filepath.Join(o.initDir, arch, "init")); err != nil {
+	if err := a.initSizes(filepath.Join(o.initDir, arch, "init"), o.byPackage); err != nil {
 		return nil, err
 	}
 	job, err := newBenchJob("bench/profile/bench.toml", filepath.Join(a.dir, "job"))

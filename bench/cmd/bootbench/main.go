@@ -59,27 +59,29 @@ type options struct {
 	quiet       time.Duration // how long to wait for an idle host before a boot
 	timeline    bool
 	inittrace   bool
+	byPackage   bool
 }
 
 func main() {
 	var o options
 	arches := flag.String("arches", "amd64,arm64", "guest architectures")
 	clocks := flag.String("clocks", "icount,tcg", "the guest clocks to measure on: icount (instruction time) and tcg (host time)")
-	flag.IntVar(&o.boots, "boots", 7, "TCG boots per variant and arch (medians reported)")
+	flag.IntVar(&o.boots, "boots", 5, "TCG boots per variant and arch (medians reported)")
 	flag.IntVar(&o.icountBoots, "icount-boots", 3, "-icount boots per variant and arch (medians reported; they agree within about 0.5 ms)")
-	flag.BoolVar(&o.quick, "quick", false, "CI's smaller sibling: instruction time only, 1 boot per variant, peers at 1 and 100, no timeline; writes out/bench/RESULTS-quick.md")
+	flag.BoolVar(&o.quick, "quick", false, "CI's smaller sibling: instruction time only, 1 boot per variant, peers at 1 and 100; no timeline, inittrace, u-root or /init by package; writes out/bench/RESULTS-quick.md")
 	flag.StringVar(&o.kernels, "kernels", ".cache/kernels", "kernels and modules from `make kernels`")
 	flag.StringVar(&o.initDir, "init-dir", "out", "where `make build` put <arch>/init")
 	flag.StringVar(&o.work, "work", "out/bench/boot", "scratch directory: images, consoles")
 	flag.StringVar(&o.results, "results", "bench/RESULTS.md", "the report to write; empty: none")
 	flag.StringVar(&o.svg, "svg", "docs/boot-timeline.svg", "where the first arch's boot timeline goes; empty: none")
 	flag.StringVar(&o.peers, "peers", "run", "peer scaling (bench/wgpeers): run, reuse (the last tables in out/bench) or skip")
-	tcgPeers := flag.String("peers-args", "-runs=5", "WGBENCH_ARGS for bench/wgpeers/run.sh under TCG")
+	tcgPeers := flag.String("peers-args", "-runs=3", "WGBENCH_ARGS for bench/wgpeers/run.sh under TCG")
 	icountPeers := flag.String("icount-peers-args", "-runs=3", "WGBENCH_ARGS for bench/wgpeers/run.sh under -icount")
 	flag.DurationVar(&o.quiet, "quiet", 30*time.Second, "before each boot, wait up to this long for the host's CPUs to be mostly idle")
 	flag.DurationVar(&quietBudget, "quiet-budget", 5*time.Minute, "the run's total wait for an idle host")
 	flag.BoolVar(&o.timeline, "timeline", true, "boot once more to draw the boot timeline")
 	flag.BoolVar(&o.inittrace, "inittrace", true, "boot wgboot once more per clock with GODEBUG=inittrace=1")
+	flag.BoolVar(&o.byPackage, "by-package", true, "share out /init's size by package (a build with symbols)")
 	flag.Var(&o.variants, "variant", "NAME=DIR: also boot DIR/<arch>/init as wgboot (an experimental build); repeatable")
 	flag.Parse()
 	set := map[string]bool{}
@@ -93,6 +95,7 @@ func main() {
 			"peers-args":        func() { *tcgPeers = "-runs=1 -n=1,100" },
 			"timeline":          func() { o.timeline = false },
 			"inittrace":         func() { o.inittrace = false },
+			"by-package":        func() { o.byPackage = false },
 			"results":           func() { o.results = "out/bench/RESULTS-quick.md" },
 			"svg":               func() { o.svg = "" },
 			"quiet":             func() { o.quiet = 0 },

@@ -343,6 +343,7 @@ func (r *report) budget(b *strings.Builder) {
 	p(" LZMA2 preset 9e, CRC32.\n\n")
 	for _, a := range r.arches {
 		if len(a.pkgs) == 0 {
+			p("/init by package, %s: not measured (-by-package=false; -quick).\n\n", a.arch)
 			continue
 		}
 		p("### /init by package, %s\n\n%s\n", a.arch, pkgTable(a.pkgs, a.initXZ))

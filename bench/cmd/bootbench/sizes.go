@@ -257,15 +257,18 @@ func pkgTable(pkgs []pkgSize, xzTotal int64) string {
 	return b.String()
 }
 
-// initSizes builds /init for arch unstripped (otherwise as make build
-// does) and shares out the stripped one's xz size by package.
-func (a *archRun) initSizes(stripped string) error {
+// initSizes measures /init's xz size and, with byPkg, builds it unstripped
+// (otherwise as make build does) to share that out by package.
+func (a *archRun) initSizes(stripped string, byPkg bool) error {
 	data, err := os.ReadFile(stripped)
 	if err != nil {
 		return err
 	}
 	if a.initXZ, err = xzBytes(data, a.xz); err != nil {
 		return err
+	}
+	if !byPkg {
+		return nil
 	}
 	out := filepath.Join(a.dir, "init-symbols")
 	cmd := exec.Command("go", "build", "-trimpath", "-o", out, "./init")
