@@ -61,9 +61,15 @@ type markerSet struct {
 var stepNames = [...]string{"sockets", "link", "setconf", "configure", "rules"}
 
 // extraNames are bench/cmd/steps' other markers: the profile read cold
-// (before the modules) and warm (after the tunnel), and a console line of
+// (before the modules) and warm (after the tunnel), the bring-up of a
+// second tunnel (warm: every step has run once), and a console line of
 // consoleLine characters.
-var extraNames = [...]string{"profile start", "profile done", "profile again start", "profile again done", "console start", "console done"}
+var extraNames = [...]string{"profile start", "profile done", "profile again start", "profile again done",
+	"again start", "again link", "again setconf", "again configure", "again rules", "console start", "console done"}
+
+// againFirst is the index in extraNames of the second tunnel's start; its
+// steps follow, in stepNames' order from "link".
+const againFirst = 4
 
 // consoleLine is the length of the line bench/cmd/steps writes between its
 // console markers (including the marker prefix).
@@ -146,7 +152,24 @@ func (m marks) step(i int) time.Duration {
 // Figures of bench/cmd/steps' extra markers.
 func (m marks) profileCold() time.Duration { return m.extras[1] - m.extras[0] }
 func (m marks) profileWarm() time.Duration { return m.extras[3] - m.extras[2] }
-func (m marks) consoleCost() time.Duration { return m.extras[5] - m.extras[4] }
+func (m marks) consoleCost() time.Duration {
+	return m.extras[len(extraNames)-1] - m.extras[len(extraNames)-2]
+}
+
+// warmStep is how long step i (of stepNames, from "link") took for the
+// second tunnel; the sockets step is not repeated (0).
+func (m marks) warmStep(i int) time.Duration {
+	if i == 0 {
+		return 0
+	}
+	return m.extras[againFirst+i] - m.extras[againFirst+i-1]
+}
+
+// warmConfig is the second tunnel's bring-up, start to end: (c) without
+// the first time of anything, and without opening the sockets.
+func (m marks) warmConfig() time.Duration {
+	return m.extras[againFirst+len(stepNames)-1] - m.extras[againFirst]
+}
 
 // Derived figures.
 func (m marks) unpack() time.Duration   { return m.unpackEnd - m.unpackStart }

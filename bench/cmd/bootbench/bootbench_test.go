@@ -157,8 +157,18 @@ func TestParseSteps(t *testing.T) {
 			t.Errorf("step %s = %v, want 10ms", stepNames[i], got)
 		}
 	}
-	if m.profileCold() != time.Millisecond || m.profileWarm() != 5*time.Millisecond || m.consoleCost() != 9*time.Millisecond {
-		t.Errorf("profile cold %v, warm %v, console %v; want 1ms, 5ms, 9ms", m.profileCold(), m.profileWarm(), m.consoleCost())
+	// extras[i] at i² ms: "again start" is the 5th (16 ms), the console
+	// markers the last two (81 and 100 ms).
+	if m.profileCold() != time.Millisecond || m.profileWarm() != 5*time.Millisecond || m.consoleCost() != 19*time.Millisecond {
+		t.Errorf("profile cold %v, warm %v, console %v; want 1ms, 5ms, 19ms", m.profileCold(), m.profileWarm(), m.consoleCost())
+	}
+	for i, want := range []time.Duration{0, 9, 11, 13, 15} { // (k+1)² − k² ms from k = 4
+		if got := m.warmStep(i); got != want*time.Millisecond {
+			t.Errorf("warm step %s = %v, want %v ms", stepNames[i], got, want)
+		}
+	}
+	if got := m.warmConfig(); got != 48*time.Millisecond { // 64 − 16
+		t.Errorf("warm config = %v, want 48ms", got)
 	}
 	if m.up != m.steps[len(stepNames)-1] {
 		t.Errorf("up %v, want the last step's %v", m.up, m.steps[len(stepNames)-1])
