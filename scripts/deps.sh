@@ -12,6 +12,7 @@ command -v file >/dev/null || need+=(file)
 command -v ip >/dev/null || need+=(iproute2)
 command -v strace >/dev/null || need+=(strace)
 command -v dpkg-deb >/dev/null || need+=(dpkg)
+command -v dnsmasq >/dev/null || need+=(dnsmasq-base) # the DHCP tests' server
 [ ${#need[@]} -eq 0 ] && exit 0
 sudo=
 [ "$(id -u)" -eq 0 ] || sudo=sudo
