@@ -49,16 +49,16 @@ func Backoff(n int) time.Duration {
 	return d - time.Second + rand.N(2*time.Second)
 }
 
-// Obtain runs DHCPv4's DISCOVER, OFFER, REQUEST, ACK exchange on the link
-// until it has a usable lease or ctx ends; give ctx a deadline. Each
-// message is retransmitted with backoff; a REQUEST that stays unanswered,
-// a NAK or an unusable ACK starts the exchange over. The link must be up;
-// it needs no address: messages go through a packet socket, broadcast.
-//
-// The client identifies itself by its hardware address, in chaddr and as
-// client identifier 01:<mac> (option 61), so that the next stage's client
-// can renew the lease (see docs/boot.md).
-func Obtain(ctx context.Context, c Config) (*Lease, error) {
+// Client is a DHCP client on one link, its packet socket open.
+type Client struct {
+	c  Config
+	cl *nclient4.Client
+}
+
+// Open opens the client's packet socket, in the network namespace of the
+// calling thread: a client that runs its exchange on another goroutine is
+// still bound to the link it was opened for.
+func Open(c Config) (*Client, error) {
 	if len(c.HWAddr) != 6 {
 		return nil, fmt.Errorf("dhcp on %s: hardware address %v is not Ethernet's", c.Interface, c.HWAddr)
 	}
@@ -82,22 +82,47 @@ func Obtain(ctx context.Context, c Config) (*Lease, error) {
 		conn.Close()
 		return nil, fmt.Errorf("dhcp on %s: %w", c.Interface, err)
 	}
-	defer cl.Close()
+	return &Client{c: c, cl: cl}, nil
+}
 
-	x := exchange{c: c, cl: cl, start: time.Now()}
+// Close closes the client's socket.
+func (c *Client) Close() error { return c.cl.Close() }
+
+// Obtain opens a client, obtains a lease (see [Client.Obtain]) and closes
+// the client.
+func Obtain(ctx context.Context, c Config) (*Lease, error) {
+	cl, err := Open(c)
+	if err != nil {
+		return nil, err
+	}
+	defer cl.Close()
+	return cl.Obtain(ctx)
+}
+
+// Obtain runs DHCPv4's DISCOVER, OFFER, REQUEST, ACK exchange on the link
+// until it has a usable lease or ctx ends; give ctx a deadline. Each
+// message is retransmitted with backoff; a REQUEST that stays unanswered,
+// a NAK or an unusable ACK starts the exchange over. The link must be up;
+// it needs no address: messages go through a packet socket, broadcast.
+//
+// The client identifies itself by its hardware address, in chaddr and as
+// client identifier 01:<mac> (option 61), so that the next stage's client
+// can renew the lease (see docs/boot.md).
+func (c *Client) Obtain(ctx context.Context) (*Lease, error) {
+	x := exchange{c: c.c, cl: c.cl, start: time.Now()}
 	for {
 		l, err := x.once(ctx)
 		if err == nil {
 			return l, nil
 		}
 		if ctx.Err() != nil {
-			return nil, fmt.Errorf("dhcp on %s: no lease within %v: %w", c.Interface,
+			return nil, fmt.Errorf("dhcp on %s: no lease within %v: %w", c.c.Interface,
 				time.Since(x.start).Round(time.Millisecond), x.cause(err))
 		}
 		x.last = err
-		c.Logf("dhcp on %s: %v; starting over", c.Interface, err)
+		c.c.Logf("dhcp on %s: %v; starting over", c.c.Interface, err)
 		if !sleep(ctx, restartDelay) {
-			return nil, fmt.Errorf("dhcp on %s: no lease within %v: %w", c.Interface,
+			return nil, fmt.Errorf("dhcp on %s: no lease within %v: %w", c.c.Interface,
 				time.Since(x.start).Round(time.Millisecond), err)
 		}
 	}
