@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"path"
 	"strings"
@@ -68,41 +67,26 @@ func readKeyFile(r *report, src KeySource, field, name string, dst *[wgkey.Len]b
 		r.errorf(field, ErrKeyFile, "%q is not a usable path: use an absolute path in the image or a path inside the profile's directory", name)
 		return false
 	}
-	info, err := fs.Stat(fsys, rel)
-	if err != nil {
-		if hostOnly && errors.Is(err, fs.ErrNotExist) {
-			r.warnf(field, ErrKeyFile, "%s is not on this host (looked for %s next to the profile); it must be in the image", name, path.Base(name))
-			return false
-		}
-		r.errorf(field, ErrKeyFile, "%s: %v", name, pathErr(err))
+	buf, info, err := readRegular(fsys, rel, maxKeyFile)
+	defer clear(buf)
+	switch {
+	case hostOnly && errors.Is(err, fs.ErrNotExist):
+		r.warnf(field, ErrKeyFile, "%s is not on this host (looked for %s next to the profile); it must be in the image", name, path.Base(name))
 		return false
-	}
-	if !info.Mode().IsRegular() {
+	case errors.Is(err, errNotRegular):
 		r.errorf(field, ErrKeyFile, "%s is not a regular file", name)
+		return false
+	case errors.Is(err, errTooLarge):
+		r.errorf(field, ErrKeyFile, "%s is larger than %d bytes: not a key file", name, maxKeyFile)
+		return false
+	case err != nil:
+		r.errorf(field, ErrKeyFile, "%s: %v", name, pathErr(err))
 		return false
 	}
 	if perm := info.Mode().Perm(); perm&0o077 != 0 {
 		r.warnf(field, ErrPermissions, "%s has mode %#o: group or other can read the key; install it with mode 0600", name, perm)
 	}
-	f, err := fsys.Open(rel)
-	if err != nil {
-		r.errorf(field, ErrKeyFile, "%s: %v", name, pathErr(err))
-		return false
-	}
-	buf := make([]byte, maxKeyFile+1)
-	n, err := io.ReadFull(f, buf)
-	_ = f.Close() // read-only; a close error loses nothing
-	defer clear(buf)
-	switch {
-	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
-	case err != nil:
-		r.errorf(field, ErrKeyFile, "%s: %v", name, pathErr(err))
-		return false
-	default:
-		r.errorf(field, ErrKeyFile, "%s is larger than %d bytes: not a key file", name, maxKeyFile)
-		return false
-	}
-	text := bytes.TrimSpace(buf[:n])
+	text := bytes.TrimSpace(buf)
 	if err := decodeInto(dst, text); err != nil {
 		r.errorf(field, ErrKey, "%s: %v", name, err)
 		return false

@@ -68,7 +68,7 @@ func parse(name string, data []byte, fast bool) (*Profile, Diagnostics) {
 // runs [Profile.Validate]. This is what PID 1 does with the chosen profile.
 // The profile is nil when the file cannot be read or its syntax is broken.
 func Load(fsys fs.FS, name string) (*Profile, Diagnostics) {
-	data, err := fs.ReadFile(fsys, name)
+	data, err := readProfile(fsys, name)
 	if err != nil {
 		return nil, Diagnostics{readDiagnostic(name, err)}
 	}
@@ -104,7 +104,7 @@ func LoadDir(fsys fs.FS, dir string) ([]*Profile, Diagnostics) {
 			continue
 		}
 		name := path.Join(dir, e.Name())
-		data, err := fs.ReadFile(fsys, name)
+		data, err := readProfile(fsys, name)
 		if err != nil {
 			ds = append(ds, readDiagnostic(name, err))
 			continue
@@ -116,6 +116,19 @@ func LoadDir(fsys fs.FS, dir string) ([]*Profile, Diagnostics) {
 		}
 	}
 	return profiles, ds
+}
+
+// readProfile reads a profile file under the rules of key files: only
+// regular files, at most maxProfileFile bytes (see readRegular).
+func readProfile(fsys fs.FS, name string) ([]byte, error) {
+	data, _, err := readRegular(fsys, name, maxProfileFile)
+	switch {
+	case errors.Is(err, errNotRegular):
+		return nil, errors.New("not a regular file")
+	case errors.Is(err, errTooLarge):
+		return nil, fmt.Errorf("larger than %d MiB: not a profile", maxProfileFile>>20)
+	}
+	return data, err
 }
 
 func readDiagnostic(name string, err error) Diagnostic {
