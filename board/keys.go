@@ -94,10 +94,10 @@ func readKeyFile(r *report, src KeySource, field, name string, dst *[wgkey.Len]b
 	return true
 }
 
-// decodeInto parses base64 key text without making a string that outlives
-// the call.
+// decodeInto parses base64 key text without copying it: the caller
+// clears text, and the key parsed on the way is zeroed.
 func decodeInto(dst *[wgkey.Len]byte, text []byte) error {
-	k, err := wgkey.ParsePrivateKey(string(text))
+	k, err := wgkey.ParsePrivateKey(view(text))
 	if err != nil {
 		return err
 	}
