@@ -22,7 +22,7 @@ func stripped(p *Profile) Profile {
 	c.Tunnels = append([]Tunnel(nil), p.Tunnels...)
 	for i := range c.Tunnels {
 		t := &c.Tunnels[i]
-		t.PrivateKey = wgkey.PrivateKey{}
+		t.PrivateKey, t.pub, t.pubOf = wgkey.PrivateKey{}, wgkey.Key{}, wgkey.PrivateKey{}
 		t.Peers = append([]Peer(nil), t.Peers...)
 		for j := range t.Peers {
 			t.Peers[j].PresharedKey = wgkey.PresharedKey{}

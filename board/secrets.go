@@ -42,6 +42,7 @@ func (p *Profile) zeroKeys() {
 	for i := range p.Tunnels {
 		t := &p.Tunnels[i]
 		t.PrivateKey.Zero()
+		t.pubOf.Zero()
 		for j := range t.Peers {
 			t.Peers[j].PresharedKey.Zero()
 		}

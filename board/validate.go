@@ -207,7 +207,7 @@ func (v *validator) tunnelKey(at string, t *Tunnel) {
 	if t.PrivateKey.IsZero() {
 		return
 	}
-	self := t.PrivateKey.PublicKey()
+	self := t.PublicKey()
 	for j := range t.Peers {
 		if t.Peers[j].PublicKey == self {
 			v.r.errorf(peerPath(at, j, "public_key"), ErrSelfPeer, "this is the tunnel's own public key")

@@ -180,3 +180,32 @@ func TestValidate_kernelRules(t *testing.T) {
 		}
 	}
 }
+
+// TestTunnelPublicKey: PublicKey derives the key once per private key, as
+// Validate leaves it, and follows a change of the private key.
+func TestTunnelPublicKey(t *testing.T) {
+	p := baseProfile(t)
+	tun := &p.Tunnels[0]
+	want := tun.PrivateKey.PublicKey()
+	if ds := p.Validate(); len(ds) > 0 {
+		t.Fatal(ds)
+	}
+	if tun.pub != want {
+		t.Fatalf("Validate left %v as the derived public key, want %v", tun.pub, want)
+	}
+	// A marker in the cache shows whether PublicKey derives again.
+	marker := wgkey.Key{1}
+	tun.pub = marker
+	if tun.PublicKey() != marker {
+		t.Error("PublicKey() derived the key again for the same private key")
+	}
+	other := wgkey.PrivateKeyFromBytes([32]byte{42})
+	tun.PrivateKey = other
+	if tun.PublicKey() != other.PublicKey() {
+		t.Error("PublicKey() did not follow a new private key")
+	}
+	p.Wipe()
+	if !tun.PublicKey().IsZero() {
+		t.Error("PublicKey() of a wiped tunnel is not zero")
+	}
+}
