@@ -102,7 +102,6 @@ type message struct {
 	line int // 0: about the whole file
 	text string
 	err  bool
-	note bool // only worth saying when the conversion succeeds
 }
 
 // converter turns wg-quick text into a profile, collecting messages.
@@ -170,8 +169,7 @@ type allowed struct {
 }
 
 func (c *converter) add(line int, err bool, format string, args ...any) {
-	text := fmt.Sprintf(format, args...)
-	c.msgs = append(c.msgs, message{line: line, text: text, err: err, note: strings.HasPrefix(text, "note: ")})
+	c.msgs = append(c.msgs, message{line: line, text: fmt.Sprintf(format, args...), err: err})
 }
 
 func (c *converter) errorf(format string, args ...any) { c.add(c.line, true, format, args...) }
@@ -184,11 +182,11 @@ func (c *converter) failed() bool {
 	return slices.ContainsFunc(c.msgs, func(m message) bool { return m.err })
 }
 
-// print writes the messages in line order, whole-file ones last; notes
-// only when the conversion succeeded.
+// print writes the messages in line order, whole-file ones last; after
+// an error, only the errors.
 func (c *converter) print(w io.Writer) {
 	if c.failed() {
-		c.msgs = slices.DeleteFunc(c.msgs, func(m message) bool { return m.note })
+		c.msgs = slices.DeleteFunc(c.msgs, func(m message) bool { return !m.err })
 	}
 	slices.SortStableFunc(c.msgs, func(a, b message) int {
 		if (a.line == 0) != (b.line == 0) {
@@ -377,6 +375,12 @@ func (c *converter) wgKey(spelled, wgLine string) {
 			value := wgLine[len(k)+1:]
 			if r := unicodeSpace(value); r != 0 {
 				c.errorf("%s: the value has a %s; wg(8) deletes only ASCII blanks, so it would be part of the value", spelled, spaceName(r))
+				switch k {
+				case "PrivateKey":
+					c.privateKeyBad = true
+				case "PublicKey":
+					c.sections[len(c.sections)-1].keyBad = true
+				}
 				return
 			}
 			if c.section == sectionInterface {
@@ -645,6 +649,9 @@ func (c *converter) quickKey(key, spelled, value string, hasEq bool) {
 		c.once(key)
 		c.table, c.tableLine = value, c.line
 	case "PreUp", "PostUp", "PreDown", "PostDown":
+		if value == "" {
+			return // wg-quick runs an empty command: nothing
+		}
 		if path, ok := keyHook(value, c.name); ok && (key == "PreUp" || key == "PostUp") {
 			if c.keyHookLine != 0 {
 				c.errorf("%s sets the private key from a file again (also line %d); keep one", spelled, c.keyHookLine)
@@ -851,11 +858,7 @@ func (c *converter) autoTable(t *board.Tunnel, defaults, others []netip.Prefix) 
 		return
 	}
 	t.Table, t.FwMark = board.Table(n), n
-	how := "the fwmark, as wg-quick takes it"
-	if n == defaultPolicyTable {
-		how = "wg-quick's first choice (it takes the next free number if 51820 has routes)"
-	}
-	c.add(c.tableLine, false, "note: a default route with Table = auto: written as table = %d and fwmark = %d, %s, with the policy rules wg-quick adds", n, n, how)
+	c.add(c.tableLine, false, "note: Table = auto with a default route: written as table = %d and fwmark = %d with wg-quick's policy rules (wg-quick takes the fwmark as the table if there is one, else 51820 or the next number without routes)", n, n)
 	if len(others) == 0 {
 		return
 	}
@@ -898,7 +901,7 @@ func (c *converter) dnsNote() {
 	if len(search) > 0 {
 		what += " and search domains " + strings.Join(search, ", ")
 	}
-	c.add(c.dnsLine, false, "warning: DNS dropped (%s): wg-quick gives them to resolvconf for the system's lookups while the tunnel is up, typically so that names resolve through the tunnel; they are not used for endpoints. wgboot sets up no resolver: configure these in the system that boots next", what)
+	c.add(c.dnsLine, false, "warning: DNS dropped (%s): wg-quick hands them to resolvconf while the tunnel is up, for the system's name lookups (not for endpoints); wgboot sets up no resolver, so configure them in the system that boots next", what)
 }
 
 // lint runs the profile's checks on the converted tunnel. An error means
