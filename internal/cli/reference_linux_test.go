@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -42,9 +41,9 @@ import (
 const wireguardGo = "golang.zx2c4.com/wireguard@v0.0.0-20231211153847-12269c276173"
 
 // refScript runs one stage in the namespaces: "setconf" (strip, setconf,
-// showconf on an interface named ref), "wgonly" (setconf and showconf of
-// the file itself) or "up" (wg-quick up, then the state it left), writing
-// files into $OUT.
+// showconf on an interface named ref), "batch" (the same for every file
+// of a directory), "wgonly" (setconf and showconf of the file itself) or
+// "up" (wg-quick up, then the state it left), writing files into $OUT.
 const refScript = `set -u
 mode=$1 file=$2 ifname=$3 out=$4 data=$5
 mount -t tmpfs tmpfs /run && mkdir -p /run/wireguard || exit 90
@@ -63,6 +62,17 @@ setconf)
 	else "$WG_QUICK_USERSPACE_IMPLEMENTATION" ref >/dev/null 2>&1; echo wireguard-go >"$out/impl"; fi
 	wg setconf ref "$out/stripped" 2>"$out/setconf.err"; echo $? >"$out/setconf.rc"
 	wg showconf ref >"$out/showconf" 2>&1
+	;;
+batch)
+	if ip link add ref type wireguard 2>/dev/null; then echo kernel >"$out/impl"
+	else "$WG_QUICK_USERSPACE_IMPLEMENTATION" ref >/dev/null 2>&1; echo wireguard-go >"$out/impl"; fi
+	for f in "$file"/*.conf; do
+		n=${f##*/}; n=${n%.conf}
+		wg-quick strip "$f" >"$out/$n.stripped" 2>"$out/$n.strip.err"; echo $? >"$out/$n.strip.rc"
+		[ "$(cat "$out/$n.strip.rc")" = 0 ] || continue
+		wg setconf ref "$out/$n.stripped" 2>"$out/$n.setconf.err"; echo $? >"$out/$n.setconf.rc"
+		wg showconf ref >"$out/$n.showconf" 2>&1
+	done
 	;;
 wgonly)
 	if ip link add ref type wireguard 2>/dev/null; then echo kernel >"$out/impl"
@@ -336,151 +346,6 @@ func decodeJSON(t *testing.T, s string, v any) {
 	}
 }
 
-// wgDevice is a WireGuard configuration in wg showconf's terms, with
-// peers keyed by public key and allowed IPs sorted, so that two can be
-// compared whatever order the kernel keeps them in.
-type wgDevice struct {
-	PrivateKey string
-	ListenPort int // 0: not compared (the kernel picks one)
-	FwMark     uint32
-	Peers      map[string]wgPeer
-}
-
-type wgPeer struct {
-	PresharedKey string
-	Endpoint     string
-	AllowedIPs   string // sorted, comma-separated
-	Keepalive    int
-}
-
-func parseShowconf(t *testing.T, s string) wgDevice {
-	t.Helper()
-	d := wgDevice{Peers: map[string]wgPeer{}}
-	var (
-		key  string
-		p    wgPeer
-		ips  []string
-		peer bool
-	)
-	flush := func() {
-		if peer {
-			slices.Sort(ips)
-			p.AllowedIPs = strings.Join(ips, ",")
-			d.Peers[key] = p
-		}
-		key, p, ips = "", wgPeer{}, nil
-	}
-	sc := bufio.NewScanner(strings.NewReader(s))
-	sc.Buffer(nil, 16<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		if line == "[Peer]" {
-			flush()
-			peer = true
-			continue
-		}
-		k, v, ok := strings.Cut(line, " = ")
-		if !ok {
-			continue
-		}
-		switch k {
-		case "PrivateKey":
-			d.PrivateKey = v
-		case "ListenPort":
-			d.ListenPort, _ = strconv.Atoi(v)
-		case "FwMark":
-			n, _ := strconv.ParseUint(strings.TrimPrefix(v, "0x"), 16, 32)
-			d.FwMark = uint32(n)
-		case "PublicKey":
-			key = v
-		case "PresharedKey":
-			p.PresharedKey = v
-		case "Endpoint":
-			p.Endpoint = v
-		case "AllowedIPs":
-			ips = append(ips, strings.Split(v, ", ")...)
-		case "PersistentKeepalive":
-			p.Keepalive, _ = strconv.Atoi(v)
-		}
-	}
-	flush()
-	return d
-}
-
-// deviceOf is what the profile tunnel t says in wgDevice terms. A key file
-// is read from the corpus's keys.
-func deviceOf(t *testing.T, tun *board.Tunnel) wgDevice {
-	t.Helper()
-	d := wgDevice{ListenPort: int(tun.ListenPort), FwMark: tun.FwMark, Peers: map[string]wgPeer{}}
-	switch {
-	case tun.PrivateKeyFile != "":
-		b, err := os.ReadFile(filepath.Join("testdata", "corpus", "keys", filepath.Base(tun.PrivateKeyFile)))
-		if err != nil {
-			t.Fatalf("private_key_file %s: %v", tun.PrivateKeyFile, err)
-		}
-		d.PrivateKey = strings.TrimSpace(string(b))
-	case !tun.PrivateKey.IsZero():
-		d.PrivateKey = tun.PrivateKey.Reveal()
-	}
-	for _, p := range tun.Peers {
-		wp := wgPeer{Keepalive: int(p.PersistentKeepalive)}
-		if !p.PresharedKey.IsZero() {
-			wp.PresharedKey = p.PresharedKey.Reveal()
-		}
-		if p.Endpoint.IsValid() {
-			wp.Endpoint = p.Endpoint.String()
-		}
-		var ips []string
-		for _, a := range p.AllowedIPs {
-			ips = append(ips, a.Masked().String())
-		}
-		slices.Sort(ips)
-		wp.AllowedIPs = strings.Join(ips, ",")
-		d.Peers[p.PublicKey.String()] = wp
-	}
-	return d
-}
-
-// sameDevice compares a profile's device with the reference's; a listen
-// port of 0 in the profile lets the kernel choose.
-func sameDevice(want, got wgDevice) string {
-	if want.ListenPort == 0 {
-		got.ListenPort = 0
-	}
-	var diffs []string
-	if want.PrivateKey != got.PrivateKey {
-		diffs = append(diffs, "private key differs")
-	}
-	if want.ListenPort != got.ListenPort {
-		diffs = append(diffs, fmt.Sprintf("listen port %d, reference %d", want.ListenPort, got.ListenPort))
-	}
-	if want.FwMark != got.FwMark {
-		diffs = append(diffs, fmt.Sprintf("fwmark %#x, reference %#x", want.FwMark, got.FwMark))
-	}
-	for k, p := range want.Peers {
-		q, ok := got.Peers[k]
-		switch {
-		case !ok:
-			diffs = append(diffs, "peer "+k+" missing in the reference")
-		case p != q:
-			diffs = append(diffs, fmt.Sprintf("peer %s: %+v, reference %+v", k, redact(p), redact(q)))
-		}
-	}
-	for k := range got.Peers {
-		if _, ok := want.Peers[k]; !ok {
-			diffs = append(diffs, "peer "+k+" only in the reference")
-		}
-	}
-	return strings.Join(diffs, "; ")
-}
-
-func redact(p wgPeer) wgPeer {
-	if p.PresharedKey != "" {
-		p.PresharedKey = "(set)"
-	}
-	return p
-}
-
 // stateOf is the interface state a profile tunnel describes, in the
 // reference's terms: its addresses; the routes of its allowed IPs in its
 // table, with the kernel's routes of its address prefixes; and, for a
@@ -589,7 +454,7 @@ func TestImportReference(t *testing.T) {
 			}
 			tun := &p.Tunnels[0]
 			if res.up == nil { // wg setconf alone: the device is all there is
-				if d := sameDevice(deviceOf(t, tun), res.setconf); d != "" {
+				if d := sameDevice(deviceOf(t, tun, corpusKeys), res.setconf); d != "" {
 					t.Errorf("device: the profile and wg differ: %s", d)
 				}
 				return
@@ -606,7 +471,7 @@ func TestImportReference(t *testing.T) {
 			slices.Sort(got.rules)
 			slices.Sort(want.rules)
 			diffs := map[string]string{
-				"device":    sameDevice(deviceOf(t, tun), got.device),
+				"device":    sameDevice(deviceOf(t, tun, corpusKeys), got.device),
 				"addresses": diffLists(want.addresses, got.addresses),
 				"mtu":       diffLists([]string{strconv.Itoa(want.mtu)}, []string{strconv.Itoa(got.mtu)}),
 				"routes":    diffLists(want.routes, got.routes),
