@@ -916,7 +916,7 @@ func (c *converter) lint(p *board.Profile) {
 		if strings.HasSuffix(d.Path, ".endpoint") && (d.Severity == board.SeverityWarning || errors.Is(d, board.ErrLoop)) {
 			// These depend on the uplink, which is not filled in yet.
 			if d.Severity == board.SeverityError {
-				c.add(line, false, "warning: converted profile: %v; wgboot check reports this as an error unless [uplink] has an address prefix containing the endpoint", d)
+				c.add(line, false, "warning: converted profile: %v; wgboot check reports it as an error until an [uplink] address puts the endpoint on a more specific network", d)
 			}
 			continue
 		}
