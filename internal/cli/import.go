@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/wgboot/wgboot/board"
 	"github.com/wgboot/wgboot/internal/wgkey"
@@ -112,9 +113,8 @@ type converter struct {
 
 	name     string // the interface, from the file name
 	section  section
-	quick    bool // wg-quick's interface_section: its own keys are read
-	header   int  // line of the current section's header
-	headerAs string
+	quick    bool           // wg-quick's interface_section: its own keys are read
+	headerAs string         // the current section's header as written
 	seen     map[string]int // scalar keys of the current section → line
 
 	privateKey     wgkey.PrivateKey
@@ -169,7 +169,36 @@ type allowed struct {
 }
 
 func (c *converter) add(line int, err bool, format string, args ...any) {
-	c.msgs = append(c.msgs, message{line: line, text: fmt.Sprintf(format, args...), err: err})
+	c.msgs = append(c.msgs, message{line: line, text: hideKeys(fmt.Sprintf(format, args...)), err: err})
+}
+
+// hideKeys replaces what looks like a key in a message: messages echo
+// values (ListenPort = x), and a key pasted into the wrong field must not
+// reach a terminal or a log. A run of 40 or more base64 characters with
+// upper and lower case letters and digits is taken for one.
+func hideKeys(s string) string {
+	isB64 := func(c byte) bool {
+		return isDigit(c) || c|0x20 >= 'a' && c|0x20 <= 'z' || c == '+' || c == '/' || c == '='
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		j := i
+		for j < len(s) && isB64(s[j]) {
+			j++
+		}
+		run := s[i:j]
+		if len(run) >= 40 && strings.ContainsAny(run, "0123456789") &&
+			strings.ContainsFunc(run, unicode.IsUpper) && strings.ContainsFunc(run, unicode.IsLower) {
+			run = "(hidden: it looks like a key)"
+		}
+		b.WriteString(run)
+		if j < len(s) {
+			b.WriteByte(s[j])
+			j++
+		}
+		i = j
+	}
+	return b.String()
 }
 
 func (c *converter) errorf(format string, args ...any) { c.add(c.line, true, format, args...) }
@@ -332,7 +361,7 @@ func (c *converter) readLine(raw string) {
 }
 
 func (c *converter) startSection(wgLine, spelled string) {
-	c.header, c.headerAs = c.line, spelled
+	c.headerAs = spelled
 	c.seen = map[string]int{}
 	if strings.EqualFold(wgLine, "[Interface]") {
 		c.section = sectionInterface

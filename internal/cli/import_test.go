@@ -288,6 +288,8 @@ func TestImport_messages(t *testing.T) {
 			code: ExitFail, stderr: []string{"wg0.conf:3: unknown [Interface] key Jc: an AmneziaWG obfuscation setting", "wg0.conf:4: unknown [Interface] key S1", "wg0.conf:5: unknown [Interface] key H1"}},
 		{name: "a key pasted alone is not echoed", conf: iface + testPSK + "\n" + peer1,
 			code: ExitFail, stderr: []string{"wg0.conf:3: want Key = Value"}},
+		{name: "a key pasted into another field is not echoed", conf: iface + "ListenPort = {psk}\n" + peer1 + "Endpoint = {priv}:51820\n",
+			code: ExitFail, stderr: []string{"wg0.conf:3: ListenPort = (hidden: it looks like a key)", "wg0.conf:6: Endpoint (hidden: it looks like a key):51820"}},
 		{name: "wg key in the wrong section", conf: iface + "PublicKey = {pub1}\n" + peer1,
 			code: ExitFail, stderr: []string{"wg0.conf:3: PublicKey belongs in [Peer], not [Interface]"}},
 		{name: "unknown section", conf: iface + "[Peers]\nPublicKey = {pub1}\n",
