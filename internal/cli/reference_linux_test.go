@@ -47,10 +47,11 @@ const wireguardGo = "golang.zx2c4.com/wireguard@v0.0.0-20231211153847-12269c2761
 const refScript = `set -u
 mode=$1 file=$2 ifname=$3 out=$4 data=$5
 mount -t tmpfs tmpfs /run && mkdir -p /run/wireguard || exit 90
-if [ -d /etc/wireguard ]; then
-	mount -t tmpfs -o mode=0700 tmpfs /etc/wireguard || exit 91
-	cp "$data"/keys/*.key /etc/wireguard/ && chmod 600 /etc/wireguard/*.key
-fi
+# The wireguard-tools package makes /etc/wireguard; the corpus's key files
+# go there, on a tmpfs that hides the host's.
+[ -d /etc/wireguard ] || { echo "no /etc/wireguard (is wireguard-tools installed?)" >&2; exit 93; }
+mount -t tmpfs -o mode=0700 tmpfs /etc/wireguard || exit 91
+cp "$data"/keys/*.key /etc/wireguard/ && chmod 600 /etc/wireguard/*.key
 mount --bind "$data/hosts" /etc/hosts || exit 92
 ip link set lo up
 export WG_ENDPOINT_RESOLUTION_RETRIES=0
