@@ -1,8 +1,9 @@
 # wgboot: build, image, QEMU demo and tests. See README.md.
 #
-#   make                 build out/amd64/init and out/arm64/init (static)
+#   make                 build out/amd64/init and out/arm64/init (static), and
+#                        out/host/wgboot, the host command (check, import, …)
 #   make kernels         fetch Debian's cloud kernels for both arches (cached)
-#   make image ARCH=arm64 [RESCUE=1] [PROFILE=board/profiles/qemu-arm64.toml]
+#   make image ARCH=arm64 [RESCUE=1] [PROFILE=board/profiles/qemu-arm64.toml] [BCJ=none]
 #   make demo            build the default image and boot it under QEMU
 #   make test            unit, netns and QEMU end-to-end tests (as root)
 #   make fuzz FUZZTIME=30s
@@ -25,6 +26,10 @@ FUZZTIME ?= 30s
 # image and its name do not change.
 RESCUE   ?=
 RESCUE_ON := $(filter 1 y yes true,$(RESCUE))
+# BCJ: the xz branch filter (mkimage -bcj). auto: amd64's x86 filter, or
+# arm64's on a kernel that has its decoder (Linux 6.12+), as the kernel's
+# config beside MODULES says; BCJ=none for a kernel without it.
+BCJ      ?= auto
 IMAGE    := $(OUT)/$(ARCH)/initramfs$(if $(RESCUE_ON),-rescue).cpio.xz
 
 # The build time is the last commit's time, so that builds are reproducible.
@@ -40,7 +45,7 @@ GOFLAGS_TARGET := CGO_ENABLED=0 GOOS=linux GOAMD64=v1 GOARM64=v8.0
 .PHONY: all build kernels image demo test fuzz vet deps clean static-check bench-peers check-profiles
 all: build
 
-build: $(foreach a,$(ARCHES),$(OUT)/$(a)/init) static-check
+build: $(foreach a,$(ARCHES),$(OUT)/$(a)/init) static-check $(OUT)/host/wgboot
 
 $(OUT)/%/init: FORCE
 	@mkdir -p $(dir $@)
@@ -52,7 +57,12 @@ static-check:
 		file $$f | grep -q 'statically linked' || { echo "$$f is not statically linked"; file $$f; exit 1; }; \
 	done; echo "static-check: $(foreach a,$(ARCHES),$(OUT)/$(a)/init) statically linked"
 
-# Host tools are built for the host, whatever GOARCH says.
+# Host tools are built for the host, whatever GOARCH says. wgboot is the
+# host command (cmd/wgboot): check, import, timeline, state.
+$(OUT)/host/wgboot: FORCE
+	@mkdir -p $(dir $@)
+	GOOS= GOARCH= CGO_ENABLED=0 $(GO) build -trimpath -ldflags='-X main.version=$(VERSION)' -o $@ ./cmd/wgboot
+
 $(OUT)/host/mkimage: FORCE
 	@mkdir -p $(dir $@)
 	GOOS= GOARCH= CGO_ENABLED=0 $(GO) build -o $@ ./image/cmd/mkimage
@@ -63,10 +73,20 @@ deps:
 kernels: deps
 	CACHE=$(KERNELS) scripts/kernels.sh $(ARCHES)
 
-image: $(OUT)/$(ARCH)/init $(OUT)/host/mkimage
+# The default MODULES are those of Debian's cloud kernel for ARCH, fetched
+# on first use as make demo fetches them; a MODULES= of your own is used as
+# given, and mkimage says so when it does not exist.
+IMAGE_KERNEL := $(if $(filter file,$(origin MODULES)),$(KERNELS)/$(ARCH)/.package)
+
+image: $(OUT)/$(ARCH)/init $(OUT)/host/mkimage $(IMAGE_KERNEL)
 	$(OUT)/host/mkimage -init $(OUT)/$(ARCH)/init -modules-dir $(MODULES) \
-		-profile $(PROFILE) $(if $(RESCUE_ON),-rescue -tools tools -out-dir $(OUT)) -o $(IMAGE)
+		-profile $(PROFILE) -bcj $(BCJ) $(if $(RESCUE_ON),-rescue -tools tools -out-dir $(OUT)) -o $(IMAGE)
 	@ls -l $(IMAGE)
+
+# One arch's kernel, when it is not there yet (make image).
+$(KERNELS)/%/.package:
+	@scripts/deps.sh
+	CACHE=$(KERNELS) scripts/kernels.sh $*
 
 demo: kernels
 	GOOS= GOARCH= $(GO) run ./image/cmd/demo -arch $(ARCH) -kernels $(KERNELS)
@@ -75,12 +95,15 @@ vet:
 	@for a in $(ARCHES); do $(GOFLAGS_TARGET) GOARCH=$$a $(GO) vet ./... || exit 1; done
 
 # Every profile shipped must pass the same check firmware builders run.
-check-profiles:
-	$(GO) run ./init check board/profiles/*.toml
+check-profiles: $(OUT)/host/wgboot
+	$(OUT)/host/wgboot check board/profiles/*.toml
 
 # As root, the netns and QEMU tests run; WGBOOT_E2E=required turns a missing
 # prerequisite (kernel, QEMU) into a failure instead of a skip.
+# The init package also runs under the race detector: its phases run on
+# goroutines that may outlive the boot deadline.
 test: kernels vet build check-profiles
+	$(GO) test -race -count=1 ./init/...
 	WGBOOT_KERNELS=$(abspath $(KERNELS)) WGBOOT_E2E=required \
 		$(GO) test -timeout 25m -count=1 ./...
 

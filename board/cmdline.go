@@ -15,6 +15,10 @@ type Overrides struct {
 	Board     string    // wgboot.board=NAME: select the profile by board name
 	OnFailure OnFailure // wgboot.on_failure=ACTION; "" keeps the profile's
 	Debug     bool      // wgboot.debug (or wgboot.debug=1|0|true|false|on|off)
+	// Quiet is wgboot.quiet: the outcome lines (READY, FAILED, the
+	// policy, the handoff) are not written to the console when the
+	// kernel's console level (quiet, loglevel=) hides them.
+	Quiet bool
 	// Test lists the test behaviours of wgboot.test=a,b, which the QEMU
 	// tests use to provoke rare events. A production command line has none.
 	Test []string
@@ -23,9 +27,10 @@ type Overrides struct {
 // ParseCmdline extracts the wgboot.* parameters from a kernel command line
 // such as the contents of /proc/cmdline. It splits it as the kernel does
 // ([krule.SplitCmdline]: double quotes around values, nothing after "--")
-// and treats '-' and '_' in parameter names alike ([krule.FoldName]). Parameters it cannot use are reported in the error
-// and ignored; the returned Overrides are usable either way, because a
-// typo on the command line must not stop a board from booting.
+// and treats '-' and '_' in parameter names alike ([krule.FoldName]).
+// Parameters it cannot use are reported in the error and ignored; the
+// returned Overrides are usable either way, because a typo on the command
+// line must not stop a board from booting.
 func ParseCmdline(cmdline string) (Overrides, error) {
 	var (
 		o    Overrides
@@ -58,18 +63,16 @@ func ParseCmdline(cmdline string) (Overrides, error) {
 				continue
 			}
 			o.OnFailure = f
-		case "wgboot.debug":
-			if !hasValue {
-				o.Debug = true
+		case "wgboot.debug", "wgboot.quiet":
+			on, err := cmdlineBool(hasValue, value)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", name, err))
 				continue
 			}
-			switch strings.ToLower(value) {
-			case "1", "y", "yes", "true", "on":
-				o.Debug = true
-			case "0", "n", "no", "false", "off":
-				o.Debug = false
-			default:
-				errs = append(errs, fmt.Errorf("wgboot.debug: %q is not a boolean", value))
+			if name == "wgboot.debug" {
+				o.Debug = on
+			} else {
+				o.Quiet = on
 			}
 		case "wgboot.test":
 			o.Test = strings.Split(value, ",")
@@ -78,6 +81,21 @@ func ParseCmdline(cmdline string) (Overrides, error) {
 		}
 	}
 	return o, errors.Join(errs...)
+}
+
+// cmdlineBool reads a boolean parameter as the kernel's kstrtobool does;
+// a parameter without a value is true.
+func cmdlineBool(hasValue bool, value string) (bool, error) {
+	if !hasValue {
+		return true, nil
+	}
+	switch strings.ToLower(value) {
+	case "1", "y", "yes", "true", "on":
+		return true, nil
+	case "0", "n", "no", "false", "off":
+		return false, nil
+	}
+	return false, fmt.Errorf("%q is not a boolean", value)
 }
 
 // ApplyOverrides applies the command line to p: the command line wins over

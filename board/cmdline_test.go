@@ -25,6 +25,8 @@ func TestParseCmdline(t *testing.T) {
 		{"unknown parameter", "wgboot.bord=x", Overrides{}, true},
 		{"empty value", "wgboot.profile=", Overrides{}, true},
 		{"bad boolean", "wgboot.debug=maybe", Overrides{}, true},
+		{"quiet", "quiet wgboot.quiet", Overrides{Quiet: true}, false},
+		{"quiet off", "wgboot.quiet=off", Overrides{}, false},
 		{"other prefix", "wgbootx.board=x mywgboot.board=y", Overrides{}, false},
 		{"test behaviours", "wgboot.test=stale,poweroff", Overrides{Test: []string{"stale", "poweroff"}}, false},
 	}

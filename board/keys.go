@@ -62,36 +62,74 @@ func (p *Profile) ReadKeys(src KeySource) Diagnostics {
 
 // readKeyFile reads one key into dst and reports whether it did.
 func readKeyFile(r *report, src KeySource, field, name string, dst *[wgkey.Len]byte) bool {
-	fsys, rel, hostOnly := resolveKeyPath(src, name)
-	if fsys == nil || !fs.ValidPath(rel) || rel == "." {
-		r.errorf(field, ErrKeyFile, "%q is not a usable path: use an absolute path in the image or a path inside the profile's directory", name)
+	data, perm, err := readKeyBytes(src, name)
+	defer clear(data[:cap(data)])
+	if err != nil {
+		var ke *keyFileError
+		if errors.As(err, &ke) && ke.notOnHost {
+			r.warnf(field, ErrKeyFile, "%v", err)
+		} else {
+			r.errorf(field, ErrKeyFile, "%v", err)
+		}
 		return false
 	}
-	buf, info, err := readRegular(fsys, rel, maxKeyFile)
-	defer clear(buf)
-	switch {
-	case hostOnly && errors.Is(err, fs.ErrNotExist):
-		r.warnf(field, ErrKeyFile, "%s is not on this host (looked for %s next to the profile); it must be in the image", name, path.Base(name))
-		return false
-	case errors.Is(err, errNotRegular):
-		r.errorf(field, ErrKeyFile, "%s is not a regular file", name)
-		return false
-	case errors.Is(err, errTooLarge):
-		r.errorf(field, ErrKeyFile, "%s is larger than %d bytes: not a key file", name, maxKeyFile)
-		return false
-	case err != nil:
-		r.errorf(field, ErrKeyFile, "%s: %v", name, pathErr(err))
-		return false
-	}
-	if perm := info.Mode().Perm(); perm&0o077 != 0 {
+	if perm&0o077 != 0 {
 		r.warnf(field, ErrPermissions, "%s has mode %#o: group or other can read the key; install it with mode 0600", name, perm)
 	}
-	text := bytes.TrimSpace(buf)
+	text := bytes.TrimSpace(data)
 	if err := decodeInto(dst, text); err != nil {
 		r.errorf(field, ErrKey, "%s: %v", name, err)
 		return false
 	}
 	return true
+}
+
+// ReadKeyFile returns the contents of the key file a profile names, read by
+// the rules [Profile.ReadKeys] applies: a relative name must stay inside
+// src.Dir ([fs.ValidPath] after cleaning), the file must be a regular file
+// when it is opened (fstat of the open file, not only a stat of its name)
+// and at most 4096 bytes. The contents are not decoded. Image builders use
+// it so that a profile cannot pull any other file of the build host into
+// an image; they give a src.Dir that also keeps symlinks inside it (an
+// [os.Root]'s FS). The caller should clear the returned bytes after use.
+func ReadKeyFile(src KeySource, name string) ([]byte, error) {
+	data, _, err := readKeyBytes(src, name)
+	return data, err
+}
+
+// keyFileError is why a key file could not be read; the message names the
+// file as the profile wrote it.
+type keyFileError struct {
+	msg       string
+	notOnHost bool // an absolute path looked up next to the profile, not there
+}
+
+func (e *keyFileError) Error() string { return e.msg }
+
+func keyFileErrorf(format string, args ...any) error {
+	return &keyFileError{msg: fmt.Sprintf(format, args...)}
+}
+
+// readKeyBytes reads a key file by ReadKeyFile's rules (see readRegular)
+// and returns what it holds, which the caller clears, and its permission
+// bits.
+func readKeyBytes(src KeySource, name string) ([]byte, fs.FileMode, error) {
+	fsys, rel, hostOnly := resolveKeyPath(src, name)
+	if fsys == nil || !fs.ValidPath(rel) || rel == "." {
+		return nil, 0, keyFileErrorf("%q is not a usable path: use an absolute path in the image or a path inside the profile's directory", name)
+	}
+	data, info, err := readRegular(fsys, rel, maxKeyFile)
+	switch {
+	case hostOnly && errors.Is(err, fs.ErrNotExist):
+		return nil, 0, &keyFileError{msg: fmt.Sprintf("%s is not on this host (looked for %s next to the profile); it must be in the image", name, path.Base(name)), notOnHost: true}
+	case errors.Is(err, errNotRegular):
+		return nil, 0, keyFileErrorf("%s is not a regular file", name)
+	case errors.Is(err, errTooLarge):
+		return nil, 0, keyFileErrorf("%s is larger than %d bytes: not a key file", name, maxKeyFile)
+	case err != nil:
+		return nil, 0, keyFileErrorf("%s: %v", name, pathErr(err))
+	}
+	return data, info.Mode().Perm(), nil
 }
 
 // decodeInto parses base64 key text without copying it: the caller

@@ -105,7 +105,15 @@ func testRescueShell(t *testing.T, arch string) {
 		}},
 		{"dmesg", []string{`^<\d+>\[ *[\d.]+\] wgboot: policy shell: starting a shell on the console$`}},
 		{"ip link", []string{`^\d+: lo: <`, `^\d+: eth0: <.*UP`, `^\d+: wg0: <.*> mtu 1420`}},
-		{"wgboot state", []string{`^failure: .*no handshake .*\(policy shell\)$`, `^tunnel wg0 .*public key ` + regexp.QuoteMeta(pub)}},
+		// The device prints the state file as written (indented JSON):
+		// /init has no JSON decoder.
+		{"wgboot state", []string{
+			`^      "name": "wg0",$`,
+			`^      "public_key": "` + regexp.QuoteMeta(pub) + `",$`,
+			`^  "failure": ".*no handshake with every peer within 3s.*",$`,
+			`^  "policy": "shell",$`,
+		}},
+		{"wgboot check x.toml", []string{`^wgboot: unknown command "check"$`}},
 	}
 	for _, s := range steps {
 		mark := consoleLines(vm)
@@ -130,19 +138,51 @@ func testRescueShell(t *testing.T, arch string) {
 	}
 	waitShell(t, vm, "after-ctrl-c", time.Minute)
 
-	// u-root has no reboot; the image's /bbin/reboot is a script around
-	// shutdown. Under -no-reboot a reboot ends QEMU.
-	if err := vm.Send("reboot\n"); err != nil {
+	beforeSignals := vm.Console()
+
+	// Ctrl-alt-del is a signal to init (CAD off), not a hard reboot.
+	mark := consoleLines(vm)
+	if err := vm.Send("cat /proc/sys/kernel/ctrl-alt-del\n"); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := expectFrom(vm, mark, regexp.MustCompile(`^0$`), 30*time.Second); err != nil {
+		t.Errorf("ctrl-alt-del: %v", err)
+	}
+
+	// A busybox-init habit: signals to PID 1 from the shell. Those the Go
+	// runtime would exit on (QUIT, ABRT, SEGV, ILL, TRAP, BUS, FPE, SYS,
+	// STKFLT, HUP) are logged; init and the shell live on.
+	if err := vm.Send("kill -3 1; kill -6 1; kill -11 1; kill -4 1; kill -5 1; kill -7 1; kill -8 1; kill -31 1; kill -16 1; kill -1 1\n"); err != nil {
+		t.Fatal(err)
+	}
+	waitShell(t, vm, "after-signals", time.Minute)
+	for _, re := range []string{`wgboot: signal quit ignored`, `wgboot: signal segmentation fault ignored`, `wgboot: signal bad system call ignored`} {
+		if _, err := vm.ExpectAny(regexp.MustCompile(re), 30*time.Second); err != nil {
+			t.Errorf("after kill: %v", err)
+		}
+	}
+
+	// SIGTERM to a parked init (the shell counts) reboots: under
+	// -no-reboot, QEMU ends.
+	if err := vm.Send("kill -15 1\n"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := vm.ExpectAny(regexp.MustCompile(`wgboot: signal terminated: rebooting`), stepTimeout); err != nil {
+		t.Error(err)
+	}
 	if err := vm.Wait(stepTimeout); err != nil {
-		t.Errorf("reboot: %v", err)
+		t.Errorf("reboot on SIGTERM: %v", err)
 	}
 
 	con := vm.Console()
 	// ^C went to the shell's foreground command only: the shell did not
 	// die of it (init would log its restart) and init got no signal.
-	for _, bad := range []string{"wgboot: shell exited", "wgboot: signal ", "private_key", "PrivateKey"} {
+	for _, bad := range []string{"wgboot: shell exited", "wgboot: signal "} {
+		if strings.Contains(beforeSignals, bad) {
+			t.Errorf("console shows %q before any signal was sent", bad)
+		}
+	}
+	for _, bad := range []string{"private_key", "PrivateKey"} {
 		if strings.Contains(con, bad) {
 			t.Errorf("console shows %q", bad)
 		}

@@ -96,6 +96,7 @@ func (g guest) boot(t *testing.T, name string) *image.VM {
 		}
 	}
 	spec := image.Spec{Init: initBin, Files: append(files, g.files...), Compress: "xz"}
+	spec.XZ, _ = image.XZFor(g.arch, k.Modules) // as make image compresses
 	if g.modules != nil {
 		spec.Files = append(spec.Files, g.modules(t, k, modules)...)
 	} else {
@@ -186,6 +187,12 @@ func replace(t *testing.T, pairs ...string) func(string, []byte) []byte {
 // rootDisk builds an ext4 image whose /sbin/init is testroot, for the
 // switch_root tests.
 func rootDisk(t *testing.T, arch string) string {
+	return rootDiskWith(t, arch, nil)
+}
+
+// rootDiskWith is rootDisk with more files, such as the profile testroot
+// checks the kernel against.
+func rootDiskWith(t *testing.T, arch string, files []image.File) string {
 	t.Helper()
 	if _, err := exec.LookPath("mke2fs"); err != nil {
 		imagetestSkip(t, "mke2fs not installed (e2fsprogs)")
@@ -195,7 +202,7 @@ func rootDisk(t *testing.T, arch string) string {
 		t.Fatal(err)
 	}
 	img := filepath.Join(t.TempDir(), "root.ext4")
-	if err := image.RootDisk(bin, img, 64); err != nil {
+	if err := image.RootDiskFiles(bin, files, img, 64); err != nil {
 		t.Fatal(err)
 	}
 	return img

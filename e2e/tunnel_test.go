@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -39,10 +40,25 @@ func startClient(t *testing.T, arch string, cliNet image.Net, edit func(string, 
 		arch:     arch,
 		profiles: allProfiles(t),
 		edit:     edit,
-		disk:     rootDisk(t, arch),
+		disk:     rootDiskWith(t, arch, expectProfile(t, arch, edit)),
 		append:   []string{"testroot.ping=10.77.0.1"},
 		nets:     []image.Net{cliNet},
 	}.boot(t, "client")
+}
+
+// expectProfile is the client's profile, edited like the image's, for
+// testroot to check the kernel state against after switch_root. It has no
+// keys: only the paths of key files.
+func expectProfile(t *testing.T, arch string, edit func(string, []byte) []byte) []image.File {
+	name := "qemu-" + arch + ".toml"
+	data, err := os.ReadFile(filepath.Join(profilesDir(t), name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if edit != nil {
+		data = edit(name, data)
+	}
+	return []image.File{{Path: "/etc/wgboot-expect/profile.toml", Data: data}}
 }
 
 // TestE2ETunnel is the whole story on each arch: a hub guest and a client
@@ -64,7 +80,8 @@ func TestE2ETunnel(t *testing.T) {
 			t.Logf("%s client: %s", arch, ready)
 			imagetest.Expect(t, cli, `wgboot: handoff: switch_root to /dev/vda \(ext4\) and exec /sbin/init`, stepTimeout)
 			verdict := imagetest.Expect(t, cli, `testroot: (OK|FAIL)`, stepTimeout)
-			if !strings.Contains(verdict, "OK tunnel=wg0 up peers=1 handshake=true") || !strings.Contains(verdict, "pings=10/10") {
+			if !strings.Contains(verdict, "OK tunnel=wg0 up peers=1 handshake=true") || !strings.Contains(verdict, "pings=10/10") ||
+				!strings.Contains(verdict, "checked=1") {
 				t.Errorf("after switch_root: %s", verdict)
 			}
 			if err := cli.Wait(stepTimeout); err != nil {
@@ -106,8 +123,81 @@ func TestE2EFullTunnel(t *testing.T) {
 			imagetest.Expect(t, cli, `wgboot: tunnel wg0: handshake with 1 peer\(s\) in`, bootTimeout)
 			imagetest.Expect(t, cli, `wgboot: READY in`, stepTimeout)
 			verdict := imagetest.Expect(t, cli, `testroot: (OK|FAIL)`, stepTimeout)
-			if !strings.Contains(verdict, "handshake=true pings=10/10 ready=true") {
+			if !strings.Contains(verdict, "handshake=true pings=10/10 ready=true checked=1") {
 				t.Errorf("after switch_root: %s", verdict)
+			}
+			noPanic(t, cli)
+		})
+	}
+}
+
+// TestE2EKickIPv6 is the regression test for the handshake gate's panic
+// ("As4 called on IPv6 address") on a peer whose first allowed IP is IPv6
+// and that has no persistent keepalive: init kicks the handshake with one
+// packet to that IPv6 prefix, the handshake completes and the boot is
+// READY.
+func TestE2EKickIPv6(t *testing.T) {
+	for _, arch := range arches {
+		t.Run(arch, func(t *testing.T) {
+			t.Parallel()
+			_, cliNet := startHub(t, arch)
+			v6first := replace(t,
+				`allowed_ips = ["10.77.0.0/24", "fd77::/64"]`, `allowed_ips = ["fd77::/64", "10.77.0.0/24"]`,
+				"persistent_keepalive = 25\n", "",
+			)
+			cli := startClient(t, arch, cliNet, func(name string, data []byte) []byte {
+				if name != "qemu-"+arch+".toml" {
+					return data
+				}
+				return v6first(name, data)
+			})
+			imagetest.Expect(t, cli, `wgboot: tunnel wg0: handshake with 1 peer\(s\) in`, bootTimeout)
+			imagetest.Expect(t, cli, `wgboot: READY in`, stepTimeout)
+			verdict := imagetest.Expect(t, cli, `testroot: (OK|FAIL)`, stepTimeout)
+			if !strings.Contains(verdict, "handshake=true pings=10/10 ready=true checked=1") {
+				t.Errorf("after switch_root: %s", verdict)
+			}
+			noPanic(t, cli)
+		})
+	}
+}
+
+// TestE2EInitramfsHandoff hands off to a next stage inside the initramfs
+// (handoff.root = ""), as some firmware does: wgboot execs testroot in
+// place, passing on the kernel's init arguments ("single"), after removing
+// /etc/wgboot and every key file any profile of the image names — the
+// image carries every board's profile and keys, with relative paths. The
+// next stage finds none, and the tunnel up.
+func TestE2EInitramfsHandoff(t *testing.T) {
+	for _, arch := range arches {
+		t.Run(arch, func(t *testing.T) {
+			t.Parallel()
+			_, cliNet := startHub(t, arch)
+			inPlace := replace(t, `root = "/dev/vda"`, `root = ""`, `fstype = "ext4"`+"\n", "", `init = "/sbin/init"`, `init = "/sbin/testroot"`)
+			edit := func(name string, data []byte) []byte {
+				if name != "qemu-"+arch+".toml" {
+					return data
+				}
+				return inPlace(name, data)
+			}
+			bin, err := os.ReadFile(imagetest.BuildPackage(t, arch, "./image/testroot"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			files := append(expectProfile(t, arch, edit), image.File{Path: "/sbin/testroot", Data: bin, Mode: 0o755})
+			cli := guest{
+				arch:     arch,
+				profiles: allProfiles(t),
+				edit:     edit,
+				files:    files,
+				append:   []string{"testroot.ping=10.77.0.1", "single"},
+				nets:     []image.Net{cliNet},
+			}.boot(t, "client")
+			imagetest.Expect(t, cli, `wgboot: READY in`, bootTimeout)
+			imagetest.Expect(t, cli, `wgboot: handoff: exec /sbin/testroot in the initramfs`, stepTimeout)
+			verdict := imagetest.Expect(t, cli, `testroot: (OK|FAIL)`, stepTimeout)
+			if !strings.Contains(verdict, `pings=10/10 ready=true checked=1 secrets=0 args=["single"]`) {
+				t.Errorf("next stage: %s", verdict)
 			}
 			noPanic(t, cli)
 		})

@@ -5,9 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path"
 	"slices"
 	"strings"
+	"sync"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/wgboot/wgboot/board"
 	"github.com/wgboot/wgboot/internal/kmsg"
@@ -25,10 +29,17 @@ type boot struct {
 	policy    board.OnFailure
 	net       *network
 	state     state
+
+	initArgs []string // what the kernel passed to init, passed on to the next
+	keyFiles []string // every key file the image's profiles name, absolute
+
+	parked   chan struct{} // closed once PID 1 stays (see park)
+	parkOnce sync.Once
 }
 
 func newBoot(log *kmsg.Logger) *boot {
-	b := &boot{log: log, start: time.Now(), policy: board.DefaultOnFailure}
+	b := &boot{log: log, start: time.Now(), policy: board.DefaultOnFailure, parked: make(chan struct{}),
+		initArgs: os.Args[1:]}
 	b.r = &runner{start: b.start, now: time.Now, logf: log.Logf}
 	return b
 }
@@ -38,18 +49,18 @@ func newBoot(log *kmsg.Logger) *boot {
 // follows. It returns only when PID 1 must stay (see pid1).
 func (b *boot) main() {
 	early := []phase{
-		{"mounts", b.mountEarly},     // proc, sys, devtmpfs, /run; then /dev/kmsg
-		{"cmdline", b.readCmdline},   // wgboot.* overrides, module parameters
-		{"profile", b.selectProfile}, // board identity → profile, validated, keys read
+		{"mounts", only(b.mountEarly)}, // proc, sys, devtmpfs, /run; then /dev/kmsg
+		{"cmdline", b.readCmdline},     // wgboot.* overrides, module parameters
+		{"profile", b.selectProfile},   // board identity → profile, validated, keys read
 	}
 	bringUp := []phase{
-		{"clock", b.clockFloor},        // no RTC: not before the build
-		{"crng", b.waitCRNG},           // WireGuard needs a seeded CRNG
-		{"modules", b.loadModules},     // wireguard + the board's, with dependencies
-		{"uplink", b.uplinkUp},         // carrier, addresses, default routes
-		{"tunnels", b.tunnelsUp},       // links, keys and peers, addresses, routes
-		{"verify", b.verifyTunnels},    // read back what the kernel took
-		{"handshake", b.handshakeGate}, // optional: wait for every peer
+		{"clock", only(b.clockFloor)},    // no RTC: not before the build
+		{"crng", only(b.waitCRNG)},       // WireGuard needs a seeded CRNG
+		{"modules", only(b.loadModules)}, // wireguard + the board's, with dependencies
+		{"uplink", b.uplinkUp},           // carrier, addresses, default routes
+		{"tunnels", b.tunnelsUp},         // links, keys and peers, addresses, routes
+		{"verify", b.verifyTunnels},      // read back what the kernel took
+		{"handshake", b.handshakeGate},   // optional: wait for every peer
 	}
 
 	// Until a profile says otherwise, the boot has the default deadline.
@@ -57,8 +68,11 @@ func (b *boot) main() {
 	err := b.r.run(ctx, early)
 	cancel()
 	if err == nil {
-		if b.test("sigterm") {
-			b.sigtermSelf()
+		switch {
+		case b.test("signals"):
+			b.signalSelf(catchable()...)
+		case b.test("sigterm"):
+			b.signalSelf(unix.SIGTERM)
 		}
 		ctx, cancel = context.WithDeadline(context.Background(), b.start.Add(b.profile.Handoff.Deadline))
 		err = b.r.run(ctx, bringUp)
@@ -70,6 +84,11 @@ func (b *boot) main() {
 // finish reports the bring-up, writes the state file and ends the boot the
 // way the outcome and the policy say.
 func (b *boot) finish(err error) {
+	if b.profile != nil {
+		// Whatever happened, no key is needed any more: the kernel has
+		// those of the tunnels that came up.
+		wipeProfile(b.profile)
+	}
 	total := round(time.Since(b.start))
 	var timings []string
 	for _, r := range b.r.results {
@@ -78,10 +97,10 @@ func (b *boot) finish(err error) {
 	if err != nil {
 		b.state.Failure = err.Error()
 		b.state.Policy = string(b.policy)
-		b.log.Errorf("FAILED in %v (%s): %v", total, strings.Join(timings, " "), err)
-		b.log.Errorf("policy %s: %s", b.policy, policyText[b.policy])
+		b.log.Outcomef(levelErr, "FAILED in %v (%s): %v", total, strings.Join(timings, " "), err)
+		b.log.Outcomef(levelErr, "policy %s: %s", b.policy, policyText[b.policy])
 	} else {
-		b.log.Infof("READY in %v (%s)", total, strings.Join(timings, " "))
+		b.log.Outcomef(levelInfo, "READY in %v (%s)", total, strings.Join(timings, " "))
 	}
 	b.writeState()
 
@@ -99,7 +118,7 @@ func (b *boot) finish(err error) {
 		return
 	}
 	if herr := b.handoff(); herr != nil {
-		b.log.Errorf("handoff failed: %v", herr)
+		b.log.Outcomef(levelErr, "handoff failed: %v", herr)
 		b.state.Failure = herr.Error()
 		b.writeState()
 		b.handoffFailed()
@@ -121,24 +140,31 @@ func (b *boot) test(name string) bool {
 	return slices.Contains(b.over.Test, name)
 }
 
-func (b *boot) readCmdline(ctx context.Context) error {
+// only is a phase that leaves nothing for later phases.
+func only(run func(ctx context.Context) error) func(context.Context) (func(), error) {
+	return func(ctx context.Context) (func(), error) { return nil, run(ctx) }
+}
+
+func (b *boot) readCmdline(ctx context.Context) (func(), error) {
 	data, err := os.ReadFile("/proc/cmdline")
 	if err != nil {
-		return err
+		return nil, err
 	}
-	b.modParams = moduleParams(string(data))
+	params := moduleParams(string(data))
 	over, err := board.ParseCmdline(string(data))
-	b.over = over
-	if over.Debug {
-		b.log.SetDebug(true)
-	}
-	if over.OnFailure != "" {
-		b.policy = over.OnFailure // until a profile is chosen, the command line's policy holds
-	}
 	if err != nil {
 		b.log.Warnf("kernel command line: %v", err)
 	}
-	return nil
+	return func() {
+		b.modParams, b.over = params, over
+		if over.Debug {
+			b.log.SetDebug(true)
+		}
+		b.log.SetQuiet(over.Quiet)
+		if over.OnFailure != "" {
+			b.policy = over.OnFailure // until a profile is chosen, the command line's policy holds
+		}
+	}, nil
 }
 
 // deadlineLeft is how long the boot may still take.
@@ -150,3 +176,39 @@ func deadlineLeft(ctx context.Context) time.Duration {
 }
 
 var errNoProfile = errors.New("no profile")
+
+// keyFilesOf lists the key files p names, as absolute paths: relative ones
+// are relative to the profile's directory.
+func keyFilesOf(p *board.Profile) []string {
+	dir := "/" + path.Dir(p.File())
+	abs := func(f string) string {
+		if strings.HasPrefix(f, "/") {
+			return path.Clean(f)
+		}
+		return path.Join(dir, f)
+	}
+	var out []string
+	for _, t := range p.Tunnels {
+		if t.PrivateKeyFile != "" {
+			out = append(out, abs(t.PrivateKeyFile))
+		}
+		for _, peer := range t.Peers {
+			if peer.PresharedKeyFile != "" {
+				out = append(out, abs(peer.PresharedKeyFile))
+			}
+		}
+	}
+	return out
+}
+
+// wipeProfile zeroes every secret p holds: the keys of tunnels that were
+// never brought up, and any that a failed bring-up left.
+func wipeProfile(p *board.Profile) {
+	for i := range p.Tunnels {
+		t := &p.Tunnels[i]
+		t.PrivateKey.Zero()
+		for j := range t.Peers {
+			t.Peers[j].PresharedKey.Zero()
+		}
+	}
+}

@@ -56,15 +56,19 @@ const profileDir = "etc/wgboot/profiles"
 
 // selectProfile identifies the board, picks its profile from the image,
 // reads its keys, validates it and applies the command line.
-func (b *boot) selectProfile(ctx context.Context) error {
+func (b *boot) selectProfile(ctx context.Context) (func(), error) {
 	root := os.DirFS("/")
 	var p *board.Profile
 	var diags board.Diagnostics
+	var keyFiles []string
 	if file := b.over.Profile; file != "" {
 		p, diags = board.Load(root, strings.TrimPrefix(file, "/"))
 		b.log.Infof("profile %s (wgboot.profile= on the command line)", file)
 	} else {
 		all, ldiags := board.LoadDir(root, profileDir)
+		for _, other := range all {
+			keyFiles = append(keyFiles, keyFilesOf(other)...)
+		}
 		id := board.Identify(root)
 		chosen, why := board.Select(all, id, b.over.Board)
 		for _, d := range ldiags {
@@ -75,14 +79,14 @@ func (b *boot) selectProfile(ctx context.Context) error {
 			}
 		}
 		if chosen == nil {
-			return fmt.Errorf("%w for board %s in /%s: %s", errNoProfile, id, profileDir, why)
+			return nil, fmt.Errorf("%w for board %s in /%s: %s", errNoProfile, id, profileDir, why)
 		}
 		b.log.Infof("profile %s for board %s: %s", chosen.File(), id, why)
 		// LoadDir has parsed it: read its keys and lint it, as board.Load
 		// would, without reading and parsing the file a second time.
 		dir, err := fs.Sub(root, path.Dir(chosen.File()))
 		if err != nil {
-			return err
+			return nil, err
 		}
 		p = chosen
 		diags = append(diags, p.ReadKeys(board.KeySource{Root: root, Dir: dir})...)
@@ -96,27 +100,37 @@ func (b *boot) selectProfile(ctx context.Context) error {
 			b.log.Errorf("profile: %v", d)
 		}
 	}
+	policy := b.policy
+	if p != nil && b.over.Profile != "" {
+		keyFiles = append(keyFiles, keyFilesOf(p)...)
+	}
 	if p != nil {
 		// The profile's policy applies even when it is invalid, if it
-		// could be read: the firmware builder asked for it.
-		if p.Handoff.OnFailure.Valid() {
-			b.policy = p.Handoff.OnFailure
-		}
+		// could be read: the firmware builder asked for it; the command
+		// line's wins over it.
 		p.ApplyOverrides(b.over)
 		if p.Handoff.OnFailure.Valid() {
-			b.policy = p.Handoff.OnFailure
+			policy = p.Handoff.OnFailure
+		}
+	}
+	commit := func() {
+		b.policy = policy
+		b.keyFiles = keyFiles
+		if diags.Err() == nil && p != nil {
+			b.profile = p
+			b.state.Board = p.Board.Name
+			b.state.Profile = p.File()
+		} else if p != nil {
+			wipeProfile(p) // never used: its keys go now
 		}
 	}
 	if err := diags.Err(); err != nil {
-		return fmt.Errorf("profile invalid: %w", err)
+		return commit, fmt.Errorf("profile invalid: %w", err)
 	}
 	if p == nil {
-		return errNoProfile
+		return commit, errNoProfile
 	}
-	b.profile = p
-	b.state.Board = p.Board.Name
-	b.state.Profile = p.File()
-	return nil
+	return commit, nil
 }
 
 // clockFloor sets the clock to the build time when it is earlier: boards
@@ -198,10 +212,12 @@ func (b *boot) loadModules(ctx context.Context) error {
 	return nil
 }
 
-// sigtermSelf sends SIGTERM to PID 1, for the test that checks a boot is
-// not interrupted by it.
-func (b *boot) sigtermSelf() {
-	b.log.Infof("test: sending SIGTERM to PID 1")
-	unix.Kill(1, unix.SIGTERM)
-	time.Sleep(100 * time.Millisecond) // let the signal loop log it
+// signalSelf sends signals to PID 1, for the tests that check a boot is
+// neither ended nor interrupted by them.
+func (b *boot) signalSelf(sigs ...unix.Signal) {
+	for _, s := range sigs {
+		b.log.Infof("test: sending signal %d (%v) to PID 1", int(s), s)
+		unix.Kill(1, s)
+	}
+	time.Sleep(100 * time.Millisecond) // let the signal loop log them
 }

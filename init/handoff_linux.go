@@ -6,7 +6,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -33,9 +32,12 @@ func (b *boot) handoff() error {
 	}
 	h := b.profile.Handoff
 	if h.Root == "" {
-		b.removeKeyFiles()
-		b.log.Infof("handoff: exec %s in the initramfs", h.Init)
-		return execInit(h.Init)
+		b.removeSecrets()
+		b.log.Outcomef(levelInfo, "handoff: exec %s in the initramfs", h.Init)
+		return execInit(h.Init, b.initArgs)
+	}
+	if err := checkInitramfs("/", unix.Statfs); err != nil {
+		return err
 	}
 	if err := waitForFile(h.Root, rootWait); err != nil {
 		return fmt.Errorf("root device: %w", err)
@@ -51,11 +53,28 @@ func (b *boot) handoff() error {
 		unix.Unmount(newRoot, 0)
 		return fmt.Errorf("init %s not found on %s: %w", h.Init, h.Root, err)
 	}
-	b.log.Infof("handoff: switch_root to %s (%s) and exec %s", h.Root, h.FSType, h.Init)
+	b.log.Outcomef(levelInfo, "handoff: switch_root to %s (%s) and exec %s", h.Root, h.FSType, h.Init)
 	if err := switchRoot(newRoot); err != nil {
 		return err
 	}
-	return execInit(h.Init)
+	return execInit(h.Init, b.initArgs)
+}
+
+// checkInitramfs refuses a switch_root from a root that is not an
+// initramfs (ramfs, or tmpfs as the kernel uses for it when there is no
+// root=): switch_root deletes every file of the old root, which on a disk
+// root run with init=/init would be the disk's whole file system.
+// util-linux's and busybox's switch_root refuse the same way.
+func checkInitramfs(root string, statfs func(string, *unix.Statfs_t) error) error {
+	var st unix.Statfs_t
+	if err := statfs(root, &st); err != nil {
+		return fmt.Errorf("switch_root: statfs %s: %w", root, err)
+	}
+	switch uint32(st.Type) {
+	case unix.RAMFS_MAGIC, unix.TMPFS_MAGIC:
+		return nil
+	}
+	return fmt.Errorf("switch_root: %s is not an initramfs (file system type %#x, not ramfs or tmpfs): refusing to delete its files", root, uint32(st.Type))
 }
 
 // switchRoot makes newRoot the root: it moves the pseudo filesystems along,
@@ -109,9 +128,11 @@ func removeSameFS(dir string, dev uint64) {
 	}
 }
 
-// execInit replaces PID 1 with the next stage. It returns only on failure.
-func execInit(path string) error {
-	err := unix.Exec(path, []string{path}, handoffEnv)
+// execInit replaces PID 1 with the next stage, passing on the arguments the
+// kernel gave init (such as "single", and what follows "--" on its command
+// line), as the kernel would have. It returns only on failure.
+func execInit(path string, args []string) error {
+	err := unix.Exec(path, append([]string{path}, args...), handoffEnv)
 	return fmt.Errorf("exec %s: %w", path, err)
 }
 
@@ -130,21 +151,22 @@ func waitForFile(path string, limit time.Duration) error {
 	}
 }
 
-// removeKeyFiles deletes the profile's key files from the initramfs before
-// a next stage runs inside it: the kernel holds the keys now, and the next
-// stage has no business reading them.
-func (b *boot) removeKeyFiles() {
-	for _, t := range b.profile.Tunnels {
-		paths := []string{t.PrivateKeyFile}
-		for _, p := range t.Peers {
-			paths = append(paths, p.PresharedKeyFile)
+// secretsDir holds the image's profiles and, by convention, their keys.
+const secretsDir = "/etc/wgboot"
+
+// removeSecrets deletes, before a next stage runs inside the initramfs,
+// every key file that any profile of the image names (relative ones
+// resolved against their profile's directory) and the whole of
+// /etc/wgboot: profiles may hold inline keys, and other boards' key files
+// are no business of this board's next stage. The kernel holds the keys
+// it needs; the state file, in /run, stays.
+func (b *boot) removeSecrets() {
+	for _, p := range b.keyFiles {
+		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			b.log.Warnf("remove key file %s: %v", p, err)
 		}
-		for _, p := range paths {
-			if strings.HasPrefix(p, "/") {
-				if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
-					b.log.Warnf("remove key file %s: %v", p, err)
-				}
-			}
-		}
+	}
+	if err := os.RemoveAll(secretsDir); err != nil {
+		b.log.Warnf("remove %s: %v", secretsDir, err)
 	}
 }

@@ -1,12 +1,10 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
-
-	"github.com/wgboot/wgboot/internal/cli"
+	"strings"
 )
 
 // buildTime is the build's time as Unix seconds, set by the Makefile with
@@ -24,62 +22,88 @@ func main() {
 	os.Exit(runCLI(os.Stdout, os.Stderr, os.Args[1:]))
 }
 
-// runCLI is the binary when it is not PID 1: `wgboot check`, `import`,
-// `state`, `show`, …
-func runCLI(stdout, stderr io.Writer, args []string) int {
-	if len(args) > 0 {
-		switch args[0] {
-		case "version":
-			fmt.Fprintln(stdout, "wgboot", version)
-			return 0
-		case "state":
-			return showState(stdout, stderr, args[1:])
-		case "timeline":
-			return timelineCmd(stdout, stderr, args[1:])
-		case "show":
-			return showWG(stdout, stderr, args[1:])
-		}
-	}
-	return cli.Run(stdout, stderr, args)
+// A command is one word of /bin/wgboot's command line, with its line in
+// the usage.
+type command struct {
+	name, args, help string
+	run              func(stdout, stderr io.Writer, args []string) int
 }
 
-// showState pretty-prints the state file init left for the main system.
+// commands are what a device needs from a rescue shell. Checking profiles,
+// importing wg-quick files and drawing the timeline are the host command's
+// (cmd/wgboot), so that /init carries no flag parsing, JSON decoding or
+// SVG rendering.
+func commands() []command {
+	return []command{
+		{"show", "[INTERFACE...]", "the WireGuard tunnels, like wg show (no secrets)", showWG},
+		{"state", "[STATE.json]", "what init did at boot: " + statePath, showState},
+		{"version", "", "the build", printVersion},
+		{"help", "", "this text", printUsage},
+	}
+}
+
+// usage lists commands(), one line each (TestUsageDispatches).
+func usage() string {
+	var b strings.Builder
+	b.WriteString("usage: wgboot COMMAND, on the device (check, import and timeline are the build host's: go run ./cmd/wgboot):\n")
+	for _, c := range commands() {
+		fmt.Fprintf(&b, "  %-28s  %s\n", strings.TrimSpace("wgboot "+c.name+" "+c.args), c.help)
+	}
+	return b.String()
+}
+
+// runCLI is the binary when it is not PID 1: /bin/wgboot in a rescue shell.
+func runCLI(stdout, stderr io.Writer, args []string) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage())
+		return 2
+	}
+	name := args[0]
+	if name == "-h" || name == "-help" || name == "--help" {
+		name = "help"
+	}
+	for _, c := range commands() {
+		if c.name == name {
+			return c.run(stdout, stderr, args[1:])
+		}
+	}
+	fmt.Fprintf(stderr, "wgboot: unknown command %q\n%s", args[0], usage())
+	return 2
+}
+
+func printUsage(stdout, stderr io.Writer, args []string) int {
+	fmt.Fprint(stdout, usage())
+	return 0
+}
+
+func printVersion(stdout, stderr io.Writer, args []string) int {
+	fmt.Fprintln(stdout, "wgboot", version)
+	return 0
+}
+
+// showState prints the state file init left. It is indented JSON, written
+// for people too, so it is printed as it is: a summary would need a JSON
+// decoder in /init (the host command's `wgboot state` has one).
 func showState(stdout, stderr io.Writer, args []string) int {
 	path := statePath
-	if len(args) > 0 {
+	switch {
+	case len(args) == 1 && !strings.HasPrefix(args[0], "-"):
 		path = args[0]
+	case len(args) > 0:
+		fmt.Fprint(stderr, usage())
+		return 2
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {
 		fmt.Fprintln(stderr, "wgboot state:", err)
 		return 1
 	}
-	var s state
-	if err := json.Unmarshal(data, &s); err != nil {
-		fmt.Fprintf(stderr, "wgboot state: %s: %v\n", path, err)
+	if len(data) > 0 && data[len(data)-1] != '\n' {
+		data = append(data, '\n')
+	}
+	if _, err := stdout.Write(data); err != nil {
+		fmt.Fprintln(stderr, "wgboot state:", err)
 		return 1
 	}
-	fmt.Fprintf(stdout, "wgboot %s: board %s, profile %s, ready %v\n", s.Version, s.Board, s.Profile, s.Ready)
-	if s.Failure != "" {
-		fmt.Fprintf(stdout, "failure: %s (policy %s)\n", s.Failure, s.Policy)
-	}
-	for _, p := range s.Phases {
-		status := "ok"
-		if p.Err != "" {
-			status = p.Err
-		}
-		fmt.Fprintf(stdout, "  %-10s at %8v took %8v  %s\n", p.Name, round(p.Start), round(p.Dur), status)
-	}
-	for _, t := range s.Tunnels {
-		fmt.Fprintf(stdout, "tunnel %s (index %d): public key %s, port %d\n", t.Name, t.Index, t.PublicKey, t.ListenPort)
-		for _, p := range t.Peers {
-			hs := "never"
-			if !p.LastHandshake.IsZero() {
-				hs = p.LastHandshake.UTC().Format("2006-01-02 15:04:05Z")
-			}
-			fmt.Fprintf(stdout, "  peer %s endpoint %s allowed %v handshake %s\n", p.PublicKey, p.Endpoint, p.AllowedIPs, hs)
-		}
-	}
-	fmt.Fprintf(stdout, "init peak RSS %d KiB\n", s.PeakRSSKB)
 	return 0
 }

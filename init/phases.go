@@ -7,23 +7,27 @@ import (
 	"runtime/debug"
 	"time"
 
+	"github.com/wgboot/wgboot/internal/bootstate"
 	"github.com/wgboot/wgboot/internal/krule"
 )
 
 // A phase is one step of the boot. Phases run in order; the first one that
 // fails ends the bring-up, and the failure policy decides what follows.
+//
+// run does the work on a goroutine of its own and must not write state
+// that outlives it: it returns what it did as commit, which the runner
+// calls on its own goroutine once run has returned — and never if the
+// deadline passed first. A phase left running past the deadline can then
+// change nothing that the boot reads afterwards (the state file, the
+// handoff). commit may be nil, and is called even when run fails, so that
+// a partial result (the tunnels that did come up) is recorded.
 type phase struct {
 	name string
-	run  func(ctx context.Context) error
+	run  func(ctx context.Context) (commit func(), err error)
 }
 
 // phaseResult is what one phase did, for the log and the state file.
-type phaseResult struct {
-	Name  string        `json:"name"`
-	Start time.Duration `json:"start_ns"` // since init started
-	Dur   time.Duration `json:"duration_ns"`
-	Err   string        `json:"error,omitempty"`
-}
+type phaseResult = bootstate.Phase
 
 // errDeadline is the cause when the boot deadline passes inside a phase.
 var errDeadline = errors.New("boot deadline exceeded")
@@ -47,7 +51,8 @@ type runner struct {
 // run runs phases in order until one fails or ctx ends. Each phase runs in
 // its own goroutine with a recover, so that neither a panic nor a call stuck
 // past the deadline can take PID 1 with it: run returns at the deadline and
-// the stuck goroutine is left behind.
+// the stuck goroutine is left behind, its results discarded. Once ctx is
+// done, no phase starts.
 func (r *runner) run(ctx context.Context, phases []phase) error {
 	for _, p := range phases {
 		if err := r.one(ctx, p); err != nil {
@@ -57,30 +62,44 @@ func (r *runner) run(ctx context.Context, phases []phase) error {
 	return nil
 }
 
+// outcome is what a phase's goroutine hands back.
+type outcome struct {
+	commit func()
+	err    error
+}
+
 func (r *runner) one(ctx context.Context, p phase) error {
 	start := r.now()
+	res := phaseResult{Name: p.name, Start: start.Sub(r.start)}
+	if ctx.Err() != nil {
+		res.Err = errDeadline.Error()
+		r.logf(levelErr, "phase %s: not started: %v", p.name, errDeadline)
+		r.results = append(r.results, res)
+		return errDeadline
+	}
 	r.logf(levelDebug, "phase %s: start", p.name)
-	done := make(chan error, 1)
+	done := make(chan outcome, 1)
 	go func() {
 		defer func() {
 			if v := recover(); v != nil {
-				done <- &panicError{value: v, stack: debug.Stack()}
+				done <- outcome{err: &panicError{value: v, stack: debug.Stack()}}
 			}
 		}()
-		done <- p.run(ctx)
+		commit, err := p.run(ctx)
+		done <- outcome{commit, err}
 	}()
 	var err error
-	if ctx.Err() != nil {
-		err = errDeadline
-	} else {
-		select {
-		case err = <-done:
-		case <-ctx.Done():
-			err = errDeadline
+	select {
+	case o := <-done:
+		if o.commit != nil {
+			o.commit()
 		}
+		err = o.err
+	case <-ctx.Done():
+		err = errDeadline
 	}
 	d := r.now().Sub(start)
-	res := phaseResult{Name: p.name, Start: start.Sub(r.start), Dur: d}
+	res.Dur = d
 	var pe *panicError
 	switch {
 	case errors.As(err, &pe):

@@ -23,7 +23,7 @@ func TestRunnerOrderAndStop(t *testing.T) {
 	r := testRunner(t)
 	var ran []string
 	step := func(name string, err error) phase {
-		return phase{name, func(context.Context) error { ran = append(ran, name); return err }}
+		return phase{name, func(context.Context) (func(), error) { ran = append(ran, name); return nil, err }}
 	}
 	boom := errors.New("boom")
 	err := r.run(context.Background(), []phase{step("a", nil), step("b", boom), step("c", nil)})
@@ -40,10 +40,10 @@ func TestRunnerOrderAndStop(t *testing.T) {
 
 func TestRunnerRecoversPanic(t *testing.T) {
 	r := testRunner(t)
-	err := r.run(context.Background(), []phase{{"p", func(context.Context) error {
+	err := r.run(context.Background(), []phase{{"p", func(context.Context) (func(), error) {
 		var m map[string]int
 		m["x"] = 1 // nil map write panics
-		return nil
+		return nil, nil
 	}}})
 	var pe *panicError
 	if !errors.As(err, &pe) {
@@ -63,8 +63,8 @@ func TestRunnerDeadline(t *testing.T) {
 	start := time.Now()
 	var ranAfter bool
 	err := r.run(ctx, []phase{
-		{"stuck", func(context.Context) error { <-stuck; return nil }}, // ignores ctx, like a wedged syscall
-		{"after", func(context.Context) error { ranAfter = true; return nil }},
+		{"stuck", func(context.Context) (func(), error) { <-stuck; return nil, nil }}, // ignores ctx, like a wedged syscall
+		{"after", func(context.Context) (func(), error) { ranAfter = true; return nil, nil }},
 	})
 	if !errors.Is(err, errDeadline) {
 		t.Fatalf("run = %v, want the deadline", err)
@@ -74,5 +74,73 @@ func TestRunnerDeadline(t *testing.T) {
 	}
 	if ranAfter {
 		t.Error("a phase ran after the deadline")
+	}
+}
+
+// TestRunnerLatePhaseChangesNothing: a phase that outlives the deadline and
+// then finishes never has its results applied, while the boot goes on to
+// read and write the same state. Run with -race (make test does): the
+// phase's goroutine and the boot must not share anything but what the
+// runner hands over.
+func TestRunnerLatePhaseChangesNothing(t *testing.T) {
+	r := testRunner(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	release := make(chan struct{})
+	finished := make(chan struct{})
+	state := []string{"early"}
+	err := r.run(ctx, []phase{{"late", func(ctx context.Context) (func(), error) {
+		defer close(finished)
+		<-release // stuck past the deadline
+		local := append([]string(nil), "late result")
+		return func() { state = append(state, local...) }, nil
+	}}})
+	if !errors.Is(err, errDeadline) {
+		t.Fatalf("run = %v, want the deadline", err)
+	}
+	// The boot goes on (finish writes the state file) while the phase
+	// wakes up and completes.
+	close(release)
+	state = append(state, "finish")
+	<-finished
+	time.Sleep(10 * time.Millisecond)
+	if got := strings.Join(state, ","); got != "early,finish" {
+		t.Errorf("state = %s, want the late phase's result discarded", got)
+	}
+	if len(r.results) != 1 || r.results[0].Err != errDeadline.Error() {
+		t.Errorf("results = %+v", r.results)
+	}
+}
+
+// TestRunnerCommitsFailedPhase: a phase that fails in time still has its
+// partial result recorded.
+func TestRunnerCommitsFailedPhase(t *testing.T) {
+	r := testRunner(t)
+	var got []string
+	boom := errors.New("tunnel wg1: boom")
+	err := r.run(context.Background(), []phase{{"tunnels", func(context.Context) (func(), error) {
+		return func() { got = append(got, "wg0") }, boom
+	}}})
+	if !errors.Is(err, boom) {
+		t.Fatalf("run = %v", err)
+	}
+	if len(got) != 1 {
+		t.Errorf("the partial result was not committed")
+	}
+}
+
+// TestRunnerStartsNothingAfterDeadline: once the deadline has passed, no
+// phase starts, and the state file says which one did not.
+func TestRunnerStartsNothingAfterDeadline(t *testing.T) {
+	r := testRunner(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	started := false
+	err := r.run(ctx, []phase{{"tunnels", func(context.Context) (func(), error) { started = true; return nil, nil }}})
+	if !errors.Is(err, errDeadline) || started {
+		t.Fatalf("run = %v, started = %v; want the deadline and nothing started", err, started)
+	}
+	if len(r.results) != 1 || r.results[0].Name != "tunnels" || r.results[0].Err == "" {
+		t.Errorf("results = %+v", r.results)
 	}
 }

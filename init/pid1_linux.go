@@ -16,19 +16,29 @@ import (
 // pid1 runs the boot and never returns: it ends in the next stage (exec),
 // in a reboot or power-off, or parked in its reaping loop.
 func pid1() {
-	// Signals first, before anything else runs: the Go runtime installs
-	// handlers, so without Notify a SIGTERM, SIGINT or SIGHUP would make
-	// this process exit, and the kernel panics when PID 1 exits.
-	sigs := make(chan os.Signal, 16)
-	signal.Notify(sigs, unix.SIGTERM, unix.SIGINT, unix.SIGHUP, unix.SIGCHLD, unix.SIGUSR1, unix.SIGUSR2, unix.SIGPIPE)
+	// Signals first, before anything else runs. The kernel delivers to
+	// PID 1 only the signals it has a handler for, but the Go runtime
+	// installs one for every signal, and for most its default is to
+	// exit — and the kernel panics when PID 1 exits. Notify with no
+	// signal named takes all of them away from the runtime's defaults:
+	// SIGQUIT, SIGABRT, SIGSEGV sent with kill, … are now only logged.
+	// (A SIGSEGV from a real fault is still the runtime's panic.)
+	sigs := make(chan os.Signal, 32)
+	signal.Notify(sigs)
+	// Ctrl-alt-del becomes SIGINT to PID 1 instead of an immediate hard
+	// reboot, so that init decides: ignored while booting, a clean
+	// reboot once parked.
+	cadErr := unix.Reboot(unix.LINUX_REBOOT_CMD_CAD_OFF)
 
 	log := kmsg.New("wgboot", os.Stderr)
 	b := newBoot(log)
+	if cadErr != nil {
+		log.Warnf("ctrl-alt-del stays a hard reboot: %v", cadErr)
+	}
 	// During the boot one goroutine answers signals: it reaps children and
 	// logs the rest. A boot is not interrupted half-way, which would leave
 	// the device with neither a tunnel nor a handoff.
-	parked := make(chan struct{})
-	go signalLoop(b, sigs, parked)
+	go signalLoop(b, sigs)
 
 	func() {
 		defer func() {
@@ -40,17 +50,55 @@ func pid1() {
 	}()
 	// Only reached when the boot chose to stay: policy shell without a
 	// shell, halt that could not power off, or a failed handoff.
-	close(parked)
+	b.park()
 	for {
 		time.Sleep(time.Hour)
 	}
 }
 
+// park marks PID 1 as staying: from now on, SIGTERM and ctrl-alt-del
+// reboot, SIGUSR1 halts and SIGUSR2 powers off. The rescue shell counts as
+// parked.
+func (b *boot) park() {
+	b.parkOnce.Do(func() { close(b.parked) })
+}
+
+// sigAction is what PID 1 does with a signal.
+type sigAction int
+
+const (
+	sigLog      sigAction = iota // log it and go on
+	sigQuiet                     // go on without a word
+	sigReap                      // collect exited children
+	sigReboot                    // once parked: reboot
+	sigHalt                      // once parked: halt
+	sigPowerOff                  // once parked: power off
+)
+
+// signalAction says what PID 1 does with s. The conventions are busybox
+// init's: SIGTERM reboots, SIGUSR1 halts, SIGUSR2 powers off, and the
+// kernel's ctrl-alt-del (SIGINT with CAD off) reboots — but only once PID 1
+// is parked; during the boot each is logged and ignored.
+func signalAction(s os.Signal) sigAction {
+	switch s {
+	case unix.SIGCHLD:
+		return sigReap
+	case unix.SIGURG, unix.SIGWINCH:
+		// SIGURG is the Go runtime's own preemption signal, delivered to
+		// every process constantly; SIGWINCH is a console resize.
+		return sigQuiet
+	case unix.SIGTERM, unix.SIGINT:
+		return sigReboot
+	case unix.SIGUSR1:
+		return sigHalt
+	case unix.SIGUSR2:
+		return sigPowerOff
+	}
+	return sigLog
+}
+
 // signalLoop reaps children and answers signals for as long as PID 1 lives.
-// While booting, termination signals are logged and ignored. Once parked
-// (after a failure that left nothing to hand off to), SIGTERM and SIGINT —
-// the kernel sends SIGINT on ctrl-alt-del — reboot the board.
-func signalLoop(b *boot, sigs chan os.Signal, parked chan struct{}) {
+func signalLoop(b *boot, sigs chan os.Signal) {
 	defer func() {
 		if v := recover(); v != nil {
 			b.log.Errorf("signal loop: panic: %v\n%s", v, debug.Stack())
@@ -61,24 +109,57 @@ func signalLoop(b *boot, sigs chan os.Signal, parked chan struct{}) {
 	for {
 		select {
 		case s := <-sigs:
-			switch s {
-			case unix.SIGCHLD:
-				reap()
-			case unix.SIGTERM, unix.SIGINT:
-				select {
-				case <-parked:
-					b.log.Warnf("signal %v: rebooting", s)
-					rebootNow(b)
-				default:
-					b.log.Warnf("signal %v during boot: ignored, the boot goes on", s)
-				}
-			default:
-				b.log.Infof("signal %v ignored", s)
-			}
+			b.onSignal(s)
 		case <-tick.C:
 			reap() // in case a SIGCHLD was coalesced away
 		}
 	}
+}
+
+func (b *boot) onSignal(s os.Signal) {
+	a := signalAction(s)
+	switch a {
+	case sigReap:
+		reap()
+		return
+	case sigQuiet:
+		return
+	case sigLog:
+		b.log.Infof("signal %v ignored", s)
+		return
+	}
+	select {
+	case <-b.parked:
+	default:
+		b.log.Warnf("signal %v during boot: ignored, the boot goes on", s)
+		return
+	}
+	switch a {
+	case sigReboot:
+		b.log.Warnf("signal %v: rebooting", s)
+		rebootNow(b)
+	case sigHalt:
+		b.log.Warnf("signal %v: halting", s)
+		unix.Sync()
+		unix.Reboot(unix.LINUX_REBOOT_CMD_HALT)
+	case sigPowerOff:
+		b.log.Warnf("signal %v: powering off", s)
+		powerOff(b)
+	}
+}
+
+// catchable are the signals a test sends PID 1 to check that none ends
+// it: every signal but SIGKILL and SIGSTOP (which the kernel never delivers
+// to PID 1 from its own namespace), the ones that act once parked
+// (SIGTERM, SIGINT, SIGUSR1, SIGUSR2) included, and two real-time signals.
+func catchable() []unix.Signal {
+	var out []unix.Signal
+	for s := unix.Signal(1); s <= 31; s++ {
+		if s != unix.SIGKILL && s != unix.SIGSTOP {
+			out = append(out, s)
+		}
+	}
+	return append(out, 34, 64)
 }
 
 // reap collects every exited child without blocking. It is the only

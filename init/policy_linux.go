@@ -20,9 +20,10 @@ const rebootDelay = 3 * time.Second
 func (b *boot) failurePolicy(p board.OnFailure) {
 	switch p {
 	case board.FailShell:
+		b.park()
 		b.shell()
 	case board.FailReboot:
-		b.log.Warnf("rebooting in %v", rebootDelay)
+		b.log.Outcomef(levelWarn, "rebooting in %v", rebootDelay)
 		time.Sleep(rebootDelay)
 		rebootNow(b)
 	case board.FailHalt:
@@ -38,7 +39,7 @@ func (b *boot) handoffFailed() {
 	case board.FailShell, board.FailHalt:
 		b.failurePolicy(b.policy)
 	default:
-		b.log.Errorf("nothing to hand off to: rebooting")
+		b.log.Outcomef(levelErr, "nothing to hand off to: rebooting")
 		b.failurePolicy(board.FailReboot)
 	}
 }

@@ -3,53 +3,21 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"encoding/json"
 	"os"
 	"strconv"
 	"strings"
-	"time"
+
+	"github.com/wgboot/wgboot/internal/bootstate"
 )
 
-// statePath is where init leaves its account of the boot. /run moves into
-// the main system at switch_root, so the main system finds it there.
-const statePath = "/run/wgboot/state.json"
+// statePath is where init leaves its account of the boot.
+const statePath = bootstate.Path
 
 // state is what the boot did, for the main system and for people: never a
-// secret, only public keys.
+// secret, only public keys. It is written by bootstate.Encode, not
+// encoding/json, which /init does not link.
 type state struct {
-	Version   string        `json:"version"`
-	Board     string        `json:"board,omitempty"`
-	Profile   string        `json:"profile,omitempty"`
-	Tunnels   []tunnelState `json:"tunnels,omitempty"`
-	Phases    []phaseResult `json:"phases"`
-	Ready     bool          `json:"ready"`
-	Failure   string        `json:"failure,omitempty"`
-	Policy    string        `json:"policy,omitempty"` // the on_failure action taken
-	PeakRSSKB int           `json:"init_peak_rss_kb"`
-	// Uptime is the kernel's uptime when init started and when the
-	// state was written: phase times are relative to the first.
-	StartUptimeNS time.Duration `json:"start_uptime_ns"`
-	WrittenNS     time.Duration `json:"written_uptime_ns"`
-}
-
-type tunnelState struct {
-	Name       string      `json:"name"`
-	Index      int32       `json:"ifindex"`
-	PublicKey  string      `json:"public_key"`
-	ListenPort int         `json:"listen_port"`
-	Peers      []peerState `json:"peers"`
-}
-
-type peerState struct {
-	PublicKey     string    `json:"public_key"`
-	Endpoint      string    `json:"endpoint,omitempty"`
-	AllowedIPs    []string  `json:"allowed_ips"`
-	LastHandshake time.Time `json:"last_handshake,omitzero"`
-}
-
-// encodeState renders s as indented JSON.
-func encodeState(s *state) ([]byte, error) {
-	return json.MarshalIndent(s, "", "  ")
+	bootstate.State
 }
 
 // vmHWM returns a process's peak resident set size in KiB from

@@ -7,15 +7,15 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/wgboot/wgboot/board"
+	"github.com/wgboot/wgboot/internal/bootstate"
 	"github.com/wgboot/wgboot/internal/wgkey"
 	"github.com/wgboot/wgboot/netsetup/wg"
 )
 
-func (s *state) addTunnel(t board.Tunnel, dev *wg.Device) {
-	ts := tunnelState{Name: t.Name, Index: int32(dev.Index), PublicKey: dev.PublicKey.String(), ListenPort: dev.ListenPort}
+func (s *state) addTunnel(dev *wg.Device) {
+	ts := bootstate.Tunnel{Name: dev.Name, Index: int32(dev.Index), PublicKey: dev.PublicKey.String(), ListenPort: dev.ListenPort}
 	for _, p := range dev.Peers {
-		ps := peerState{PublicKey: p.PublicKey.String()}
+		ps := bootstate.Peer{PublicKey: p.PublicKey.String()}
 		if p.Endpoint.IsValid() {
 			ps.Endpoint = p.Endpoint.String()
 		}
@@ -30,13 +30,22 @@ func (s *state) addTunnel(t board.Tunnel, dev *wg.Device) {
 	s.Tunnels = append(s.Tunnels, ts)
 }
 
-func (s *state) setHandshake(tunnel string, key wgkey.Key, at time.Time) {
+// setHandshakes records the handshake times of a tunnel's peers, in one
+// pass over them: hubs have 10,000.
+func (s *state) setHandshakes(tunnel string, got map[wgkey.Key]time.Time) {
+	if len(got) == 0 {
+		return
+	}
+	byKey := make(map[string]time.Time, len(got))
+	for k, at := range got {
+		byKey[k.String()] = at
+	}
 	for i := range s.Tunnels {
 		if s.Tunnels[i].Name != tunnel {
 			continue
 		}
 		for j := range s.Tunnels[i].Peers {
-			if s.Tunnels[i].Peers[j].PublicKey == key.String() {
+			if at, ok := byKey[s.Tunnels[i].Peers[j].PublicKey]; ok {
 				s.Tunnels[i].Peers[j].LastHandshake = at
 			}
 		}
@@ -54,10 +63,8 @@ func (b *boot) writeState() {
 	}
 	s.WrittenNS = uptime()
 	s.StartUptimeNS = s.WrittenNS - time.Since(b.start)
-	data, err := encodeState(s)
-	if err == nil {
-		err = os.MkdirAll(filepath.Dir(statePath), 0o755)
-	}
+	data := bootstate.Encode(&s.State)
+	err := os.MkdirAll(filepath.Dir(statePath), 0o755)
 	if err == nil {
 		err = writeFileAtomic(statePath, data, 0o644)
 	}

@@ -171,6 +171,11 @@ func (h *Handle) rules(family uint8) ([]parsedRule, error) {
 	return rules, nil
 }
 
+// HasRule reports whether a rule equal to r exists; a zero r.Priority
+// matches any priority, and the defaults (table main, a mask of all bits)
+// compare equal to their zero values.
+func (h *Handle) HasRule(r Rule) (bool, error) { return h.findRule(r) }
+
 // findRule reports whether a rule equal to r exists; a zero r.Priority
 // matches any priority.
 func (h *Handle) findRule(r Rule) (bool, error) {

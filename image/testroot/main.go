@@ -6,20 +6,30 @@
 //
 // Kernel command line: testroot.ping=ADDR (the hub's tunnel address),
 // testroot.tunnel=NAME (default wg0).
+//
+// When the disk has the board's profile at /etc/wgboot-expect/profile.toml
+// (put there by the test, without keys), every tunnel's kernel state —
+// link, MTU, addresses, routes, rules, peers — is checked against what
+// netsetup/bringup makes of it, the code PID 1 ran.
 package main
 
 import (
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"net/netip"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
 
+	"github.com/wgboot/wgboot/board"
 	"github.com/wgboot/wgboot/netsetup"
+	"github.com/wgboot/wgboot/netsetup/bringup"
 	"github.com/wgboot/wgboot/netsetup/wg"
 )
 
@@ -88,6 +98,13 @@ func run() error {
 	if len(dev.Peers) == 0 {
 		return fmt.Errorf("tunnel %s has no peer after switch_root", tunnel)
 	}
+	checked, err := checkProfile(h, c)
+	if err != nil {
+		return err
+	}
+	if err := secretsGone(); err != nil {
+		return err
+	}
 	replies := 0
 	if target := params["testroot.ping"]; target != "" && st.Ready {
 		addr, err := netip.ParseAddr(target)
@@ -99,9 +116,66 @@ func run() error {
 			return err
 		}
 	}
-	fmt.Printf("testroot: OK tunnel=%s up peers=%d handshake=%v pings=%d/10 ready=%v\n",
-		tunnel, len(dev.Peers), !dev.Peers[0].LastHandshake.IsZero(), replies, st.Ready)
+	fmt.Printf("testroot: OK tunnel=%s up peers=%d handshake=%v pings=%d/10 ready=%v checked=%d secrets=0 args=%q\n",
+		tunnel, len(dev.Peers), !dev.Peers[0].LastHandshake.IsZero(), replies, st.Ready, checked, os.Args[1:])
 	return nil
+}
+
+// secretsGone fails if the next stage can read what wgboot had to keep
+// from it: /etc/wgboot (profiles, which may hold inline keys) or any key
+// file (*.key, *.psk) on the root file system.
+func secretsGone() error {
+	if _, err := os.Lstat("/etc/wgboot"); err == nil {
+		return errors.New("/etc/wgboot is still there")
+	}
+	var root unix.Stat_t
+	if err := unix.Stat("/", &root); err != nil {
+		return err
+	}
+	var found []string
+	filepath.WalkDir("/", func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return nil
+		}
+		var st unix.Stat_t
+		if unix.Lstat(p, &st) != nil || st.Dev != root.Dev {
+			return fs.SkipDir // another file system: /proc, /sys, /dev, /run
+		}
+		if !d.IsDir() && (strings.HasSuffix(p, ".key") || strings.HasSuffix(p, ".psk")) {
+			found = append(found, p)
+		}
+		return nil
+	})
+	if len(found) > 0 {
+		return fmt.Errorf("key files left for the next stage: %v", found)
+	}
+	return nil
+}
+
+// expectPath is where the tests put the board's profile on the root disk.
+const expectPath = "/etc/wgboot-expect/profile.toml"
+
+// checkProfile checks every tunnel of the profile at expectPath against
+// the kernel and returns how many it checked; 0 without a profile.
+func checkProfile(h *netsetup.Handle, c *wg.Client) (int, error) {
+	data, err := os.ReadFile(expectPath)
+	if errors.Is(err, fs.ErrNotExist) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	p, diags := board.Parse(expectPath, data)
+	if err := diags.Err(); err != nil {
+		return 0, err
+	}
+	n := bringup.Net{RT: h, WG: c}
+	for i := range p.Tunnels {
+		if err := n.Check(&p.Tunnels[i]); err != nil {
+			return i, fmt.Errorf("kernel state differs from the profile: %w", err)
+		}
+	}
+	return len(p.Tunnels), nil
 }
 
 // ping sends n ICMP echo requests to dst over a raw socket, one at a time,

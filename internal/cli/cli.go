@@ -1,7 +1,9 @@
-// Package cli is the command-line face of the wgboot binary: when the
-// binary is not PID 1 it checks board profiles and imports wg-quick
-// configurations. Functions take their output streams and return an exit
-// status, so that init's main only calls os.Exit and tests need no process.
+// Package cli is the host command, cmd/wgboot: it checks board profiles,
+// imports wg-quick configurations and reads the state files that PID 1
+// leaves, on a build host or a main system. None of it is linked into
+// /init, which keeps only what a device uses (see init/main.go).
+// Functions take their output streams and return an exit status, so that
+// the command's main only calls os.Exit and tests need no process.
 package cli
 
 import (
@@ -12,6 +14,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime/debug"
+	"strings"
 
 	"github.com/wgboot/wgboot/board"
 )
@@ -23,36 +27,106 @@ const (
 	ExitUsage = 2 // the command line is wrong
 )
 
-const usage = `usage:
-  wgboot check [-root DIR] [-strict] PROFILE...   validate board profiles
-  wgboot import WG-QUICK.conf > PROFILE.toml      convert a wg-quick config
-  wgboot show [INTERFACE]                         WireGuard state, like wg show
-  wgboot state [STATE.json]                       what init did at boot
-  wgboot timeline [STATE.json] > boot.svg         the boot as a chart
-  wgboot version
-`
+// Version is the build, set by cmd/wgboot from the Makefile's -ldflags -X.
+// Without it (go run), the module's version from the build info is shown.
+var Version = "dev"
 
-// Run runs the command named by args[0] ("check", "import" or "help").
+// A command is one word of the command line, with its line in the usage.
+type command struct {
+	name, args, help string
+	run              func(stdout, stderr io.Writer, args []string) int
+}
+
+// commands are the host command's commands, in the order of the usage.
+func commands() []command {
+	return []command{
+		{"check", "[-root DIR] [-strict] PROFILE...", "validate board profiles", Check},
+		{"import", "WG-QUICK.conf > PROFILE.toml", "convert a wg-quick config", importCmd},
+		{"timeline", "[-console LOG] [-title TEXT] STATE.json", "the boot as an SVG chart on stdout", Timeline},
+		{"state", "[STATE.json]", "what init did at boot (" + statePath + ")", State},
+		{"version", "", "the build", version},
+		{"help", "", "this text", help},
+	}
+}
+
+// usage is the host command's usage: one line per command, each of which
+// Run dispatches (TestUsageDispatches).
+func usage() string {
+	var b strings.Builder
+	b.WriteString("usage: wgboot COMMAND, on a build host (the device's /bin/wgboot has show, state and version):\n")
+	for _, c := range commands() {
+		line := "wgboot " + c.name
+		if c.args != "" {
+			line += " " + c.args
+		}
+		if len(line) > 46 {
+			line += "\n" + strings.Repeat(" ", 46)
+		}
+		fmt.Fprintf(&b, "  %-46s  %s\n", line, c.help)
+	}
+	return b.String()
+}
+
+// Run runs the command named by args[0].
 func Run(stdout, stderr io.Writer, args []string) int {
 	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
+		fmt.Fprint(stderr, usage())
 		return ExitUsage
 	}
-	switch args[0] {
-	case "check":
-		return Check(stdout, stderr, args[1:])
-	case "import":
-		if len(args) != 2 || len(args[1]) > 0 && args[1][0] == '-' && args[1] != "-" {
-			fmt.Fprint(stderr, usage)
-			return ExitUsage
-		}
-		return Import(stdout, stderr, args[1])
-	case "help", "-h", "-help", "--help":
-		fmt.Fprint(stdout, usage)
-		return ExitOK
+	name := args[0]
+	if name == "-h" || name == "-help" || name == "--help" {
+		name = "help"
 	}
-	fmt.Fprintf(stderr, "wgboot: unknown command %q\n%s", args[0], usage)
+	for _, c := range commands() {
+		if c.name == name {
+			return c.run(stdout, stderr, args[1:])
+		}
+	}
+	fmt.Fprintf(stderr, "wgboot: unknown command %q\n%s", args[0], usage())
 	return ExitUsage
+}
+
+func help(stdout, stderr io.Writer, args []string) int {
+	fmt.Fprint(stdout, usage())
+	return ExitOK
+}
+
+func version(stdout, stderr io.Writer, args []string) int {
+	fmt.Fprintln(stdout, "wgboot", buildVersion())
+	return ExitOK
+}
+
+// buildVersion is Version, or what the Go toolchain recorded of the
+// module's version or commit.
+func buildVersion() string {
+	bi, ok := debug.ReadBuildInfo()
+	if Version != "dev" || !ok {
+		return Version
+	}
+	if v := bi.Main.Version; v != "" && v != "(devel)" {
+		return v
+	}
+	rev, dirty := "", ""
+	for _, s := range bi.Settings {
+		switch {
+		case s.Key == "vcs.revision" && len(s.Value) >= 12:
+			rev = s.Value[:12]
+		case s.Key == "vcs.modified" && s.Value == "true":
+			dirty = "-dirty"
+		}
+	}
+	if rev == "" {
+		return Version
+	}
+	return rev + dirty
+}
+
+func importCmd(stdout, stderr io.Writer, args []string) int {
+	if len(args) != 1 || len(args[0]) > 0 && args[0][0] == '-' && args[0] != "-" {
+		fmt.Fprint(stderr, usage())
+		return ExitUsage
+	}
+	return Import(stdout, stderr, args[0])
 }
 
 // Check validates the profiles named in args, after optional flags:
@@ -70,21 +144,21 @@ func Run(stdout, stderr io.Writer, args []string) int {
 func Check(stdout, stderr io.Writer, args []string) int {
 	flags := flag.NewFlagSet("check", flag.ContinueOnError)
 	flags.SetOutput(stderr)
-	flags.Usage = func() { fmt.Fprint(stderr, usage) }
+	flags.Usage = func() { fmt.Fprint(stderr, usage()) }
 	root := flags.String("root", "", "staged image `directory` for absolute key file paths")
 	strict := flags.Bool("strict", false, "count warnings as errors")
 	if err := flags.Parse(args); err != nil {
 		return ExitUsage
 	}
 	if flags.NArg() == 0 {
-		fmt.Fprint(stderr, usage)
+		fmt.Fprint(stderr, usage())
 		return ExitUsage
 	}
 	src := board.KeySource{}
 	if *root != "" {
 		info, err := os.Stat(*root)
 		if err != nil || !info.IsDir() {
-			fmt.Fprintf(stderr, "wgboot check: -root %s: not a directory\n%s", *root, usage)
+			fmt.Fprintf(stderr, "wgboot check: -root %s: not a directory\n%s", *root, usage())
 			return ExitUsage
 		}
 		src.Root = os.DirFS(*root)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -41,12 +42,17 @@ type Logger struct {
 	n        int
 	fallback io.Writer
 	debug    bool
+	quiet    bool
+
+	printk  string // the kernel's log levels, console level first
+	console string // where Outcomef writes what the console would hide
 }
 
 // New returns a logger that writes to the console (fallback) until Open
 // succeeds.
 func New(prefix string, fallback io.Writer) *Logger {
-	return &Logger{prefix: prefix, fallback: fallback, path: "/dev/kmsg"}
+	return &Logger{prefix: prefix, fallback: fallback, path: "/dev/kmsg",
+		printk: "/proc/sys/kernel/printk", console: "/dev/console"}
 }
 
 // Open starts writing to /dev/kmsg. Before it succeeds, records go to the
@@ -72,6 +78,53 @@ func (l *Logger) reopen() error {
 
 // SetDebug turns debug records on or off.
 func (l *Logger) SetDebug(on bool) { l.mu.Lock(); l.debug = on; l.mu.Unlock() }
+
+// SetQuiet stops Outcomef from writing to the console itself
+// (wgboot.quiet): the kernel's console level alone decides.
+func (l *Logger) SetQuiet(on bool) { l.mu.Lock(); l.quiet = on; l.mu.Unlock() }
+
+// Outcomef logs a record that a person at the serial console must see —
+// the boot's outcome, the failure policy taken, the handoff — like Logf,
+// and when the kernel's console level hides records of that level (the
+// kernel's "quiet" or "loglevel=" on its command line), writes the line to
+// the console as well, without a level. With SetQuiet(true) it is Logf.
+func (l *Logger) Outcomef(level int, format string, args ...any) {
+	l.Logf(level, format, args...)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.quiet || l.f == nil || level < l.consoleLevel() {
+		// Shown already: by the console's level, or written to the
+		// console by the fallback.
+		return
+	}
+	c, err := os.OpenFile(l.console, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		return
+	}
+	defer c.Close()
+	for _, line := range strings.Split(strings.TrimRight(fmt.Sprintf(format, args...), "\n"), "\n") {
+		io.WriteString(c, l.prefix+": "+line+"\n")
+	}
+}
+
+// consoleLevel is the kernel's console log level: records of a lower
+// level are printed on the console. 0 (nothing shown as such) when
+// unknown, so that a line is rather shown twice than not at all.
+func (l *Logger) consoleLevel() int {
+	data, err := os.ReadFile(l.printk)
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(data))
+	if len(f) == 0 {
+		return 0
+	}
+	n, err := strconv.Atoi(f[0])
+	if err != nil {
+		return 0
+	}
+	return n
+}
 
 // Logf writes one record per line of the formatted message.
 func (l *Logger) Logf(level int, format string, args ...any) {

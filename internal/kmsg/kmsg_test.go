@@ -64,3 +64,46 @@ func TestLoggerReopens(t *testing.T) {
 		t.Errorf("still on the first open file after %d records", burst+1)
 	}
 }
+
+// TestOutcomeUnderQuiet: with the kernel's quiet (console level 4), an
+// outcome line at info level reaches the console once, written there by
+// the logger; without quiet, or with SetQuiet, only through the kernel.
+func TestOutcomeUnderQuiet(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		printk  string
+		level   int
+		quiet   bool
+		console string
+	}{
+		{"quiet hides info", "4\t4\t1\t7\n", Info, false, "wgboot: READY in 1s\n"},
+		{"quiet shows err", "4\t4\t1\t7\n", Err, false, ""},
+		{"default console level", "7\t4\t1\t7\n", Info, false, ""},
+		{"wgboot.quiet", "4\t4\t1\t7\n", Info, true, ""},
+		{"printk unreadable", "", Info, false, "wgboot: READY in 1s\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			l := New("wgboot", &bytes.Buffer{})
+			l.path, l.console, l.printk = filepath.Join(dir, "kmsg"), filepath.Join(dir, "console"), filepath.Join(dir, "printk")
+			os.WriteFile(l.path, nil, 0o600)
+			os.WriteFile(l.console, nil, 0o600)
+			if tc.printk != "" {
+				os.WriteFile(l.printk, []byte(tc.printk), 0o600)
+			}
+			if err := l.Open(); err != nil {
+				t.Fatal(err)
+			}
+			l.SetQuiet(tc.quiet)
+			l.Outcomef(tc.level, "READY in %v", "1s")
+			got, _ := os.ReadFile(l.console)
+			if string(got) != tc.console {
+				t.Errorf("console = %q, want %q", got, tc.console)
+			}
+			rec, _ := os.ReadFile(l.path)
+			if !strings.Contains(string(rec), "wgboot: READY in 1s\n") {
+				t.Errorf("kmsg = %q, want the record there too", rec)
+			}
+		})
+	}
+}

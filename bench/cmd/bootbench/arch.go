@@ -1,9 +1,9 @@
 package main
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -15,6 +15,8 @@ import (
 	"github.com/u-root/u-root/pkg/cpio"
 
 	"github.com/wgboot/wgboot/image"
+	"github.com/wgboot/wgboot/internal/bootstate"
+	"github.com/wgboot/wgboot/internal/timeline"
 )
 
 // Variants booted in every round.
@@ -238,8 +240,9 @@ func (a *archRun) bootAll(o options) error {
 }
 
 // timeline boots the timeline profile, which hands off to a root disk
-// whose init prints the state file, and draws it with `wgboot timeline`.
-func (a *archRun) timeline(o options, hostInit string, first bool) error {
+// whose init prints the state file, and draws it as `wgboot timeline`
+// does.
+func (a *archRun) timeline(o options, first bool) error {
 	initBin, err := os.ReadFile(filepath.Join(o.initDir, a.arch, "init"))
 	if err != nil {
 		return err
@@ -279,18 +282,21 @@ func (a *archRun) timeline(o options, hostInit string, first bool) error {
 	if err := os.WriteFile(statePath, a.state, 0o644); err != nil {
 		return err
 	}
-	var svg, errb bytes.Buffer
-	cmd := exec.Command(hostInit, "timeline", "-console", logPath, "-title", "wgboot boot timeline, "+a.arch+" guest (QEMU TCG), bench/profile/timeline.toml", statePath)
-	cmd.Stdout, cmd.Stderr = &svg, &errb
-	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("wgboot timeline: %w: %s", err, errb.String())
+	var st bootstate.State
+	if err := json.Unmarshal(a.state, &st); err != nil {
+		return fmt.Errorf("%s: %w", statePath, err)
 	}
+	log, err := os.ReadFile(logPath)
+	if err != nil {
+		return err
+	}
+	svg := timeline.SVG(&st, log, "wgboot boot timeline, "+a.arch+" guest (QEMU TCG), bench/profile/timeline.toml")
 	a.svg = filepath.Join(a.dir, "boot-timeline.svg")
-	if err := os.WriteFile(a.svg, svg.Bytes(), 0o644); err != nil {
+	if err := os.WriteFile(a.svg, svg, 0o644); err != nil {
 		return err
 	}
 	if first && o.svg != "" {
-		if err := os.WriteFile(o.svg, svg.Bytes(), 0o644); err != nil {
+		if err := os.WriteFile(o.svg, svg, 0o644); err != nil {
 			return err
 		}
 		a.svg = o.svg

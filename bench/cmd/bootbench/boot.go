@@ -54,9 +54,11 @@ type markerSet struct {
 	steps    string         // the prefix of per-step markers: prefix+stepNames[i]
 }
 
-// stepNames are the markers bench/cmd/steps writes after each kernel
-// request, in order, after "modules done".
-var stepNames = [...]string{"sockets", "link", "setconf", "address", "mtu", "up", "route"}
+// stepNames are the markers bench/cmd/steps writes after each step of the
+// bring-up (netsetup/bringup's Trace), in order, after "modules done":
+// sockets opened, link created, keys and peers set, the link configured
+// (MTU, addresses, up, routes), policy rules.
+var stepNames = [...]string{"sockets", "link", "setconf", "configure", "rules"}
 
 // extraNames are bench/cmd/steps' other markers: the profile read cold
 // (before the modules) and warm (after the tunnel), and a console line of
@@ -88,7 +90,7 @@ var (
 		main:     "steps: main",
 		modStart: "steps: modules start",
 		modDone:  "steps: modules done",
-		up:       "steps: route",
+		up:       "steps: rules",
 		fail:     "steps: FAILED",
 		steps:    "steps: ",
 	}

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/wgboot/wgboot/internal/bootstate"
 )
 
 const wgbootConsole = `[    0.000000] Linux version 6.1.0-56-cloud-amd64
@@ -159,5 +161,16 @@ func TestParseSteps(t *testing.T) {
 	}
 	if m.up != m.steps[len(stepNames)-1] {
 		t.Errorf("up %v, want the last step's %v", m.up, m.steps[len(stepNames)-1])
+	}
+}
+
+func TestStateTable(t *testing.T) {
+	data := bootstate.Encode(&bootstate.State{Version: "v", PeakRSSKB: 3484, StartUptimeNS: 900 * time.Millisecond, WrittenNS: 1100 * time.Millisecond,
+		Phases: []bootstate.Phase{{Name: "modules", Start: 32 * time.Millisecond, Dur: 100 * time.Millisecond}}})
+	got := stateTable(data)
+	for _, want := range []string{"| kernel, initramfs, Go runtime | 0.0 | 900.0 |", "| modules | 932.0 | 100.0 |", "| state written, handoff | 1100.0 | |", "init peak RSS 3484 KiB."} {
+		if !strings.Contains(got, want) {
+			t.Errorf("stateTable lacks %q:\n%s", want, got)
+		}
 	}
 }

@@ -11,7 +11,8 @@
 //   - memory: init's peak RSS at handoff;
 //   - peer scaling: bench/wgpeers, run as it is;
 //   - the boot timeline: one boot handing off to a root disk whose init
-//     prints the state file, drawn with `wgboot timeline`.
+//     prints the state file, drawn as `wgboot timeline` draws it (package
+//     internal/timeline).
 //
 // It prints markdown tables and writes them to bench/RESULTS.md. See
 // docs/benchmarks.md for the method.
@@ -94,10 +95,6 @@ func run(o options) error {
 		return err
 	}
 	rep := &report{env: env, boots: o.boots}
-	hostInit := filepath.Join(o.work, "host", "wgboot")
-	if err := hostBuild("./init", hostInit); err != nil {
-		return err
-	}
 	for _, arch := range o.arches {
 		a, err := prepare(o, arch)
 		if err != nil {
@@ -107,7 +104,7 @@ func run(o options) error {
 			return fmt.Errorf("%s: %w", arch, err)
 		}
 		if o.timeline {
-			if err := a.timeline(o, hostInit, arch == o.arches[0]); err != nil {
+			if err := a.timeline(o, arch == o.arches[0]); err != nil {
 				return fmt.Errorf("%s: timeline: %w", arch, err)
 			}
 		}
@@ -167,14 +164,4 @@ func hostEnv(o options) (hostInfo, error) {
 	}
 	h.goVersion = strings.TrimSpace(string(out))
 	return h, nil
-}
-
-// hostBuild builds a main package of this module for the host.
-func hostBuild(pkg, out string) error {
-	cmd := exec.Command("go", "build", "-o", out, pkg)
-	cmd.Env = append(os.Environ(), "GOOS=", "GOARCH=", "CGO_ENABLED=0")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("build %s: %w\n%s", pkg, err, b)
-	}
-	return nil
 }

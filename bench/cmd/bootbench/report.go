@@ -10,6 +10,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/wgboot/wgboot/internal/bootstate"
 )
 
 type hostInfo struct {
@@ -149,7 +151,7 @@ func (r *report) markdown() string {
 		if err != nil || strings.HasPrefix(a.svg, "out") {
 			rel = a.svg // a scratch file: not part of the committed report
 		}
-		p("%s, one boot of bench/profile/timeline.toml handing off to a root disk (`wgboot timeline -console console.log state.json > boot.svg`): ", a.arch)
+		p("%s, one boot of bench/profile/timeline.toml handing off to a root disk (as `go run ./cmd/wgboot timeline -console console.log state.json > boot.svg` draws it): ", a.arch)
 		if strings.HasPrefix(a.svg, "out") {
 			p("`%s`\n\n", a.svg)
 		} else {
@@ -281,26 +283,17 @@ func mustRead(path string) []byte {
 
 // stateTable renders the phases of a state file.
 func stateTable(data []byte) string {
-	var s struct {
-		Phases []struct {
-			Name  string        `json:"name"`
-			Start time.Duration `json:"start_ns"`
-			Dur   time.Duration `json:"duration_ns"`
-		} `json:"phases"`
-		PeakRSSKB int           `json:"init_peak_rss_kb"`
-		Start     time.Duration `json:"start_uptime_ns"`
-		Written   time.Duration `json:"written_uptime_ns"`
-	}
+	var s bootstate.State
 	if json.Unmarshal(data, &s) != nil {
 		return ""
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "| phase (the state file's CLOCK_BOOTTIME; the picture uses the kernel log's clock) | starts at, ms | duration, ms |\n|---|---:|---:|\n")
-	fmt.Fprintf(&b, "| kernel, initramfs, Go runtime | 0.0 | %s |\n", fms(s.Start))
+	fmt.Fprintf(&b, "| kernel, initramfs, Go runtime | 0.0 | %s |\n", fms(s.StartUptimeNS))
 	for _, ph := range s.Phases {
-		fmt.Fprintf(&b, "| %s | %s | %s |\n", ph.Name, fms(s.Start+ph.Start), fms(ph.Dur))
+		fmt.Fprintf(&b, "| %s | %s | %s |\n", ph.Name, fms(s.StartUptimeNS+ph.Start), fms(ph.Dur))
 	}
-	fmt.Fprintf(&b, "| state written, handoff | %s | |\n\ninit peak RSS %d KiB.\n", fms(s.Written), s.PeakRSSKB)
+	fmt.Fprintf(&b, "| state written, handoff | %s | |\n\ninit peak RSS %d KiB.\n", fms(s.WrittenNS), s.PeakRSSKB)
 	return b.String()
 }
 

@@ -1,9 +1,8 @@
 // Command steps is the boot benchmark's (bench/cmd/bootbench) minimal Go
-// PID 1 doing wgboot's job one kernel request at a time, with a marker in
-// the kernel log after each: what every step of the bring-up costs the
-// kernel, which no implementation can go below. It uses wgboot's own
-// packages (board, internal/kmod, netsetup, netsetup/wg) but none of init's
-// phases, policies or logging, then powers off.
+// PID 1 doing wgboot's job with the code PID 1 runs (netsetup/bringup),
+// with a marker in the kernel log after each step of the bring-up: what
+// every step costs, without init's phases, policies or logging. Then it
+// powers off.
 package main
 
 import (
@@ -16,6 +15,7 @@ import (
 	"github.com/wgboot/wgboot/board"
 	"github.com/wgboot/wgboot/internal/kmod"
 	"github.com/wgboot/wgboot/netsetup"
+	"github.com/wgboot/wgboot/netsetup/bringup"
 	"github.com/wgboot/wgboot/netsetup/wg"
 )
 
@@ -35,7 +35,11 @@ func main() {
 		mark("FAILED " + err.Error())
 	}
 	unix.Reboot(unix.LINUX_REBOOT_CMD_POWER_OFF)
-	select {}
+	// Reached only if the power-off failed. A PID 1 in select{} with no
+	// other goroutine is a deadlock the runtime exits on: a kernel panic.
+	for {
+		time.Sleep(time.Hour)
+	}
 }
 
 func run() error {
@@ -66,50 +70,11 @@ func run() error {
 		return err
 	}
 	mark("sockets")
-	for _, t := range p.Tunnels {
-		link, err := rt.CreateLink(t.Name, "wireguard")
-		if err != nil {
+	n := &bringup.Net{RT: rt, WG: c, Log: nopLog{}, Trace: mark}
+	for i := range p.Tunnels {
+		if _, err := n.TunnelUp(&p.Tunnels[i]); err != nil {
 			return err
 		}
-		mark("link")
-		pk, port, mark0 := t.PrivateKey, int(t.ListenPort), t.FwMark
-		cfg := wg.Config{PrivateKey: &pk, ListenPort: &port, FirewallMark: &mark0, ReplacePeers: true}
-		for _, peer := range t.Peers {
-			pc := wg.PeerConfig{PublicKey: peer.PublicKey, Endpoint: peer.Endpoint, ReplaceAllowedIPs: true, AllowedIPs: peer.AllowedIPs}
-			if !peer.PresharedKey.IsZero() {
-				psk := peer.PresharedKey
-				pc.PresharedKey = &psk
-			}
-			ka := time.Duration(peer.PersistentKeepalive) * time.Second
-			pc.PersistentKeepalive = &ka
-			cfg.Peers = append(cfg.Peers, pc)
-		}
-		if err := c.Configure(t.Name, cfg); err != nil {
-			return err
-		}
-		mark("setconf")
-		for _, a := range t.Address {
-			if err := rt.AddAddress(link.Index, a); err != nil {
-				return err
-			}
-		}
-		mark("address")
-		if err := rt.SetMTU(link.Index, t.MTU); err != nil {
-			return err
-		}
-		mark("mtu")
-		if err := rt.SetLinkUp(link.Index, true); err != nil {
-			return err
-		}
-		mark("up")
-		for _, peer := range t.Peers {
-			for _, a := range peer.AllowedIPs {
-				if err := rt.ReplaceRoute(netsetup.Route{Dst: a.Masked(), OIF: link.Index, Table: uint32(t.Table)}); err != nil {
-					return err
-				}
-			}
-		}
-		mark("route")
 	}
 	// After the measured part: the same profile read again, now that
 	// its code has run once (under QEMU's TCG, code runs slowly the first
@@ -125,3 +90,10 @@ func run() error {
 
 // consoleLine is the length of the line written to price console output.
 const consoleLine = 1000
+
+// nopLog discards the bring-up's log lines: the markers are the output.
+type nopLog struct{}
+
+func (nopLog) Infof(string, ...any)  {}
+func (nopLog) Warnf(string, ...any)  {}
+func (nopLog) Errorf(string, ...any) {}

@@ -1,24 +1,24 @@
-package main
+package timeline
 
 import (
 	"bytes"
-	"encoding/json"
 	"encoding/xml"
 	"io"
-	"os"
-	"path/filepath"
+	"math"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/wgboot/wgboot/internal/bootstate"
 )
 
-func testState() *state {
-	return &state{
+func testState() *bootstate.State {
+	return &bootstate.State{
 		Version: "test", Board: "qemu-<amd64>", Profile: "/etc/wgboot/profiles/a&b.toml", Ready: true,
 		PeakRSSKB:     4321,
 		StartUptimeNS: 900 * time.Millisecond,
 		WrittenNS:     1100 * time.Millisecond,
-		Phases: []phaseResult{
+		Phases: []bootstate.Phase{
 			{Name: "mounts", Start: 0, Dur: 2 * time.Millisecond},
 			{Name: "profile", Start: 2 * time.Millisecond, Dur: 30 * time.Millisecond},
 			{Name: "modules", Start: 32 * time.Millisecond, Dur: 100 * time.Millisecond},
@@ -138,29 +138,14 @@ func TestTickStep(t *testing.T) {
 	}
 }
 
-func TestTimelineCLI(t *testing.T) {
-	dir := t.TempDir()
-	data, err := json.Marshal(testState())
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(dir, "state.json")
-	if err := os.WriteFile(path, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	var stdout, stderr bytes.Buffer
-	if rc := runCLI(&stdout, &stderr, []string{"timeline", path}); rc != 0 {
-		t.Fatalf("timeline: exit %d: %s", rc, stderr.String())
-	}
-	if n := countPhaseRects(svgRects(t, stdout.Bytes())); n != 4 {
+func TestSVG(t *testing.T) {
+	s := testState()
+	svg := SVG(s, nil, "")
+	if n := countPhaseRects(svgRects(t, svg)); n != 4 {
 		t.Errorf("%d phase rects, want 4", n)
 	}
-	stdout.Reset()
-	if rc := runCLI(&stdout, &stderr, []string{"timeline"}); rc != 2 {
-		t.Errorf("timeline without a file: exit %d, want 2", rc)
-	}
-	if rc := runCLI(&stdout, &stderr, []string{"timeline", filepath.Join(dir, "missing.json")}); rc != 1 {
-		t.Errorf("timeline of a missing file: exit %d, want 1", rc)
+	if want := "wgboot test boot: board qemu-&lt;amd64&gt;, profile /etc/wgboot/profiles/a&amp;b.toml"; !bytes.Contains(svg, []byte(want)) {
+		t.Errorf("SVG lacks the default title %q", want)
 	}
 }
 
@@ -205,5 +190,38 @@ func TestTimelineAnchor(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "zoomed in on init: from 1400 ms") {
 		t.Error("no zoom panel")
+	}
+}
+
+// TestSVGHugeTimes: times near the limits of int64, from a damaged or
+// made-up state file or console log, give a chart, not an endless tick
+// loop (the axis step overflowed and wrapped around) or a panic.
+func TestSVGHugeTimes(t *testing.T) {
+	huge := []*bootstate.State{
+		{Version: "a", WrittenNS: math.MaxInt64},
+		{Version: "b", StartUptimeNS: math.MaxInt64 - 1, WrittenNS: math.MaxInt64,
+			Phases: []bootstate.Phase{{Name: "mounts", Start: math.MaxInt64, Dur: math.MaxInt64}}},
+		{Version: "c", StartUptimeNS: math.MinInt64, WrittenNS: math.MinInt64,
+			Phases: []bootstate.Phase{{Name: "mounts", Start: math.MinInt64, Dur: -1}}},
+		{Version: "d", StartUptimeNS: 900 * time.Millisecond, WrittenNS: math.MaxInt64 / 2,
+			Phases: []bootstate.Phase{{Name: "mounts", Start: math.MaxInt64 / 2, Dur: math.MaxInt64 / 2}}},
+	}
+	consoles := [][]byte{nil, []byte(`[9223372036.854775807] Run /init as init process
+[1e300] Trying to unpack rootfs image as initramfs
+[NaN] Freeing initrd memory
+[-5] wgboot: phase mounts: done in 2ms
+[9223372036.854775807] wgboot: phase mounts: done in 2ms
+`)}
+	for _, s := range huge {
+		for _, c := range consoles {
+			done := make(chan []byte, 1)
+			go func() { done <- SVG(s, c, "") }()
+			select {
+			case svg := <-done:
+				svgRects(t, svg)
+			case <-time.After(5 * time.Second):
+				t.Fatalf("state %s, console %v: no chart after 5 s", s.Version, c != nil)
+			}
+		}
 	}
 }

@@ -1,71 +1,42 @@
-package main
+// Package timeline draws a wgboot boot as an SVG chart, like
+// systemd-analyze plot: one bar per phase on the kernel's clock, from the
+// kernel's start to the handoff, from the state file PID 1 leaves (package
+// bootstate). With a console log or dmesg of the same boot (kernel-stamped
+// lines), the time before init is split into the kernel, the initramfs
+// unpacking and the program's start. It runs on a build host (wgboot
+// timeline, the boot benchmark), never on a device.
+package timeline
 
 import (
 	"bufio"
 	"bytes"
-	"encoding/json"
-	"flag"
 	"fmt"
-	"io"
-	"os"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/wgboot/wgboot/internal/bootstate"
 )
 
-// timelineCmd is `wgboot timeline [-console LOG] [-title TEXT] STATE`: it
-// draws the boot that a state file describes as an SVG chart on stdout, like
-// systemd-analyze plot — one bar per phase on the kernel's clock, from the
-// kernel's start to the handoff. With -console, a console log or dmesg of
-// the same boot (kernel-stamped lines), the time before init is split into
-// the kernel, the initramfs unpacking and the program's start.
-func timelineCmd(stdout, stderr io.Writer, args []string) int {
-	fs := flag.NewFlagSet("timeline", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	console := fs.String("console", "", "console log or dmesg of the same boot, for the kernel's part")
-	title := fs.String("title", "", "chart title (default: the board and profile)")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: wgboot timeline [-console LOG] [-title TEXT] STATE.json > boot.svg")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	if fs.NArg() != 1 {
-		fs.Usage()
-		return 2
-	}
-	data, err := os.ReadFile(fs.Arg(0))
-	if err != nil {
-		fmt.Fprintln(stderr, "wgboot timeline:", err)
-		return 1
-	}
-	var s state
-	if err := json.Unmarshal(data, &s); err != nil {
-		fmt.Fprintf(stderr, "wgboot timeline: %s: %v\n", fs.Arg(0), err)
-		return 1
-	}
-	var k kernelMarks
-	if *console != "" {
-		log, err := os.ReadFile(*console)
-		if err != nil {
-			fmt.Fprintln(stderr, "wgboot timeline:", err)
-			return 1
-		}
-		k = parseKernelMarks(log)
-	}
-	t := *title
-	if t == "" {
-		t = fmt.Sprintf("wgboot %s boot: board %s, profile %s", s.Version, s.Board, s.Profile)
+// maxTime bounds every time the chart reads from its inputs, a state file
+// and a console log that may be damaged or made up: clamped to [0,
+// maxTime], sums of a few of them cannot overflow, and the axis keeps its
+// dozen ticks. No boot lasts 1000 hours.
+const maxTime = 1000 * time.Hour
+
+func clamp(d time.Duration) time.Duration { return min(max(d, 0), maxTime) }
+
+// SVG returns the chart of the boot that s describes. console, if not nil,
+// is a console log or dmesg of the same boot. An empty title becomes the
+// version, board and profile.
+func SVG(s *bootstate.State, console []byte, title string) []byte {
+	if title == "" {
+		title = fmt.Sprintf("wgboot %s boot: board %s, profile %s", s.Version, s.Board, s.Profile)
 	}
 	var out bytes.Buffer
-	bars, written := timelineBars(&s, k)
-	renderTimeline(&out, t, &s, bars, written)
-	if _, err := stdout.Write(out.Bytes()); err != nil {
-		fmt.Fprintln(stderr, "wgboot timeline:", err)
-		return 1
-	}
-	return 0
+	bars, written := timelineBars(s, parseKernelMarks(console))
+	renderTimeline(&out, title, s, bars, written)
+	return out.Bytes()
 }
 
 // kernelMarks are the kernel's own stamps of a boot; zero when unknown.
@@ -93,7 +64,7 @@ func parseKernelMarks(log []byte) kernelMarks {
 			continue
 		}
 		sec, err := strconv.ParseFloat(strings.TrimSpace(stamp), 64)
-		if err != nil {
+		if err != nil || !(sec >= 0 && sec <= maxTime.Seconds()) { // NaN too
 			continue
 		}
 		at := time.Duration(sec * float64(time.Second))
@@ -144,10 +115,10 @@ type bar struct {
 // hundreds of ms under QEMU's TCG). With a console log whose phase lines
 // init logged, the chart uses the log's clock throughout: init's start is
 // placed where the phase lines put it.
-func timelineBars(s *state, k kernelMarks) ([]bar, time.Duration) {
-	start, written := s.StartUptimeNS, s.WrittenNS
+func timelineBars(s *bootstate.State, k kernelMarks) ([]bar, time.Duration) {
+	start, written := clamp(s.StartUptimeNS), clamp(s.WrittenNS)
 	if at, ok := anchor(s, k); ok {
-		start, written = at, at+s.WrittenNS-s.StartUptimeNS
+		start, written = at, at+written-start
 	}
 	var bars []bar
 	if k.runInit > 0 && k.runInit <= start {
@@ -164,21 +135,21 @@ func timelineBars(s *state, k kernelMarks) ([]bar, time.Duration) {
 		if p.Err != "" {
 			c = "phase failed"
 		}
-		bars = append(bars, bar{name: p.Name, start: start + p.Start, dur: p.Dur, class: c})
+		bars = append(bars, bar{name: p.Name, start: start + clamp(p.Start), dur: clamp(p.Dur), class: c})
 	}
 	return bars, written
 }
 
 // anchor returns init's start on the kernel log's clock: the earliest that
 // any phase line allows (a line is stamped just after its phase ended).
-func anchor(s *state, k kernelMarks) (time.Duration, bool) {
+func anchor(s *bootstate.State, k kernelMarks) (time.Duration, bool) {
 	best, ok := time.Duration(0), false
 	for _, p := range s.Phases {
 		at, found := k.phaseEnds[p.Name]
 		if !found {
 			continue
 		}
-		if start := at - p.Start - p.Dur; !ok || start < best {
+		if start := at - clamp(p.Start) - clamp(p.Dur); !ok || start < best {
 			best, ok = start, true
 		}
 	}
@@ -198,7 +169,7 @@ const (
 // the kernel's start to the handoff, and, when what happens after the
 // kernel is too thin to read there, the same from the start of /init on a
 // second axis.
-func renderTimeline(w *bytes.Buffer, title string, s *state, bars []bar, written time.Duration) {
+func renderTimeline(w *bytes.Buffer, title string, s *bootstate.State, bars []bar, written time.Duration) {
 	end := written
 	for _, b := range bars {
 		end = max(end, b.start+b.dur)
@@ -243,8 +214,16 @@ func timelinePanel(w *bytes.Buffer, y int, sub string, bars []bar, written, from
 	fmt.Fprintf(w, `<text class="sub" x="8" y="%d">%s</text>`+"\n", y+10, xmlEscape(sub))
 	top := y + 44
 	bottom := top + tlRow*len(bars)
+	// The inputs are clamped (maxTime), so that to-from cannot overflow;
+	// the ticks are counted, not stepped through, so that none can wrap
+	// around.
 	step := tickStep(to - from)
-	for t := (from + step - 1) / step * step; t <= to; t += step {
+	t0, ticks := (from+step-1)/step*step, time.Duration(0)
+	if t0 <= to {
+		ticks = (to-t0)/step + 1
+	}
+	for i := range ticks {
+		t := t0 + i*step
 		fmt.Fprintf(w, `<line class="grid" x1="%.1f" y1="%d" x2="%.1f" y2="%d"/>`, x(t), top-8, x(t), bottom)
 		fmt.Fprintf(w, `<text x="%.1f" y="%d" text-anchor="middle" fill="#666">%s</text>`+"\n", x(t), top-12, axisLabel(t, step))
 	}

@@ -1,0 +1,282 @@
+package bootstate
+
+import (
+	"bytes"
+	"encoding/json"
+	"math"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+)
+
+// nasty holds every kind of string the escaper treats differently.
+var nasty = []string{
+	"",
+	"plain ASCII / with ~ and DEL \x7f",
+	`quote " backslash \ slash /`,
+	"controls \x00\x01\x07\b\t\n\v\f\r\x0e\x1b\x1f end",
+	"html <script>&amp;</script>",
+	"line\u2028separator and paragraph\u2029separator",
+	"UTF-8 é ü ÿ € 𝄞 😀 and a real U+FFFD \ufffd",
+	"lone continuation \x80, truncated \xe2\x82, overlong \xc0\xaf, surrogate \xed\xa0\x80, too big \xf4\x90\x80\x80, \xff\xfe",
+	"\xff",
+	"trailing truncated \xf0\x9f\x98",
+}
+
+func cases() map[string]*State {
+	t0 := time.Date(2026, 12, 7, 5, 29, 3, 123456789, time.UTC)
+	east := time.FixedZone("", 2*3600+30*60)
+	full := &State{
+		Version: "v1.2-3-gabcdef-dirty", Board: "qemu-arm64", Profile: "/etc/wgboot/profiles/qemu-arm64.toml",
+		Ready: false, Failure: "handshake: no handshake with every peer within 3s", Policy: "shell",
+		PeakRSSKB: 3484, StartUptimeNS: 1_234_567_890, WrittenNS: 1_734_567_890,
+		Phases: []Phase{
+			{Name: "mounts", Start: 0, Dur: 11 * time.Millisecond},
+			{Name: "handshake", Start: 400 * time.Millisecond, Dur: 3 * time.Second, Err: "no handshake"},
+		},
+		Tunnels: []Tunnel{
+			{Name: "wg0", Index: 3, PublicKey: "ww8qAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", ListenPort: 51820, Peers: []Peer{
+				{PublicKey: "xkSiuuwzFSr9eB4uyyHVhGU4hlPxfL8VN1fLD/W8J2c=", Endpoint: "192.168.50.1:51820",
+					AllowedIPs: []string{"10.77.0.0/24", "fd77::/64"}, LastHandshake: t0},
+				{PublicKey: "b", Endpoint: "[2001:db8::1]:51820", AllowedIPs: []string{}, LastHandshake: t0.In(east)},
+				{PublicKey: "c", LastHandshake: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)},
+			}},
+			{Name: "wg1", Index: math.MaxInt32, Peers: []Peer{}},
+			{Name: "wg2", Index: math.MinInt32, ListenPort: -1},
+		},
+	}
+	c := map[string]*State{
+		"zero":         {},
+		"no phases":    {Version: "v", Phases: []Phase{}, Tunnels: []Tunnel{}},
+		"full":         full,
+		"extreme ints": {PeakRSSKB: math.MinInt, StartUptimeNS: math.MinInt64, WrittenNS: math.MaxInt64, Phases: []Phase{{Start: -1, Dur: math.MaxInt64}}},
+	}
+	for i, s := range nasty {
+		st := &State{Version: s, Board: s, Profile: s, Failure: s, Policy: s,
+			Phases:  []Phase{{Name: s, Err: s}},
+			Tunnels: []Tunnel{{Name: s, PublicKey: s, Peers: []Peer{{PublicKey: s, Endpoint: s, AllowedIPs: []string{s, s}}}}},
+		}
+		c["strings "+string(rune('a'+i))] = st
+	}
+	return c
+}
+
+func marshalIndent(t *testing.T, s *State) []byte {
+	t.Helper()
+	want, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		t.Fatalf("encoding/json: %v", err)
+	}
+	return want
+}
+
+// TestEncodeMatchesEncodingJSON: the state file is byte for byte what
+// encoding/json wrote before Encode existed.
+func TestEncodeMatchesEncodingJSON(t *testing.T) {
+	for name, s := range cases() {
+		t.Run(name, func(t *testing.T) {
+			got, want := Encode(s), marshalIndent(t, s)
+			if !bytes.Equal(got, want) {
+				t.Errorf("Encode differs from json.MarshalIndent\ngot:\n%s\nwant:\n%s", got, want)
+			}
+		})
+	}
+}
+
+// TestEncodeEveryField fills every field of every type with a non-zero
+// value by reflection, so that a field added to the types but not to
+// Encode fails here.
+func TestEncodeEveryField(t *testing.T) {
+	var s State
+	fill(reflect.ValueOf(&s).Elem())
+	if got, want := Encode(&s), marshalIndent(t, &s); !bytes.Equal(got, want) {
+		t.Errorf("Encode differs from json.MarshalIndent\ngot:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+func fill(v reflect.Value) {
+	switch v.Kind() {
+	case reflect.String:
+		v.SetString("s")
+	case reflect.Int, reflect.Int32, reflect.Int64:
+		v.SetInt(7)
+	case reflect.Bool:
+		v.SetBool(true)
+	case reflect.Slice:
+		v.Set(reflect.MakeSlice(v.Type(), 2, 2))
+		for i := range v.Len() {
+			fill(v.Index(i))
+		}
+	case reflect.Struct:
+		if v.Type() == reflect.TypeFor[time.Time]() {
+			v.Set(reflect.ValueOf(time.Date(2026, 12, 7, 1, 2, 3, 4, time.UTC)))
+			return
+		}
+		for i := range v.NumField() {
+			fill(v.Field(i))
+		}
+	default:
+		panic("fill: add a case for " + v.Type().String())
+	}
+}
+
+// TestEncodeRoundTrip: what Encode writes, encoding/json reads back as the
+// same state, with strings that were not UTF-8 repaired byte by byte.
+func TestEncodeRoundTrip(t *testing.T) {
+	for name, s := range cases() {
+		t.Run(name, func(t *testing.T) {
+			data := Encode(s)
+			var got State
+			if err := json.Unmarshal(data, &got); err != nil {
+				t.Fatalf("does not decode: %v\n%s", err, data)
+			}
+			want := normalize(s)
+			got = normalize(&got)
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("round trip\ngot:  %+v\nwant: %+v", got, want)
+			}
+		})
+	}
+}
+
+// normalize is s as JSON can carry it: strings valid UTF-8, times in UTC,
+// an empty tunnel list absent.
+func normalize(s *State) State {
+	n := *s
+	n.Version, n.Board, n.Profile, n.Failure, n.Policy = repair(s.Version), repair(s.Board), repair(s.Profile), repair(s.Failure), repair(s.Policy)
+	if len(s.Tunnels) == 0 {
+		n.Tunnels = nil
+	} else {
+		n.Tunnels = make([]Tunnel, len(s.Tunnels))
+	}
+	for i, tu := range s.Tunnels {
+		tu.Name, tu.PublicKey = repair(tu.Name), repair(tu.PublicKey)
+		if tu.Peers != nil {
+			ps := make([]Peer, len(tu.Peers))
+			for j, p := range tu.Peers {
+				p.PublicKey, p.Endpoint = repair(p.PublicKey), repair(p.Endpoint)
+				if p.AllowedIPs != nil {
+					ips := make([]string, len(p.AllowedIPs))
+					for k, a := range p.AllowedIPs {
+						ips[k] = repair(a)
+					}
+					p.AllowedIPs = ips
+				}
+				p.LastHandshake = p.LastHandshake.UTC()
+				ps[j] = p
+			}
+			tu.Peers = ps
+		}
+		n.Tunnels[i] = tu
+	}
+	if s.Phases != nil {
+		n.Phases = make([]Phase, len(s.Phases))
+		for i, p := range s.Phases {
+			p.Name, p.Err = repair(p.Name), repair(p.Err)
+			n.Phases[i] = p
+		}
+	}
+	return n
+}
+
+// repair replaces every byte that is not part of a UTF-8 sequence with
+// U+FFFD, as a JSON encoder must (and encoding/json does).
+func repair(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && n == 1 {
+			b.WriteRune(utf8.RuneError)
+		} else {
+			b.WriteString(s[i : i+n])
+		}
+		i += n
+	}
+	return b.String()
+}
+
+// TestEncodeUnwritableHandshake: a handshake time encoding/json refuses is
+// left out, and the rest of the state is still written.
+func TestEncodeUnwritableHandshake(t *testing.T) {
+	for _, at := range []time.Time{
+		time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(-1, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(2026, 1, 1, 0, 0, 0, 0, time.FixedZone("", 24*3600)),
+	} {
+		s := &State{Version: "v", Tunnels: []Tunnel{{Name: "wg0", Peers: []Peer{{PublicKey: "k", LastHandshake: at}}}}}
+		if _, err := json.Marshal(s); err == nil {
+			t.Fatalf("%v: encoding/json accepts it; the test is wrong", at)
+		}
+		got := Encode(s)
+		s.Tunnels[0].Peers[0].LastHandshake = time.Time{}
+		if want := marshalIndent(t, s); !bytes.Equal(got, want) {
+			t.Errorf("%v:\ngot:\n%s\nwant:\n%s", at, got, want)
+		}
+	}
+}
+
+// FuzzEncode compares Encode with encoding/json for arbitrary strings,
+// numbers and handshake times: the same bytes, and a decoding that gives
+// back every string, repaired where it was not UTF-8.
+func FuzzEncode(f *testing.F) {
+	for _, s := range nasty {
+		f.Add(s, int64(1), int64(1_700_000_000), int64(5), 0)
+	}
+	f.Add("", int64(math.MaxInt64), int64(math.MinInt64), int64(-1), 86399)
+	f.Add("x", int64(math.MinInt64), int64(253402300800), int64(0), -3600)
+	f.Fuzz(func(t *testing.T, s string, n, sec, nsec int64, off int) {
+		hs := time.Unix(sec, nsec).In(time.FixedZone("", off%(26*3600)))
+		st := &State{Version: s, Board: s, Profile: s, Failure: s, Policy: s,
+			PeakRSSKB: int(n), StartUptimeNS: time.Duration(n), WrittenNS: time.Duration(-n),
+			Phases: []Phase{{Name: s, Start: time.Duration(n), Dur: time.Duration(n / 3), Err: s}},
+			Tunnels: []Tunnel{{Name: s, Index: int32(n), PublicKey: s, ListenPort: int(n),
+				Peers: []Peer{{PublicKey: s, Endpoint: s, AllowedIPs: []string{s}, LastHandshake: hs}}}},
+		}
+		got := Encode(st)
+		if !json.Valid(got) {
+			t.Fatalf("not valid JSON:\n%s", got)
+		}
+		want, err := json.MarshalIndent(st, "", "  ")
+		if err != nil {
+			// encoding/json refuses the time; Encode leaves it out.
+			st.Tunnels[0].Peers[0].LastHandshake = time.Time{}
+			if want, err = json.MarshalIndent(st, "", "  "); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if !bytes.Equal(got, want) {
+			t.Fatalf("Encode differs from json.MarshalIndent\ngot:\n%s\nwant:\n%s", got, want)
+		}
+		var d State
+		if err := json.Unmarshal(got, &d); err != nil {
+			t.Fatal(err)
+		}
+		p := d.Tunnels[0].Peers[0]
+		r := repair(s)
+		for _, v := range []string{d.Version, d.Phases[0].Name, d.Phases[0].Err, d.Tunnels[0].Name, p.PublicKey, p.AllowedIPs[0]} {
+			if v != r {
+				t.Fatalf("decoded %q, want %q (from %q)", v, r, s)
+			}
+		}
+		if s != "" && (d.Board != r || d.Profile != r || d.Failure != r || d.Policy != r || p.Endpoint != r) {
+			t.Fatalf("an omitempty field decoded differently: %+v", d)
+		}
+		if d.StartUptimeNS != time.Duration(n) || d.Tunnels[0].Index != int32(n) {
+			t.Fatalf("numbers: %+v", d)
+		}
+	})
+}
+
+// TestNoSecretFields: the state file has no field a key could go in.
+func TestNoSecretFields(t *testing.T) {
+	var s State
+	fill(reflect.ValueOf(&s).Elem())
+	data := Encode(&s)
+	for _, bad := range []string{"private", "preshared", "secret"} {
+		if bytes.Contains(bytes.ToLower(data), []byte(bad)) {
+			t.Errorf("state file has a %q field:\n%s", bad, data)
+		}
+	}
+}

@@ -1,0 +1,127 @@
+package cli
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/wgboot/wgboot/internal/bootstate"
+	"github.com/wgboot/wgboot/internal/timeline"
+)
+
+// statePath is where PID 1 leaves the state file; /run moves into the main
+// system at switch_root.
+const statePath = bootstate.Path
+
+// readState reads and decodes a state file. The device writes it with
+// bootstate.Encode; on the host, encoding/json reads it.
+func readState(path string) (*bootstate.State, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var s bootstate.State
+	if err := json.Unmarshal(data, &s); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return &s, nil
+}
+
+// State is `wgboot state [STATE.json]`: a state file, summarised for
+// people.
+func State(stdout, stderr io.Writer, args []string) int {
+	path := statePath
+	switch {
+	case len(args) == 1 && (args[0] == "" || args[0][0] != '-'):
+		path = args[0]
+	case len(args) > 0:
+		fmt.Fprint(stderr, usage())
+		return ExitUsage
+	}
+	s, err := readState(path)
+	if err != nil {
+		fmt.Fprintln(stderr, "wgboot state:", err)
+		return ExitFail
+	}
+	writeState(stdout, s)
+	return ExitOK
+}
+
+func writeState(w io.Writer, s *bootstate.State) {
+	fmt.Fprintf(w, "wgboot %s: board %s, profile %s, ready %v\n", s.Version, s.Board, s.Profile, s.Ready)
+	if s.Failure != "" {
+		fmt.Fprintf(w, "failure: %s (policy %s)\n", s.Failure, s.Policy)
+	}
+	for _, p := range s.Phases {
+		status := "ok"
+		if p.Err != "" {
+			status = p.Err
+		}
+		fmt.Fprintf(w, "  %-10s at %8v took %8v  %s\n", p.Name, round(p.Start), round(p.Dur), status)
+	}
+	for _, t := range s.Tunnels {
+		fmt.Fprintf(w, "tunnel %s (index %d): public key %s, port %d\n", t.Name, t.Index, t.PublicKey, t.ListenPort)
+		for _, p := range t.Peers {
+			hs := "never"
+			if !p.LastHandshake.IsZero() {
+				hs = p.LastHandshake.UTC().Format("2006-01-02 15:04:05Z")
+			}
+			fmt.Fprintf(w, "  peer %s endpoint %s allowed %v handshake %s\n", p.PublicKey, p.Endpoint, p.AllowedIPs, hs)
+		}
+	}
+	fmt.Fprintf(w, "init peak RSS %d KiB\n", s.PeakRSSKB)
+}
+
+// round makes durations readable, as init's log does.
+func round(d time.Duration) time.Duration {
+	switch {
+	case d > time.Second:
+		return d.Round(time.Millisecond)
+	case d > time.Millisecond:
+		return d.Round(10 * time.Microsecond)
+	}
+	return d.Round(time.Microsecond)
+}
+
+// Timeline is `wgboot timeline [-console LOG] [-title TEXT] STATE.json`:
+// the boot that a state file describes as an SVG chart on stdout (package
+// timeline). With -console, a console log or dmesg of the same boot, the
+// time before init is split into the kernel, the initramfs unpacking and
+// the program's start.
+func Timeline(stdout, stderr io.Writer, args []string) int {
+	fs := flag.NewFlagSet("timeline", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	console := fs.String("console", "", "console log or dmesg of the same boot, for the kernel's part")
+	title := fs.String("title", "", "chart title (default: the version, board and profile)")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: wgboot timeline [-console LOG] [-title TEXT] STATE.json > boot.svg")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return ExitUsage
+	}
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return ExitUsage
+	}
+	s, err := readState(fs.Arg(0))
+	if err != nil {
+		fmt.Fprintln(stderr, "wgboot timeline:", err)
+		return ExitFail
+	}
+	var log []byte
+	if *console != "" {
+		if log, err = os.ReadFile(*console); err != nil {
+			fmt.Fprintln(stderr, "wgboot timeline:", err)
+			return ExitFail
+		}
+	}
+	if _, err := stdout.Write(timeline.SVG(s, log, *title)); err != nil {
+		fmt.Fprintln(stderr, "wgboot timeline:", err)
+		return ExitFail
+	}
+	return ExitOK
+}

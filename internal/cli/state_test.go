@@ -1,0 +1,156 @@
+package cli
+
+import (
+	"bytes"
+	"encoding/xml"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wgboot/wgboot/internal/bootstate"
+)
+
+// TestUsageDispatches: every command the usage lists runs, and every
+// command is in the usage.
+func TestUsageDispatches(t *testing.T) {
+	_, out, _ := run(t, "help")
+	listed := map[string]bool{}
+	for _, l := range strings.Split(out, "\n") {
+		rest, ok := strings.CutPrefix(l, "  wgboot ")
+		if !ok {
+			continue
+		}
+		name, _, _ := strings.Cut(rest, " ")
+		listed[name] = true
+		// Every command given a flag it does not know answers with a
+		// usage error of its own, not "unknown command".
+		var o, e bytes.Buffer
+		Run(&o, &e, []string{name, "-no-such-flag"})
+		if strings.Contains(e.String(), "unknown command") {
+			t.Errorf("usage lists %q, which does not dispatch", name)
+		}
+	}
+	for _, c := range commands() {
+		if !listed[c.name] {
+			t.Errorf("command %q is not in the usage:\n%s", c.name, out)
+		}
+	}
+	for _, want := range []string{"check", "import", "timeline", "state", "version", "help"} {
+		if !listed[want] {
+			t.Errorf("usage lacks %s", want)
+		}
+	}
+	if listed["show"] {
+		t.Error("the host command lists show, which is the device's")
+	}
+}
+
+func writeStateFile(t *testing.T, s *bootstate.State) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "state.json")
+	if err := os.WriteFile(path, bootstate.Encode(s), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestState(t *testing.T) {
+	path := writeStateFile(t, &bootstate.State{
+		Version: "v1", Board: "qemu-amd64", Profile: "/etc/wgboot/profiles/qemu-amd64.toml",
+		Failure: "handshake: no handshake with every peer within 3s", Policy: "shell", PeakRSSKB: 3484,
+		Phases: []bootstate.Phase{{Name: "handshake", Start: 400 * time.Millisecond, Dur: 3 * time.Second, Err: "no handshake"}},
+		Tunnels: []bootstate.Tunnel{{Name: "wg0", Index: 3, PublicKey: "PUB", ListenPort: 51820, Peers: []bootstate.Peer{
+			{PublicKey: "PEER", Endpoint: "192.168.50.1:51820", AllowedIPs: []string{"10.77.0.0/24"},
+				LastHandshake: time.Date(2026, 12, 7, 5, 29, 3, 0, time.FixedZone("", 3600))},
+		}}},
+	})
+	code, out, stderr := run(t, "state", path)
+	if code != ExitOK {
+		t.Fatalf("state: exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{
+		"wgboot v1: board qemu-amd64, profile /etc/wgboot/profiles/qemu-amd64.toml, ready false\n",
+		"failure: handshake: no handshake with every peer within 3s (policy shell)\n",
+		"  handshake  at    400ms took       3s  no handshake\n",
+		"tunnel wg0 (index 3): public key PUB, port 51820\n",
+		"  peer PEER endpoint 192.168.50.1:51820 allowed [10.77.0.0/24] handshake 2026-12-07 04:29:03Z\n",
+		"init peak RSS 3484 KiB\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("state lacks %q:\n%s", want, out)
+		}
+	}
+	if code, _, _ := run(t, "state", filepath.Join(t.TempDir(), "missing.json")); code != ExitFail {
+		t.Errorf("state of a missing file: exit %d, want %d", code, ExitFail)
+	}
+	bad := filepath.Join(t.TempDir(), "bad.json")
+	os.WriteFile(bad, []byte("{"), 0o644)
+	if code, _, stderr := run(t, "state", bad); code != ExitFail || !strings.Contains(stderr, "bad.json") {
+		t.Errorf("state of a broken file: exit %d, stderr %q", code, stderr)
+	}
+	if code, _, _ := run(t, "state", "a", "b"); code != ExitUsage {
+		t.Errorf("state with two files: exit %d, want %d", code, ExitUsage)
+	}
+}
+
+func TestTimeline(t *testing.T) {
+	path := writeStateFile(t, &bootstate.State{Version: "test", StartUptimeNS: 900 * time.Millisecond, WrittenNS: 1100 * time.Millisecond,
+		Phases: []bootstate.Phase{{Name: "mounts", Dur: 2 * time.Millisecond}, {Name: "profile", Start: 2 * time.Millisecond, Dur: 30 * time.Millisecond}}})
+	console := filepath.Join(t.TempDir(), "console.log")
+	os.WriteFile(console, []byte("[    0.700000] Run /init as init process\n"), 0o644)
+	code, out, stderr := run(t, "timeline", "-console", console, "-title", "T <1>", path)
+	if code != ExitOK {
+		t.Fatalf("timeline: exit %d: %s", code, stderr)
+	}
+	if err := xml.Unmarshal([]byte(out), new(struct{})); err != nil {
+		t.Errorf("not XML: %v", err)
+	}
+	for _, want := range []string{">T &lt;1&gt;<", ">exec, Go runtime<", ">profile<"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("SVG lacks %q", want)
+		}
+	}
+	for _, args := range [][]string{{"timeline"}, {"timeline", "a", "b"}, {"timeline", "-x", path}} {
+		if code, _, _ := run(t, args...); code != ExitUsage {
+			t.Errorf("%q: exit %d, want %d", args, code, ExitUsage)
+		}
+	}
+	if code, _, _ := run(t, "timeline", filepath.Join(t.TempDir(), "missing.json")); code != ExitFail {
+		t.Errorf("timeline of a missing file: exit %d, want %d", code, ExitFail)
+	}
+	if code, _, _ := run(t, "timeline", "-console", filepath.Join(t.TempDir(), "missing.log"), path); code != ExitFail {
+		t.Errorf("timeline with a missing console log: exit %d, want %d", code, ExitFail)
+	}
+}
+
+// TestTimelineEnds: `wgboot timeline` on a state file with times near
+// MaxInt64 ends (it looped forever: the axis step overflowed).
+func TestTimelineEnds(t *testing.T) {
+	path := writeStateFile(t, &bootstate.State{Version: "huge", StartUptimeNS: math.MaxInt64 - 1, WrittenNS: math.MaxInt64,
+		Phases: []bootstate.Phase{{Name: "mounts", Start: math.MaxInt64, Dur: math.MaxInt64}}})
+	done := make(chan int, 1)
+	go func() {
+		var o, e bytes.Buffer
+		done <- Run(&o, &e, []string{"timeline", path})
+	}()
+	select {
+	case code := <-done:
+		if code != ExitOK {
+			t.Errorf("exit %d", code)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("wgboot timeline has not ended after 5 s")
+	}
+}
+
+func TestVersion(t *testing.T) {
+	old := Version
+	defer func() { Version = old }()
+	Version = "v9-test"
+	if code, out, _ := run(t, "version"); code != ExitOK || out != "wgboot v9-test\n" {
+		t.Errorf("version: exit %d, %q", code, out)
+	}
+}

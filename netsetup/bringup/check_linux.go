@@ -1,0 +1,95 @@
+package bringup
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"slices"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/wgboot/wgboot/board"
+	"github.com/wgboot/wgboot/internal/errcap"
+	"github.com/wgboot/wgboot/netsetup"
+	"github.com/wgboot/wgboot/netsetup/wg"
+)
+
+// Uplink brings up the profile's uplink: link up, carrier (bounded by the
+// profile and ctx), addresses, default routes. A profile without an uplink
+// interface leaves the underlay alone.
+func (n *Net) Uplink(ctx context.Context, u board.Uplink) error {
+	if u.Interface == "" {
+		n.Log.Infof("uplink: none in the profile")
+		return nil
+	}
+	return n.RT.BringUpUplink(ctx, netsetup.Uplink{
+		Interface:      u.Interface,
+		Addresses:      u.Address,
+		Gateways:       u.Gateway,
+		CarrierTimeout: u.CarrierTimeout,
+	}, n.Log.Infof)
+}
+
+// Check compares the kernel's state with what TunnelUp makes of t: the
+// link up with its MTU and addresses, a route per allowed IP in the
+// tunnel's table, the policy rules, and the device's peers with their
+// endpoints, keepalives and allowed IPs. Keys are not compared (t may come
+// from a profile whose key files were not read), except the peers' public
+// keys. It is the check of a next stage that wants to know that the tunnel
+// it inherited is the one the profile describes.
+func (n *Net) Check(t *board.Tunnel) error {
+	var errs errcap.List
+	l, err := n.RT.LinkByName(t.Name)
+	if err != nil {
+		return fmt.Errorf("tunnel %s: %w", t.Name, err)
+	}
+	if !l.Up() {
+		errs.Add(fmt.Errorf("tunnel %s: link is down", t.Name))
+	}
+	if t.MTU != 0 && int(l.MTU) != t.MTU {
+		errs.Add(fmt.Errorf("tunnel %s: mtu %d, want %d", t.Name, l.MTU, t.MTU))
+	}
+	addrs, err := n.RT.Addresses(l.Index)
+	if err != nil {
+		return fmt.Errorf("tunnel %s: %w", t.Name, err)
+	}
+	for _, want := range t.Address {
+		if !slices.ContainsFunc(addrs, func(a netsetup.Address) bool { return a.Prefix == want }) {
+			errs.Add(fmt.Errorf("tunnel %s: address %s missing", t.Name, want))
+		}
+	}
+	if want := Routes(t); len(want) > 0 {
+		routes, err := n.RT.Routes(unix.AF_UNSPEC, uint32(t.Table))
+		if err != nil {
+			return fmt.Errorf("tunnel %s: %w", t.Name, err)
+		}
+		have := make(map[netip.Prefix]bool, len(routes))
+		for _, r := range routes {
+			if r.OIF == l.Index {
+				have[r.Dst] = true
+			}
+		}
+		for _, p := range want {
+			if !have[p.Masked()] {
+				errs.Add(fmt.Errorf("tunnel %s: no route to %s in table %d", t.Name, p.Masked(), t.Table))
+			}
+		}
+	}
+	for _, want := range Rules(t) {
+		ok, err := n.RT.HasRule(want)
+		if err != nil {
+			return fmt.Errorf("tunnel %s: %w", t.Name, err)
+		}
+		if !ok {
+			errs.Add(fmt.Errorf("tunnel %s: rule %v missing", t.Name, want))
+		}
+	}
+	dev, err := n.WG.Device(t.Name)
+	if err != nil {
+		return fmt.Errorf("tunnel %s: %w", t.Name, err)
+	}
+	if err := wg.Verify(expectation(DeviceConfig(t)), dev); err != nil {
+		errs.Add(fmt.Errorf("tunnel %s: %w", t.Name, err))
+	}
+	return errs.Err()
+}
