@@ -23,6 +23,40 @@ type UplinkOverride struct {
 	DNS []netip.Addr
 }
 
+// parseNameserver reads a nameserver= value: an address, IPv6 with or
+// without brackets.
+func parseNameserver(value string) (netip.Addr, error) {
+	s := strings.TrimSuffix(strings.TrimPrefix(value, "["), "]")
+	a, err := netip.ParseAddr(s)
+	if err != nil || a.Zone() != "" || a.IsUnspecified() || a.IsMulticast() {
+		return netip.Addr{}, fmt.Errorf("nameserver=%s: not a name server's address", value)
+	}
+	return a.Unmap(), nil
+}
+
+// empty reports whether o says nothing.
+func (o *UplinkOverride) empty() bool {
+	return o.Interface == "" && !o.DHCP && !o.AcceptRA && len(o.Address) == 0 && len(o.Gateway) == 0 && len(o.DNS) == 0
+}
+
+// apply replaces p's addressing of the uplink with o; the error says why
+// it cannot, and p is then left as it was.
+func (o *UplinkOverride) apply(p *Profile) error {
+	u := &p.Uplink
+	if o.Interface == "" && u.Interface == "" {
+		return errors.New("ip= names no device and the profile has no uplink: give ip=<device>:dhcp")
+	}
+	if !o.DHCP && !o.AcceptRA && len(o.Address) == 0 {
+		return nil // only name servers
+	}
+	if o.Interface != "" {
+		u.Interface = o.Interface
+	}
+	u.Address, u.Gateway = o.Address, o.Gateway
+	u.DHCP, u.AcceptRA = o.DHCP, o.AcceptRA
+	return nil
+}
+
 // parseIPParam reads one ip= value into o, which collects every ip= of
 // the command line. A value it cannot use leaves o as it was and returns
 // why; a field it ignores (an MTU, a MAC) is applied without and named in
@@ -137,6 +171,9 @@ func (o *UplinkOverride) static(f []string) error {
 		}
 		if g.IsUnspecified() || g.IsMulticast() {
 			return fmt.Errorf("gateway %s is not a host address", g)
+		}
+		if !o.Address[0].Contains(g) && !g.IsLinkLocalUnicast() {
+			return fmt.Errorf("gateway %s is not inside %s; the kernel rejects an off-link gateway", g, o.Address[0])
 		}
 		o.Gateway = []netip.Addr{g}
 	}
