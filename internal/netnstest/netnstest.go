@@ -13,6 +13,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -50,6 +51,9 @@ func Output(t testing.TB, args ...string) string {
 	return string(out)
 }
 
+// pairs numbers the pairs of a test binary.
+var pairs atomic.Int64
+
 // NewPair creates the namespaces and the veth pair; it skips the test
 // unless root.
 func NewPair(t testing.TB) *Pair {
@@ -62,7 +66,7 @@ func NewPair(t testing.TB) *Pair {
 	}
 	// Names unique to the test: parallel tests and test binaries do
 	// not share namespaces.
-	id := fmt.Sprintf("%d-%s", os.Getpid(), strings.NewReplacer("/", "-", " ", "-").Replace(t.Name()))
+	id := fmt.Sprintf("%d-%d-%s", os.Getpid(), pairs.Add(1), strings.NewReplacer("/", "-", " ", "-").Replace(t.Name()))
 	if len(id) > 40 {
 		id = id[:40]
 	}

@@ -117,13 +117,13 @@ func (c *Client) Obtain(ctx context.Context) (*Lease, error) {
 		}
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("dhcp on %s: no lease within %v: %w", c.c.Interface,
-				time.Since(x.start).Round(time.Millisecond), x.cause(err))
+				time.Since(x.start).Round(100*time.Millisecond), x.cause(err))
 		}
 		x.last = err
 		c.c.Logf("dhcp on %s: %v; starting over", c.c.Interface, err)
 		if !sleep(ctx, restartDelay) {
 			return nil, fmt.Errorf("dhcp on %s: no lease within %v: %w", c.c.Interface,
-				time.Since(x.start).Round(time.Millisecond), err)
+				time.Since(x.start).Round(100*time.Millisecond), err)
 		}
 	}
 }

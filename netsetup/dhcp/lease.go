@@ -12,7 +12,8 @@ import (
 )
 
 // Infinite is the lease time 0xffffffff (RFC 2132 section 9.2): the
-// address never expires.
+// address never expires. It is the kernel's permanent lifetime too
+// (INFINITY_LIFE_TIME).
 const Infinite = time.Duration(math.MaxUint32) * time.Second
 
 // MinMTU is the smallest MTU option 26 may carry (RFC 2132 section 5.1).
