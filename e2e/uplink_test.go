@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wgboot/wgboot/image"
 	"github.com/wgboot/wgboot/image/imagetest"
 )
 
@@ -32,30 +33,39 @@ func editUplink(t *testing.T, arch, repl string, pairs ...string) func(string, [
 // hub (testhub's server4), with its static IPv6 address beside it: lease,
 // tunnel, handshake, switch_root, pings through the tunnel, and the lease
 // in the state file and in the kernel (the address's lifetime) for the next
-// stage to renew.
+// stage to renew. The profile asks for DHCP (dhcp = true), or the kernel
+// command line does (ip=eth0:dhcp, dracut's syntax) over a static profile.
 func TestE2EDHCP(t *testing.T) {
 	for _, arch := range arches {
-		t.Run(arch, func(t *testing.T) {
-			t.Parallel()
-			hub, cliNet := startHub(t, arch)
-			edit := editUplink(t, arch, "dhcp = true\naddress = [\"$1\"]\n")
-			cli := startClient(t, arch, cliNet, edit)
-			lease := imagetest.Expect(t, cli, `wgboot: uplink eth0: dhcp: lease 192\.168\.50\.102/24 from 192\.168\.50\.1 for 1h0m0s`, bootTimeout)
-			t.Logf("%s client: %s", arch, lease)
-			imagetest.Expect(t, cli, `wgboot: uplink eth0: dhcp: mtu 1492, routes 198\.18\.0\.0/15 via 192\.168\.50\.1, 0\.0\.0\.0/0 via 192\.168\.50\.1`, stepTimeout)
-			imagetest.Expect(t, cli, `wgboot: tunnel wg0: handshake with 1 peer\(s\) in`, stepTimeout)
-			imagetest.Expect(t, cli, `wgboot: READY in`, stepTimeout)
-			verdict := imagetest.Expect(t, cli, `testroot: (OK|FAIL)`, stepTimeout)
-			if !strings.Contains(verdict, "handshake=true pings=10/10 ready=true checked=1") ||
-				!regexp.MustCompile(`lease=192\.168\.50\.102/24 server=192\.168\.50\.1 valid=3[56]\d\ds`).MatchString(verdict) {
-				t.Errorf("after switch_root: %s", verdict)
-			}
-			if _, err := hub.ExpectAny(regexp.MustCompile(`testhub: dhcp: ACK 192\.168\.50\.102 to 52:54:00:77:00:02`), 10*time.Second); err != nil {
-				t.Errorf("hub: %v", err)
-			}
-			noPanic(t, cli)
-			noPanic(t, hub)
-		})
+		for _, how := range []string{"profile", "cmdline"} {
+			t.Run(arch+"/"+how, func(t *testing.T) {
+				t.Parallel()
+				hub, cliNet := startHub(t, arch)
+				edit := editUplink(t, arch, "dhcp = true\naddress = [\"$1\"]\n")
+				app := []string{"testroot.ping=10.77.0.1"}
+				if how == "cmdline" {
+					edit = nil
+					app = append(app, "ip=eth0:dhcp")
+				}
+				cli := guest{arch: arch, profiles: allProfiles(t), edit: edit, disk: rootDiskWith(t, arch, expectProfile(t, arch, edit)),
+					append: app, nets: []image.Net{cliNet}}.boot(t, "client")
+				lease := imagetest.Expect(t, cli, `wgboot: uplink eth0: dhcp: lease 192\.168\.50\.102/24 from 192\.168\.50\.1 for 1h0m0s`, bootTimeout)
+				t.Logf("%s client: %s", arch, lease)
+				imagetest.Expect(t, cli, `wgboot: uplink eth0: dhcp: mtu 1492, routes 198\.18\.0\.0/15 via 192\.168\.50\.1, 0\.0\.0\.0/0 via 192\.168\.50\.1`, stepTimeout)
+				imagetest.Expect(t, cli, `wgboot: tunnel wg0: handshake with 1 peer\(s\) in`, stepTimeout)
+				imagetest.Expect(t, cli, `wgboot: READY in`, stepTimeout)
+				verdict := imagetest.Expect(t, cli, `testroot: (OK|FAIL)`, stepTimeout)
+				if !strings.Contains(verdict, "handshake=true pings=10/10 ready=true checked=1") ||
+					!regexp.MustCompile(`lease=192\.168\.50\.102/24 server=192\.168\.50\.1 valid=3[56]\d\ds`).MatchString(verdict) {
+					t.Errorf("after switch_root: %s", verdict)
+				}
+				if _, err := hub.ExpectAny(regexp.MustCompile(`testhub: dhcp: ACK 192\.168\.50\.102 to 52:54:00:77:00:02`), 10*time.Second); err != nil {
+					t.Errorf("hub: %v", err)
+				}
+				noPanic(t, cli)
+				noPanic(t, hub)
+			})
+		}
 	}
 }
 
