@@ -2,7 +2,9 @@ package nl
 
 import (
 	"errors"
+	"math"
 	"os"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -214,5 +216,32 @@ func TestSubscription_Receive(t *testing.T) {
 	}
 	if err := s.Close(); err != nil {
 		t.Errorf("Close() = %v", err)
+	}
+}
+
+// TestConn_ExecuteBatch_sequenceWrap: the sequence numbers of one write are
+// consecutive, never 0, also where the counter wraps; Execute continues
+// after the last one.
+func TestConn_ExecuteBatch_sequenceWrap(t *testing.T) {
+	var seqs []uint32
+	sock := &scriptSocket{}
+	sock.reply = func(req Message) []datagram {
+		seqs = append(seqs, req.Seq)
+		return []datagram{{b: marshal(t, ack(req.Seq))}}
+	}
+	c := NewConn(sock)
+	c.seq = math.MaxUint32 - 5
+	reqs := make([]Message, 10)
+	for i := range reqs {
+		reqs[i] = Message{Header: Header{Type: 0x11}}
+	}
+	if errs := c.ExecuteBatch(reqs, "RTM_DELLINK"); errs != nil {
+		t.Fatal(errs)
+	}
+	if _, err := c.Execute(Message{Header: Header{Type: 0x11, Flags: flagAck}}, "RTM_DELLINK"); err != nil {
+		t.Fatal(err)
+	}
+	if want := []uint32{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}; !slices.Equal(seqs, want) {
+		t.Errorf("sequence numbers %v, want %v", seqs, want)
 	}
 }
