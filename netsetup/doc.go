@@ -38,10 +38,26 @@
 // address or rule is there, [Handle.ReplaceRoute] uses NLM_F_REPLACE, and
 // [Handle.EnsureWireGuardLink] reports an existing link instead of failing.
 //
+// # Many routes
+//
+// [Handle.ReplaceRoutes], which [Handle.ConfigureTunnelLink] uses for a
+// tunnel's allowed IPs, sends its requests many per write and matches each
+// acknowledgement back to its route, so that 10,000 routes cost about a
+// hundred writes instead of 10,000 exchanges; a refused route is named in
+// the error and does not stop the others.
+//
+// # Deadlines
+//
+// [Handle.SetDeadline] bounds every exchange of a Handle by an absolute
+// time, such as the deadline of the boot phase that uses it, so that a
+// kernel call that never answers ends with the phase.
+//
 // # Errors
 //
 // Errors say what was being done and wrap the *nl.Error of the netlink
 // exchange, which unwraps to a unix.Errno: callers branch with
 // errors.Is(err, unix.ENODEV), and the error text ends with the kernel's
-// extended-ACK message when there is one.
+// extended-ACK message when there is one. Operations that go on after a
+// failure join at most 10 errors and count the rest (package errcap): one
+// failure repeated over 10,000 routes stays a short message.
 package netsetup

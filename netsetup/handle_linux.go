@@ -2,6 +2,7 @@ package netsetup
 
 import (
 	"fmt"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -79,4 +80,14 @@ func message(typ, flags uint16, fixed []byte, ae *nl.AttrEncoder) (nl.Message, e
 		return nl.Message{}, err
 	}
 	return nl.Message{Header: nl.Header{Type: typ, Flags: flags}, Data: data}, nil
+}
+
+// SetDeadline bounds every netlink exchange of the Handle that follows by
+// t: no reply is awaited past it and no request sent after it, the error
+// then wrapping os.ErrDeadlineExceeded; the zero time removes the bound.
+// Bind a phase's context deadline to it so that a kernel call that never
+// answers ends with the phase. WaitCarrier and WaitDAD follow their
+// context as well.
+func (h *Handle) SetDeadline(t time.Time) {
+	h.c.SetDeadline(t)
 }

@@ -71,6 +71,8 @@ type kernel struct {
 	// transcript has one line per request and reply.
 	transcript bytes.Buffer
 	reqs       []nl.Message
+	// sock is the socket of the last Handle from handle.
+	sock *nltest.Socket
 }
 
 // newKernel returns a fake kernel knowing links.
@@ -84,7 +86,8 @@ func newKernel(t testing.TB, links ...Link) *kernel {
 
 // handle returns a Handle served by k.
 func (k *kernel) handle() *Handle {
-	return NewHandle(nltest.Dial(k.serve))
+	k.sock = nltest.NewSocket(k.serve)
+	return NewHandle(nl.NewConn(k.sock))
 }
 
 // setLink adds or replaces a link.

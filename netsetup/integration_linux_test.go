@@ -534,6 +534,45 @@ func TestIntegrationConfigureTunnelLink(t *testing.T) {
 	}
 }
 
+// TestIntegrationReplaceRoutes adds 10,000 routes, half IPv4, half IPv6,
+// in batches, with one through a gateway the kernel cannot reach in the
+// middle: that one fails with the kernel's reason, all the others are
+// there, and a second run changes nothing.
+func TestIntegrationReplaceRoutes(t *testing.T) {
+	t.Parallel()
+	h := newNetNS(t).handle(t)
+	l := newDummy(t, h, "wg0")
+	if err := h.SetLinkUp(l.Index, true); err != nil {
+		t.Fatal(err)
+	}
+	var routes []Route
+	for _, r := range append(manyRoutes(5000, false), manyRoutes(5000, true)...) {
+		r.OIF, r.Table = l.Index, 51820
+		routes = append(routes, r)
+	}
+	bad := Route{Dst: pfx(t, "10.255.0.0/16"), Gateway: addr(t, "203.0.113.1"), OIF: l.Index, Table: 51820}
+	withBad := slices.Insert(slices.Clone(routes), 5000, bad)
+	start := time.Now()
+	err := h.ReplaceRoutes(withBad)
+	t.Logf("%d routes in %v", len(withBad), time.Since(start))
+	if want := "replace route 10.255.0.0/16 via 203.0.113.1 dev 2 table 51820: netlink: RTM_NEWROUTE: network is unreachable: Nexthop has invalid gateway"; err == nil || err.Error() != want {
+		t.Errorf("ReplaceRoutes() = %v\nwant %s", err, want)
+	}
+	for range 2 {
+		got, err := h.Routes(unix.AF_UNSPEC, 51820)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != len(routes) {
+			t.Errorf("table 51820 has %d routes, want %d", len(got), len(routes))
+		}
+		// Idempotent.
+		if err := h.ReplaceRoutes(routes); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 func TestIntegrationWireGuardLink(t *testing.T) {
 	t.Parallel()
 	h := newNetNS(t).handle(t)

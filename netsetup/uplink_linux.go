@@ -2,10 +2,11 @@ package netsetup
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/netip"
 	"time"
+
+	"github.com/wgboot/wgboot/internal/errcap"
 )
 
 // Uplink is the static configuration of the underlay interface.
@@ -26,8 +27,9 @@ type Uplink struct {
 //
 // A missing carrier is logged and the configuration goes on, so that the
 // link works when the cable comes; the returned error then says so. Address
-// and route failures do not stop the other steps either: all errors are
-// joined. logf, which may be nil, receives one line per step.
+// and route failures do not stop the other steps either: the errors are
+// joined, at most 10 with a count of the rest. logf, which may be nil,
+// receives one line per step.
 func (h *Handle) BringUpUplink(ctx context.Context, u Uplink, logf func(format string, args ...any)) error {
 	if logf == nil {
 		logf = func(string, ...any) {}
@@ -42,7 +44,7 @@ func (h *Handle) BringUpUplink(ctx context.Context, u Uplink, logf func(format s
 	if err := h.SetLinkUp(l.Index, true); err != nil {
 		return fmt.Errorf("uplink %s: %w", u.Interface, err)
 	}
-	var errs []error
+	var errs errcap.List
 	if u.CarrierTimeout > 0 {
 		start := time.Now()
 		cctx, cancel := context.WithTimeout(ctx, u.CarrierTimeout)
@@ -53,31 +55,31 @@ func (h *Handle) BringUpUplink(ctx context.Context, u Uplink, logf func(format s
 				return fmt.Errorf("uplink %s: %w", u.Interface, err)
 			}
 			logf("uplink %s: no carrier within %v; configuring it anyway", u.Interface, u.CarrierTimeout)
-			errs = append(errs, fmt.Errorf("uplink %s: %w", u.Interface, err))
+			errs.Add(fmt.Errorf("uplink %s: %w", u.Interface, err))
 		} else {
 			logf("uplink %s: carrier after %v", u.Interface, time.Since(start).Round(time.Millisecond))
 		}
 	}
 	for _, p := range u.Addresses {
 		if err := h.AddAddress(l.Index, p); err != nil {
-			errs = append(errs, fmt.Errorf("uplink %s: %w", u.Interface, err))
+			errs.Add(fmt.Errorf("uplink %s: %w", u.Interface, err))
 			continue
 		}
 		logf("uplink %s: address %s", u.Interface, p)
 	}
 	for _, gw := range u.Gateways {
 		if err := ctx.Err(); err != nil {
-			errs = append(errs, fmt.Errorf("uplink %s: %w", u.Interface, err))
+			errs.Add(fmt.Errorf("uplink %s: %w", u.Interface, err))
 			break
 		}
 		r := Route{Dst: defaultPrefix(gw), Gateway: gw, OIF: l.Index}
 		if err := h.ReplaceRoute(r); err != nil {
-			errs = append(errs, fmt.Errorf("uplink %s: %w", u.Interface, err))
+			errs.Add(fmt.Errorf("uplink %s: %w", u.Interface, err))
 			continue
 		}
 		logf("uplink %s: default route via %s", u.Interface, gw)
 	}
-	return errors.Join(errs...)
+	return errs.Err()
 }
 
 // validate checks u before anything is sent.
