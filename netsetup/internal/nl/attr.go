@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 )
 
@@ -29,6 +30,22 @@ type AttrEncoder struct {
 // payload of n bytes grows Len by 4+n rounded up to a multiple of 4.
 func (ae *AttrEncoder) Len() int {
 	return len(ae.b)
+}
+
+// Grow makes room for n more bytes, so that the next n bytes of attributes
+// are appended without moving those already encoded. An encoder that will
+// hold a key grows once, up front, before the key goes in: a move would
+// leave a copy of it behind in the old array.
+func (ae *AttrEncoder) Grow(n int) {
+	ae.b = slices.Grow(ae.b, n)
+}
+
+// Wipe zeroes everything ae encoded, its whole array, and empties ae for
+// reuse, keeping the array.
+func (ae *AttrEncoder) Wipe() {
+	clear(ae.b[:cap(ae.b)])
+	ae.b = ae.b[:0]
+	ae.err = nil
 }
 
 // Err returns the first error recorded by ae.

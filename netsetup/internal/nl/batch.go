@@ -127,16 +127,26 @@ func (b *batch) write(next int) (int, bool) {
 	}
 	b.first = c.seq + 1
 	b.index = b.index[:0]
+	// The write buffer is sized before anything is copied into it, so
+	// that growing it leaves no copy of a request behind.
+	size, end := 0, next
+	for ; end < len(b.reqs) && end-next < c.batchMax; end++ {
+		n := align(b.reqs[end].Len())
+		if end > next && size+n > maxBatchBytes {
+			break
+		}
+		size += n
+	}
+	if cap(c.wbuf) < size {
+		c.wbuf = make([]byte, 0, max(size, maxBatchBytes))
+	}
 	w := c.wbuf[:0]
 	i := next
-	for ; i < len(b.reqs) && len(b.index) < c.batchMax; i++ {
+	for ; i < end; i++ {
 		req := b.reqs[i]
 		req.Seq = b.first + uint32(len(b.index))
 		req.Flags |= flagRequest | flagAck
 		req.PID = 0
-		if len(b.index) > 0 && len(w)+align(req.Len()) > maxBatchBytes {
-			break
-		}
 		var err error
 		n := len(w)
 		if w, err = req.AppendBinary(w); err != nil {
@@ -208,6 +218,7 @@ func (b *batch) acks() error {
 		}
 		for _, m := range msgs {
 			if m.Type == typeOverrun {
+				wipe(msgs)
 				b.noAck(errOverrun)
 				return errOverrun
 			}
@@ -228,6 +239,8 @@ func (b *batch) acks() error {
 				b.fail(b.index[k], newKernelError(b.op, m.Seq, code, ext))
 			}
 		}
+		// An error may echo its request.
+		wipe(msgs)
 		if stale > maxStale {
 			err := fmt.Errorf("%w: skipped %d", errStale, stale)
 			b.noAck(err)

@@ -196,7 +196,7 @@ func (c *Conn) Execute(req Message, op string) ([]Message, error) {
 	if err := c.sock.Send(b); err != nil {
 		return nil, &Error{Op: op, Err: err, Seq: req.Seq}
 	}
-	return c.receiveReplies(req, op)
+	return c.receiveReplies(req, op, nil)
 }
 
 // ExecuteDump is Execute with NLM_F_DUMP set, retrying the whole request up
@@ -209,10 +209,14 @@ func (c *Conn) ExecuteDump(req Message, op string) ([]Message, error) {
 		replies []Message
 		err     error
 	)
-	for range maxDumpAttempts {
+	for i := range maxDumpAttempts {
 		replies, err = c.Execute(req, op)
 		if !errors.Is(err, ErrDumpInterrupted) {
 			return replies, err
+		}
+		if i < maxDumpAttempts-1 {
+			// A dump may carry keys (WG_CMD_GET_DEVICE).
+			wipe(replies)
 		}
 	}
 	var e *Error
@@ -222,29 +226,41 @@ func (c *Conn) ExecuteDump(req Message, op string) ([]Message, error) {
 	return replies, err
 }
 
-// receiveReplies reads the replies to req, which has been sent.
-func (c *Conn) receiveReplies(req Message, op string) ([]Message, error) {
+// wipe zeroes the payloads of msgs.
+func wipe(msgs []Message) {
+	for _, m := range msgs {
+		clear(m.Data)
+	}
+}
+
+// receiveReplies reads the replies to req, which has been sent, appending
+// them to replies. Replies may carry keys (WG_CMD_GET_DEVICE) and an error
+// may echo a request that did, so every message not returned is wiped,
+// the replies read so far included when the exchange fails.
+func (c *Conn) receiveReplies(req Message, op string, replies []Message) ([]Message, error) {
 	var (
-		replies     []Message
 		interrupted bool
 		stale       int
 	)
-	done := func() ([]Message, error) {
-		if interrupted {
-			return replies, &Error{Op: op, Err: ErrDumpInterrupted, Seq: req.Seq}
-		}
-		return replies, nil
+	fail := func(err error) ([]Message, error) {
+		wipe(replies)
+		return nil, err
 	}
 	for {
 		msgs, err := c.receive(c.receiveDeadline())
 		if err != nil {
-			return nil, &Error{Op: op, Err: err, Seq: req.Seq}
+			return fail(&Error{Op: op, Err: err, Seq: req.Seq})
 		}
 		if msgs == nil {
 			// Datagram from a sender other than the kernel.
 			stale++
 		}
-		for _, m := range msgs {
+		var (
+			done   bool
+			kept   int // msgs[:kept] went to replies
+			failed error
+		)
+		for i, m := range msgs {
 			if m.Seq != req.Seq {
 				stale++
 				continue
@@ -255,34 +271,47 @@ func (c *Conn) receiveReplies(req Message, op string) ([]Message, error) {
 			switch m.Type {
 			case typeNoop:
 			case typeOverrun:
-				return nil, &Error{Op: op, Err: errOverrun, Seq: req.Seq}
+				failed = &Error{Op: op, Err: errOverrun, Seq: req.Seq}
 			case typeError:
 				code, ext, err := parseError(m)
-				if err != nil {
-					return nil, &Error{Op: op, Err: err, Seq: req.Seq}
+				switch {
+				case err != nil:
+					failed = &Error{Op: op, Err: err, Seq: req.Seq}
+				case code != 0:
+					failed = newKernelError(op, req.Seq, code, ext)
 				}
-				if code != 0 {
-					return nil, newKernelError(op, req.Seq, code, ext)
-				}
-				return done()
+				done = true
 			case typeDone:
 				code, ext, err := parseDone(m)
-				if err != nil {
-					return nil, &Error{Op: op, Err: err, Seq: req.Seq}
+				switch {
+				case err != nil:
+					failed = &Error{Op: op, Err: err, Seq: req.Seq}
+				case code != 0:
+					failed = newKernelError(op, req.Seq, code, ext)
 				}
-				if code != 0 {
-					return nil, newKernelError(op, req.Seq, code, ext)
-				}
-				return done()
+				done = true
 			default:
 				replies = append(replies, m)
+				msgs[kept], msgs[i] = msgs[i], msgs[kept]
+				kept++
 				if m.Flags&flagMulti == 0 && req.Flags&flagAck == 0 {
-					return done()
+					done = true
 				}
 			}
+			if done || failed != nil {
+				break
+			}
 		}
-		if stale > maxStale {
-			return nil, &Error{Op: op, Err: fmt.Errorf("%w: skipped %d", errStale, stale), Seq: req.Seq}
+		wipe(msgs[kept:])
+		switch {
+		case failed != nil:
+			return fail(failed)
+		case done && interrupted:
+			return replies, &Error{Op: op, Err: ErrDumpInterrupted, Seq: req.Seq}
+		case done:
+			return replies, nil
+		case stale > maxStale:
+			return fail(&Error{Op: op, Err: fmt.Errorf("%w: skipped %d", errStale, stale), Seq: req.Seq})
 		}
 	}
 }
@@ -306,6 +335,9 @@ func receiveFrom(sock Socket, buf []byte, deadline time.Time) ([]Message, error)
 		}
 		return nil, err
 	}
+	// Replies may carry keys (WG_CMD_GET_DEVICE), and what is kept is
+	// copied out: the reused buffer is wiped on every path.
+	defer clear(buf[:min(n, len(buf))])
 	if n > len(buf) {
 		return nil, fmt.Errorf("%w: %d-byte datagram, %d-byte buffer", errTruncated, n, len(buf))
 	}
@@ -313,9 +345,6 @@ func receiveFrom(sock Socket, buf []byte, deadline time.Time) ([]Message, error)
 		return nil, nil
 	}
 	msgs, err := ParseMessages(buf[:n])
-	// ParseMessages copied the data out; replies may carry keys
-	// (WG_CMD_GET_DEVICE), so the reused buffer is wiped.
-	clear(buf[:n])
 	if err != nil {
 		return nil, fmt.Errorf("malformed reply: %w", err)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 )
 
 // Header is a netlink message header.
@@ -54,11 +55,14 @@ func (m Message) MarshalBinary() ([]byte, error) {
 	return m.AppendBinary(nil)
 }
 
-// AppendBinary appends the encoding of m to b, like MarshalBinary.
+// AppendBinary appends the encoding of m to b, like MarshalBinary. It
+// grows b at most once, so that no copy of a payload carrying keys is left
+// behind in a discarded array.
 func (m Message) AppendBinary(b []byte) ([]byte, error) {
 	if uint64(m.Len()) > math.MaxUint32 {
 		return nil, errMessageTooLong
 	}
+	b = slices.Grow(b, align(m.Len()))
 	b = binary.NativeEndian.AppendUint32(b, uint32(m.Len()))
 	b = binary.NativeEndian.AppendUint16(b, m.Type)
 	b = binary.NativeEndian.AppendUint16(b, m.Flags)
@@ -90,6 +94,10 @@ func ParseMessages(b []byte) ([]Message, error) {
 	for len(b) > 0 {
 		m, rest, err := parseMessage(b)
 		if err != nil {
+			// The messages may carry keys.
+			for _, m := range msgs {
+				clear(m.Data)
+			}
 			return nil, fmt.Errorf("message %d: %w", len(msgs), err)
 		}
 		msgs = append(msgs, m)
