@@ -7,9 +7,10 @@
 // testdata/golden) and decodes the replies. WireGuard device configuration
 // (generic netlink) lives in package netsetup/wg.
 //
-// # Which path each operation uses
+// # Why rtnetlink
 //
-// A [Handle] does everything over rtnetlink (NETLINK_ROUTE):
+// A [Handle] does everything over rtnetlink (NETLINK_ROUTE), no AF_INET
+// ioctls:
 //
 //   - Creating a typed link (wireguard, veth, dummy) has no ioctl at all.
 //   - IPv6 addresses and routes, policy rules, routing tables other than
@@ -21,14 +22,6 @@
 //   - A Handle's socket is bound to the network namespace it was opened in,
 //     whatever thread later uses it; an ioctl acts on the namespace of the
 //     calling thread.
-//
-// The AF_INET ioctl path (ioctl_linux.go: [SetUpIoctl], [SetMTUIoctl],
-// [SetIPv4Ioctl]) is kept where it is the simpler tool, as in the seed demo:
-// one fixed-size struct ifreq per operation, addressed by name, no message
-// to build and no reply to parse. It suits a single IPv4 address, the MTU or
-// the up flag of one link, for instance bringing up "lo" before anything
-// else; note that SIOCSIFADDR replaces the link's primary IPv4 address
-// rather than adding one.
 //
 // # Idempotency
 //

@@ -16,6 +16,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/wgboot/wgboot/netsetup/internal/nl"
+	"github.com/wgboot/wgboot/netsetup/internal/nltest"
 )
 
 var capture = flag.Bool("capture", false,
@@ -347,7 +348,7 @@ func TestGolden(t *testing.T) {
 	}
 }
 
-// describe renders msgs with nl.Fprint.
+// describe renders msgs with nltest.Fprint.
 func describe(b []byte) string {
 	msgs, err := nl.ParseMessages(b)
 	if err != nil {
@@ -355,7 +356,7 @@ func describe(b []byte) string {
 	}
 	var sb strings.Builder
 	for _, m := range msgs {
-		nl.Fprint(&sb, m)
+		nltest.Fprint(&sb, m)
 	}
 	return sb.String()
 }

@@ -117,13 +117,13 @@ func (k *kernel) serve(req nl.Message) ([]nl.Message, error) {
 	defer k.mu.Unlock()
 	k.reqs = append(k.reqs, req)
 	k.transcript.WriteString("> ")
-	nl.Fprint(&k.transcript, req)
+	nltest.Fprint(&k.transcript, req)
 	for _, r := range replies {
 		if r.Seq == 0 {
 			r.Seq = req.Seq
 		}
 		k.transcript.WriteString("< ")
-		nl.Fprint(&k.transcript, r)
+		nltest.Fprint(&k.transcript, r)
 	}
 	if err != nil {
 		fmt.Fprintf(&k.transcript, "! %v\n", err)

@@ -22,12 +22,11 @@ const HandshakePollInterval = 100 * time.Millisecond
 
 // Client talks to the kernel's WireGuard generic netlink family. Configure,
 // Device and WaitHandshake are safe for concurrent use, serialised on one
-// socket; call SetLogf and SetMessageSize before using it.
+// socket; call SetMessageSize before using it.
 type Client struct {
 	conn        *nl.Conn
 	family      uint16
 	messageSize int
-	logf        func(format string, args ...any)
 }
 
 // Open dials a generic netlink socket and resolves the "wireguard" family.
@@ -66,15 +65,13 @@ func (c *Client) Close() error {
 	return c.conn.Close()
 }
 
-// SetLogf sets where Configure reports what it applied: one line, printf
-// style and without a trailing newline, with the interface, peer and
-// message counts, bytes sent, duration and the device's public key. nil,
-// the default, logs nothing. Secret keys are never logged.
-//
-// It takes a function rather than a *slog.Logger so that the init binary
-// does not link log/slog for one line; log.Printf fits it as it is.
-func (c *Client) SetLogf(logf func(format string, args ...any)) {
-	c.logf = logf
+// SetDeadline bounds every netlink exchange of the Client that follows by
+// t: no reply is awaited past it and no message sent after it, the error
+// then wrapping os.ErrDeadlineExceeded; the zero time removes the bound.
+// Bind a phase's context deadline to it so that a kernel call that never
+// answers ends with the phase. WaitHandshake follows its context as well.
+func (c *Client) SetDeadline(t time.Time) {
+	c.conn.SetDeadline(t)
 }
 
 // SetMessageSize sets the byte budget of each SET message, headers

@@ -58,7 +58,6 @@ func allowedIPLen(p netip.Prefix) int {
 // messages stay applied (the kernel is not transactional); the error says
 // how far it got. Re-apply with ReplacePeers to recover a known state.
 func (c *Client) Configure(ifname string, cfg Config) error {
-	start := time.Now()
 	if err := checkIfname(ifname); err != nil {
 		return fmt.Errorf("configure wireguard: %w", &FieldError{Field: "ifname", Err: err})
 	}
@@ -70,17 +69,13 @@ func (c *Client) Configure(ifname string, cfg Config) error {
 		return fmt.Errorf("configure %s: %w", ifname, err)
 	}
 	b := newSetBuilder(ifname, &cfg, c.messageSize, scopes)
-	var (
-		sent  int
-		bytes int
-	)
+	sent := 0
 	for !b.done() {
 		payload, peers, err := b.next()
 		if err != nil {
 			return fmt.Errorf("configure %s: build message %d: %w", ifname, sent+1, err)
 		}
 		req := nl.Message{Header: nl.Header{Type: c.family, Flags: unix.NLM_F_ACK}, Data: payload}
-		bytes += req.Len()
 		_, err = c.conn.Execute(req, "WG_CMD_SET_DEVICE")
 		clear(payload)
 		if err != nil {
@@ -91,19 +86,6 @@ func (c *Client) Configure(ifname string, cfg Config) error {
 			return fmt.Errorf("configure %s: message %d (%s): %w (%s)", ifname, sent+1, peers, err, applied)
 		}
 		sent++
-	}
-	if c.logf != nil {
-		// Only the public key: the private key never reaches a log.
-		pub := "unchanged"
-		switch {
-		case cfg.PrivateKey == nil:
-		case cfg.PrivateKey.IsZero():
-			pub = "removed"
-		default:
-			pub = cfg.PrivateKey.PublicKey().String()
-		}
-		c.logf("wireguard configured: ifname=%s peers=%d messages=%d bytes=%d duration=%v public_key=%s",
-			ifname, len(cfg.Peers), sent, bytes, time.Since(start).Round(time.Microsecond), pub)
 	}
 	return nil
 }

@@ -358,7 +358,7 @@ func TestRecorder(t *testing.T) {
 	}
 	var sb strings.Builder
 	for _, m := range r.Requests() {
-		if err := nl.FprintGeneric(&sb, m); err != nil {
+		if err := nltest.FprintGeneric(&sb, m); err != nil {
 			t.Fatal(err)
 		}
 	}
