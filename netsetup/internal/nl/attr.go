@@ -40,10 +40,11 @@ func (ae *AttrEncoder) Grow(n int) {
 	ae.b = slices.Grow(ae.b, n)
 }
 
-// Wipe zeroes everything ae encoded, its whole array, and empties ae for
-// reuse, keeping the array.
+// Wipe zeroes everything ae encoded and empties ae for reuse, keeping its
+// array. The encoder only appends, so after Wipe its whole array is zero,
+// unless appending outgrew a Grow and moved it.
 func (ae *AttrEncoder) Wipe() {
-	clear(ae.b[:cap(ae.b)])
+	clear(ae.b)
 	ae.b = ae.b[:0]
 	ae.err = nil
 }
