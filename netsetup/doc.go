@@ -39,6 +39,16 @@
 // hundred writes instead of 10,000 exchanges; a refused route is named in
 // the error and does not stop the others.
 //
+// # Duplicate address detection
+//
+// An IPv6 address is tentative while the kernel checks that no other host
+// has it, about a second or two, and the kernel sends nothing from it
+// meanwhile: a first WireGuard handshake over an IPv6-only uplink would be
+// lost and retried 5 s later. [Handle.WaitDAD] waits, bounded, until a
+// link's addresses are no longer tentative and reports a duplicate
+// (IFA_F_DADFAILED) by name; [NoDAD] adds an address that skips the check.
+// [Uplink] has both.
+//
 // # Deadlines
 //
 // [Handle.SetDeadline] bounds every exchange of a Handle by an absolute

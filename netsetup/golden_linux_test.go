@@ -129,6 +129,11 @@ func goldenCases(t testing.TB) []goldenCase {
 			typ:  unix.RTM_NEWADDR, ip: []string{"-6", "addr", "add", "2001:db8::2/64", "dev", "d0"},
 		},
 		{
+			name: "addr-add-v6-nodad", desc: `AddAddress(2, 2001:db8::2/64, NoDAD())`,
+			call: func(h *Handle) error { return h.AddAddress(2, pfx(t, "2001:db8::2/64"), NoDAD()) },
+			typ:  unix.RTM_NEWADDR, ip: []string{"-6", "addr", "add", "2001:db8::2/64", "dev", "d0", "nodad"},
+		},
+		{
 			name: "addr-add-v4-loopback", desc: `AddAddress(2, 127.0.0.2/8)`,
 			call: func(h *Handle) error { return h.AddAddress(2, pfx(t, "127.0.0.2/8")) },
 			typ:  unix.RTM_NEWADDR, ip: []string{"addr", "add", "127.0.0.2/8", "dev", "d0"},

@@ -348,9 +348,9 @@ func (ns *netNS) handle(t testing.TB) *Handle {
 	if err := h.OptionsErr(); err != nil {
 		t.Logf("best-effort socket options: %v", err)
 	}
-	h.subscribe = func() (s *nl.Subscription, err error) {
+	h.subscribe = func(groups ...uint32) (s *nl.Subscription, err error) {
 		err = ns.do(func() error {
-			s, err = subscribeLinks()
+			s, err = subscribe(groups...)
 			return err
 		})
 		return s, err

@@ -19,11 +19,21 @@ type Uplink struct {
 	Gateways []netip.Addr
 	// CarrierTimeout bounds the wait for carrier; 0 skips the wait.
 	CarrierTimeout time.Duration
+	// NoDAD adds the IPv6 addresses without duplicate address detection
+	// (IFA_F_NODAD), usable at once: for links where DAD is pointless.
+	NoDAD bool
+	// DADTimeout bounds the wait, once the addresses and routes are set,
+	// until none of the link's addresses is tentative (WaitDAD): while an
+	// IPv6 address is, the kernel does not send from it, and a first
+	// WireGuard handshake over it is lost and retried only after 5 s.
+	// 0 skips the wait.
+	DADTimeout time.Duration
 }
 
 // BringUpUplink brings the uplink up and configures it: link up, wait for
-// carrier (bounded by u.CarrierTimeout and ctx), addresses, then one
-// default route per gateway in the main table, each in its own family.
+// carrier (bounded by u.CarrierTimeout and ctx), addresses, one default
+// route per gateway in the main table, each in its own family, then the
+// wait for duplicate address detection (bounded by u.DADTimeout and ctx).
 //
 // A missing carrier is logged and the configuration goes on, so that the
 // link works when the cable comes; the returned error then says so. Address
@@ -60,8 +70,18 @@ func (h *Handle) BringUpUplink(ctx context.Context, u Uplink, logf func(format s
 			logf("uplink %s: carrier after %v", u.Interface, time.Since(start).Round(time.Millisecond))
 		}
 	}
+	var opts []AddressOption
+	if u.NoDAD {
+		opts = append(opts, NoDAD())
+	}
 	for _, p := range u.Addresses {
-		if err := h.AddAddress(l.Index, p); err != nil {
+		var err error
+		if p.Addr().Is6() {
+			err = h.AddAddress(l.Index, p, opts...)
+		} else {
+			err = h.AddAddress(l.Index, p)
+		}
+		if err != nil {
 			errs.Add(fmt.Errorf("uplink %s: %w", u.Interface, err))
 			continue
 		}
@@ -78,6 +98,18 @@ func (h *Handle) BringUpUplink(ctx context.Context, u Uplink, logf func(format s
 			continue
 		}
 		logf("uplink %s: default route via %s", u.Interface, gw)
+	}
+	if u.DADTimeout > 0 && ctx.Err() == nil {
+		start := time.Now()
+		dctx, cancel := context.WithTimeout(ctx, u.DADTimeout)
+		err := h.WaitDAD(dctx, l.Index)
+		cancel()
+		if err != nil {
+			logf("uplink %s: addresses not ready: %v", u.Interface, err)
+			errs.Add(fmt.Errorf("uplink %s: %w", u.Interface, err))
+		} else {
+			logf("uplink %s: addresses ready after %v", u.Interface, time.Since(start).Round(time.Millisecond))
+		}
 	}
 	return errs.Err()
 }
