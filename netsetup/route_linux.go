@@ -260,9 +260,12 @@ func routeRequest(typ, flags uint16, r Route) (nl.Message, error) {
 	if table < 256 {
 		hdrTable = uint8(table)
 	}
+	// A route is 3 to 5 attributes of at most 24 bytes: one array.
 	var ae nl.AttrEncoder
+	ae.Grow(96)
+	var dst [16]byte
 	if r.Dst.Bits() > 0 {
-		ae.Bytes(unix.RTA_DST, r.Dst.Addr().AsSlice())
+		ae.Bytes(unix.RTA_DST, addrBytes(r.Dst.Addr(), &dst))
 	}
 	if table >= 256 {
 		ae.Uint32(unix.RTA_TABLE, table)
@@ -283,6 +286,16 @@ func routeRequest(typ, flags uint16, r Route) (nl.Message, error) {
 		ae.Uint32(unix.RTA_OIF, uint32(r.OIF))
 	}
 	return message(typ, flags, rtmsg(fam, uint8(r.Dst.Bits()), hdrTable, protocol, scope, rtype), &ae)
+}
+
+// addrBytes returns a's 4 or 16 bytes in buf.
+func addrBytes(a netip.Addr, buf *[16]byte) []byte {
+	if a.Is4() {
+		v4 := a.As4()
+		return append(buf[:0], v4[:]...)
+	}
+	*buf = a.As16()
+	return buf[:]
 }
 
 // dumpRoutesRequest builds the RTM_GETROUTE dump of family, filtered by

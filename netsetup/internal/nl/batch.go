@@ -183,44 +183,27 @@ func (b *batch) write(next int) (int, bool) {
 // error if the batch must end.
 func (b *batch) acks() error {
 	c := b.c
+	if c.buf == nil {
+		c.buf = make([]byte, receiveBufferSize)
+	}
+	if c.views == nil {
+		c.views = make([]Message, 0, 16)
+	}
 	b.done = slices.Grow(b.done[:0], len(b.index))[:len(b.index)]
 	clear(b.done)
 	var (
 		pending = len(b.index)
 		stale   int
+		overrun bool
 		lost    error // ENOBUFS: acknowledgements were dropped
 	)
-	for pending > 0 {
-		deadline := c.receiveDeadline()
-		if lost != nil {
-			// The kernel queued what it could before the send
-			// returned: read what is there, wait for nothing more.
-			deadline = time.Now()
-		}
-		msgs, err := c.receive(deadline)
-		if errors.Is(err, syscall.ENOBUFS) && lost == nil {
-			lost = err
-			c.batchMax = max(c.batchMax/2, 1)
-			continue
-		}
-		if err != nil {
-			if lost != nil && errors.Is(err, errNoReply) {
-				// Only the dropped acknowledgements are missing;
-				// the socket works.
-				b.noAck(lost)
-				return nil
-			}
-			b.noAck(err)
-			return err
-		}
-		if msgs == nil {
-			stale++ // from a sender other than the kernel
-		}
+	// handle takes the messages of one datagram, which point into the
+	// receive buffer: acknowledgements are read in place, never copied.
+	handle := func(msgs []Message) {
 		for _, m := range msgs {
 			if m.Type == typeOverrun {
-				wipe(msgs)
-				b.noAck(errOverrun)
-				return errOverrun
+				overrun = true
+				return
 			}
 			k := int(m.Seq - b.first)
 			if m.Seq < b.first || k >= len(b.index) || b.done[k] || m.Type != typeError {
@@ -239,8 +222,41 @@ func (b *batch) acks() error {
 				b.fail(b.index[k], newKernelError(b.op, m.Seq, code, ext))
 			}
 		}
-		// An error may echo its request.
-		wipe(msgs)
+	}
+	for pending > 0 {
+		deadline := c.receiveDeadline()
+		if lost != nil {
+			// The kernel queued what it could before the send
+			// returned: read what is there, wait for nothing more.
+			deadline = time.Now()
+		}
+		got := false
+		err := receiveViews(c.sock, c.buf, deadline, func(msgs []Message) {
+			got = true
+			handle(msgs)
+		}, c.views[:0])
+		if errors.Is(err, syscall.ENOBUFS) && lost == nil {
+			lost = err
+			c.batchMax = max(c.batchMax/2, 1)
+			continue
+		}
+		if err != nil {
+			if lost != nil && errors.Is(err, errNoReply) {
+				// Only the dropped acknowledgements are missing;
+				// the socket works.
+				b.noAck(lost)
+				return nil
+			}
+			b.noAck(err)
+			return err
+		}
+		if overrun {
+			b.noAck(errOverrun)
+			return errOverrun
+		}
+		if !got {
+			stale++ // from a sender other than the kernel
+		}
 		if stale > maxStale {
 			err := fmt.Errorf("%w: skipped %d", errStale, stale)
 			b.noAck(err)

@@ -63,8 +63,9 @@ type Conn struct {
 	seq      uint32
 	timeout  time.Duration
 	buf      []byte
-	wbuf     []byte // ExecuteBatch's write buffer
-	batchMax int    // ExecuteBatch's requests per write
+	wbuf     []byte    // ExecuteBatch's write buffer
+	views    []Message // ExecuteBatch's acknowledgements, read in place
+	batchMax int       // ExecuteBatch's requests per write
 	optsErrs error
 
 	// deadline, if set, bounds every exchange; it is outside mu so that
@@ -327,31 +328,48 @@ func (c *Conn) receive(deadline time.Time) ([]Message, error) {
 
 // receiveFrom implements receive for Conn and Subscription.
 func receiveFrom(sock Socket, buf []byte, deadline time.Time) ([]Message, error) {
+	var msgs []Message
+	err := receiveViews(sock, buf, deadline, func(views []Message) {
+		msgs = make([]Message, len(views))
+		for i, m := range views {
+			msgs[i] = Message{Header: m.Header, Data: append([]byte{}, m.Data...)}
+		}
+	}, nil)
+	return msgs, err
+}
+
+// receiveViews reads one datagram into buf and passes its messages to fn,
+// their Data pointing into buf, reusing views' array; buf is wiped when fn
+// returns, and on every other path: replies may carry keys
+// (WG_CMD_GET_DEVICE). fn is not called for a datagram from a sender other
+// than the kernel.
+func receiveViews(sock Socket, buf []byte, deadline time.Time, fn func([]Message), views []Message) error {
 	wait := time.Until(deadline)
 	n, from, err := sock.Receive(buf, deadline)
 	if err != nil {
 		if errors.Is(err, os.ErrDeadlineExceeded) {
-			return nil, fmt.Errorf("%w within %v: %w", errNoReply, max(wait, 0).Round(time.Millisecond), err)
+			return fmt.Errorf("%w within %v: %w", errNoReply, max(wait, 0).Round(time.Millisecond), err)
 		}
-		return nil, err
+		return err
 	}
-	// Replies may carry keys (WG_CMD_GET_DEVICE), and what is kept is
-	// copied out: the reused buffer is wiped on every path.
 	defer clear(buf[:min(n, len(buf))])
 	if n > len(buf) {
-		return nil, fmt.Errorf("%w: %d-byte datagram, %d-byte buffer", errTruncated, n, len(buf))
+		return fmt.Errorf("%w: %d-byte datagram, %d-byte buffer", errTruncated, n, len(buf))
 	}
 	if from != 0 {
-		return nil, nil
+		return nil
 	}
-	msgs, err := ParseMessages(buf[:n])
-	if err != nil {
-		return nil, fmt.Errorf("malformed reply: %w", err)
+	views = views[:0]
+	for b := buf[:n]; len(b) > 0; {
+		m, rest, err := parseMessage(b, false)
+		if err != nil {
+			return fmt.Errorf("malformed reply: message %d: %w", len(views), err)
+		}
+		views = append(views, m)
+		b = rest
 	}
-	if msgs == nil {
-		msgs = []Message{}
-	}
-	return msgs, nil
+	fn(views)
+	return nil
 }
 
 // Subscription receives multicast notifications, such as RTNLGRP_LINK
