@@ -208,7 +208,7 @@ func TestConn_SetDeadline(t *testing.T) {
 	if !errors.As(err, &e) || !e.Timeout() {
 		t.Errorf("Execute() error = %#v, want a timeout *nl.Error", err)
 	}
-	if returned.Before(deadline) || returned.Sub(deadline) > 10*wait {
+	if returned.Before(deadline) || returned.Sub(deadline) > time.Second {
 		t.Errorf("Execute() returned %v after the deadline, want about 0", returned.Sub(deadline))
 	}
 
@@ -232,7 +232,7 @@ func TestConn_SetDeadline(t *testing.T) {
 		if err := run(); !errors.Is(err, os.ErrDeadlineExceeded) {
 			t.Errorf("%s() after the deadline error = %v, want os.ErrDeadlineExceeded", name, err)
 		}
-		if d := time.Since(start); d > wait {
+		if d := time.Since(start); d > time.Second {
 			t.Errorf("%s() after the deadline took %v", name, d)
 		}
 	}
@@ -246,7 +246,7 @@ func TestConn_SetDeadline(t *testing.T) {
 	if _, err := c.Execute(getLinks, "RTM_GETLINK"); !errors.Is(err, os.ErrDeadlineExceeded) {
 		t.Errorf("Execute() with a new deadline error = %v, want os.ErrDeadlineExceeded", err)
 	}
-	if d := time.Since(start); d < wait || d > 10*wait {
+	if d := time.Since(start); d < wait || d > time.Second {
 		t.Errorf("Execute() with a new deadline returned after %v, want about %v", d, wait)
 	}
 }
