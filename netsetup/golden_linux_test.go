@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -132,6 +133,20 @@ func goldenCases(t testing.TB) []goldenCase {
 			name: "addr-add-v6-nodad", desc: `AddAddress(2, 2001:db8::2/64, NoDAD())`,
 			call: func(h *Handle) error { return h.AddAddress(2, pfx(t, "2001:db8::2/64"), NoDAD()) },
 			typ:  unix.RTM_NEWADDR, ip: []string{"-6", "addr", "add", "2001:db8::2/64", "dev", "d0", "nodad"},
+		},
+		{
+			name: "addr-add-v4-lifetimes", desc: `AddAddress(2, 10.0.0.2/24, Lifetimes(3600s, 1800s)), as a DHCP lease is applied`,
+			call: func(h *Handle) error {
+				return h.AddAddress(2, pfx(t, "10.0.0.2/24"), Lifetimes(3600*time.Second, 1800*time.Second))
+			},
+			typ: unix.RTM_NEWADDR, ip: []string{"addr", "add", "10.0.0.2/24", "dev", "d0", "valid_lft", "3600", "preferred_lft", "1800"},
+		},
+		{
+			name: "addr-add-v6-nodad-lifetimes", desc: `AddAddress(2, 2001:db8::2/64, NoDAD(), Lifetimes(86400s, 14400s))`,
+			call: func(h *Handle) error {
+				return h.AddAddress(2, pfx(t, "2001:db8::2/64"), NoDAD(), Lifetimes(86400*time.Second, 14400*time.Second))
+			},
+			typ: unix.RTM_NEWADDR, ip: []string{"-6", "addr", "add", "2001:db8::2/64", "dev", "d0", "nodad", "valid_lft", "86400", "preferred_lft", "14400"},
 		},
 		{
 			name: "addr-add-v4-loopback", desc: `AddAddress(2, 127.0.0.2/8)`,
@@ -416,6 +431,7 @@ var rtnlFamilies = []struct {
 	}},
 	{unix.RTM_NEWADDR, "ifaddrmsg family prefixlen flags scope index", unix.SizeofIfAddrmsg, map[uint16]string{
 		unix.IFA_ADDRESS: "IFA_ADDRESS", unix.IFA_LOCAL: "IFA_LOCAL", unix.IFA_FLAGS: "IFA_FLAGS",
+		unix.IFA_CACHEINFO: "IFA_CACHEINFO ifa_prefered ifa_valid cstamp tstamp",
 	}},
 	{unix.RTM_NEWROUTE, "rtmsg family dst_len src_len tos table protocol scope type flags", unix.SizeofRtMsg, map[uint16]string{
 		unix.RTA_DST: "RTA_DST", unix.RTA_OIF: "RTA_OIF", unix.RTA_GATEWAY: "RTA_GATEWAY",
