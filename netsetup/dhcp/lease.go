@@ -3,18 +3,19 @@ package dhcp
 import (
 	"errors"
 	"fmt"
-	"math"
 	"net"
 	"net/netip"
 	"time"
 
 	"github.com/insomniacslk/dhcp/dhcpv4"
+
+	"github.com/wgboot/wgboot/netsetup"
 )
 
 // Infinite is the lease time 0xffffffff (RFC 2132 section 9.2): the
 // address never expires. It is the kernel's permanent lifetime too
 // (INFINITY_LIFE_TIME).
-const Infinite = time.Duration(math.MaxUint32) * time.Second
+const Infinite = netsetup.Forever
 
 // MinMTU is the smallest MTU option 26 may carry (RFC 2132 section 5.1).
 const MinMTU = 68
