@@ -2,7 +2,6 @@ package bringup
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -19,9 +18,10 @@ import (
 	"github.com/wgboot/wgboot/netsetup/dhcp"
 )
 
-// DADTimeout bounds the wait for duplicate address detection on the
-// uplink's static IPv6 addresses: about a second each with the kernel's
-// defaults (one probe, RetransTimer 1 s, a random delay up to 1 s).
+// DADTimeout bounds the wait for duplicate address detection once the
+// uplink's static addresses are set (netsetup.Uplink.DADTimeout): about a
+// second with the kernel's defaults (one probe, RetransTimer 1 s, a random
+// delay up to 1 s).
 const DADTimeout = 5 * time.Second
 
 // Uplink is what the uplink came up with: for the phases after it and the
@@ -46,18 +46,20 @@ type Uplink struct {
 }
 
 // Uplink brings up the profile's uplink: IPv6 settings, link up, carrier
-// (bounded by the profile and ctx), static addresses and default routes;
-// then, at the same time, a DHCPv4 lease (dhcp, bounded by dhcp_timeout)
-// and IPv6 by router advertisements (accept_ra, bounded by ra_timeout);
-// last, when needIPv6 (see NeedsIPv6), the wait until the static IPv6
-// addresses have passed duplicate address detection (unless dad = false):
+// (bounded by the profile and ctx), static addresses and default routes,
+// and, when needIPv6 (see NeedsIPv6) and the profile has static IPv6
+// addresses, the wait (netsetup's, at most DADTimeout) until the link's
+// addresses have passed duplicate address detection, unless dad = false:
 // a first handshake from a tentative address is lost. Without it the
 // kernel finishes DAD on its own, and the boot does not wait the second
-// or two it takes. A profile without an uplink interface leaves the
-// underlay alone and returns nil.
+// or two it takes. Then, at the same time, a DHCPv4 lease (dhcp, bounded
+// by dhcp_timeout) and IPv6 by router advertisements (accept_ra, bounded
+// by ra_timeout; SLAAC addresses count once usable). A profile without an
+// uplink interface leaves the underlay alone and returns nil.
 //
-// The kernel refusing an address or a route, a missing carrier and a
-// duplicate address fail the uplink. No lease or no router within its
+// The kernel refusing an address or a route, a missing carrier, a
+// duplicate address and an address still tentative after DADTimeout fail
+// the uplink. No lease or no router within its
 // time fails it only when the link is left without a usable global
 // address; otherwise the failure is logged, returned in Warnings, and the
 // boot goes on over what did come up (a DHCP network without IPv6, or the
@@ -89,13 +91,17 @@ func (n *Net) Uplink(ctx context.Context, u board.Uplink, needIPv6 bool) (*Uplin
 	if err := errs.Err(); err != nil {
 		return nil, err
 	}
-	err := n.RT.BringUpUplink(ctx, netsetup.Uplink{
+	nu := netsetup.Uplink{
 		Interface:      name,
 		Addresses:      u.Address,
 		Gateways:       u.Gateway,
 		CarrierTimeout: u.CarrierTimeout,
 		NoDAD:          u.NoDAD,
-	}, n.Log.Infof)
+	}
+	if needIPv6 && !u.NoDAD && slices.ContainsFunc(u.Address, func(p netip.Prefix) bool { return p.Addr().Is6() }) {
+		nu.DADTimeout = DADTimeout
+	}
+	err := n.RT.BringUpUplink(ctx, nu, n.Log.Infof)
 	if err != nil {
 		return nil, err
 	}
@@ -150,20 +156,6 @@ func (n *Net) Uplink(ctx context.Context, u board.Uplink, needIPv6 bool) (*Uplin
 	wg.Wait()
 	if dhcpErr != nil {
 		errs.Add(dhcpErr)
-	}
-	if v6 := staticIPv6(u.Address); len(v6) > 0 && needIPv6 && !u.NoDAD && ctx.Err() == nil {
-		start := time.Now()
-		dctx, cancel := context.WithTimeout(ctx, DADTimeout)
-		err := n.RT.WaitDAD(dctx, l.Index, v6...)
-		cancel()
-		switch {
-		case errors.Is(err, netsetup.ErrDADFailed):
-			errs.Add(fmt.Errorf("uplink %s: %w", name, err))
-		case err != nil:
-			n.Log.Warnf("uplink %s: addresses not ready: %v", name, err)
-		default:
-			n.Log.Infof("uplink %s: addresses ready after %v", name, round(time.Since(start)))
-		}
 	}
 	if err := n.readUplink(res); err != nil {
 		errs.Add(fmt.Errorf("uplink %s: %w", name, err))
@@ -265,18 +257,6 @@ func NeedsIPv6(p *board.Profile) bool {
 		}
 	}
 	return false
-}
-
-// staticIPv6 returns the profile's IPv6 addresses, whose duplicate
-// address detection the uplink waits for.
-func staticIPv6(ps []netip.Prefix) []netip.Addr {
-	var out []netip.Addr
-	for _, p := range ps {
-		if p.Addr().Is6() {
-			out = append(out, p.Addr())
-		}
-	}
-	return out
 }
 
 // globals returns the global (not link-local, not loopback) prefixes.
