@@ -33,8 +33,12 @@ type goldenCase struct {
 	// call runs the operation on a Handle served by a fake kernel that
 	// knows d0 (index 2).
 	call func(h *Handle) error
-	// typ is the request compared: the first one of this type.
-	typ uint16
+	// typ is the request compared: the first one of this type, or the
+	// last with last.
+	typ  uint16
+	last bool
+	// fake, if not nil, sets up the fake kernel's answers first.
+	fake func(k *kernel)
 	// ip is the iproute2 command (arguments after "ip -n NS"), nil if no
 	// iproute2 command sends this request.
 	ip []string
@@ -147,6 +151,26 @@ func goldenCases(t testing.TB) []goldenCase {
 				return h.AddAddress(2, pfx(t, "2001:db8::2/64"), NoDAD(), Lifetimes(86400*time.Second, 14400*time.Second))
 			},
 			typ: unix.RTM_NEWADDR, ip: []string{"-6", "addr", "add", "2001:db8::2/64", "dev", "d0", "nodad", "valid_lft", "86400", "preferred_lft", "14400"},
+		},
+		{
+			name: "addr-replace-v4-lifetimes", desc: `AddAddress(2, 10.0.0.2/24, Lifetimes(600s, 600s)) when it is there: a renewed lease`,
+			call: func(h *Handle) error {
+				return h.AddAddress(2, pfx(t, "10.0.0.2/24"), Lifetimes(600*time.Second, 600*time.Second))
+			},
+			fake: func(k *kernel) {
+				k.on[unix.RTM_NEWADDR] = func(req nl.Message) ([]nl.Message, error) {
+					if req.Flags&unix.NLM_F_REPLACE == 0 {
+						return nltest.Errno(req, unix.EEXIST, ""), nil
+					}
+					return nltest.Ack(req), nil
+				}
+				k.on[unix.RTM_GETADDR] = func(req nl.Message) ([]nl.Message, error) {
+					m, err := addrRequest(unix.RTM_NEWADDR, 0, 2, pfx(t, "10.0.0.2/24"), addrOptions{})
+					return nltest.Dump(req, m), err
+				}
+			},
+			typ: unix.RTM_NEWADDR, last: true, setup: v4Setup,
+			ip: []string{"addr", "replace", "10.0.0.2/24", "dev", "d0", "valid_lft", "600", "preferred_lft", "600"},
 		},
 		{
 			name: "addr-add-v4-loopback", desc: `AddAddress(2, 127.0.0.2/8)`,
@@ -317,6 +341,9 @@ func TestGolden(t *testing.T) {
 	for _, tc := range goldenCases(t) {
 		t.Run(tc.name, func(t *testing.T) {
 			k := newKernel(t, d0)
+			if tc.fake != nil {
+				tc.fake(k)
+			}
 			// The operation's own result does not matter here: the fake
 			// kernel may not answer as a real one would.
 			_ = tc.call(k.handle())
@@ -325,7 +352,9 @@ func TestGolden(t *testing.T) {
 			for _, m := range k.requests() {
 				if m.Type == tc.typ {
 					got, found = m, true
-					break
+					if !tc.last {
+						break
+					}
 				}
 			}
 			if !found {
