@@ -3,21 +3,16 @@ package board
 import (
 	"cmp"
 	"encoding/binary"
+	"errors"
 	"net/netip"
 	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
 
+	"github.com/wgboot/wgboot/internal/krule"
 	"github.com/wgboot/wgboot/internal/wgkey"
 )
-
-// ifNameMax is the longest interface name the kernel accepts: IFNAMSIZ - 1.
-const ifNameMax = 15
-
-// minIPv6MTU is the smallest MTU IPv6 allows (RFC 8200 section 5); below
-// it the kernel disables IPv6 on the interface.
-const minIPv6MTU = 1280
 
 // Validate lints p and returns every problem found, errors and warnings,
 // with positions when p was parsed from a file. Fields that already failed
@@ -85,8 +80,7 @@ func (v *validator) board() {
 			v.r.errorf(at, ErrInvalid, "%q is not a module name", m)
 			continue
 		}
-		// The kernel treats '-' and '_' in module names alike.
-		norm := strings.ReplaceAll(m, "-", "_")
+		norm := krule.FoldName(m)
 		if j, dup := mods[norm]; dup {
 			v.r.warnf(at, ErrDuplicate, "%q is listed twice (also modules[%d])", m, j)
 			continue
@@ -97,7 +91,7 @@ func (v *validator) board() {
 
 func (v *validator) uplink() {
 	u := &v.p.Uplink
-	if u.Interface == "" && len(u.Address) == 0 && len(u.Gateway) == 0 && !v.isBad("uplink") {
+	if u.Interface == "" && len(u.Address) == 0 && len(u.Gateway) == 0 && !u.DHCP && !u.AcceptRA && len(u.DNS) == 0 && !v.isBad("uplink") {
 		// No [uplink]: the network under the tunnels is set up by other
 		// means (the kernel's ip=, an interface that needs nothing).
 		return
@@ -115,8 +109,43 @@ func (v *validator) uplink() {
 		}
 		seen[a.Addr()] = i
 	}
-	if len(u.Address) == 0 && !v.isBad("uplink.address") {
-		v.r.warnf("uplink.address", ErrRequired, "no address: only IPv6 autoconfiguration can give the uplink one")
+	if len(u.Address) == 0 && !u.DHCP && !u.AcceptRA && !v.isBad("uplink.address") {
+		v.r.warnf("uplink.address", ErrRequired, "no address, no dhcp, no accept_ra: only the kernel's own IPv6 autoconfiguration can give the uplink one")
+	}
+	// dhcp configures IPv4 and accept_ra IPv6; a static setting of the
+	// same family would be a guess the lease or the router contradicts.
+	for i, a := range u.Address {
+		if u.DHCP && a.IsValid() && a.Addr().Unmap().Is4() {
+			v.r.errorf(indexPath("uplink.address", i), ErrInvalid, "%s is IPv4, which dhcp = true configures: leave it out, or dhcp", a)
+		}
+	}
+	for i, g := range u.Gateway {
+		switch {
+		case !g.IsValid():
+		case u.DHCP && g.Unmap().Is4():
+			v.r.errorf(indexPath("uplink.gateway", i), ErrInvalid, "%s is IPv4, which dhcp = true configures: the lease gives the routes", g)
+		case u.AcceptRA && !g.Unmap().Is4():
+			v.r.errorf(indexPath("uplink.gateway", i), ErrInvalid, "%s is IPv6, which accept_ra = true configures: router advertisements give the default route", g)
+		}
+	}
+	for _, t := range []struct {
+		on   bool
+		key  string
+		d    time.Duration
+		what string
+	}{{u.DHCP, "uplink.dhcp_timeout", u.DHCPTimeout, "a lease"}, {u.AcceptRA, "uplink.ra_timeout", u.RATimeout, "a router"}} {
+		switch {
+		case !t.on || v.isBad(t.key):
+		case t.d <= 0:
+			v.r.errorf(t.key, ErrRange, "must be positive: how long to wait for %s", t.what)
+		case t.d >= v.p.Handoff.Deadline && v.p.Handoff.Deadline > 0:
+			v.r.warnf(t.key, ErrRange, "%s is not shorter than handoff.deadline (%s)", t.d, v.p.Handoff.Deadline)
+		}
+	}
+	for i, a := range u.DNS {
+		if a.IsValid() && (a.IsUnspecified() || a.IsMulticast()) {
+			v.r.errorf(indexPath("uplink.dns", i), ErrInvalid, "%s cannot be a name server", a)
+		}
 	}
 	var gw4, gw6 bool
 	for i, g := range u.Gateway {
@@ -213,7 +242,7 @@ func (v *validator) tunnelKey(at string, t *Tunnel) {
 	if t.PrivateKey.IsZero() {
 		return
 	}
-	self := t.PrivateKey.PublicKey()
+	self := t.PublicKey()
 	for j := range t.Peers {
 		if t.Peers[j].PublicKey == self {
 			v.r.errorf(peerPath(at, j, "public_key"), ErrSelfPeer, "this is the tunnel's own public key")
@@ -243,18 +272,18 @@ func (v *validator) tunnelAddrs(at string, t *Tunnel, addrs map[netip.Addr]strin
 
 func (v *validator) mtu(at string, t *Tunnel) {
 	mp := joinPath(at, "mtu")
-	if t.MTU < 68 || t.MTU > 65535 {
-		v.r.errorf(mp, ErrRange, "%d is out of range 68–65535", t.MTU)
+	if t.MTU < krule.IPv4MinMTU || t.MTU > krule.MaxMTU {
+		v.r.errorf(mp, ErrRange, "%d is out of range %d–%d", t.MTU, krule.IPv4MinMTU, krule.MaxMTU)
 		return
 	}
-	if t.MTU >= minIPv6MTU {
+	if krule.CarriesIPv6(t.MTU) {
 		return
 	}
 	uses6 := func(ps []netip.Prefix) bool {
 		return slices.ContainsFunc(ps, func(p netip.Prefix) bool { return p.Addr().Is6() && !p.Addr().Is4In6() })
 	}
 	if uses6(t.Address) || slices.ContainsFunc(t.Peers, func(p Peer) bool { return uses6(p.AllowedIPs) }) {
-		v.r.errorf(mp, ErrMTU, "%d is below %d, the IPv6 minimum, but the tunnel carries IPv6; the kernel disables IPv6 on it", t.MTU, minIPv6MTU)
+		v.r.errorf(mp, ErrMTU, "%d is below %d, the IPv6 minimum, but the tunnel carries IPv6; the kernel disables IPv6 on it", t.MTU, krule.IPv6MinMTU)
 	}
 }
 
@@ -293,6 +322,8 @@ func (v *validator) peers(at string, t *Tunnel) {
 			v.r.errorf(field("endpoint"), ErrInvalid, "%s cannot be a peer's address", a)
 		case a.IsLoopback():
 			v.r.warnf(field("endpoint"), ErrInvalid, "%s is a loopback address", a)
+		case a.Is4() && u.DHCP, !a.Is4() && u.AcceptRA:
+			// The lease or the router gives the routes.
 		case !slices.ContainsFunc(u.Address, func(p netip.Prefix) bool { return p.Contains(a) }) &&
 			!slices.ContainsFunc(u.Gateway, func(g netip.Addr) bool { return g.IsValid() && g.Unmap().Is4() == a.Is4() }):
 			v.r.warnf(field("endpoint"), ErrInvalid, "%s is not on the uplink's networks and the uplink has no IPv%d gateway", a, familyOf(a))
@@ -564,30 +595,33 @@ func (v *validator) handoff() {
 	if h.WaitHandshake >= h.Deadline {
 		v.r.warnf("handoff.wait_handshake", ErrRange, "%s is not shorter than deadline (%s)", h.WaitHandshake, h.Deadline)
 	}
-	if sum := v.p.Uplink.CarrierTimeout + h.WaitHandshake; sum > h.Deadline && v.p.Uplink.CarrierTimeout < h.Deadline && h.WaitHandshake < h.Deadline {
-		v.r.warnf("handoff.deadline", ErrRange, "%s is shorter than carrier_timeout + wait_handshake (%s)", h.Deadline, sum.Round(time.Millisecond))
+	u := &v.p.Uplink
+	// DHCP and router advertisements run at the same time, after carrier.
+	var dynamic time.Duration
+	what := ""
+	if u.DHCP && u.DHCPTimeout > dynamic {
+		dynamic, what = u.DHCPTimeout, " + dhcp_timeout"
+	}
+	if u.AcceptRA && u.RATimeout > dynamic {
+		dynamic, what = u.RATimeout, " + ra_timeout"
+	}
+	if sum := u.CarrierTimeout + dynamic + h.WaitHandshake; sum > h.Deadline && u.CarrierTimeout < h.Deadline && dynamic < h.Deadline && h.WaitHandshake < h.Deadline {
+		v.r.warnf("handoff.deadline", ErrRange, "%s is shorter than carrier_timeout%s + wait_handshake (%s)", h.Deadline, what, sum.Round(time.Millisecond))
 	}
 }
 
-// ifName checks an interface name as the kernel's dev_valid_name does and
-// reports whether it is usable.
+// ifName checks an interface name with the kernel rule the boot applies
+// too ([krule.CheckIfName]) and reports whether it is usable.
 func (v *validator) ifName(at, name string) bool {
-	switch {
-	case name == "":
+	if name == "" {
 		if !v.isBad(at) {
 			v.r.errorf(at, ErrRequired, "required: an interface name such as eth0")
 		}
 		return false
-	case len(name) > ifNameMax:
-		v.r.errorf(at, ErrInvalid, "%q is %d bytes; interface names have at most %d", name, len(name), ifNameMax)
-		return false
-	case name == "." || name == "..":
-		v.r.errorf(at, ErrInvalid, "%q is not an interface name", name)
-		return false
-	case strings.ContainsFunc(name, func(r rune) bool {
-		return r == '/' || r == ':' || r == 0 || r == ' ' || (r >= '\t' && r <= '\r') || r == 0xa0 || r == utf8.RuneError
-	}):
-		v.r.errorf(at, ErrInvalid, "%q: interface names cannot contain '/', ':' or white space", name)
+	}
+	var ie *krule.IfNameError
+	if err := krule.CheckIfName(name); errors.As(err, &ie) {
+		v.r.errorf(at, ErrInvalid, "%q: %s", name, ie.Reason)
 		return false
 	}
 	return true

@@ -40,13 +40,14 @@ type Config struct {
 	Nets     []Net
 	Disks    []string // raw images attached as virtio-blk, in order (vda, vdb…)
 	MemoryMB int
-	// ICount runs the guest with QEMU's -icount shift=0,sleep=off: its
-	// clock advances 1 ns per instruction executed, not with host time, so
-	// that times read in the guest count instructions (deterministic,
-	// independent of the host's load and of QEMU translating code). The
-	// boot benchmark uses it; a guest waiting on the outside world should
-	// not (sleep=off lets an idle guest's clock jump ahead).
-	ICount bool
+	// Icount runs the guest with -icount shift=0,sleep=off: its clock
+	// advances 1 ns per instruction executed, so guest-measured times are
+	// instruction counts, independent of host load and of the time QEMU
+	// spends translating code, which a board never pays. Guests run
+	// slower in wall time. The boot benchmark uses it; a guest waiting on
+	// the outside world should not (sleep=off lets an idle guest's clock
+	// jump ahead).
+	Icount bool
 }
 
 // Args returns QEMU's argv (without the program name) for c. Guests get no
@@ -74,7 +75,7 @@ func (c Config) Args() ([]string, error) {
 	if c.Initrd != "" {
 		args = append(args, "-initrd", c.Initrd)
 	}
-	if c.ICount {
+	if c.Icount {
 		args = append(args, "-icount", "shift=0,sleep=off")
 	}
 	for i, n := range c.Nets {

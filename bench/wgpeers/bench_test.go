@@ -51,7 +51,7 @@ func TestBenchPeers(t *testing.T) {
 		guest = "QEMU -icount shift=0,sleep=off, 1 vCPU: instruction time, 1 ms = 10⁶ instructions"
 	}
 	vm := imagetest.Boot(t, "bench", image.Config{
-		Arch: arch, Kernel: k.Image, Initrd: initrd, MemoryMB: 2048, ICount: icount,
+		Arch: arch, Kernel: k.Image, Initrd: initrd, MemoryMB: 2048, Icount: icount,
 		Append: []string{"testinit.modules=wireguard", "testinit.run=/bench/wgbench", `testinit.args="` + args + `"`},
 	})
 	line, err := vm.Expect(regexp.MustCompile(`^testinit: exit \d+`), 90*time.Minute)

@@ -253,7 +253,7 @@ func (a *archRun) bootRounds(o options, c clock, boots int) error {
 				a.busy = append(a.busy, waitQuiet(o.quiet))
 				busy = fmt.Sprintf("; host %2.0f%% busy before", 100*a.busy[len(a.busy)-1])
 			}
-			console, err := boot(image.Config{Arch: a.arch, Kernel: a.kernel, Initrd: v.initrd, Append: v.append, ICount: c == clockICount}, logPath)
+			console, err := boot(image.Config{Arch: a.arch, Kernel: a.kernel, Initrd: v.initrd, Append: v.append, Icount: c == clockICount}, logPath)
 			if err != nil {
 				return fmt.Errorf("boot %s: %w", v.name, err)
 			}
@@ -277,7 +277,7 @@ func (a *archRun) bootRounds(o options, c clock, boots int) error {
 	if c == clockTCG {
 		waitQuiet(o.quiet)
 	}
-	console, err := boot(image.Config{Arch: a.arch, Kernel: a.kernel, Initrd: v.initrd, Append: append([]string{"GODEBUG=inittrace=1"}, v.append...), ICount: c == clockICount}, logPath)
+	console, err := boot(image.Config{Arch: a.arch, Kernel: a.kernel, Initrd: v.initrd, Append: append([]string{"GODEBUG=inittrace=1"}, v.append...), Icount: c == clockICount}, logPath)
 	if err != nil {
 		return fmt.Errorf("boot with inittrace: %w", err)
 	}
@@ -324,7 +324,7 @@ func (a *archRun) timeline(o options, first bool) error {
 		waitQuiet(o.quiet)
 	}
 	a.timelineClock = c
-	console, err := boot(image.Config{Arch: a.arch, Kernel: a.kernel, Initrd: initrd, Disks: []string{disk}, Append: []string{"wgbootbench=1"}, ICount: c == clockICount}, logPath)
+	console, err := boot(image.Config{Arch: a.arch, Kernel: a.kernel, Initrd: initrd, Disks: []string{disk}, Append: []string{"wgbootbench=1"}, Icount: c == clockICount}, logPath)
 	if err != nil {
 		return err
 	}

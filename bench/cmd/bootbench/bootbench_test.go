@@ -318,7 +318,7 @@ func TestReportGoals(t *testing.T) {
 	}
 }
 
-func TestParseMarksICount(t *testing.T) {
+func TestParseMarksIcount(t *testing.T) {
 	m, err := parseMarks(icountConsole, wgbootMarkers)
 	if err != nil {
 		t.Fatal(err)
