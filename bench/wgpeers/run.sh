@@ -6,7 +6,8 @@
 #
 # With WGBENCH_ICOUNT=1 the guest runs under QEMU's -icount
 # shift=0,sleep=off and the table is in instruction time
-# (out/bench/wgpeers-<arch>-icount.md).
+# (out/bench/wgpeers-<arch>-icount.md). WGBENCH_OUT: another file for the
+# table.
 #
 # It downloads (never installs) wireguard-tools and libc6 for the guest
 # architecture with the private apt state of `make kernels`, unpacks them
@@ -31,5 +32,5 @@ fi
 mkdir -p "$root/out/bench"
 cd "$here"
 WGBOOT_BENCH=1 WGBENCH_ARCH=$arch WGBENCH_ROOT=$deb_root WGBOOT_KERNELS=$kernels \
-	WGBENCH_OUT=$root/out/bench/wgpeers-$arch${WGBENCH_ICOUNT:+-icount}.md GOFLAGS=-mod=mod \
+	WGBENCH_OUT=${WGBENCH_OUT:-$root/out/bench/wgpeers-$arch${WGBENCH_ICOUNT:+-icount}.md} GOFLAGS=-mod=mod \
 	go test -count=1 -timeout 120m -run TestBenchPeers -v . | grep -v '^=== '

@@ -258,7 +258,15 @@ func boot(c image.Config, logPath string) (string, error) {
 	}
 }
 
-func boot1(c image.Config, logPath string) (string, error) {
+func boot1(c image.Config, logPath string) (console string, err error) {
+	err = locked(func() error {
+		console, err = boot1Unlocked(c, logPath)
+		return err
+	})
+	return console, err
+}
+
+func boot1Unlocked(c image.Config, logPath string) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), bootTimeout+30*time.Second)
 	defer cancel()
 	vm, err := image.Start(ctx, c, logPath)

@@ -82,6 +82,9 @@ func main() {
 	flag.BoolVar(&o.timeline, "timeline", true, "boot once more to draw the boot timeline")
 	flag.BoolVar(&o.inittrace, "inittrace", true, "boot wgboot once more per clock with GODEBUG=inittrace=1")
 	flag.BoolVar(&o.byPackage, "by-package", true, "share out /init's size by package (a build with symbols)")
+	flag.StringVar(&lockPath, "lock", "", "hold an exclusive flock on `file` while each guest runs (as flock(1) does), not for the whole run")
+	hub := flag.Int("hub", 0, "instead of the benchmark: boot wgboot and every -variant with a hub profile of `N` peers (2N allowed IPs), routes on and off, and report the profile and tunnels phases; writes out/bench/hub-N.md")
+	hubTablesFlag := flag.String("hub-tables", strings.Join(hubTables, ","), "-hub: the profiles' table settings to boot")
 	flag.Var(&o.variants, "variant", "NAME=DIR: also boot DIR/<arch>/init as wgboot (an experimental build); repeatable")
 	flag.Parse()
 	set := map[string]bool{}
@@ -97,6 +100,7 @@ func main() {
 			"inittrace":         func() { o.inittrace = false },
 			"by-package":        func() { o.byPackage = false },
 			"results":           func() { o.results = "out/bench/RESULTS-quick.md" },
+			"work":              func() { o.work = "out/bench/quick" },
 			"svg":               func() { o.svg = "" },
 			"quiet":             func() { o.quiet = 0 },
 		}
@@ -106,6 +110,19 @@ func main() {
 			}
 		}
 	}
+	if *hub > 0 {
+		// One -icount boot per build is the measurement (they agree run to
+		// run); the rest of the benchmark does not run.
+		if !set["clocks"] {
+			*clocks = "icount"
+		}
+		if !set["icount-boots"] {
+			o.icountBoots = 1
+		}
+		if !set["results"] {
+			o.results = fmt.Sprintf("out/bench/hub-%d.md", *hub)
+		}
+	}
 	o.arches = strings.Split(*arches, ",")
 	var err error
 	if o.clocks, err = parseClocks(*clocks); err != nil {
@@ -113,6 +130,14 @@ func main() {
 		os.Exit(2)
 	}
 	o.peersArgs = map[clock]string{clockICount: *icountPeers, clockTCG: *tcgPeers}
+	if *hub > 0 {
+		hubTables = strings.Split(*hubTablesFlag, ",")
+		if err := hubRun(o, *hub); err != nil {
+			fmt.Fprintln(os.Stderr, "bootbench:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if err := run(o); err != nil {
 		fmt.Fprintln(os.Stderr, "bootbench:", err)
 		os.Exit(1)

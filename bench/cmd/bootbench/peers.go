@@ -22,6 +22,10 @@ func peerTable(o options, arch string, c clock) (peerResult, error) {
 		suffix = "-icount"
 	}
 	md := filepath.Join("out", "bench", "wgpeers-"+arch+suffix+".md")
+	if o.quick {
+		// Not over the full run's tables, which -peers=reuse reads.
+		md = filepath.Join(o.work, "wgpeers-"+arch+suffix+".md")
+	}
 	if o.peers == "run" {
 		logf("%s: peer scaling, %s: bench/wgpeers/run.sh %s (WGBENCH_ARGS=%s)", arch, c.title(), arch, o.peersArgs[c])
 		logPath := filepath.Join(o.work, "wgpeers-"+arch+suffix+".log")
@@ -32,12 +36,16 @@ func peerTable(o options, arch string, c clock) (peerResult, error) {
 		defer f.Close()
 		start := time.Now()
 		cmd := exec.Command("bench/wgpeers/run.sh", arch)
-		cmd.Env = append(os.Environ(), "WGBENCH_ARGS="+o.peersArgs[c], "WGBENCH_ICOUNT=")
+		out, err := filepath.Abs(md)
+		if err != nil {
+			return res, err
+		}
+		cmd.Env = append(os.Environ(), "WGBENCH_ARGS="+o.peersArgs[c], "WGBENCH_OUT="+out, "WGBENCH_ICOUNT=")
 		if c == clockICount {
 			cmd.Env[len(cmd.Env)-1] = "WGBENCH_ICOUNT=1"
 		}
 		cmd.Stdout, cmd.Stderr = f, f
-		if err := cmd.Run(); err != nil {
+		if err := locked(cmd.Run); err != nil {
 			return res, fmt.Errorf("bench/wgpeers/run.sh %s: %w (log: %s)", arch, err, logPath)
 		}
 		logf("%s: peer scaling, %s, done in %v", arch, c.title(), time.Since(start).Round(time.Second))
