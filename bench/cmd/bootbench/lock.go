@@ -7,15 +7,21 @@ import (
 )
 
 // lockPath (-lock) is a file on which the bench holds an exclusive flock(2)
-// while a guest runs, as flock(1) would: on a machine whose QEMU runs are
-// serialised by such a lock, the bench waits for its turn before each boot
-// and lets others run between its boots, instead of holding the lock for
-// the whole run.
+// while its guests run, as flock(1) would: on a machine whose QEMU runs are
+// serialised by such a lock, the bench takes it for each arch's boots (a
+// few minutes), for each peer-scaling run and for each boot outside those,
+// and lets others run in between, instead of holding it for the whole run.
+// Taking it per boot would queue each of a hundred boots behind others'
+// test runs.
 var lockPath string
+
+// lockHeld is set while the lock is held: the bench is one goroutine, and
+// a boot inside a locked span does not take it again.
+var lockHeld bool
 
 // locked runs f holding the lock, if there is one.
 func locked(f func() error) error {
-	if lockPath == "" {
+	if lockPath == "" || lockHeld {
 		return f()
 	}
 	fd, err := os.OpenFile(lockPath, os.O_RDONLY|os.O_CREATE, 0o666)
@@ -32,5 +38,7 @@ func locked(f func() error) error {
 	if err != nil {
 		return fmt.Errorf("lock %s: %w", lockPath, err)
 	}
+	lockHeld = true
+	defer func() { lockHeld = false }()
 	return f()
 }

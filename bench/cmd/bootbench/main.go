@@ -179,7 +179,7 @@ func run(o options) error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", arch, err)
 		}
-		if err := a.bootAll(o); err != nil {
+		if err := locked(func() error { return a.bootAll(o) }); err != nil {
 			return fmt.Errorf("%s: %w", arch, err)
 		}
 		if o.timeline {
