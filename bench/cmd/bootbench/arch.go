@@ -176,27 +176,31 @@ func prepare(o options, arch string) (*archRun, error) {
 		a.sizes = append(a.sizes, sizeRow{name: "u-root, core init + gosh", what: "u-root's busybox (init, gosh) and base files; no modules, no WireGuard", bin: ubb, binWhat: "bb", raw: st.Size(), xz: uxz})
 	}
 
-	// The Go floor: a PID 1 that only writes its marker.
-	probe, err := guestBuild(arch, "./bench/cmd/probe", filepath.Join(a.dir, "probe"))
-	if err != nil {
-		return nil, err
-	}
-	spec = image.Spec{Init: probe}
-	if _, _, initrd, err = a.imageSizes(spec, "probe"); err != nil {
-		return nil, err
-	}
-	a.variants = append(a.variants, bootVariant{name: vProbe, initrd: initrd, set: probeMarkers, initSize: int64(len(probe))})
+	// The Go floor and the minimal Go PID 1: what the ratios could be (not
+	// in -quick).
+	if o.minimal {
+		// The Go floor: a PID 1 that only writes its marker.
+		probe, err := guestBuild(arch, "./bench/cmd/probe", filepath.Join(a.dir, "probe"))
+		if err != nil {
+			return nil, err
+		}
+		spec = image.Spec{Init: probe}
+		if _, _, initrd, err = a.imageSizes(spec, "probe"); err != nil {
+			return nil, err
+		}
+		a.variants = append(a.variants, bootVariant{name: vProbe, initrd: initrd, set: probeMarkers, initSize: int64(len(probe))})
 
-	// A minimal Go PID 1 doing the job step by step.
-	steps, err := guestBuild(arch, "./bench/cmd/steps", filepath.Join(a.dir, "steps"))
-	if err != nil {
-		return nil, err
+		// A minimal Go PID 1 doing the job step by step.
+		steps, err := guestBuild(arch, "./bench/cmd/steps", filepath.Join(a.dir, "steps"))
+		if err != nil {
+			return nil, err
+		}
+		spec = image.Spec{Init: steps, ModulesDir: a.modules, Modules: mods, Files: pfiles}
+		if _, _, initrd, err = a.imageSizes(spec, "steps"); err != nil {
+			return nil, err
+		}
+		a.variants = append(a.variants, bootVariant{name: vSteps, initrd: initrd, set: stepsMarkers, initSize: int64(len(steps))})
 	}
-	spec = image.Spec{Init: steps, ModulesDir: a.modules, Modules: mods, Files: pfiles}
-	if _, _, initrd, err = a.imageSizes(spec, "steps"); err != nil {
-		return nil, err
-	}
-	a.variants = append(a.variants, bootVariant{name: vSteps, initrd: initrd, set: stepsMarkers, initSize: int64(len(steps))})
 
 	// Experimental wgboot builds, same image otherwise.
 	for _, v := range o.variants {

@@ -311,9 +311,17 @@ func TestReportGoals(t *testing.T) {
 		"10,000 peers: 3100.0 vs 2950.0, **1.05×**",
 		"| amd64 | 1.150 MB | 1.200 MB | -50 KB | 3.000 MB | 0.930 MB | 0.220 MB |",
 		"### Bring-up, instruction time\n\nMedian of 2 boots, instruction-ms.",
+		// Without the minimal Go's boots (-minimal=false, -quick): no
+		// column or paragraph of it.
+		"| | wgboot | wg-quick-style | ratio |\n|---|---:|---:|---:|\n",
 	} {
 		if !strings.Contains(md, want) {
 			t.Errorf("report lacks %q", want)
+		}
+	}
+	for _, unwanted := range []string{"| minimal Go |", "step by step", "Go floor:"} {
+		if strings.Contains(md, unwanted) {
+			t.Errorf("report without the minimal Go's boots has %q", unwanted)
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"syscall"
+	"time"
 )
 
 // lockPath (-lock) is a file on which the bench holds an exclusive flock(2)
@@ -19,6 +20,9 @@ var lockPath string
 // a boot inside a locked span does not take it again.
 var lockHeld bool
 
+// lockWait is how long the run waited for the lock, in all.
+var lockWait time.Duration
+
 // locked runs f holding the lock, if there is one.
 func locked(f func() error) error {
 	if lockPath == "" || lockHeld {
@@ -29,6 +33,7 @@ func locked(f func() error) error {
 		return fmt.Errorf("lock: %w", err)
 	}
 	defer fd.Close() // releases the lock
+	start := time.Now()
 	for {
 		err = syscall.Flock(int(fd.Fd()), syscall.LOCK_EX)
 		if err != syscall.EINTR {
@@ -37,6 +42,10 @@ func locked(f func() error) error {
 	}
 	if err != nil {
 		return fmt.Errorf("lock %s: %w", lockPath, err)
+	}
+	if w := time.Since(start); w > time.Second {
+		lockWait += w
+		logf("waited %v for the lock %s", w.Round(time.Second), lockPath)
 	}
 	lockHeld = true
 	defer func() { lockHeld = false }()

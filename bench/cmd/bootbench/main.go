@@ -60,6 +60,7 @@ type options struct {
 	timeline    bool
 	inittrace   bool
 	byPackage   bool
+	minimal     bool // boot the Go floor and the minimal Go PID 1
 }
 
 func main() {
@@ -68,7 +69,7 @@ func main() {
 	clocks := flag.String("clocks", "icount,tcg", "the guest clocks to measure on: icount (instruction time) and tcg (host time)")
 	flag.IntVar(&o.boots, "boots", 5, "TCG boots per variant and arch (medians reported)")
 	flag.IntVar(&o.icountBoots, "icount-boots", 3, "-icount boots per variant and arch (medians reported; they agree within about 0.5 ms)")
-	flag.BoolVar(&o.quick, "quick", false, "CI's smaller sibling: instruction time only, 1 boot per variant, peers at 1 and 100; no timeline, inittrace, u-root or /init by package; writes out/bench/RESULTS-quick.md")
+	flag.BoolVar(&o.quick, "quick", false, "CI's smaller sibling: instruction time only, 1 boot per variant, peers at 1 and 100; no timeline, inittrace, u-root, /init by package, Go floor or minimal Go; writes out/bench/RESULTS-quick.md")
 	flag.StringVar(&o.kernels, "kernels", ".cache/kernels", "kernels and modules from `make kernels`")
 	flag.StringVar(&o.initDir, "init-dir", "out", "where `make build` put <arch>/init")
 	flag.StringVar(&o.work, "work", "out/bench/boot", "scratch directory: images, consoles")
@@ -81,6 +82,7 @@ func main() {
 	flag.DurationVar(&quietBudget, "quiet-budget", 5*time.Minute, "the run's total wait for an idle host")
 	flag.BoolVar(&o.timeline, "timeline", true, "boot once more to draw the boot timeline")
 	flag.BoolVar(&o.inittrace, "inittrace", true, "boot wgboot once more per clock with GODEBUG=inittrace=1")
+	flag.BoolVar(&o.minimal, "minimal", true, "boot the Go floor (bench/cmd/probe) and the minimal Go PID 1 (bench/cmd/steps) too")
 	flag.BoolVar(&o.byPackage, "by-package", true, "share out /init's size by package (a build with symbols)")
 	flag.StringVar(&lockPath, "lock", "", "hold an exclusive flock on `file` while each guest runs (as flock(1) does), not for the whole run")
 	hub := flag.Int("hub", 0, "instead of the benchmark: boot wgboot and every -variant with a hub profile of `N` peers (2N allowed IPs), routes on and off, and report the profile and tunnels phases; writes out/bench/hub-N.md")
@@ -99,6 +101,7 @@ func main() {
 			"timeline":          func() { o.timeline = false },
 			"inittrace":         func() { o.inittrace = false },
 			"by-package":        func() { o.byPackage = false },
+			"minimal":           func() { o.minimal = false },
 			"results":           func() { o.results = "out/bench/RESULTS-quick.md" },
 			"work":              func() { o.work = "out/bench/quick" },
 			"svg":               func() { o.svg = "" },
@@ -198,7 +201,7 @@ func run(o options) error {
 			rep.peers = append(rep.peers, t)
 		}
 	}
-	rep.elapsed = time.Since(start)
+	rep.elapsed, rep.lockWait = time.Since(start), lockWait
 	md := rep.markdown()
 	fmt.Print(md)
 	if o.results != "" {
@@ -208,7 +211,7 @@ func run(o options) error {
 		if err := os.WriteFile(o.results, []byte(md), 0o644); err != nil {
 			return err
 		}
-		logf("wrote %s in %v", o.results, rep.elapsed.Round(time.Second))
+		logf("wrote %s in %v (%v waiting for the lock)", o.results, rep.elapsed.Round(time.Second), lockWait.Round(time.Second))
 	}
 	return nil
 }

@@ -29,13 +29,14 @@ type peerResult struct {
 }
 
 type report struct {
-	env     hostInfo
-	clocks  []clock
-	boots   map[clock]int
-	quick   bool
-	arches  []*archRun
-	peers   []peerResult
-	elapsed time.Duration
+	env      hostInfo
+	clocks   []clock
+	boots    map[clock]int
+	quick    bool
+	arches   []*archRun
+	peers    []peerResult
+	elapsed  time.Duration
+	lockWait time.Duration // of elapsed, waiting for -lock
 }
 
 // Goals, on instruction time and both arches: wg-quick-style ÷ wgboot for
@@ -194,10 +195,18 @@ func (r *report) markdown() string {
 	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
 	title := "Boot benchmarks"
 	if r.quick {
-		title += " (quick: `make bench BENCHFLAGS=-quick`)"
+		title += " (quick: `make bench-quick`)"
 	}
 	p("# %s\n\n", title)
-	p("Produced by `make bench` (bench/cmd/bootbench) on %s in %v. Method and caveats: [docs/benchmarks.md](../docs/benchmarks.md).\n\n", r.env.date, r.elapsed.Round(time.Second))
+	cmd := "make bench"
+	if r.quick {
+		cmd = "make bench-quick"
+	}
+	took := r.elapsed.Round(time.Second).String()
+	if r.lockWait > 0 {
+		took += fmt.Sprintf(" (%v of it waiting for the QEMU lock)", r.lockWait.Round(time.Second))
+	}
+	p("Produced by `%s` (bench/cmd/bootbench) on %s in %s. Method and caveats: [docs/benchmarks.md](../docs/benchmarks.md).\n\n", cmd, r.env.date, took)
 	p("- host: %s, %d cores\n- %s; 1 vCPU, 512 MB, guests booted one at a time\n", r.env.cpu, r.env.cores, r.env.qemu)
 	var ks []string
 	for _, a := range r.arches {
@@ -354,13 +363,24 @@ func (r *report) archSection(b *strings.Builder, a *archRun) {
 	p := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
 	p("## %s guest\n\n", a.arch)
 	for _, c := range r.clocks {
-		p("### Bring-up, %s\n\nMedian of %d boots, %s. Ratios are wg-quick-style ÷ wgboot, and wg-quick-style ÷ a minimal Go PID 1 doing the same requests with the code PID 1 runs (netsetup/bringup) and nothing else (bench/cmd/steps).\n\n", c.title(), len(a.runs[c][vWgboot]), c.unit())
-		p("| | wgboot | wg-quick-style | ratio | minimal Go | ratio |\n|---|---:|---:|---:|---:|---:|\n")
-		for _, f := range figures {
-			s, w, g := a.med(c, vScript, f.f), a.med(c, vWgboot, f.f), a.med(c, vSteps, f.f)
-			p("| %s | %s | %s | **%s** | %s | %s |\n", f.label, fms(w), fms(s), ratio(s, w), fms(g), ratio(s, g))
+		minimal := len(a.runs[c][vSteps]) > 0
+		if !minimal {
+			p("### Bring-up, %s\n\nMedian of %d boots, %s. Ratios are wg-quick-style ÷ wgboot (the minimal Go PID 1 was not booted: -minimal=false, -quick).\n\n", c.title(), len(a.runs[c][vWgboot]), c.unit())
+			p("| | wgboot | wg-quick-style | ratio |\n|---|---:|---:|---:|\n")
+			for _, f := range figures {
+				s, w := a.med(c, vScript, f.f), a.med(c, vWgboot, f.f)
+				p("| %s | %s | %s | **%s** |\n", f.label, fms(w), fms(s), ratio(s, w))
+			}
+			p("| init peak RSS (VmHWM) at handoff, KiB | %d | %d (ash, PID 1) | |\n\n", a.medRSS(c, vWgboot), a.medRSS(c, vScript))
+		} else {
+			p("### Bring-up, %s\n\nMedian of %d boots, %s. Ratios are wg-quick-style ÷ wgboot, and wg-quick-style ÷ a minimal Go PID 1 doing the same requests with the code PID 1 runs (netsetup/bringup) and nothing else (bench/cmd/steps).\n\n", c.title(), len(a.runs[c][vWgboot]), c.unit())
+			p("| | wgboot | wg-quick-style | ratio | minimal Go | ratio |\n|---|---:|---:|---:|---:|---:|\n")
+			for _, f := range figures {
+				s, w, g := a.med(c, vScript, f.f), a.med(c, vWgboot, f.f), a.med(c, vSteps, f.f)
+				p("| %s | %s | %s | **%s** | %s | %s |\n", f.label, fms(w), fms(s), ratio(s, w), fms(g), ratio(s, g))
+			}
+			p("| init peak RSS (VmHWM) at handoff, KiB | %d | %d (ash, PID 1) | | | |\n\n", a.medRSS(c, vWgboot), a.medRSS(c, vScript))
 		}
-		p("| init peak RSS (VmHWM) at handoff, KiB | %d | %d (ash, PID 1) | | | |\n\n", a.medRSS(c, vWgboot), a.medRSS(c, vScript))
 		if c == clockICount && len(a.runs[c][vWgboot]) > 1 {
 			p("Spread over the boots (max − min), instruction-ms: wgboot (a) %s, (c) %s; wg-quick-style (a) %s, (c) %s.\n\n",
 				fms(a.spread(c, vWgboot, marks.noMods)), fms(a.spread(c, vWgboot, marks.config)), fms(a.spread(c, vScript, marks.noMods)), fms(a.spread(c, vScript, marks.config)))
@@ -385,6 +405,10 @@ func (r *report) archSection(b *strings.Builder, a *archRun) {
 				ds = append(ds, m.phases[i])
 			}
 			parts = append(parts, fmt.Sprintf("%s %s", name, fms(median(ds))))
+		}
+		if !minimal {
+			p("%s.\n\n", strings.Join(parts, ", "))
+			continue
 		}
 		p("%s. The bring-up step by step (minimal Go, median %s from modules loaded; in parentheses the same step for a second tunnel brought up after the first, when its code and the kernel's have run once): ", strings.Join(parts, ", "), c.unit())
 		parts = parts[:0]
@@ -423,8 +447,10 @@ func (r *report) archSection(b *strings.Builder, a *archRun) {
 		}
 		p("\n")
 	}
-	row("Go floor: runtime + syscall only (bench/cmd/probe)", vProbe, a.variant(vProbe).initSize)
-	row("minimal Go with wgboot's packages (bench/cmd/steps)", vSteps, a.variant(vSteps).initSize)
+	if a.variant(vProbe).name != "" {
+		row("Go floor: runtime + syscall only (bench/cmd/probe)", vProbe, a.variant(vProbe).initSize)
+		row("minimal Go with wgboot's packages (bench/cmd/steps)", vSteps, a.variant(vSteps).initSize)
+	}
 	row("wgboot", vWgboot, a.variant(vWgboot).initSize)
 	for _, v := range a.variants {
 		if v.name != vWgboot && v.name != vScript && v.name != vProbe && v.name != vSteps {
