@@ -42,6 +42,7 @@ func commands() []command {
 	return []command{
 		{"check", "[-root DIR] [-strict] PROFILE...", "validate board profiles", Check},
 		{"import", "WG-QUICK.conf > PROFILE.toml", "convert a wg-quick config", importCmd},
+		{"pubkey", "[KEYFILE...]", "the public key of private key files (or stdin)", pubkeyCmd},
 		{"timeline", "[-console LOG] [-title TEXT] STATE.json", "the boot as an SVG chart on stdout", Timeline},
 		{"state", "[STATE.json]", "what init did at boot (" + statePath + ")", State},
 		{"version", "", "the build", version},
@@ -119,6 +120,10 @@ func buildVersion() string {
 		return Version
 	}
 	return rev + dirty
+}
+
+func pubkeyCmd(stdout, stderr io.Writer, args []string) int {
+	return Pubkey(stdin, stdout, stderr, args)
 }
 
 func importCmd(stdout, stderr io.Writer, args []string) int {
