@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"unsafe"
 )
 
 // MaxFileSize bounds how much of a key file is read: a key is 44 bytes of
@@ -56,14 +57,10 @@ func ReadPrivateKeyFile(name string) (PrivateKey, fs.FileMode, error) {
 }
 
 // ParsePrivateKeyBytes is ParsePrivateKey for key text in a buffer the
-// caller clears, without making a string of it that would outlive the
-// call in the heap.
+// caller clears: it parses a view of text, so no string copy of the key
+// outlives the call.
 func ParsePrivateKeyBytes(text []byte) (PrivateKey, error) {
-	var b [Len]byte
-	if err := decodeBytes(&b, text); err != nil {
-		return PrivateKey{}, err
-	}
-	return PrivateKey{secretOf(&b)}, nil
+	return ParsePrivateKey(unsafe.String(unsafe.SliceData(text), len(text)))
 }
 
 // FileText is how a private key is written to a key file: the base64 form

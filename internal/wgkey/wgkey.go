@@ -61,18 +61,11 @@ func (k *Key) UnmarshalText(b []byte) error {
 
 // decode parses padded base64 into dst; dst is untouched on error.
 func decode(dst *[Len]byte, s string) error {
-	b := []byte(s)
-	defer clear(b)
-	return decodeBytes(dst, b)
-}
-
-// decodeBytes is decode for text in a byte slice.
-func decodeBytes(dst *[Len]byte, s []byte) error {
 	if len(s) != encodedLen {
 		return fmt.Errorf("%w: %d characters, want %d characters of base64", ErrInvalid, len(s), encodedLen)
 	}
 	var buf [Len + 2]byte
-	n, err := base64.StdEncoding.Strict().Decode(buf[:], s)
+	n, err := base64.StdEncoding.Strict().Decode(buf[:], []byte(s))
 	if err != nil {
 		// The CorruptInputError carries an offset only, but a key-shaped
 		// message is clearer than "illegal base64 data at input byte 7".
