@@ -26,17 +26,39 @@ var ErrNotKeyFile = errors.New("not a key file")
 // key that group or other can read. Errors name the problem, never the
 // contents; errors.Is(err, fs.ErrNotExist) tells a missing file.
 func ReadPrivateKeyFile(name string) (PrivateKey, fs.FileMode, error) {
+	var k PrivateKey
+	mode, err := readKeyFile(name, func(text []byte) (err error) {
+		k, err = ParsePrivateKeyBytes(text)
+		return err
+	})
+	return k, mode, err
+}
+
+// ReadPresharedKeyFile is ReadPrivateKeyFile for a preshared key (wg
+// genpsk).
+func ReadPresharedKeyFile(name string) (PresharedKey, fs.FileMode, error) {
+	var k PresharedKey
+	mode, err := readKeyFile(name, func(text []byte) (err error) {
+		k, err = ParsePresharedKey(unsafe.String(unsafe.SliceData(text), len(text)))
+		return err
+	})
+	return k, mode, err
+}
+
+// readKeyFile reads a key file and hands its trimmed text to parse, then
+// clears it.
+func readKeyFile(name string, parse func([]byte) error) (fs.FileMode, error) {
 	// Stat before opening: opening a FIFO would wait for a writer.
 	st, err := os.Stat(name)
 	if err != nil {
-		return PrivateKey{}, 0, err
+		return 0, err
 	}
 	if !st.Mode().IsRegular() {
-		return PrivateKey{}, 0, fmt.Errorf("%s: %w: %v", name, ErrNotKeyFile, st.Mode().Type())
+		return 0, fmt.Errorf("%s: %w: %v", name, ErrNotKeyFile, st.Mode().Type())
 	}
 	f, err := os.Open(name)
 	if err != nil {
-		return PrivateKey{}, 0, err
+		return 0, err
 	}
 	defer f.Close()
 	buf := make([]byte, MaxFileSize+1)
@@ -44,16 +66,15 @@ func ReadPrivateKeyFile(name string) (PrivateKey, fs.FileMode, error) {
 	n, err := io.ReadFull(f, buf)
 	switch {
 	case err == nil:
-		return PrivateKey{}, 0, fmt.Errorf("%s: %w: larger than %d bytes", name, ErrNotKeyFile, MaxFileSize)
+		return 0, fmt.Errorf("%s: %w: larger than %d bytes", name, ErrNotKeyFile, MaxFileSize)
 	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
 	default:
-		return PrivateKey{}, 0, fmt.Errorf("%s: %w", name, err)
+		return 0, fmt.Errorf("%s: %w", name, err)
 	}
-	k, err := ParsePrivateKeyBytes(bytes.TrimSpace(buf[:n]))
-	if err != nil {
-		return PrivateKey{}, 0, fmt.Errorf("%s: %w", name, err)
+	if err := parse(bytes.TrimSpace(buf[:n])); err != nil {
+		return 0, fmt.Errorf("%s: %w", name, err)
 	}
-	return k, st.Mode().Perm(), nil
+	return st.Mode().Perm(), nil
 }
 
 // ParsePrivateKeyBytes is ParsePrivateKey for key text in a buffer the

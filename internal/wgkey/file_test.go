@@ -65,3 +65,18 @@ func TestReadPrivateKeyFile(t *testing.T) {
 		}
 	}
 }
+
+func TestReadPresharedKeyFile(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "a.psk")
+	if err := os.WriteFile(p, []byte("d2dib290IFRFU1QgcHNrIGZvciB0aGUgdGVzdHMhISE=\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	k, mode, err := ReadPresharedKeyFile(p)
+	if err != nil || k.IsZero() || mode != 0o600 {
+		t.Errorf("ReadPresharedKeyFile() = %v, %v", mode, err)
+	}
+	os.WriteFile(p, []byte("short\n"), 0o600)
+	if _, _, err := ReadPresharedKeyFile(p); !errors.Is(err, ErrInvalid) {
+		t.Errorf("ReadPresharedKeyFile(malformed) = %v, want ErrInvalid", err)
+	}
+}
