@@ -24,7 +24,8 @@ var ErrNotKeyFile = errors.New("not a key file")
 // one: 44 characters of base64, with white space around them allowed. It
 // returns the file's permission bits too, so that callers can warn about a
 // key that group or other can read. Errors name the problem, never the
-// contents; errors.Is(err, fs.ErrNotExist) tells a missing file.
+// contents. Every error is an *fs.PathError; errors.Is(err,
+// fs.ErrNotExist) tells a missing file.
 func ReadPrivateKeyFile(name string) (PrivateKey, fs.FileMode, error) {
 	var k PrivateKey
 	mode, err := readKeyFile(name, func(text []byte) (err error) {
@@ -54,7 +55,7 @@ func readKeyFile(name string, parse func([]byte) error) (fs.FileMode, error) {
 		return 0, err
 	}
 	if !st.Mode().IsRegular() {
-		return 0, fmt.Errorf("%s: %w: %v", name, ErrNotKeyFile, st.Mode().Type())
+		return 0, &fs.PathError{Op: "read", Path: name, Err: fmt.Errorf("%w: %v", ErrNotKeyFile, st.Mode().Type())}
 	}
 	f, err := os.Open(name)
 	if err != nil {
@@ -66,13 +67,13 @@ func readKeyFile(name string, parse func([]byte) error) (fs.FileMode, error) {
 	n, err := io.ReadFull(f, buf)
 	switch {
 	case err == nil:
-		return 0, fmt.Errorf("%s: %w: larger than %d bytes", name, ErrNotKeyFile, MaxFileSize)
+		return 0, &fs.PathError{Op: "read", Path: name, Err: fmt.Errorf("%w: larger than %d bytes", ErrNotKeyFile, MaxFileSize)}
 	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
 	default:
-		return 0, fmt.Errorf("%s: %w", name, err)
+		return 0, err // an *fs.PathError already
 	}
 	if err := parse(bytes.TrimSpace(buf[:n])); err != nil {
-		return 0, fmt.Errorf("%s: %w", name, err)
+		return 0, &fs.PathError{Op: "read", Path: name, Err: err}
 	}
 	return st.Mode().Perm(), nil
 }
