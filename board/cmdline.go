@@ -22,6 +22,9 @@ type Overrides struct {
 	// Test lists the test behaviours of wgboot.test=a,b, which the QEMU
 	// tests use to provoke rare events. A production command line has none.
 	Test []string
+	// Root holds root=, rootfstype=, rootflags=, ro, rw, rootwait and
+	// rootdelay=, which override handoff.root and fstype.
+	Root RootArgs
 }
 
 // ParseCmdline extracts the wgboot.* parameters from a kernel command line
@@ -40,7 +43,7 @@ func ParseCmdline(cmdline string) (Overrides, error) {
 	for _, arg := range params {
 		name, value, hasValue := strings.Cut(arg, "=")
 		name = krule.FoldName(name)
-		if !strings.HasPrefix(name, "wgboot.") {
+		if o.Root.parse(name, value, hasValue, &errs) || !strings.HasPrefix(name, "wgboot.") {
 			continue
 		}
 		switch name {

@@ -96,6 +96,19 @@ var fastPathDocs = []string{
 	"[handoff]\non_failure = 'explode'\n",
 	"[uplink]\ninterface = 'eth0'\naddress = ['192.0.2.2/24']\ngateway = ['192.0.2.1']\ncarrier_timeout = '1s'\n",
 	"[uplink]\ngateway = ['fe80::1%eth0']\n",
+	"[persist]\ndevice = 'LABEL=wgboot'\nfstype = \"ext4\"\n[board]\n",
+	"[persist]\n[persist]\n",
+	"[persist]\ndevice = 1\n",
+	"[[tunnel]]\ngenerate_key = true\n",
+	"[[tunnel]]\ngenerate_key = false # c\n",
+	"[[tunnel]]\ngenerate_key=true\nname = 'x'\n",
+	"[[tunnel]]\ngenerate_key = truex\n",
+	"[[tunnel]]\ngenerate_key = tru\n",
+	"[[tunnel]]\ngenerate_key = True\n",
+	"[[tunnel]]\ngenerate_key = 'true'\n",
+	"[[tunnel]]\ngenerate_key = [true]\n",
+	"[[tunnel]]\nmtu = true\n",
+	"[board]\nmatch = [true, 'x']\n",
 }
 
 // fastPathCases returns fastPathDocs and every value of fastPathValues in

@@ -36,19 +36,19 @@ import (
 // anywhere between tokens:
 //
 //   - blank lines and # comments, also after a header or a value;
-//   - the headers [board], [uplink] and [handoff], each once, [[tunnel]],
+//   - the headers [board], [persist], [uplink] and [handoff], each once, [[tunnel]],
 //     and [[tunnel.peer]] after a [[tunnel]];
 //   - key = value in those tables, with a bare key (A-Z a-z 0-9 _ -) new
 //     to its table; not peer = ... in a tunnel;
 //   - values: "basic strings" with the escapes \b \t \n \f \r \" \\
 //     \uXXXX and \UXXXXXXXX, 'literal strings', decimal integers without
-//     underscores or leading zeros, and arrays of these that may span
-//     lines and hold comments and a trailing comma.
+//     underscores or leading zeros, true and false, and arrays of these
+//     that may span lines and hold comments and a trailing comma.
 //
 // Not in the subset: keys outside these tables, multi-line strings, other
-// escapes, inline tables, dotted or quoted keys, nested arrays, booleans
-// (no key takes one), floats, dates and times, hex, octal, binary and
-// 1_000 integers, a byte order mark, invalid UTF-8 and control characters.
+// escapes, inline tables, dotted or quoted keys, nested arrays, floats,
+// dates and times, hex, octal, binary and 1_000 integers, a byte order
+// mark, invalid UTF-8 and control characters.
 type scanner struct {
 	s    string
 	i    int
@@ -59,7 +59,7 @@ type scanner struct {
 	// scanFast
 	prof   *Profile
 	d      decoder
-	table  string   // the table that key = value lines go into: "", board, uplink, handoff, tunnel or peer
+	table  string   // the table that key = value lines go into: "", board, persist, uplink, handoff, tunnel or peer
 	tables []string // the single-bracket tables seen
 	seen   []string // the keys seen in the current table
 	pool   []Peer   // the peers of all tunnels (see peerPool)
@@ -340,7 +340,7 @@ func (s *scanner) startTable(keys []string, array bool) {
 		sub = keys[1]
 	}
 	switch {
-	case !array && sub == "" && (k == "board" || k == "uplink" || k == "handoff"):
+	case !array && sub == "" && (k == "board" || k == "persist" || k == "uplink" || k == "handoff"):
 		if slices.Contains(s.tables, k) {
 			s.fail()
 			return
@@ -513,6 +513,8 @@ func (s *scanner) fastKeyValue() {
 	switch s.table {
 	case "board":
 		s.d.boardKey(k, v, &kp, &s.prof.Board)
+	case "persist":
+		s.d.persistKey(k, v, &kp, &s.prof.Persist)
 	case "uplink":
 		s.d.uplinkKey(k, v, &kp, &s.prof.Uplink)
 	case "handoff":
@@ -571,8 +573,25 @@ func (s *scanner) value(p string, depth int) (any, bool) {
 		return nil, true
 	case c == '+' || c == '-' || c >= '0' && c <= '9':
 		return s.integer()
+	case c == 't' || c == 'f':
+		return s.boolean()
 	}
 	s.fail()
+	return nil, false
+}
+
+// boolean reads true or false, which must end there.
+func (s *scanner) boolean() (any, bool) {
+	for _, lit := range []string{"true", "false"} {
+		if strings.HasPrefix(s.s[s.i:], lit) {
+			end := s.i + len(lit)
+			if end < len(s.s) && isBareKeyByte(s.s[end]) {
+				return nil, false
+			}
+			s.i = end
+			return lit == "true", true
+		}
+	}
 	return nil, false
 }
 
