@@ -1,4 +1,4 @@
-package blkid
+package blkid_test
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/wgboot/wgboot/image"
+	"github.com/wgboot/wgboot/internal/blkid"
 )
 
 // fakeBlock is a sysfs and a /dev with block devices whose nodes are
@@ -70,7 +71,7 @@ func (f *fakeBlock) add(name, parent string, partN int, uevent string, data []by
 	}
 }
 
-func (f *fakeBlock) finder() Finder { return Finder{Sys: f.sys, Dev: f.dev} }
+func (f *fakeBlock) finder() blkid.Finder { return blkid.Finder{Sys: f.sys, Dev: f.dev} }
 
 // gptDisk makes a GPT disk with an ext4 "wgboot" partition and a root,
 // and adds it and its partitions as vda, vda1, vda2.
@@ -133,7 +134,7 @@ func TestFind(t *testing.T) {
 		{"PARTUUID=0a1b2c3d-01", "/dev/sda1", ""},
 		{"/dev/vda2", "/dev/vda2", "ext4"},
 	} {
-		s, err := Parse(c.spec)
+		s, err := blkid.Parse(c.spec)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -143,8 +144,8 @@ func TestFind(t *testing.T) {
 		}
 	}
 	for _, spec := range []string{"LABEL=nothere", "PARTUUID=0a1b2c3d-02", "PARTLABEL=wgbootx", "PARTUUID=11111111-1a4c-4f1e-9c39-0c8a1f0e2d11", "/dev/vdz"} {
-		s, _ := Parse(spec)
-		if d, err := f.finder().Find(s); !errors.Is(err, ErrNotFound) {
+		s, _ := blkid.Parse(spec)
+		if d, err := f.finder().Find(s); !errors.Is(err, blkid.ErrNotFound) {
 			t.Errorf("Find(%s) = %+v, %v; want ErrNotFound", spec, d, err)
 		}
 	}
@@ -165,8 +166,8 @@ func TestFindAmbiguous(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.add("sdb", "", 0, "", data)
-	s, _ := Parse("LABEL=wgboot")
-	if d, err := f.finder().Find(s); !errors.Is(err, ErrAmbiguous) {
+	s, _ := blkid.Parse("LABEL=wgboot")
+	if d, err := f.finder().Find(s); !errors.Is(err, blkid.ErrAmbiguous) {
 		t.Errorf("Find(LABEL=wgboot) = %+v, %v; want ErrAmbiguous", d, err)
 	}
 }
@@ -175,7 +176,7 @@ func TestFindAmbiguous(t *testing.T) {
 // never does ends the wait at its bound, with what was seen.
 func TestWait(t *testing.T) {
 	f := newFakeBlock(t)
-	s, _ := Parse("PARTLABEL=late")
+	s, _ := blkid.Parse("PARTLABEL=late")
 	go func() {
 		time.Sleep(100 * time.Millisecond)
 		f.add("vdc", "", 0, "", make([]byte, 4096))
@@ -185,11 +186,11 @@ func TestWait(t *testing.T) {
 	if err != nil || d.Path != "/dev/vdc1" {
 		t.Fatalf("Wait(PARTLABEL=late) = %+v, %v", d, err)
 	}
-	s, _ = Parse("PARTLABEL=never")
+	s, _ = blkid.Parse("PARTLABEL=never")
 	start := time.Now()
 	_, err = f.finder().Wait(context.Background(), s, 200*time.Millisecond)
-	if !errors.Is(err, ErrNotFound) || time.Since(start) > 2*time.Second {
-		t.Errorf("Wait(PARTLABEL=never) = %v after %v; want ErrNotFound after 200ms", err, time.Since(start))
+	if !errors.Is(err, blkid.ErrNotFound) || time.Since(start) > 2*time.Second {
+		t.Errorf("Wait(PARTLABEL=never) = %v after %v; want blkid.ErrNotFound after 200ms", err, time.Since(start))
 	}
 	t.Logf("error: %v", err)
 }

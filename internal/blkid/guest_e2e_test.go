@@ -1,6 +1,6 @@
 //go:build linux
 
-package blkid
+package blkid_test
 
 import (
 	"path/filepath"

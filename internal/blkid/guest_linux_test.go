@@ -1,4 +1,4 @@
-package blkid
+package blkid_test
 
 import (
 	"context"
@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/wgboot/wgboot/internal/blkid"
 )
 
 // The TestGuest* tests run inside a QEMU guest with the disk of
@@ -34,18 +36,18 @@ func TestGuestFind(t *testing.T) {
 	for i, p := range guestParts {
 		want := "/dev/vda" + string(rune('1'+i))
 		for _, spec := range []string{"PARTUUID=" + p.uuid, "PARTLABEL=" + p.name, "LABEL=" + p.fs.Label} {
-			s, err := Parse(spec)
+			s, err := blkid.Parse(spec)
 			if err != nil {
 				t.Fatal(err)
 			}
-			d, err := Finder{}.Wait(context.Background(), s, 5*time.Second)
+			d, err := blkid.Finder{}.Wait(context.Background(), s, 5*time.Second)
 			if err != nil || d.Path != want || d.FS.Type != p.fs.Type {
 				t.Errorf("Find(%s) = %+v, %v; want %s (%s)", spec, d, err, want, p.fs.Type)
 			}
 		}
 	}
-	s, _ := Parse("UUID=4A2B-11C0")
-	if d, err := (Finder{}).Find(s); err != nil || d.Path != "/dev/vda3" {
+	s, _ := blkid.Parse("UUID=4A2B-11C0")
+	if d, err := (blkid.Finder{}).Find(s); err != nil || d.Path != "/dev/vda3" {
 		t.Errorf("Find(%s) = %+v, %v", s, d, err)
 	}
 }

@@ -1,32 +1,34 @@
-package blkid
+package blkid_test
 
 import (
 	"errors"
 	"testing"
+
+	"github.com/wgboot/wgboot/internal/blkid"
 )
 
 func TestParse(t *testing.T) {
 	good := []struct {
 		in   string
-		want Spec
+		want blkid.Spec
 	}{
-		{"/dev/vda2", Spec{Path, "/dev/vda2"}},
-		{"/dev/mmcblk0p2", Spec{Path, "/dev/mmcblk0p2"}},
-		{"PARTUUID=6B3E58A2-1A4C-4F1E-9C39-0C8A1F0E2D11", Spec{PartUUID, "6b3e58a2-1a4c-4f1e-9c39-0c8a1f0e2d11"}},
-		{"PARTUUID=0a1b2c3d-02", Spec{PartUUID, "0a1b2c3d-02"}},
-		{"PARTLABEL=wgboot root", Spec{PartLabel, "wgboot root"}},
-		{"UUID=3e6be9de-8139-11d1-9106-a43f08d823a6", Spec{UUID, "3e6be9de-8139-11d1-9106-a43f08d823a6"}},
-		{"UUID=4A2B-11C0", Spec{UUID, "4a2b-11c0"}},
-		{"LABEL=wgboot", Spec{Label, "wgboot"}},
-		{"LABEL=Ünïcode ok", Spec{Label, "Ünïcode ok"}},
+		{"/dev/vda2", blkid.Spec{blkid.Path, "/dev/vda2"}},
+		{"/dev/mmcblk0p2", blkid.Spec{blkid.Path, "/dev/mmcblk0p2"}},
+		{"PARTUUID=6B3E58A2-1A4C-4F1E-9C39-0C8A1F0E2D11", blkid.Spec{blkid.PartUUID, "6b3e58a2-1a4c-4f1e-9c39-0c8a1f0e2d11"}},
+		{"PARTUUID=0a1b2c3d-02", blkid.Spec{blkid.PartUUID, "0a1b2c3d-02"}},
+		{"PARTLABEL=wgboot root", blkid.Spec{blkid.PartLabel, "wgboot root"}},
+		{"UUID=3e6be9de-8139-11d1-9106-a43f08d823a6", blkid.Spec{blkid.UUID, "3e6be9de-8139-11d1-9106-a43f08d823a6"}},
+		{"UUID=4A2B-11C0", blkid.Spec{blkid.UUID, "4a2b-11c0"}},
+		{"LABEL=wgboot", blkid.Spec{blkid.Label, "wgboot"}},
+		{"LABEL=Ünïcode ok", blkid.Spec{blkid.Label, "Ünïcode ok"}},
 	}
 	for _, c := range good {
-		got, err := Parse(c.in)
+		got, err := blkid.Parse(c.in)
 		if err != nil || got != c.want {
-			t.Errorf("Parse(%q) = %+v, %v; want %+v", c.in, got, err, c.want)
+			t.Errorf("blkid.Parse(%q) = %+v, %v; want %+v", c.in, got, err, c.want)
 		}
-		if got.Kind != PartUUID && got.Kind != UUID && got.String() != c.in {
-			t.Errorf("Parse(%q).String() = %q", c.in, got.String())
+		if got.Kind != blkid.PartUUID && got.Kind != blkid.UUID && got.String() != c.in {
+			t.Errorf("blkid.Parse(%q).String() = %q", c.in, got.String())
 		}
 	}
 	bad := []string{
@@ -39,8 +41,8 @@ func TestParse(t *testing.T) {
 		"label=wgboot", "Partuuid=0a1b2c3d-02", "LABLE=wgboot",
 	}
 	for _, in := range bad {
-		if got, err := Parse(in); !errors.Is(err, ErrSpec) {
-			t.Errorf("Parse(%q) = %+v, %v; want an ErrSpec error", in, got, err)
+		if got, err := blkid.Parse(in); !errors.Is(err, blkid.ErrSpec) {
+			t.Errorf("blkid.Parse(%q) = %+v, %v; want an blkid.ErrSpec error", in, got, err)
 		}
 	}
 }
@@ -58,8 +60,8 @@ func TestCheckLabel(t *testing.T) {
 		{"seventeen-bytes-x", "btrfs", true},
 		{"seventeen-bytes-x", "", true},
 	} {
-		if err := CheckLabel(c.label, c.fstype); (err == nil) != c.ok {
-			t.Errorf("CheckLabel(%q, %q) = %v, want ok=%v", c.label, c.fstype, err, c.ok)
+		if err := blkid.CheckLabel(c.label, c.fstype); (err == nil) != c.ok {
+			t.Errorf("blkid.CheckLabel(%q, %q) = %v, want ok=%v", c.label, c.fstype, err, c.ok)
 		}
 	}
 }

@@ -1,4 +1,4 @@
-package blkid
+package blkid_test
 
 import (
 	"bytes"
@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/wgboot/wgboot/image"
+	"github.com/wgboot/wgboot/internal/blkid"
 )
 
 // testDisk writes a GPT disk of two partitions and returns its path and
@@ -20,7 +21,7 @@ func testDisk(t *testing.T) (string, []image.Partition) {
 	t.Helper()
 	parts := []image.Partition{
 		{Name: "wgboot", UUID: "6b3e58a2-1a4c-4f1e-9c39-0c8a1f0e2d11", SizeMB: 2},
-		{Name: "root", SizeMB: 3}, // random UUID
+		{Name: "root", SizeMB: 3}, // random blkid.UUID
 	}
 	disk := filepath.Join(t.TempDir(), "disk.img")
 	if err := image.WriteGPTDisk(disk, parts); err != nil {
@@ -29,7 +30,7 @@ func testDisk(t *testing.T) (string, []image.Partition) {
 	return disk, parts
 }
 
-func readDisk(t *testing.T, disk string) ([]Partition, error) {
+func readDisk(t *testing.T, disk string) ([]blkid.Partition, error) {
 	t.Helper()
 	f, err := os.Open(disk)
 	if err != nil {
@@ -37,7 +38,7 @@ func readDisk(t *testing.T, disk string) ([]Partition, error) {
 	}
 	defer f.Close()
 	st, _ := f.Stat()
-	return ReadGPT(f, 512, uint64(st.Size())/512)
+	return blkid.ReadGPT(f, 512, uint64(st.Size())/512)
 }
 
 func TestReadGPT(t *testing.T) {
@@ -47,7 +48,7 @@ func TestReadGPT(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(got) != 2 {
-		t.Fatalf("ReadGPT() = %d partitions, want 2: %+v", len(got), got)
+		t.Fatalf("blkid.ReadGPT() = %d partitions, want 2: %+v", len(got), got)
 	}
 	for i, p := range got {
 		if p.Number != i+1 || p.UUID != parts[i].UUID || p.Name != parts[i].Name || p.Type != image.LinuxFSType {
@@ -59,7 +60,7 @@ func TestReadGPT(t *testing.T) {
 	}
 }
 
-// TestReadGPTSfdisk compares ReadGPT with util-linux's reading of the same
+// TestReadGPTSfdisk compares blkid.ReadGPT with util-linux's reading of the same
 // disk: the writer and the reader of this repository could share a
 // mistake.
 func TestReadGPTSfdisk(t *testing.T) {
@@ -88,12 +89,12 @@ func TestReadGPTSfdisk(t *testing.T) {
 	}
 	sp := table.PartitionTable.Partitions
 	if table.PartitionTable.Label != "gpt" || len(sp) != len(got) {
-		t.Fatalf("sfdisk sees %s with %d partitions, ReadGPT %d:\n%s", table.PartitionTable.Label, len(sp), len(got), out)
+		t.Fatalf("sfdisk sees %s with %d partitions, blkid.ReadGPT %d:\n%s", table.PartitionTable.Label, len(sp), len(got), out)
 	}
 	for i := range sp {
 		if !strings.EqualFold(sp[i].UUID, got[i].UUID) || !strings.EqualFold(sp[i].Type, got[i].Type) ||
 			sp[i].Name != got[i].Name || sp[i].Start != got[i].First || sp[i].Size != got[i].Last-got[i].First+1 {
-			t.Errorf("partition %d: sfdisk %+v, ReadGPT %+v", i+1, sp[i], got[i])
+			t.Errorf("partition %d: sfdisk %+v, blkid.ReadGPT %+v", i+1, sp[i], got[i])
 		}
 	}
 }
@@ -112,38 +113,14 @@ func TestReadGPTBackup(t *testing.T) {
 	}
 	got, err := readDisk(t, disk)
 	if err != nil || len(got) != 2 || got[0].UUID != parts[0].UUID {
-		t.Fatalf("with the primary broken: ReadGPT() = %+v, %v", got, err)
+		t.Fatalf("with the primary broken: blkid.ReadGPT() = %+v, %v", got, err)
 	}
 	last := len(data) - 512
 	copy(data[last:], bytes.Repeat([]byte{0}, 8))
 	if err := os.WriteFile(disk, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := readDisk(t, disk); !errors.Is(err, ErrNoGPT) {
-		t.Errorf("with both broken: ReadGPT() = %+v, %v; want ErrNoGPT", got, err)
-	}
-}
-
-func TestGPTName(t *testing.T) {
-	enc := func(units ...uint16) []byte {
-		b := make([]byte, 72)
-		for i, u := range units {
-			binary.LittleEndian.PutUint16(b[2*i:], u)
-		}
-		return b
-	}
-	for _, c := range []struct {
-		in   []byte
-		want string
-	}{
-		{enc('r', 'o', 'o', 't'), "root"},
-		{enc(), ""},
-		{enc('a', 0x01, 'b'), "a!b"},
-		{enc('a', 0x141), "aA"}, // the kernel keeps the low byte
-		{enc('a', 0, 'b'), "a"},
-	} {
-		if got := gptName(c.in); got != c.want {
-			t.Errorf("gptName(%v) = %q, want %q", c.in[:8], got, c.want)
-		}
+	if got, err := readDisk(t, disk); !errors.Is(err, blkid.ErrNoGPT) {
+		t.Errorf("with both broken: blkid.ReadGPT() = %+v, %v; want ErrNoGPT", got, err)
 	}
 }
