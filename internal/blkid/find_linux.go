@@ -190,9 +190,10 @@ func (f Finder) list() ([]Device, error) {
 		d.Path = "/dev/" + d.Name
 		if ue["DEVTYPE"] == "partition" {
 			d.PartN, _ = strconv.Atoi(ue["PARTN"])
-			// The partition's directory is inside its disk's.
-			if real, err := filepath.EvalSymlinks(sysdir); err == nil {
-				d.Disk = filepath.Base(filepath.Dir(real))
+			// The link leads to the partition's directory, which is
+			// inside its disk's: …/block/vda/vda1.
+			if target, err := os.Readlink(sysdir); err == nil {
+				d.Disk = filepath.Base(filepath.Dir(target))
 			}
 		}
 		devs = append(devs, d)

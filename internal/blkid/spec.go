@@ -98,8 +98,8 @@ func Parse(s string) (Spec, error) {
 		}
 		return Spec{Kind: Label, Value: v}, nil
 	}
-	if k, _, ok := strings.Cut(s, "="); ok && strings.ToUpper(k) != k {
-		return bad("write the tag in capitals, as the kernel does: %s=", strings.ToUpper(k))
+	if k, _, ok := strings.Cut(s, "="); ok && strings.ContainsFunc(k, func(r rune) bool { return r >= 'a' && r <= 'z' }) {
+		return bad("write the tag in capitals, as the kernel does (PARTUUID=, LABEL=, …)")
 	}
 	return bad("want PARTUUID=, PARTLABEL=, UUID=, LABEL= or a /dev path")
 }
