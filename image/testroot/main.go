@@ -5,7 +5,8 @@
 // and powers off.
 //
 // Kernel command line: testroot.ping=ADDR (the hub's tunnel address),
-// testroot.tunnel=NAME (default wg0).
+// testroot.tunnel=NAME (default wg0), testroot.persist=DEV (the config
+// partition, which must not be mounted any more).
 //
 // When the disk has the board's profile at /etc/wgboot-expect/profile.toml
 // (put there by the test, without keys), every tunnel's kernel state —
@@ -105,6 +106,11 @@ func run() error {
 	if err := secretsGone(); err != nil {
 		return err
 	}
+	if dev := params["testroot.persist"]; dev != "" {
+		if err := notMounted(dev); err != nil {
+			return err
+		}
+	}
 	replies := 0
 	if target := params["testroot.ping"]; target != "" && st.Ready {
 		addr, err := netip.ParseAddr(target)
@@ -148,6 +154,21 @@ func secretsGone() error {
 	})
 	if len(found) > 0 {
 		return fmt.Errorf("key files left for the next stage: %v", found)
+	}
+	return nil
+}
+
+// notMounted fails if dev, the board's config partition, is still mounted:
+// wgboot unmounts it before the handoff.
+func notMounted(dev string) error {
+	data, err := os.ReadFile("/proc/self/mounts")
+	if err != nil {
+		return err
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if f := strings.Fields(line); len(f) > 1 && f[0] == dev {
+			return fmt.Errorf("the config partition %s is still mounted on %s", dev, f[1])
+		}
 	}
 	return nil
 }
