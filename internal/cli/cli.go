@@ -54,7 +54,7 @@ func commands() []command {
 // Run dispatches (TestUsageDispatches).
 func usage() string {
 	var b strings.Builder
-	b.WriteString("usage: wgboot COMMAND, on a build host (the device's /bin/wgboot has show, state and version):\n")
+	b.WriteString("usage: wgboot COMMAND, on a build host (the device's /bin/wgboot has show, state, pubkey and version):\n")
 	for _, c := range commands() {
 		line := "wgboot " + c.name
 		if c.args != "" {
