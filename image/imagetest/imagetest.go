@@ -200,6 +200,7 @@ type GuestTest struct {
 	Modules []string // loaded before the test runs
 	Disks   []string // raw disk images, attached as virtio-blk in order (vda, vdb…)
 	Timeout time.Duration
+	Icount  bool // guest time counts instructions (image.Config.Icount)
 }
 
 // RunGuestTest cross-compiles the package's tests for the guest (`go test
@@ -236,7 +237,7 @@ func RunGuestTest(t *testing.T, g GuestTest) {
 		timeout = 5 * time.Minute
 	}
 	vm := Boot(t, "guest", image.Config{
-		Arch: g.Arch, Kernel: k.Image, Initrd: initrd, MemoryMB: 1024, Disks: g.Disks,
+		Arch: g.Arch, Kernel: k.Image, Initrd: initrd, MemoryMB: 1024, Disks: g.Disks, Icount: g.Icount,
 		Append: []string{
 			"testinit.modules=" + strings.Join(g.Modules, ","),
 			"testinit.run=/tests/pkg.test",
