@@ -580,17 +580,18 @@ func (s *scanner) value(p string, depth int) (any, bool) {
 	return nil, false
 }
 
-// boolean reads true or false, which must end there.
+// boolean reads true or false, which must end there: "trueish" is not.
 func (s *scanner) boolean() (any, bool) {
-	for _, lit := range []string{"true", "false"} {
-		if strings.HasPrefix(s.s[s.i:], lit) {
-			end := s.i + len(lit)
-			if end < len(s.s) && isBareKeyByte(s.s[end]) {
-				return nil, false
-			}
-			s.i = end
-			return lit == "true", true
+	for _, w := range []string{"true", "false"} {
+		if !strings.HasPrefix(s.s[s.i:], w) {
+			continue
 		}
+		end := s.i + len(w)
+		if end < len(s.s) && !strings.ContainsRune(" \t\r\n#,]", rune(s.s[end])) {
+			return nil, false
+		}
+		s.i = end
+		return w == "true", true
 	}
 	return nil, false
 }
