@@ -68,7 +68,8 @@ const undoTimeout = 5 * time.Second
 
 // undo returns a phase that removes from the kernel what a bring-up of p
 // did: its tunnels' links (with their addresses and routes), its policy
-// rules, and its uplink's addresses and default routes. It closes the
+// rules, and its uplink's addresses and default routes, a DHCP lease's
+// included. It closes the
 // bring-up's handles and opens its own: a phase that passed its deadline
 // may have left none, or one in use.
 func (b *boot) undo(p *board.Profile) func(context.Context) (func(), error) {
@@ -91,6 +92,10 @@ func (b *boot) undo(p *board.Profile) func(context.Context) (func(), error) {
 			defer c.Close()
 			n.WG = c
 		}
-		return commit, n.Undo(p)
+		var up *bringup.Uplink // what the uplink phase got, a DHCP lease included
+		if old != nil {
+			up = old.uplink
+		}
+		return commit, n.Undo(p, up)
 	}
 }

@@ -3,6 +3,7 @@ package bringup
 import (
 	"errors"
 	"net/netip"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -15,10 +16,13 @@ import (
 // Undo removes from the kernel what a bring-up of p did, so that another
 // profile can be brought up in its place: each tunnel's wireguard link
 // (emptied of its peers first, as a stale link is; its addresses and
-// routes go with it), the tunnels' policy rules, and the uplink's
-// addresses and default routes. The uplink stays up. What is not there is
-// not an error: the bring-up may have stopped anywhere.
-func (n *Net) Undo(p *board.Profile) error {
+// routes go with it), the tunnels' policy rules, and the uplink's static
+// addresses and default routes and, when up (what [Net.Uplink] returned,
+// or nil) has a DHCP lease, the lease's address and routes: another
+// profile's uplink may have other addresses, or none from this server.
+// The uplink stays up. What is not there is not an error: the bring-up
+// may have stopped anywhere.
+func (n *Net) Undo(p *board.Profile, up *Uplink) error {
 	var errs errcap.List
 	for i := range p.Tunnels {
 		t := &p.Tunnels[i]
@@ -72,6 +76,20 @@ func (n *Net) Undo(p *board.Profile) error {
 	}
 	if len(u.Address) > 0 || len(u.Gateway) > 0 {
 		n.Log.Infof("undo: uplink %s: addresses and default routes removed", u.Interface)
+	}
+	if up != nil && up.Lease != nil && up.Index == l.Index {
+		// The routes the lease's plan adds, in reverse: a host route to
+		// an off-subnet gateway goes after the routes through it.
+		plan := up.Lease.Plan(l.Index, time.Now(), false)
+		for i := len(plan.Routes) - 1; i >= 0; i-- {
+			if err := n.RT.DeleteRoute(plan.Routes[i]); err != nil && !errors.Is(err, unix.ESRCH) {
+				errs.Add(err)
+			}
+		}
+		if err := n.RT.DeleteAddress(l.Index, plan.Address); err != nil && !errors.Is(err, unix.EADDRNOTAVAIL) {
+			errs.Add(err)
+		}
+		n.Log.Infof("undo: uplink %s: dhcp lease %s and its routes removed", u.Interface, plan.Address)
 	}
 	return errs.Err()
 }
