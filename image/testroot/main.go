@@ -6,7 +6,9 @@
 //
 // Kernel command line: testroot.ping=ADDR (the hub's tunnel address),
 // testroot.tunnel=NAME (default wg0), testroot.persist=DEV (the config
-// partition, which must not be mounted any more).
+// partition, which must not be mounted any more). The verdict ends with
+// what the state file says of a fleet boot: from=image|persist, the
+// fallback's profile, and key=TUNNEL:PUBLIC-KEY[:new] for each key file.
 //
 // When the disk has the board's profile at /etc/wgboot-expect/profile.toml
 // (put there by the test, without keys), every tunnel's kernel state —
@@ -67,7 +69,14 @@ func run() error {
 		}
 	}
 	var st struct {
-		Ready   bool
+		Ready       bool
+		ProfileFrom string `json:"profile_from"`
+		Fallback    struct{ Profile string }
+		Keys        []struct {
+			Tunnel    string
+			PublicKey string `json:"public_key"`
+			Generated bool
+		}
 		Tunnels []struct{ Name string }
 		Uplink  *struct {
 			Interface string
@@ -135,8 +144,22 @@ func run() error {
 			return err
 		}
 	}
-	fmt.Printf("testroot: OK tunnel=%s up peers=%d handshake=%v pings=%d/10 ready=%v checked=%d secrets=0 args=%q%s\n",
-		tunnel, len(dev.Peers), !dev.Peers[0].LastHandshake.IsZero(), replies, st.Ready, checked, os.Args[1:], lease)
+	// Which profile ran, and the keys for enrollment (issue 13).
+	fleet := ""
+	if st.ProfileFrom != "" {
+		fleet += " from=" + st.ProfileFrom
+	}
+	if st.Fallback.Profile != "" {
+		fleet += " fallback=" + st.Fallback.Profile
+	}
+	for _, k := range st.Keys {
+		fleet += " key=" + k.Tunnel + ":" + k.PublicKey
+		if k.Generated {
+			fleet += ":new"
+		}
+	}
+	fmt.Printf("testroot: OK tunnel=%s up peers=%d handshake=%v pings=%d/10 ready=%v checked=%d secrets=0 args=%q%s%s\n",
+		tunnel, len(dev.Peers), !dev.Peers[0].LastHandshake.IsZero(), replies, st.Ready, checked, os.Args[1:], lease, fleet)
 	return nil
 }
 
