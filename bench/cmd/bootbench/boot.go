@@ -45,13 +45,18 @@ const (
 // A markerSet names the lines that mark a variant's progress: each is the
 // start of a stamped line's text. Empty markers are not expected.
 type markerSet struct {
-	main     string         // the first statement of the program (PID 1)
-	modStart string         // module loading starts
-	modDone  string         // every module is loaded
-	up       string         // the tunnel is configured and up
-	rss      *regexp.Regexp // peak RSS of init in KiB, first group
-	fail     string         // the boot failed
-	steps    string         // the prefix of per-step markers: prefix+stepNames[i]
+	main     string // the first statement of the program (PID 1)
+	modStart string // module loading starts
+	// modStartLate, when a build has it, is a later line that module
+	// loading starts after: wgboot's keys phase (fleet) runs between crng
+	// and modules, and must not count as module loading; older builds
+	// (-variant) go from crng to modules.
+	modStartLate string
+	modDone      string         // every module is loaded
+	up           string         // the tunnel is configured and up
+	rss          *regexp.Regexp // peak RSS of init in KiB, first group
+	fail         string         // the boot failed
+	steps        string         // the prefix of per-step markers: prefix+stepNames[i]
 }
 
 // stepNames are the markers bench/cmd/steps writes after each step of the
@@ -77,12 +82,13 @@ const consoleLine = 1000 + len("steps: ")
 
 var (
 	wgbootMarkers = markerSet{
-		main:     "wgboot: bench: main",      // init/markers_linux.go
-		modStart: "wgboot: phase crng: done", // the phase before modules
-		modDone:  "wgboot: phase modules: done",
-		up:       "wgboot: tunnel wg0: up",
-		rss:      regexp.MustCompile(`init peak RSS (\d+) KiB`),
-		fail:     "wgboot: FAILED",
+		main:         "wgboot: bench: main",      // init/markers_linux.go
+		modStart:     "wgboot: phase crng: done", // the phase before modules in every build
+		modStartLate: "wgboot: phase keys: done", // the phase before modules since fleet
+		modDone:      "wgboot: phase modules: done",
+		up:           "wgboot: tunnel wg0: up",
+		rss:          regexp.MustCompile(`init peak RSS (\d+) KiB`),
+		fail:         "wgboot: FAILED",
 	}
 	scriptMarkers = markerSet{
 		main:     scriptMain,
@@ -199,6 +205,9 @@ func parseMarks(console string, set markerSet) (marks, error) {
 		find(l, kRunInit, &m.runInit)
 		find(l, set.main, &m.main)
 		find(l, set.modStart, &m.modStart)
+		if set.modStartLate != "" && m.modDone == 0 && strings.HasPrefix(l.text, set.modStartLate) {
+			m.modStart = l.at
+		}
 		find(l, set.modDone, &m.modDone)
 		find(l, set.up, &m.up)
 		if set.steps != "" {

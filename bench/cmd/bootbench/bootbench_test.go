@@ -26,6 +26,27 @@ const wgbootConsole = `[    0.000000] Linux version 6.1.0-56-cloud-amd64
 [    2.890100] wgboot: READY in 210ms (mounts=1ms cmdline=450µs tunnels=43.2ms)
 `
 
+// TestParseMarksKeysPhase: wgboot's keys phase, between crng and
+// modules since fleet, is not module loading: it counts in (a).
+func TestParseMarksKeysPhase(t *testing.T) {
+	console := strings.Replace(wgbootConsole, "[    2.717728] wgboot: phase crng: done in 466µs\n",
+		"[    2.717728] wgboot: phase crng: done in 466µs\n[    2.719348] wgboot: phase keys: done in 1.62ms\n", 1)
+	m, err := parseMarks(console, wgbootMarkers)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := 2719348 * time.Microsecond; m.modStart != want {
+		t.Errorf("modStart %v, want the keys phase's end %v", m.modStart, want)
+	}
+	old, err := parseMarks(wgbootConsole, wgbootMarkers)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := m.noMods() - old.noMods(); d != 1620*time.Microsecond {
+		t.Errorf("(a) grew by %v with the keys phase, want 1.62ms", d)
+	}
+}
+
 func TestParseMarks(t *testing.T) {
 	m, err := parseMarks(wgbootConsole, wgbootMarkers)
 	if err != nil {
