@@ -121,7 +121,7 @@ type marks struct {
 }
 
 // phaseNames are wgboot's phases as its READY line lists them.
-var phaseNames = [...]string{"mounts", "cmdline", "profile", "persist", "clock", "crng", "modules", "uplink", "tunnels", "verify", "handshake"}
+var phaseNames = [...]string{"mounts", "cmdline", "profile", "persist", "clock", "crng", "keys", "modules", "uplink", "resolve", "tunnels", "verify", "handshake"}
 
 var readyRE = regexp.MustCompile(`wgboot: READY in \S+ \(([^)]*)\)`)
 

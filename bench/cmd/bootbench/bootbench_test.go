@@ -58,7 +58,7 @@ func TestParseMarks(t *testing.T) {
 		modStart: 2717728 * time.Microsecond, modDone: 2836113 * time.Microsecond,
 		up: 2880 * time.Millisecond, rssKB: 3484,
 	}
-	want.phases[0], want.phases[1], want.phases[8] = time.Millisecond, 450*time.Microsecond, 43200*time.Microsecond
+	want.phases[0], want.phases[1], want.phases[10] = time.Millisecond, 450*time.Microsecond, 43200*time.Microsecond
 	if m != want {
 		t.Fatalf("parseMarks =\n%+v, want\n%+v", m, want)
 	}
