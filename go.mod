@@ -5,6 +5,7 @@ go 1.26.0
 require (
 	github.com/BurntSushi/toml v1.6.0
 	github.com/u-root/u-root v0.16.0
+	golang.org/x/net v0.63.0
 	golang.org/x/sys v0.50.0
 )
 
