@@ -32,6 +32,15 @@ func Encode(s *State) []byte {
 		}
 		e.end(']')
 	}
+	if len(s.Names) > 0 {
+		e.key("names")
+		e.begin('[')
+		for i := range s.Names {
+			e.elem()
+			e.name(&s.Names[i])
+		}
+		e.end(']')
+	}
 	e.key("phases")
 	if s.Phases == nil {
 		e.buf = append(e.buf, "null"...)
@@ -100,6 +109,33 @@ func (e *encoder) peer(p *Peer) {
 		e.buf = append(e.buf, '"')
 		e.buf = p.LastHandshake.AppendFormat(e.buf, time.RFC3339Nano)
 		e.buf = append(e.buf, '"')
+	}
+	if p.EndpointFrom != "" {
+		e.str("endpoint_from", p.EndpointFrom)
+	}
+	if len(p.EndpointsTried) > 0 {
+		e.strs("endpoints_tried", p.EndpointsTried)
+	}
+	e.end('}')
+}
+
+func (e *encoder) name(n *Name) {
+	e.begin('{')
+	e.str("host", n.Host)
+	if n.Server != "" {
+		e.str("server", n.Server)
+	}
+	if len(n.CNAMEs) > 0 {
+		e.strs("cnames", n.CNAMEs)
+	}
+	if len(n.Addrs) > 0 {
+		e.strs("addresses", n.Addrs)
+	}
+	if n.TTL != 0 {
+		e.int("ttl_s", int64(n.TTL))
+	}
+	if n.Err != "" {
+		e.str("error", n.Err)
 	}
 	e.end('}')
 }
@@ -174,6 +210,17 @@ func (e *encoder) key(name string) {
 func (e *encoder) str(name, v string) {
 	e.key(name)
 	e.buf = appendString(e.buf, v)
+}
+
+// strs writes a non-empty list of strings.
+func (e *encoder) strs(name string, list []string) {
+	e.key(name)
+	e.begin('[')
+	for _, v := range list {
+		e.elem()
+		e.buf = appendString(e.buf, v)
+	}
+	e.end(']')
 }
 
 func (e *encoder) int(name string, v int64) {
