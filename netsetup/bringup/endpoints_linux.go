@@ -1,0 +1,257 @@
+package bringup
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"net/netip"
+	"slices"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/wgboot/wgboot/board"
+	"github.com/wgboot/wgboot/internal/wgkey"
+	"github.com/wgboot/wgboot/netsetup"
+	"github.com/wgboot/wgboot/netsetup/wg"
+)
+
+// Candidate is one address a peer may be reached at, and the profile
+// endpoint it comes from.
+type Candidate struct {
+	Addr netip.AddrPort
+	// From is the endpoint as the profile writes it: a host name and
+	// port ("hub.example.net:51820") or the address itself.
+	From string
+}
+
+// String is the address, with the host name it comes from.
+func (c Candidate) String() string {
+	if c.From == "" || c.From == c.Addr.String() {
+		return c.Addr.String()
+	}
+	return c.From + " (" + c.Addr.String() + ")"
+}
+
+// MaxCandidates bounds the addresses a peer's endpoints expand to: each
+// costs up to an endpoint_timeout at boot, and a name with a long list of
+// addresses (a round-robin pool) must not stretch that without end.
+const MaxCandidates = 8
+
+// SortAddrs orders the addresses of one host name the way the boot tries
+// them: RFC 6724's default precedence (§2.1: global IPv6, then IPv4, then
+// 6to4, Teredo and unique-local IPv6), the server's order kept among
+// equals. Which of them the uplink can route is applied over the whole
+// list by [Prefer].
+func SortAddrs(addrs []netip.Addr) {
+	slices.SortStableFunc(addrs, func(a, b netip.Addr) int {
+		return cmp.Compare(precedence(b), precedence(a))
+	})
+}
+
+// Prefer moves the candidates whose address routable accepts before the
+// others, keeping the order within each group: an address of a family the
+// uplink has no route for is tried only when every other has failed.
+func Prefer(cands []Candidate, routable func(netip.Addr) bool) {
+	slices.SortStableFunc(cands, func(a, b Candidate) int {
+		ra, rb := routable(a.Addr.Addr()), routable(b.Addr.Addr())
+		switch {
+		case ra == rb:
+			return 0
+		case ra:
+			return -1
+		}
+		return 1
+	})
+}
+
+// precedence is an address's precedence in RFC 6724's default policy
+// table (§2.1).
+func precedence(a netip.Addr) int {
+	if a.Is4() || a.Is4In6() {
+		return 35
+	}
+	for _, p := range precedences {
+		if p.prefix.Contains(a.WithZone("")) {
+			return p.precedence
+		}
+	}
+	return 40 // ::/0
+}
+
+var precedences = []struct {
+	prefix     netip.Prefix
+	precedence int
+}{
+	{netip.MustParsePrefix("::1/128"), 50},
+	{netip.MustParsePrefix("2002::/16"), 30},
+	{netip.MustParsePrefix("2001::/32"), 5},
+	{netip.MustParsePrefix("fc00::/7"), 3},
+	{netip.MustParsePrefix("::/96"), 1},
+	{netip.MustParsePrefix("fec0::/10"), 1},
+	{netip.MustParsePrefix("3ffe::/16"), 1},
+}
+
+// Routable reads the main routing table and returns a function that
+// reports whether it has a unicast route (a default route or a more
+// specific one) to an address: the families the uplink can reach.
+func (n *Net) Routable() (func(netip.Addr) bool, error) {
+	routes, err := n.RT.Routes(unix.AF_UNSPEC, unix.RT_TABLE_MAIN)
+	if err != nil {
+		return nil, err
+	}
+	return routableBy(routes), nil
+}
+
+// routableBy reports whether routes have a unicast route to an address.
+func routableBy(routes []netsetup.Route) func(netip.Addr) bool {
+	var reach []netip.Prefix
+	for _, r := range routes {
+		if r.Type == unix.RTN_UNICAST {
+			reach = append(reach, r.Dst)
+		}
+	}
+	return func(a netip.Addr) bool {
+		a = a.Unmap().WithZone("")
+		return slices.ContainsFunc(reach, func(p netip.Prefix) bool { return p.Contains(a) })
+	}
+}
+
+// Fallback is what the handshake gate may do for one peer: its candidate
+// endpoints in order, the first being the one TunnelUp configured, and how
+// long each gets to complete a handshake before the next is configured.
+type Fallback struct {
+	Candidates []Candidate
+	Timeout    time.Duration
+}
+
+// PeerEndpoint is what the handshake gate did with a peer's endpoint.
+type PeerEndpoint struct {
+	// Current is the candidate configured when the gate ended.
+	Current Candidate
+	// Tried lists every candidate configured, in order, Current last;
+	// one element when the gate never switched.
+	Tried []Candidate
+}
+
+// Gate is the outcome of the handshake wait for one tunnel.
+type Gate struct {
+	Handshakes map[wgkey.Key]time.Time // peers that completed a handshake, and when
+	Waited     int                     // peers waited for
+	Endpoints  map[wgkey.Key]PeerEndpoint
+}
+
+// HandshakesWithFallback is [Net.Handshakes] for a tunnel whose peers may
+// have several endpoints (fb, by public key). A peer whose current
+// endpoint completes no handshake within its Timeout is switched to its
+// next candidate — WG_CMD_SET_DEVICE with the peer's endpoint alone,
+// UPDATE_ONLY — and kicked; after the last candidate the first comes
+// again. When ctx ends with a peer still silent, the peer is set back to
+// its first endpoint, the one the profile names first, for the next stage
+// to keep trying. The candidate that completed the handshake stays
+// configured. Every switch is logged.
+//
+// The first candidate's time counts from since, when the tunnel was
+// configured with it. WireGuard retransmits a handshake initiation every 5
+// seconds (REKEY_TIMEOUT) to the endpoint configured at that moment, so a
+// switch takes effect with the next retransmission at the latest.
+func (n *Net) HandshakesWithFallback(ctx context.Context, t *board.Tunnel, since time.Time, fb map[wgkey.Key]Fallback) (Gate, error) {
+	g := Gate{Handshakes: make(map[wgkey.Key]time.Time), Endpoints: make(map[wgkey.Key]PeerEndpoint)}
+	type state struct {
+		f    Fallback
+		cur  int
+		next time.Time // when to switch
+		peer *board.Peer
+	}
+	states := make(map[wgkey.Key]*state)
+	var pending []wgkey.Key
+	for i := range t.Peers {
+		p := &t.Peers[i]
+		if !p.Endpoint.IsValid() {
+			continue
+		}
+		pending = append(pending, p.PublicKey)
+		if p.PersistentKeepalive == 0 {
+			Kick(t.Name, p.AllowedIPs)
+		}
+		if f, ok := fb[p.PublicKey]; ok && len(f.Candidates) > 0 {
+			s := &state{f: f, peer: p}
+			if len(f.Candidates) > 1 && f.Timeout > 0 {
+				s.next = since.Add(f.Timeout)
+			}
+			states[p.PublicKey] = s
+			g.Endpoints[p.PublicKey] = PeerEndpoint{Current: f.Candidates[0], Tried: f.Candidates[:1:1]}
+		}
+	}
+	g.Waited = len(pending)
+	if len(pending) == 0 {
+		return g, nil
+	}
+	// set configures candidate i of a peer, and records it.
+	set := func(k wgkey.Key, s *state, i int) error {
+		c := s.f.Candidates[i]
+		err := n.WG.Configure(t.Name, wg.Config{Peers: []wg.PeerConfig{{PublicKey: k, UpdateOnly: true, Endpoint: c.Addr}}})
+		if err != nil {
+			return fmt.Errorf("peer %s: set endpoint %s: %w", k, c, err)
+		}
+		s.cur = i
+		e := g.Endpoints[k]
+		e.Current, e.Tried = c, append(e.Tried, c)
+		g.Endpoints[k] = e
+		return nil
+	}
+	for {
+		wait := ctx
+		var next time.Time
+		for _, k := range pending {
+			if s := states[k]; s != nil && !s.next.IsZero() && (next.IsZero() || s.next.Before(next)) {
+				next = s.next
+			}
+		}
+		cancel := func() {}
+		if !next.IsZero() {
+			wait, cancel = context.WithDeadline(ctx, next)
+		}
+		got, err := n.WG.WaitHandshake(wait, t.Name, since, pending)
+		expired := wait.Err() != nil
+		cancel()
+		maps.Copy(g.Handshakes, got)
+		pending = slices.DeleteFunc(pending, func(k wgkey.Key) bool { _, ok := got[k]; return ok })
+		switch {
+		case err == nil || len(pending) == 0:
+			return g, nil
+		case ctx.Err() != nil:
+			var errs []error
+			for _, k := range pending {
+				if s := states[k]; s != nil && s.cur != 0 {
+					n.Log.Warnf("tunnel %s: peer %s: no handshake through any endpoint; leaving it at %s", t.Name, k, s.f.Candidates[0])
+					if err := set(k, s, 0); err != nil {
+						errs = append(errs, err)
+					}
+				}
+			}
+			return g, errors.Join(append([]error{err}, errs...)...)
+		case !expired:
+			return g, err // the kernel, not the clock
+		}
+		now := time.Now()
+		for _, k := range pending {
+			s := states[k]
+			if s == nil || s.next.IsZero() || s.next.After(now) {
+				continue
+			}
+			i := (s.cur + 1) % len(s.f.Candidates)
+			n.Log.Warnf("tunnel %s: peer %s: no handshake through %s within %v; trying %s",
+				t.Name, k, s.f.Candidates[s.cur], s.f.Timeout, s.f.Candidates[i])
+			if err := set(k, s, i); err != nil {
+				return g, fmt.Errorf("tunnel %s: %w", t.Name, err)
+			}
+			if s.peer.PersistentKeepalive == 0 {
+				Kick(t.Name, s.peer.AllowedIPs)
+			}
+			s.next = now.Add(s.f.Timeout)
+		}
+	}
+}
