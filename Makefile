@@ -3,7 +3,7 @@
 #   make                 build out/amd64/init and out/arm64/init (static), and
 #                        out/host/wgboot, the host command (check, import, …)
 #   make kernels         fetch Debian's cloud kernels for both arches (cached)
-#   make image ARCH=arm64 [RESCUE=1] [PROFILE=board/profiles/qemu-arm64.toml]
+#   make image ARCH=arm64 [RESCUE=1] [PROFILE=board/profiles/qemu-arm64.toml] [BCJ=none]
 #   make demo            build the default image and boot it under QEMU
 #   make test            unit, netns and QEMU end-to-end tests (as root)
 #   make fuzz FUZZTIME=30s
@@ -26,6 +26,10 @@ FUZZTIME ?= 30s
 # image and its name do not change.
 RESCUE   ?=
 RESCUE_ON := $(filter 1 y yes true,$(RESCUE))
+# BCJ: the xz branch filter (mkimage -bcj). auto: amd64's x86 filter, or
+# arm64's on a kernel that has its decoder (Linux 6.12+), as the kernel's
+# config beside MODULES says; BCJ=none for a kernel without it.
+BCJ      ?= auto
 IMAGE    := $(OUT)/$(ARCH)/initramfs$(if $(RESCUE_ON),-rescue).cpio.xz
 
 # The build time is the last commit's time, so that builds are reproducible.
@@ -69,10 +73,20 @@ deps:
 kernels: deps
 	CACHE=$(KERNELS) scripts/kernels.sh $(ARCHES)
 
-image: $(OUT)/$(ARCH)/init $(OUT)/host/mkimage
+# The default MODULES are those of Debian's cloud kernel for ARCH, fetched
+# on first use as make demo fetches them; a MODULES= of your own is used as
+# given, and mkimage says so when it does not exist.
+IMAGE_KERNEL := $(if $(filter file,$(origin MODULES)),$(KERNELS)/$(ARCH)/.package)
+
+image: $(OUT)/$(ARCH)/init $(OUT)/host/mkimage $(IMAGE_KERNEL)
 	$(OUT)/host/mkimage -init $(OUT)/$(ARCH)/init -modules-dir $(MODULES) \
-		-profile $(PROFILE) $(if $(RESCUE_ON),-rescue -tools tools -out-dir $(OUT)) -o $(IMAGE)
+		-profile $(PROFILE) -bcj $(BCJ) $(if $(RESCUE_ON),-rescue -tools tools -out-dir $(OUT)) -o $(IMAGE)
 	@ls -l $(IMAGE)
+
+# One arch's kernel, when it is not there yet (make image).
+$(KERNELS)/%/.package:
+	@scripts/deps.sh
+	CACHE=$(KERNELS) scripts/kernels.sh $*
 
 demo: kernels
 	GOOS= GOARCH= $(GO) run ./image/cmd/demo -arch $(ARCH) -kernels $(KERNELS)

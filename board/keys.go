@@ -63,51 +63,98 @@ func (p *Profile) ReadKeys(src KeySource) Diagnostics {
 
 // readKeyFile reads one key into dst and reports whether it did.
 func readKeyFile(r *report, src KeySource, field, name string, dst *[wgkey.Len]byte) bool {
-	fsys, rel, hostOnly := resolveKeyPath(src, name)
-	if fsys == nil || !fs.ValidPath(rel) || rel == "." {
-		r.errorf(field, ErrKeyFile, "%q is not a usable path: use an absolute path in the image or a path inside the profile's directory", name)
-		return false
-	}
-	info, err := fs.Stat(fsys, rel)
+	data, perm, err := readKeyBytes(src, name)
+	defer clear(data[:cap(data)])
 	if err != nil {
-		if hostOnly && errors.Is(err, fs.ErrNotExist) {
-			r.warnf(field, ErrKeyFile, "%s is not on this host (looked for %s next to the profile); it must be in the image", name, path.Base(name))
-			return false
+		var ke *keyFileError
+		if errors.As(err, &ke) && ke.notOnHost {
+			r.warnf(field, ErrKeyFile, "%v", err)
+		} else {
+			r.errorf(field, ErrKeyFile, "%v", err)
 		}
-		r.errorf(field, ErrKeyFile, "%s: %v", name, pathErr(err))
 		return false
 	}
-	if !info.Mode().IsRegular() {
-		r.errorf(field, ErrKeyFile, "%s is not a regular file", name)
-		return false
-	}
-	if perm := info.Mode().Perm(); perm&0o077 != 0 {
+	if perm&0o077 != 0 {
 		r.warnf(field, ErrPermissions, "%s has mode %#o: group or other can read the key; install it with mode 0600", name, perm)
 	}
-	f, err := fsys.Open(rel)
-	if err != nil {
-		r.errorf(field, ErrKeyFile, "%s: %v", name, pathErr(err))
-		return false
-	}
-	buf := make([]byte, maxKeyFile+1)
-	n, err := io.ReadFull(f, buf)
-	_ = f.Close() // read-only; a close error loses nothing
-	defer clear(buf)
-	switch {
-	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
-	case err != nil:
-		r.errorf(field, ErrKeyFile, "%s: %v", name, pathErr(err))
-		return false
-	default:
-		r.errorf(field, ErrKeyFile, "%s is larger than %d bytes: not a key file", name, maxKeyFile)
-		return false
-	}
-	text := bytes.TrimSpace(buf[:n])
+	text := bytes.TrimSpace(data)
 	if err := decodeInto(dst, text); err != nil {
 		r.errorf(field, ErrKey, "%s: %v", name, err)
 		return false
 	}
 	return true
+}
+
+// ReadKeyFile returns the contents of the key file a profile names, read by
+// the rules [Profile.ReadKeys] applies: a relative name must stay inside
+// src.Dir ([fs.ValidPath] after cleaning), the file must be a regular file
+// when it is opened (fstat of the open file, not only a stat of its name)
+// and at most 4096 bytes. The contents are not decoded. Image builders use
+// it so that a profile cannot pull any other file of the build host into
+// an image; they give a src.Dir that also keeps symlinks inside it (an
+// [os.Root]'s FS). The caller should clear the returned bytes after use.
+func ReadKeyFile(src KeySource, name string) ([]byte, error) {
+	data, _, err := readKeyBytes(src, name)
+	return data, err
+}
+
+// keyFileError is why a key file could not be read; the message names the
+// file as the profile wrote it.
+type keyFileError struct {
+	msg       string
+	notOnHost bool // an absolute path looked up next to the profile, not there
+}
+
+func (e *keyFileError) Error() string { return e.msg }
+
+func keyFileErrorf(format string, args ...any) error {
+	return &keyFileError{msg: fmt.Sprintf(format, args...)}
+}
+
+// readKeyBytes reads a key file by ReadKeyFile's rules and returns what it
+// holds (in a buffer of capacity maxKeyFile+1, which the caller clears) and
+// its permission bits.
+func readKeyBytes(src KeySource, name string) ([]byte, fs.FileMode, error) {
+	fsys, rel, hostOnly := resolveKeyPath(src, name)
+	if fsys == nil || !fs.ValidPath(rel) || rel == "." {
+		return nil, 0, keyFileErrorf("%q is not a usable path: use an absolute path in the image or a path inside the profile's directory", name)
+	}
+	// Stat first, so that a FIFO or a device is not even opened (opening
+	// a FIFO waits for a writer); fstat after the open is what counts.
+	info, err := fs.Stat(fsys, rel)
+	if err != nil {
+		if hostOnly && errors.Is(err, fs.ErrNotExist) {
+			return nil, 0, &keyFileError{msg: fmt.Sprintf("%s is not on this host (looked for %s next to the profile); it must be in the image", name, path.Base(name)), notOnHost: true}
+		}
+		return nil, 0, keyFileErrorf("%s: %v", name, pathErr(err))
+	}
+	if !info.Mode().IsRegular() {
+		return nil, 0, keyFileErrorf("%s is not a regular file", name)
+	}
+	f, err := fsys.Open(rel)
+	if err != nil {
+		return nil, 0, keyFileErrorf("%s: %v", name, pathErr(err))
+	}
+	defer f.Close() // read-only; a close error loses nothing
+	info, err = f.Stat()
+	if err != nil {
+		return nil, 0, keyFileErrorf("%s: %v", name, pathErr(err))
+	}
+	if !info.Mode().IsRegular() {
+		return nil, 0, keyFileErrorf("%s is not a regular file", name)
+	}
+	buf := make([]byte, maxKeyFile+1)
+	n, err := io.ReadFull(f, buf)
+	switch {
+	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
+	case err != nil:
+		clear(buf)
+		return nil, 0, keyFileErrorf("%s: %v", name, pathErr(err))
+	default:
+		clear(buf)
+		return nil, 0, keyFileErrorf("%s is larger than %d bytes: not a key file", name, maxKeyFile)
+	}
+	return buf[:n], info.Mode().Perm(), nil
 }
 
 // decodeInto parses base64 key text without making a string that outlives

@@ -141,3 +141,29 @@ allowed_ips = ["10.9.0.0/24"]
 		t.Errorf("Load() diagnostics = %v, want one ErrSelfPeer on line 10", ds)
 	}
 }
+
+// swappedFS answers Stat for a name with that file, but opens another one,
+// as when a key file is replaced between a check of its name and the open.
+type swappedFS struct {
+	fstest.MapFS
+	open string
+}
+
+func (s swappedFS) Open(name string) (fs.File, error) { return s.MapFS.Open(s.open) }
+
+// TestReadKeyFileChecksTheOpenFile: what counts is the file that was opened
+// (fstat), not what the name was a moment before.
+func TestReadKeyFileChecksTheOpenFile(t *testing.T) {
+	dir := swappedFS{MapFS: fstest.MapFS{
+		"wg0.key":   {Data: []byte(testPrivate), Mode: 0o600},
+		"other/dir": {Data: []byte("x")},
+	}, open: "other"}
+	if data, err := ReadKeyFile(KeySource{Dir: dir}, "wg0.key"); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+		t.Errorf("ReadKeyFile(a key swapped for a directory) = %q, %v; want a not-a-regular-file error", data, err)
+	}
+	dir.open = "wg0.key"
+	data, err := ReadKeyFile(KeySource{Dir: dir}, "wg0.key")
+	if err != nil || string(data) != testPrivate {
+		t.Errorf("ReadKeyFile(wg0.key) = %q, %v; want the key", data, err)
+	}
+}

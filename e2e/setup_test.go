@@ -96,6 +96,7 @@ func (g guest) boot(t *testing.T, name string) *image.VM {
 		}
 	}
 	spec := image.Spec{Init: initBin, Files: append(files, g.files...), Compress: "xz"}
+	spec.XZ, _ = image.XZFor(g.arch, k.Modules) // as make image compresses
 	if g.modules != nil {
 		spec.Files = append(spec.Files, g.modules(t, k, modules)...)
 	} else {

@@ -30,6 +30,7 @@ type Spec struct {
 	Modules      []string // module names whose closure goes into the image
 	Files        []File   // profiles, key files, anything else
 	Compress     string   // "xz", "zstd" or "none"
+	XZ           XZ       // with Compress "xz": filters for the target's code (XZFor); zero: LZMA2 alone
 	KernelModVer string   // overrides the version directory name (default: base of ModulesDir)
 }
 
@@ -67,7 +68,7 @@ func Build(s Spec, w io.Writer) error {
 	if err := cpio.WriteTrailer(rw); err != nil {
 		return err
 	}
-	return compress(s.Compress, raw.Bytes(), w)
+	return compress(s.Compress, s.XZ, raw.Bytes(), w)
 }
 
 func moduleFiles(s Spec) ([]File, error) {
@@ -193,14 +194,18 @@ func orDefault(mode, def uint32) uint32 {
 // compress writes raw to w compressed with the named method, using the
 // host's xz or zstd. Both are deterministic single-threaded. xz uses CRC32
 // because the kernel's decompressor does not do CRC64.
-func compress(method string, raw []byte, w io.Writer) error {
+func compress(method string, x XZ, raw []byte, w io.Writer) error {
 	var args []string
 	switch method {
 	case "", "none":
 		_, err := w.Write(raw)
 		return err
 	case "xz":
-		args = []string{"xz", "-9", "--extreme", "--check=crc32", "-T1", "-c"}
+		xa, err := x.args(len(raw))
+		if err != nil {
+			return err
+		}
+		args = append([]string{"xz", "--check=crc32", "-T1", "-c"}, xa...)
 	case "zstd":
 		args = []string{"zstd", "-19", "-T1", "-q", "-c"}
 	default:

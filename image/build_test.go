@@ -3,6 +3,8 @@ package image
 import (
 	"bytes"
 	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/u-root/u-root/pkg/cpio"
@@ -75,28 +77,31 @@ func TestBuildRejectsDuplicates(t *testing.T) {
 	}
 }
 
-// TestBuildReproducible builds the same spec twice, compressed, with the
-// real module closure when the test kernels are there, and wants the same
-// bytes.
+// TestBuildReproducible builds the same spec twice, compressed as make
+// image compresses for each arch, with the real module closure when the
+// test kernels are there, and wants the same bytes.
 func TestBuildReproducible(t *testing.T) {
-	spec := Spec{
-		Init:     []byte("\x7fELF fake init"),
-		Files:    []File{{Path: "/etc/wgboot/profiles/default.toml", Data: []byte("[board]\n")}},
-		Compress: "xz",
-	}
-	if dir := os.Getenv("WGBOOT_KERNELS"); dir != "" {
-		spec.ModulesDir = dir + "/arm64/modules"
-		spec.Modules = []string{"wireguard"}
-	}
-	var a, b bytes.Buffer
-	if err := Build(spec, &a); err != nil {
-		t.Fatal(err)
-	}
-	if err := Build(spec, &b); err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(a.Bytes(), b.Bytes()) {
-		t.Fatalf("two builds of the same spec differ (%d and %d bytes)", a.Len(), b.Len())
+	for _, arch := range []string{"amd64", "arm64"} {
+		spec := Spec{
+			Init:     []byte("\x7fELF fake init"),
+			Files:    []File{{Path: "/etc/wgboot/profiles/default.toml", Data: []byte("[board]\n")}},
+			Compress: "xz",
+		}
+		if dir := os.Getenv("WGBOOT_KERNELS"); dir != "" {
+			spec.ModulesDir = dir + "/" + arch + "/modules"
+			spec.Modules = []string{"wireguard"}
+		}
+		spec.XZ, _ = XZFor(arch, spec.ModulesDir)
+		var a, b bytes.Buffer
+		if err := Build(spec, &a); err != nil {
+			t.Fatal(err)
+		}
+		if err := Build(spec, &b); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(a.Bytes(), b.Bytes()) {
+			t.Fatalf("%s: two builds of the same spec (xz %+v) differ (%d and %d bytes)", arch, spec.XZ, a.Len(), b.Len())
+		}
 	}
 }
 
@@ -162,6 +167,31 @@ func TestModuleName(t *testing.T) {
 	} {
 		if got := ModuleName(in); got != want {
 			t.Errorf("ModuleName(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestIndexModulesErrors: a modules directory that is not there, not a
+// directory or holds no module is named as such, not as a bare lstat error.
+func TestIndexModulesErrors(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "file")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	empty := filepath.Join(dir, "lib", "modules", "6.1.0")
+	if err := os.MkdirAll(empty, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ dir, want string }{
+		{filepath.Join(dir, "none", "lib", "modules", "6.1.0"), "does not exist"},
+		{".cache/kernels/arm64/modules", "modules directory .cache/kernels/arm64/modules does not exist"},
+		{file, "is not a directory"},
+		{empty, "holds no kernel modules"},
+	} {
+		_, err := IndexModules(tt.dir)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("IndexModules(%s) = %v, want an error saying %q", tt.dir, err, tt.want)
 		}
 	}
 }

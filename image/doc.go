@@ -6,4 +6,7 @@
 // holding /init, the console and null device nodes, the board profiles, and
 // the transitive closure of the kernel modules the profiles name together
 // with a minimal modules.dep. The same inputs always give the same bytes.
+// It is compressed for the kernel's own decompressor: xz with a CRC32
+// check, a dictionary no larger than the image, and the BCJ filter for
+// the target's code where the kernel has its decoder (see XZ).
 package image

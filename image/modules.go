@@ -36,10 +36,20 @@ func ModuleName(s string) string {
 // the ELF section is the one source that works for any target.
 func IndexModules(dir string) (map[string]Module, error) {
 	idx := make(map[string]Module)
-	dir, err := filepath.EvalSymlinks(dir)
-	if err != nil {
-		return nil, err
+	real, err := filepath.EvalSymlinks(dir)
+	if err == nil {
+		var fi fs.FileInfo
+		if fi, err = os.Stat(real); err == nil && !fi.IsDir() {
+			return nil, fmt.Errorf("modules directory %s is not a directory; want a kernel's lib/modules/<version> tree", dir)
+		}
 	}
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("modules directory %s does not exist; want a kernel's lib/modules/<version> tree", dir)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("modules directory %s: %w", dir, err)
+	}
+	dir = real
 	err = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -73,6 +83,9 @@ func IndexModules(dir string) (map[string]Module, error) {
 	})
 	if err != nil {
 		return nil, fmt.Errorf("index modules in %s: %w", dir, err)
+	}
+	if len(idx) == 0 {
+		return nil, fmt.Errorf("modules directory %s holds no kernel modules (*.ko*); want a kernel's lib/modules/<version> tree", dir)
 	}
 	return idx, nil
 }

@@ -2,10 +2,12 @@ package image
 
 import (
 	"fmt"
+	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
 	"slices"
+	"syscall"
 
 	"github.com/wgboot/wgboot/board"
 )
@@ -17,6 +19,12 @@ const ProfileDir = "/etc/wgboot/profiles"
 // given — each profile, and the key files it names by a relative path,
 // which are resolved against the profile's directory and stored 0600 — and
 // the union of the modules the profiles list, wireguard first.
+//
+// Key files are read by the rules the boot reads them by
+// ([board.ReadKeyFile]): a relative path may not leave the profile's
+// directory, by ".." or by a symlink, and must name a regular file of at
+// most 4 KiB. So a profile cannot copy any other file of the build host
+// into an image.
 //
 // Key files named by an absolute path are the image's business: add them
 // with Spec.Files (or provision them later); they are not looked up on the
@@ -48,21 +56,59 @@ func Profiles(paths []string) ([]File, []string, error) {
 				keys = append(keys, peer.PresharedKeyFile)
 			}
 		}
-		for _, k := range keys {
-			if k == "" || path.IsAbs(k) {
-				continue
-			}
-			dst := path.Join(ProfileDir, path.Clean(k))
-			if seen[dst] {
-				continue
-			}
-			seen[dst] = true
-			data, err := os.ReadFile(filepath.Join(filepath.Dir(p), filepath.FromSlash(k)))
-			if err != nil {
-				return nil, nil, fmt.Errorf("profile %s: key file: %w", p, err)
-			}
-			files = append(files, File{Path: dst, Data: data, Mode: 0o600})
+		kf, err := keyFiles(p, keys, seen)
+		if err != nil {
+			return nil, nil, err
 		}
+		files = append(files, kf...)
 	}
 	return files, modules, nil
+}
+
+// keyFiles reads the key files a profile at host path p names by a
+// relative path, skipping those already in seen.
+func keyFiles(p string, keys []string, seen map[string]bool) ([]File, error) {
+	root, err := os.OpenRoot(filepath.Dir(p))
+	if err != nil {
+		return nil, fmt.Errorf("profile %s: %w", p, err)
+	}
+	defer root.Close()
+	src := board.KeySource{Dir: keyDir{root}}
+	var files []File
+	for _, k := range keys {
+		if k == "" || path.IsAbs(k) {
+			continue
+		}
+		dst := path.Join(ProfileDir, path.Clean(k))
+		if seen[dst] {
+			continue
+		}
+		seen[dst] = true
+		data, err := board.ReadKeyFile(src, k)
+		if err != nil {
+			return nil, fmt.Errorf("profile %s: key file: %w", p, err)
+		}
+		files = append(files, File{Path: dst, Data: data, Mode: 0o600})
+	}
+	return files, nil
+}
+
+// keyDir is a profile's directory for board.ReadKeyFile: an os.Root, which
+// follows no symlink out of it, whose files are opened non-blocking so that
+// a FIFO put in place of a key after its check cannot hang the build (the
+// fstat after the open then refuses it).
+type keyDir struct{ root *os.Root }
+
+func (d keyDir) Open(name string) (fs.File, error) {
+	if !fs.ValidPath(name) {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrInvalid}
+	}
+	return d.root.OpenFile(name, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+}
+
+func (d keyDir) Stat(name string) (fs.FileInfo, error) {
+	if !fs.ValidPath(name) {
+		return nil, &fs.PathError{Op: "stat", Path: name, Err: fs.ErrInvalid}
+	}
+	return d.root.Stat(name)
 }

@@ -58,6 +58,8 @@ type Rescue struct {
 	ToolsDir string    // the tools module's directory (holds go.mod)
 	OutDir   string    // out/: host tool in OutDir/host, cache in OutDir/rescue-cache/<arch>
 	Log      io.Writer // progress lines; nil for none
+
+	uRoot string // tests: run this instead of building the u-root tool
 }
 
 // RescueFor returns the Rescue of the repository at root: root/tools and
@@ -121,6 +123,13 @@ var rescueExtras = []File{
 // Layer returns the path of arch's cached layer cpio, building it first
 // when its inputs changed. Concurrent callers (test processes) take turns.
 func (r Rescue) Layer(arch string) (string, error) {
+	// The u-root tool runs in the tools module's directory: a relative
+	// OutDir (the Makefile's "out") would name a place under tools/.
+	outDir, err := filepath.Abs(r.OutDir)
+	if err != nil {
+		return "", err
+	}
+	r.OutDir = outDir
 	cacheDir := filepath.Join(r.OutDir, "rescue-cache", arch)
 	if err := os.MkdirAll(cacheDir, 0o755); err != nil {
 		return "", err
@@ -149,13 +158,16 @@ func (r Rescue) Layer(arch string) (string, error) {
 	}
 	os.Remove(keyFile)
 
-	tool := filepath.Join(r.OutDir, "host", "u-root")
-	if err := os.MkdirAll(filepath.Dir(tool), 0o755); err != nil {
-		return "", err
-	}
-	r.logf("rescue: building the host u-root tool into %s", tool)
-	if _, err := r.goCmd([]string{"GOOS=", "GOARCH=", "CGO_ENABLED=0"}, "build", "-buildvcs=false", "-o", tool, uRootModule); err != nil {
-		return "", err
+	tool := r.uRoot
+	if tool == "" {
+		tool = filepath.Join(r.OutDir, "host", "u-root")
+		if err := os.MkdirAll(filepath.Dir(tool), 0o755); err != nil {
+			return "", err
+		}
+		r.logf("rescue: building the host u-root tool into %s", tool)
+		if _, err := r.goCmd([]string{"GOOS=", "GOARCH=", "CGO_ENABLED=0"}, "build", "-buildvcs=false", "-o", tool, uRootModule); err != nil {
+			return "", err
+		}
 	}
 	tmp := layer + ".tmp"
 	args := append(append(uRootFlags(), "-o", tmp), cmds...)

@@ -2,7 +2,9 @@ package image
 
 import (
 	"bytes"
+	"os"
 	"path"
+	"path/filepath"
 	"slices"
 	"testing"
 
@@ -108,5 +110,49 @@ func TestRescueCommands(t *testing.T) {
 		if !slices.Contains(names, want) {
 			t.Errorf("tools/go.mod has no u-root command %s", want)
 		}
+	}
+}
+
+// TestRescueLayerRelativePaths builds a layer the way `make image RESCUE=1`
+// does: from the repository's top directory, with the relative paths
+// "tools" and "out". The u-root tool is a stand-in that, like u-root, runs
+// in the tools module's directory and writes the layer to its -o path as
+// that directory sees it.
+func TestRescueLayerRelativePaths(t *testing.T) {
+	top := t.TempDir()
+	t.Chdir(top)
+	if err := os.Mkdir("tools", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	gomod := "module example.com/tools\n\ngo 1.24\n\ntool " + uRootModule + "/cmds/core/gosh\n"
+	if err := os.WriteFile("tools/go.mod", []byte(gomod), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile("tools/go.sum", nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	layer := filepath.Join(t.TempDir(), "layer.cpio")
+	if err := os.WriteFile(layer, layerCPIO(t), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fake := filepath.Join(t.TempDir(), "u-root")
+	script := `#!/bin/sh
+[ -f go.mod ] || { echo "not run in the tools module" >&2; exit 1; }
+while [ $# -gt 0 ]; do [ "$1" = -o ] && out=$2; shift; done
+cp "` + layer + `" "$out"
+`
+	if err := os.WriteFile(fake, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	r := Rescue{ToolsDir: "tools", OutDir: "out", uRoot: fake}
+	files, err := r.Files("arm64")
+	if err != nil {
+		t.Fatalf("Files(arm64) with relative paths: %v", err)
+	}
+	if !slices.ContainsFunc(files, func(f File) bool { return f.Path == RescueShell }) {
+		t.Errorf("layer files have no %s", RescueShell)
+	}
+	if _, err := os.Stat("out/rescue-cache/arm64/tools.cpio"); err != nil {
+		t.Errorf("layer not cached under out/: %v", err)
 	}
 }

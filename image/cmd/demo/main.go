@@ -64,6 +64,7 @@ func run(arch, kernels string) error {
 	}
 	var buf bytes.Buffer
 	spec := image.Spec{Init: initBin, ModulesDir: filepath.Join(kernels, arch, "modules"), Modules: modules, Files: files, Compress: "xz"}
+	spec.XZ, _ = image.XZFor(arch, spec.ModulesDir) // as make image compresses
 	if err := image.Build(spec, &buf); err != nil {
 		return err
 	}

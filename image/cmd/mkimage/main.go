@@ -8,6 +8,11 @@
 // With -rescue it adds u-root's busybox (a shell, ip, dmesg, …; see
 // image.Rescue), built for the architecture of the -init binary from the
 // tools module (-tools) and cached under -out-dir.
+//
+// xz images go through the BCJ filter for the -init binary's architecture
+// when the kernel of -modules-dir can undo it (-bcj auto; see image.XZ and
+// image.XZFor): --x86 on amd64, 3 % smaller; none on arm64 before Linux
+// 6.12. -bcj none is for a kernel built without CONFIG_XZ_DEC_X86.
 package main
 
 import (
@@ -61,6 +66,7 @@ func main() {
 		rescue     = flag.Bool("rescue", false, "add u-root's rescue tools (shell, ip, dmesg, …) for the -init binary's architecture")
 		toolsDir   = flag.String("tools", "tools", "with -rescue: the tools module's directory")
 		outDir     = flag.String("out-dir", "out", "with -rescue: where the host u-root tool and the per-arch layer cache go")
+		bcj        = flag.String("bcj", "auto", "with -compress xz: the BCJ filter before LZMA2 (x86, arm64, …, or none); auto: the -init binary's arch's, if the kernel of -modules-dir can undo it")
 		files      fileFlags
 		profiles   listFlag
 	)
@@ -71,21 +77,44 @@ func main() {
 		fmt.Fprintln(os.Stderr, "usage: mkimage -init PATH -o OUT [-profile FILE]... [-modules-dir DIR] [-modules a,b] [-file /img=host]...")
 		os.Exit(2)
 	}
+	// The arch picks the rescue tools' build and the xz filter.
+	arch, archErr := initArch(*initPath)
+	if archErr != nil && (*rescue || (*compress == "xz" && *bcj == "auto")) {
+		fmt.Fprintln(os.Stderr, "mkimage:", archErr)
+		os.Exit(1)
+	}
 	if *rescue {
-		extra, err := rescueFiles(*initPath, *toolsDir, *outDir)
+		extra, err := image.Rescue{ToolsDir: *toolsDir, OutDir: *outDir, Log: os.Stderr}.Files(arch)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "mkimage:", err)
 			os.Exit(1)
 		}
 		files = append(files, extra...)
 	}
-	if err := run(*initPath, *modulesDir, *modules, *compress, *out, profiles, files); err != nil {
+	xz := xzOptions(*bcj, arch, *modulesDir, *compress == "xz")
+	if err := run(*initPath, *modulesDir, *modules, *compress, xz, *out, profiles, files); err != nil {
 		fmt.Fprintln(os.Stderr, "mkimage:", err)
 		os.Exit(1)
 	}
 }
 
-func run(initPath, modulesDir, modules, compress, out string, profiles []string, files []image.File) error {
+// xzOptions turns -bcj into xz options for arch, saying what auto chose.
+func xzOptions(bcj, arch, modulesDir string, say bool) image.XZ {
+	x, why := image.XZFor(arch, modulesDir)
+	switch bcj {
+	case "auto":
+		if say {
+			fmt.Fprintf(os.Stderr, "mkimage: xz: %s\n", why)
+		}
+	case "none":
+		x.BCJ = ""
+	default:
+		x.BCJ = bcj
+	}
+	return x
+}
+
+func run(initPath, modulesDir, modules, compress string, xz image.XZ, out string, profiles []string, files []image.File) error {
 	initBin, err := os.ReadFile(initPath)
 	if err != nil {
 		return err
@@ -94,7 +123,7 @@ func run(initPath, modulesDir, modules, compress, out string, profiles []string,
 	if err != nil {
 		return err
 	}
-	spec := image.Spec{Init: initBin, ModulesDir: modulesDir, Files: append(pfiles, files...), Compress: compress, Modules: mods}
+	spec := image.Spec{Init: initBin, ModulesDir: modulesDir, Files: append(pfiles, files...), Compress: compress, XZ: xz, Modules: mods}
 	for _, m := range strings.Split(modules, ",") {
 		if m = strings.TrimSpace(m); m != "" {
 			spec.Modules = append(spec.Modules, m)
@@ -111,22 +140,18 @@ func run(initPath, modulesDir, modules, compress, out string, profiles []string,
 	return os.Rename(tmp, out)
 }
 
-// rescueFiles returns the u-root layer for the architecture of the init
-// binary at initPath.
-func rescueFiles(initPath, toolsDir, outDir string) ([]image.File, error) {
+// initArch is the guest architecture of the init binary at initPath.
+func initArch(initPath string) (string, error) {
 	f, err := elf.Open(initPath)
 	if err != nil {
-		return nil, fmt.Errorf("-rescue: %w", err)
+		return "", fmt.Errorf("-init: %w", err)
 	}
 	defer f.Close()
-	var arch string
 	switch f.Machine {
 	case elf.EM_X86_64:
-		arch = "amd64"
+		return "amd64", nil
 	case elf.EM_AARCH64:
-		arch = "arm64"
-	default:
-		return nil, fmt.Errorf("-rescue: %s is a %v binary; rescue images are amd64 or arm64", initPath, f.Machine)
+		return "arm64", nil
 	}
-	return image.Rescue{ToolsDir: toolsDir, OutDir: outDir, Log: os.Stderr}.Files(arch)
+	return "", fmt.Errorf("-init: %s is a %v binary; wgboot images are amd64 or arm64", initPath, f.Machine)
 }
