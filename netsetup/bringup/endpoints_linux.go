@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"net/netip"
 	"slices"
 	"time"
@@ -121,7 +120,8 @@ func routableBy(routes []netsetup.Route) func(netip.Addr) bool {
 
 // Fallback is what the handshake gate may do for one peer: its candidate
 // endpoints in order, the first being the one TunnelUp configured, and how
-// long each gets to complete a handshake before the next is configured.
+// long each gets to answer a handshake initiation before the next is
+// configured.
 type Fallback struct {
 	Candidates []Candidate
 	Timeout    time.Duration
@@ -143,27 +143,45 @@ type Gate struct {
 	Endpoints  map[wgkey.Key]PeerEndpoint
 }
 
+// rekeyTimeout is WireGuard's REKEY_TIMEOUT: a handshake initiation that
+// gets no response is sent again after 5 seconds (plus up to a third of a
+// second of jitter), and no sooner, whatever is sent into the tunnel.
+const rekeyTimeout = 5 * time.Second
+
 // HandshakesWithFallback is [Net.Handshakes] for a tunnel whose peers may
 // have several endpoints (fb, by public key). A peer whose current
-// endpoint completes no handshake within its Timeout is switched to its
-// next candidate — WG_CMD_SET_DEVICE with the peer's endpoint alone,
-// UPDATE_ONLY — and kicked; after the last candidate the first comes
-// again. When ctx ends with a peer still silent, the peer is set back to
-// its first endpoint, the one the profile names first, for the next stage
-// to keep trying. The candidate that completed the handshake stays
-// configured. Every switch is logged.
+// endpoint does not answer a handshake initiation within its Timeout is
+// switched to its next candidate — WG_CMD_SET_DEVICE with the peer's
+// endpoint alone, UPDATE_ONLY — and kicked; after the last candidate the
+// first comes again. The candidate that completes the handshake stays
+// configured. When ctx ends with a peer still silent, the peer is set back
+// to its first endpoint, the one the profile names first, for the next
+// stage to keep trying. Every switch is logged.
 //
-// The first candidate's time counts from since, when the tunnel was
-// configured with it. WireGuard retransmits a handshake initiation every 5
-// seconds (REKEY_TIMEOUT) to the endpoint configured at that moment, so a
-// switch takes effect with the next retransmission at the latest.
+// A candidate's time counts from the first handshake initiation sent to
+// it, which the gate sees as the peer's transmitted bytes growing (with no
+// session, WireGuard sends nothing else), not from the switch: the kernel
+// sends initiations on its own schedule, one every 5 seconds
+// (REKEY_TIMEOUT), and a switch between two of them must not cost the new
+// endpoint its turn. The poll that first sees the bytes grow dates the
+// initiation to the poll before, so the switch comes before the kernel's
+// next retransmission, which then goes to the next candidate. A candidate
+// that sees no initiation at all within 6 seconds, REKEY_TIMEOUT and a fifth (the
+// kernel cannot send to it: no route) is given up as well.
 func (n *Net) HandshakesWithFallback(ctx context.Context, t *board.Tunnel, since time.Time, fb map[wgkey.Key]Fallback) (Gate, error) {
 	g := Gate{Handshakes: make(map[wgkey.Key]time.Time), Endpoints: make(map[wgkey.Key]PeerEndpoint)}
+	rekey := n.rekeyTimeout
+	if rekey == 0 {
+		rekey = rekeyTimeout
+	}
 	type state struct {
-		f    Fallback
-		cur  int
-		next time.Time // when to switch
-		peer *board.Peer
+		f        Fallback
+		peer     *board.Peer
+		cur      int
+		switched time.Time // when cur was configured
+		baseTx   uint64    // transmitted bytes when cur was configured
+		based    bool      // baseTx was read after the switch
+		started  time.Time // the first initiation to cur, as dated by the polls
 	}
 	states := make(map[wgkey.Key]*state)
 	var pending []wgkey.Key
@@ -177,11 +195,8 @@ func (n *Net) HandshakesWithFallback(ctx context.Context, t *board.Tunnel, since
 			Kick(t.Name, p.AllowedIPs)
 		}
 		if f, ok := fb[p.PublicKey]; ok && len(f.Candidates) > 0 {
-			s := &state{f: f, peer: p}
-			if len(f.Candidates) > 1 && f.Timeout > 0 {
-				s.next = since.Add(f.Timeout)
-			}
-			states[p.PublicKey] = s
+			// The device was new at since: nothing sent before.
+			states[p.PublicKey] = &state{f: f, peer: p, switched: since, based: true}
 			g.Endpoints[p.PublicKey] = PeerEndpoint{Current: f.Candidates[0], Tried: f.Candidates[:1:1]}
 		}
 	}
@@ -190,68 +205,100 @@ func (n *Net) HandshakesWithFallback(ctx context.Context, t *board.Tunnel, since
 		return g, nil
 	}
 	// set configures candidate i of a peer, and records it.
-	set := func(k wgkey.Key, s *state, i int) error {
+	set := func(k wgkey.Key, s *state, i int, now time.Time) error {
 		c := s.f.Candidates[i]
 		err := n.WG.Configure(t.Name, wg.Config{Peers: []wg.PeerConfig{{PublicKey: k, UpdateOnly: true, Endpoint: c.Addr}}})
 		if err != nil {
-			return fmt.Errorf("peer %s: set endpoint %s: %w", k, c, err)
+			return fmt.Errorf("tunnel %s: peer %s: set endpoint %s: %w", t.Name, k, c, err)
 		}
-		s.cur = i
+		s.cur, s.switched, s.based, s.started = i, now, false, time.Time{}
 		e := g.Endpoints[k]
 		e.Current, e.Tried = c, append(e.Tried, c)
 		g.Endpoints[k] = e
 		return nil
 	}
+	tick := time.NewTicker(wg.HandshakePollInterval)
+	defer tick.Stop()
+	prev := since // the poll before this one
 	for {
-		wait := ctx
-		var next time.Time
-		for _, k := range pending {
-			if s := states[k]; s != nil && !s.next.IsZero() && (next.IsZero() || s.next.Before(next)) {
-				next = s.next
-			}
-		}
-		cancel := func() {}
-		if !next.IsZero() {
-			wait, cancel = context.WithDeadline(ctx, next)
-		}
-		got, err := n.WG.WaitHandshake(wait, t.Name, since, pending)
-		expired := wait.Err() != nil
-		cancel()
-		maps.Copy(g.Handshakes, got)
-		pending = slices.DeleteFunc(pending, func(k wgkey.Key) bool { _, ok := got[k]; return ok })
-		switch {
-		case err == nil || len(pending) == 0:
-			return g, nil
-		case ctx.Err() != nil:
-			var errs []error
-			for _, k := range pending {
-				if s := states[k]; s != nil && s.cur != 0 {
-					n.Log.Warnf("tunnel %s: peer %s: no handshake through any endpoint; leaving it at %s", t.Name, k, s.f.Candidates[0])
-					if err := set(k, s, 0); err != nil {
-						errs = append(errs, err)
-					}
-				}
-			}
-			return g, errors.Join(append([]error{err}, errs...)...)
-		case !expired:
-			return g, err // the kernel, not the clock
-		}
 		now := time.Now()
+		dev, err := n.WG.Device(t.Name)
+		if err != nil {
+			return g, fmt.Errorf("tunnel %s: %w", t.Name, err)
+		}
+		byKey := make(map[wgkey.Key]*wg.Peer, len(dev.Peers))
+		for i := range dev.Peers {
+			byKey[dev.Peers[i].PublicKey] = &dev.Peers[i]
+		}
+		waiting := pending[:0]
 		for _, k := range pending {
+			kp := byKey[k]
+			if kp != nil && kp.LastHandshake.After(since) {
+				g.Handshakes[k] = kp.LastHandshake
+				continue
+			}
+			waiting = append(waiting, k)
 			s := states[k]
-			if s == nil || s.next.IsZero() || s.next.After(now) {
+			if s == nil || kp == nil || len(s.f.Candidates) < 2 {
+				continue
+			}
+			switch {
+			case !s.based:
+				s.baseTx, s.based = kp.TxBytes, true
+			case s.started.IsZero() && kp.TxBytes > s.baseTx:
+				s.started = prev
+			}
+			var over bool
+			if s.started.IsZero() {
+				over = now.Sub(s.switched) >= rekey*6/5
+			} else {
+				over = now.Sub(s.started) >= s.f.Timeout
+			}
+			if !over {
 				continue
 			}
 			i := (s.cur + 1) % len(s.f.Candidates)
-			n.Log.Warnf("tunnel %s: peer %s: no handshake through %s within %v; trying %s",
-				t.Name, k, s.f.Candidates[s.cur], s.f.Timeout, s.f.Candidates[i])
-			if err := set(k, s, i); err != nil {
-				return g, fmt.Errorf("tunnel %s: %w", t.Name, err)
+			why := fmt.Sprintf("no handshake through %s within %v", s.f.Candidates[s.cur], s.f.Timeout)
+			if s.started.IsZero() {
+				why = fmt.Sprintf("no handshake initiation could be sent to %s in %v", s.f.Candidates[s.cur], round(now.Sub(s.switched)))
+			}
+			n.Log.Warnf("tunnel %s: peer %s: %s; trying %s", t.Name, k, why, s.f.Candidates[i])
+			if err := set(k, s, i, now); err != nil {
+				return g, err
 			}
 			if s.peer.PersistentKeepalive == 0 {
 				Kick(t.Name, s.peer.AllowedIPs)
 			}
-			s.next = now.Add(s.f.Timeout)
 		}
+		pending = waiting
+		if len(pending) == 0 {
+			return g, nil
+		}
+		prev = now
+		select {
+		case <-tick.C:
+			continue
+		case <-ctx.Done():
+		}
+		var errs []error
+		for _, k := range pending {
+			if s := states[k]; s != nil && s.cur != 0 {
+				n.Log.Warnf("tunnel %s: peer %s: no handshake through any endpoint; leaving it at %s", t.Name, k, s.f.Candidates[0])
+				if err := set(k, s, 0, time.Now()); err != nil {
+					errs = append(errs, err)
+				}
+			}
+		}
+		errs = append(errs, fmt.Errorf("wait for handshake on %s: %d of %d peers pending, %s first: %w",
+			t.Name, len(pending), g.Waited, pending[0], ctx.Err()))
+		return g, errors.Join(errs...)
 	}
+}
+
+// round makes a duration readable in the log.
+func round(d time.Duration) time.Duration {
+	if d > time.Second {
+		return d.Round(time.Millisecond)
+	}
+	return d.Round(time.Microsecond)
 }

@@ -43,6 +43,9 @@ type fakeKernel struct {
 	// alive holds the endpoints that answer: a peer configured with one
 	// completes a handshake, seen by the next WG_CMD_GET_DEVICE.
 	alive map[netip.AddrPort]bool
+	// unsendable holds the endpoints the kernel cannot send to (no
+	// route): no handshake initiation leaves for them.
+	unsendable map[netip.AddrPort]bool
 }
 
 type fakeLink struct {
@@ -70,13 +73,17 @@ type fakeDevice struct {
 	psks       int
 	endpoints  map[wgkey.Key]netip.AddrPort
 	handshakes map[wgkey.Key]time.Time
+	// tx counts the bytes of handshake initiations sent to each peer;
+	// reads counts the GET_DEVICEs since its endpoint last changed.
+	tx    map[wgkey.Key]uint64
+	reads map[wgkey.Key]int
 }
 
 const testFamily = 0x1c
 
 func newFakeKernel(t *testing.T, links ...fakeLink) *fakeKernel {
 	k := &fakeKernel{t: t, links: make(map[int32]*fakeLink), next: 1, devices: make(map[string]*fakeDevice),
-		alive: make(map[netip.AddrPort]bool)}
+		alive: make(map[netip.AddrPort]bool), unsendable: make(map[netip.AddrPort]bool)}
 	for _, l := range links {
 		k.addLink(l)
 	}
@@ -290,7 +297,8 @@ func parseRoute(req nl.Message) (fakeRoute, error) {
 }
 
 func newFakeDevice() *fakeDevice {
-	return &fakeDevice{endpoints: make(map[wgkey.Key]netip.AddrPort), handshakes: make(map[wgkey.Key]time.Time)}
+	return &fakeDevice{endpoints: make(map[wgkey.Key]netip.AddrPort), handshakes: make(map[wgkey.Key]time.Time),
+		tx: make(map[wgkey.Key]uint64), reads: make(map[wgkey.Key]int)}
 }
 
 // serveWG answers WG_CMD_SET_DEVICE, recording which keys were sent and
@@ -372,6 +380,9 @@ func (k *fakeKernel) serveWG(req nl.Message) ([]nl.Message, error) {
 	d.peers = append(d.peers, dev.peers...)
 	d.psks += dev.psks
 	maps.Copy(d.endpoints, dev.endpoints)
+	for key := range dev.endpoints {
+		d.reads[key] = 0
+	}
 	for _, key := range updates {
 		if slices.Contains(d.peers, key) {
 			k.op("set device %s: peer %s endpoint %s", name, key, dev.endpoints[key])
@@ -384,8 +395,10 @@ func (k *fakeKernel) serveWG(req nl.Message) ([]nl.Message, error) {
 }
 
 // getDevice answers WG_CMD_GET_DEVICE with the device's peers, their
-// endpoints and handshake times, in one part. A peer whose endpoint is
-// alive completes a handshake now, if it has not yet.
+// endpoints, handshake times and transmitted bytes, in one part. Between
+// two reads after a peer's endpoint changed, the fake sends a handshake
+// initiation (148 bytes) to it, unless it is unsendable; an alive endpoint
+// completes the handshake at once.
 func (k *fakeKernel) getDevice(req nl.Message, ad *nl.AttrDecoder) ([]nl.Message, error) {
 	var name string
 	for ad.Next() {
@@ -404,10 +417,14 @@ func (k *fakeKernel) getDevice(req nl.Message, ad *nl.AttrDecoder) ([]nl.Message
 	ae.Nested(unix.WGDEVICE_A_PEERS, func(peers *nl.AttrEncoder) error {
 		for i, key := range d.peers {
 			ep := d.endpoints[key]
-			if k.alive[ep] && d.handshakes[key].IsZero() {
-				d.handshakes[key] = time.Now()
-				k.op("handshake on %s with %s at %s", name, key, ep)
+			if d.reads[key] > 0 && ep.IsValid() && !k.unsendable[ep] && d.handshakes[key].IsZero() {
+				d.tx[key] += 148
+				if k.alive[ep] {
+					d.handshakes[key] = time.Now()
+					k.op("handshake on %s with %s at %s", name, key, ep)
+				}
 			}
+			d.reads[key]++
 			peers.Nested(uint16(i), func(p *nl.AttrEncoder) error {
 				p.Bytes(unix.WGPEER_A_PUBLIC_KEY, key[:])
 				ts := make([]byte, 16)
@@ -416,6 +433,7 @@ func (k *fakeKernel) getDevice(req nl.Message, ad *nl.AttrDecoder) ([]nl.Message
 					binary.NativeEndian.PutUint64(ts[8:], uint64(hs.Nanosecond()))
 				}
 				p.Bytes(unix.WGPEER_A_LAST_HANDSHAKE_TIME, ts)
+				p.Uint64(unix.WGPEER_A_TX_BYTES, d.tx[key])
 				if ep.IsValid() {
 					p.Bytes(unix.WGPEER_A_ENDPOINT, sockaddr(ep))
 				}
