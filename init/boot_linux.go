@@ -15,6 +15,7 @@ import (
 
 	"github.com/wgboot/wgboot/board"
 	"github.com/wgboot/wgboot/internal/kmsg"
+	"github.com/wgboot/wgboot/netsetup/bringup"
 )
 
 // boot is PID 1's state from the first mount to the handoff.
@@ -28,6 +29,7 @@ type boot struct {
 	profile   *board.Profile
 	policy    board.OnFailure
 	net       *network
+	endpoints map[peerRef]bringup.Fallback // the peers' candidate endpoints, from the resolve phase
 	state     state
 
 	initArgs []string // what the kernel passed to init, passed on to the next
@@ -58,6 +60,7 @@ func (b *boot) main() {
 		{"crng", only(b.waitCRNG)},       // WireGuard needs a seeded CRNG
 		{"modules", only(b.loadModules)}, // wireguard + the board's, with dependencies
 		{"uplink", b.uplinkUp},           // carrier, addresses, default routes
+		{"resolve", b.resolveEndpoints},  // endpoint host names, fallback endpoints
 		{"tunnels", b.tunnelsUp},         // links, keys and peers, addresses, routes
 		{"verify", b.verifyTunnels},      // read back what the kernel took
 		{"handshake", b.handshakeGate},   // optional: wait for every peer

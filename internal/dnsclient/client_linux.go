@@ -64,14 +64,18 @@ type Answer struct {
 	TCP    bool           // whether an answer came over TCP (it was truncated over UDP)
 }
 
-// Error is a failed lookup: the host, and what each server said, in order.
+// Error is a failed lookup: the host, and what the servers said.
 type Error struct {
 	Host string
-	// Servers holds each server's last failure, in the order asked.
-	Servers []ServerError
-	// Err is the failure that decided: ErrNotFound, ErrNoAddress, the
-	// context's error, or the last server's failure.
+	// Err is the failure that decided: ErrNotFound or ErrNoAddress (an
+	// answer, from Server), or else the context's error or the last
+	// server's failure.
 	Err error
+	// Server is the server whose answer was ErrNotFound or ErrNoAddress.
+	Server netip.AddrPort
+	// Servers holds each server's last failure, in the order asked,
+	// when no server answered.
+	Servers []ServerError
 }
 
 // ServerError is what went wrong with one server.
@@ -85,7 +89,10 @@ func (e *Error) Error() string {
 	b.WriteString(e.Host)
 	b.WriteString(": ")
 	b.WriteString(e.Err.Error())
-	if len(e.Servers) > 0 {
+	if e.Server.IsValid() {
+		b.WriteString(" from ")
+		b.WriteString(e.Server.String())
+	} else if len(e.Servers) > 0 {
 		b.WriteString(" (")
 		for i, s := range e.Servers {
 			if i > 0 {
@@ -167,7 +174,7 @@ func (c *Client) Lookup(ctx context.Context, host string) (*Answer, error) {
 					if len(r.chain) > 0 {
 						fail.Err = fmt.Errorf("%w: %s is a CNAME for %s", ErrNotFound, host, strings.Join(r.chain, " → "))
 					}
-					fail.Servers = setServerErr(fail.Servers, s, ErrNotFound)
+					fail.Server, fail.Servers = s, nil
 					return nil, fail
 				default:
 					err = errors.Join(err, fmt.Errorf("%v: %w", t, rcodeErr(r.rcode)))
@@ -181,7 +188,7 @@ func (c *Client) Lookup(ctx context.Context, host string) (*Answer, error) {
 				a.TCP = tcp
 				if len(a.Addrs) == 0 {
 					fail.Err = ErrNoAddress
-					fail.Servers = nil
+					fail.Server, fail.Servers = s, nil
 					return nil, fail
 				}
 				return a, nil

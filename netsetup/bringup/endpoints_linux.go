@@ -39,6 +39,40 @@ func (c Candidate) String() string {
 // addresses (a round-robin pool) must not stretch that without end.
 const MaxCandidates = 8
 
+// Candidates expands a peer's endpoints (board.Peer.EndpointList's order:
+// endpoint, then fallback_endpoints) into the addresses to try, in order:
+// an address as it is, a host name as the addresses addrs gives for it,
+// ordered by SortAddrs, with the endpoint's port; nothing for a name
+// without addresses. An address that comes twice is tried once, at its
+// first place; the ones the uplink can route go before the others
+// (Prefer); at most MaxCandidates are kept.
+func Candidates(eps []board.Endpoint, addrs func(host string) []netip.Addr, routable func(netip.Addr) bool) []Candidate {
+	var out []Candidate
+	add := func(c Candidate) {
+		if !slices.ContainsFunc(out, func(o Candidate) bool { return o.Addr == c.Addr }) {
+			out = append(out, c)
+		}
+	}
+	for _, e := range eps {
+		if e.Host == "" {
+			if e.Addr.IsValid() {
+				add(Candidate{Addr: e.Addr, From: e.String()})
+			}
+			continue
+		}
+		list := slices.Clone(addrs(e.Host))
+		SortAddrs(list)
+		for _, a := range list {
+			add(Candidate{Addr: netip.AddrPortFrom(a, e.Port), From: e.String()})
+		}
+	}
+	Prefer(out, routable)
+	if len(out) > MaxCandidates {
+		out = out[:MaxCandidates]
+	}
+	return out
+}
+
 // SortAddrs orders the addresses of one host name the way the boot tries
 // them: RFC 6724's default precedence (§2.1: global IPv6, then IPv4, then
 // 6to4, Teredo and unique-local IPv6), the server's order kept among

@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/wgboot/wgboot/board"
 	"github.com/wgboot/wgboot/internal/wgkey"
 	"github.com/wgboot/wgboot/netsetup"
 )
@@ -52,6 +53,54 @@ func TestPrefer(t *testing.T) {
 	}
 	if !routable(netip.MustParseAddr("::ffff:10.0.0.1")) {
 		t.Error("a v4-mapped address is not routed as IPv4")
+	}
+}
+
+func TestCandidates(t *testing.T) {
+	eps := []board.Endpoint{
+		{Host: "hub.example.net", Port: 51820},
+		{Addr: netip.MustParseAddrPort("203.0.113.7:51820")},
+		{Host: "gone.example.net", Port: 51820},
+		{Host: "hub2.example.net", Port: 51821},
+		{Addr: netip.MustParseAddrPort("192.0.2.1:51820")}, // hub.example.net's, again
+		{Host: "pool.example.net", Port: 51820},
+	}
+	answers := map[string][]netip.Addr{
+		"hub.example.net":  addrList("192.0.2.1", "2001:db8::1"),
+		"hub2.example.net": addrList("fd50::2", "198.51.100.2"),
+		"pool.example.net": addrList("198.51.100.10", "198.51.100.11", "198.51.100.12", "198.51.100.13", "198.51.100.14"),
+	}
+	lookup := func(h string) []netip.Addr { return answers[h] }
+	v4only := func(a netip.Addr) bool { return a.Is4() }
+	var got []string
+	for _, c := range Candidates(eps, lookup, v4only) {
+		got = append(got, c.String())
+	}
+	// Routable IPv4 first, each name's addresses by precedence, the
+	// repeated 192.0.2.1 once, then the IPv6 ones; eight in all.
+	want := []string{
+		"hub.example.net:51820 (192.0.2.1:51820)",
+		"203.0.113.7:51820",
+		"hub2.example.net:51821 (198.51.100.2:51821)",
+		"pool.example.net:51820 (198.51.100.10:51820)",
+		"pool.example.net:51820 (198.51.100.11:51820)",
+		"pool.example.net:51820 (198.51.100.12:51820)",
+		"pool.example.net:51820 (198.51.100.13:51820)",
+		"pool.example.net:51820 (198.51.100.14:51820)",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("Candidates() =\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	all := func(netip.Addr) bool { return true }
+	got = got[:0]
+	for _, c := range Candidates(eps[:4], lookup, all) {
+		got = append(got, c.Addr.String())
+	}
+	if want := []string{"[2001:db8::1]:51820", "192.0.2.1:51820", "203.0.113.7:51820", "198.51.100.2:51821", "[fd50::2]:51821"}; !slices.Equal(got, want) {
+		t.Errorf("Candidates() with both families routed = %v, want %v", got, want)
+	}
+	if c := Candidates(eps[2:3], lookup, all); len(c) != 0 {
+		t.Errorf("Candidates() of a name without addresses = %v", c)
 	}
 }
 
