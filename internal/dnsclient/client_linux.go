@@ -88,11 +88,17 @@ func (e *Error) Error() string {
 	var b strings.Builder
 	b.WriteString(e.Host)
 	b.WriteString(": ")
-	b.WriteString(e.Err.Error())
-	if e.Server.IsValid() {
+	switch {
+	case e.Server.IsValid():
+		b.WriteString(e.Err.Error())
 		b.WriteString(" from ")
 		b.WriteString(e.Server.String())
-	} else if len(e.Servers) > 0 {
+	case len(e.Servers) == 1 && e.Servers[0].Err == e.Err:
+		b.WriteString(e.Servers[0].Server.String())
+		b.WriteString(": ")
+		b.WriteString(e.Err.Error())
+	case len(e.Servers) > 0:
+		b.WriteString(e.Err.Error())
 		b.WriteString(" (")
 		for i, s := range e.Servers {
 			if i > 0 {
@@ -103,6 +109,8 @@ func (e *Error) Error() string {
 			b.WriteString(s.Err.Error())
 		}
 		b.WriteString(")")
+	default:
+		b.WriteString(e.Err.Error())
 	}
 	return b.String()
 }

@@ -385,3 +385,23 @@ func TestLookupCNAME(t *testing.T) {
 		t.Errorf("Lookup() = %+v", a)
 	}
 }
+
+func TestErrorMessages(t *testing.T) {
+	s1, s2 := netip.MustParseAddrPort("192.0.2.53:53"), netip.MustParseAddrPort("[2001:db8::53]:53")
+	refused := errors.New("receive: connection refused")
+	silent := errors.New("no answer within 4s")
+	for _, tt := range []struct {
+		e    *Error
+		want string
+	}{
+		{&Error{Host: "h.example", Err: ErrNotFound, Server: s1}, "h.example: no such host (NXDOMAIN) from 192.0.2.53:53"},
+		{&Error{Host: "h.example", Err: refused, Servers: []ServerError{{s1, refused}}}, "h.example: 192.0.2.53:53: receive: connection refused"},
+		{&Error{Host: "h.example", Err: silent, Servers: []ServerError{{s1, refused}, {s2, silent}}},
+			"h.example: no answer within 4s (192.0.2.53:53: receive: connection refused; [2001:db8::53]:53: no answer within 4s)"},
+		{&Error{Host: "h.example", Err: ErrNoServers}, "h.example: no DNS server"},
+	} {
+		if got := tt.e.Error(); got != tt.want {
+			t.Errorf("Error() = %q, want %q", got, tt.want)
+		}
+	}
+}
