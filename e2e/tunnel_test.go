@@ -20,9 +20,11 @@ func allProfiles(t *testing.T) []string {
 }
 
 // startHub boots the hub guest on one end of a fresh link and returns the
-// other end for the client.
-func startHub(t *testing.T, arch string) (*image.VM, image.Net) {
-	return startHubWith(t, arch, hubConfig{})
+// other end for the client. The hub's wgboot hands off to testhub, which
+// serves DHCP and DNS on the link (and more, as extra kernel parameters such
+// as testhub.ra=PREFIX ask).
+func startHub(t *testing.T, arch string, extra ...string) (*image.VM, image.Net) {
+	return startHubWith(t, arch, hubConfig{append: extra})
 }
 
 // hubConfig varies the hub guest.
@@ -37,9 +39,7 @@ const hubZone = `hub.wgboot.test A 192.168.50.1
 hub.wgboot.test AAAA fd50::1
 `
 
-// startHubWith boots a hub guest: wgboot brings up its uplink and
-// tunnels and hands off to testhub in the initramfs, which serves DNS on
-// the uplink (image/testhub).
+// startHubWith boots a hub guest as startHub does, varied by hc.
 func startHubWith(t *testing.T, arch string, hc hubConfig) (*image.VM, image.Net) {
 	hubNet, cliNet := link(t)
 	hubNet.MAC, cliNet.MAC = "52:54:00:77:00:01", "52:54:00:77:00:02"
@@ -56,7 +56,7 @@ func startHubWith(t *testing.T, arch string, hc hubConfig) (*image.VM, image.Net
 		profiles: allProfiles(t),
 		edit:     hc.edit,
 		files: []image.File{
-			{Path: "/sbin/init", Data: bin, Mode: 0o755},
+			{Path: "/sbin/testhub", Data: bin, Mode: 0o755},
 			{Path: "/etc/testhub/zone", Data: []byte(zone), Mode: 0o644},
 		},
 		append: append([]string{"wgboot.board=hub"}, hc.append...),

@@ -6,25 +6,28 @@ import (
 )
 
 // nameservers are the DNS servers the resolve phase asks for endpoint host
-// names, in order and without repeats, on port 53: [uplink] dns. An IPv6
-// link-local server is reached through the uplink. The uplink phase's DHCP
-// lease (option 6) and the kernel command line's nameserver= add theirs
-// here (issue 12, items 1 and 4): this is the one list both read.
+// names, on port 53, in the uplink phase's order (b.net.dns: the command
+// line's nameserver=, [uplink] dns, the DHCP lease's). An IPv6 link-local
+// server is reached through the uplink.
 func (b *boot) nameservers() []netip.AddrPort {
+	if b.net == nil {
+		return nil
+	}
+	zone := b.profile.Uplink.Interface
+	if b.net.uplink != nil && b.net.uplink.Interface != "" {
+		zone = b.net.uplink.Interface
+	}
 	var out []netip.AddrPort
-	add := func(a netip.Addr) {
+	for _, a := range b.net.dns {
 		if !a.IsValid() {
-			return
+			continue
 		}
-		if a.Is6() && a.IsLinkLocalUnicast() && a.Zone() == "" && b.profile.Uplink.Interface != "" {
-			a = a.WithZone(b.profile.Uplink.Interface)
+		if a.Is6() && a.IsLinkLocalUnicast() && a.Zone() == "" && zone != "" {
+			a = a.WithZone(zone)
 		}
 		if ap := netip.AddrPortFrom(a, 53); !slices.Contains(out, ap) {
 			out = append(out, ap)
 		}
-	}
-	for _, a := range b.profile.Uplink.DNS {
-		add(a)
 	}
 	return out
 }

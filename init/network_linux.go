@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"sync"
 	"time"
 
 	"github.com/wgboot/wgboot/board"
 	"github.com/wgboot/wgboot/internal/wgkey"
-	"github.com/wgboot/wgboot/netsetup"
 	"github.com/wgboot/wgboot/netsetup/bringup"
 	"github.com/wgboot/wgboot/netsetup/wg"
 )
@@ -18,20 +18,13 @@ import (
 // only by their commits.
 type network struct {
 	bringup.Net
+	uplink *bringup.Uplink // what the uplink came up with; nil without one
+	// dns are the name servers endpoint names are resolved with, in the
+	// order asked: the command line's nameserver=, the profile's
+	// [uplink] dns, the DHCP lease's (see uplinkUp).
+	dns     []netip.Addr
 	tunnels []bringup.Tunnel // the tunnels brought up, in profile order
 	since   time.Time        // when configuring the tunnels began
-}
-
-// uplinkUp opens rtnetlink and brings up the underlay interface: link up,
-// carrier (bounded), addresses, default routes.
-func (b *boot) uplinkUp(ctx context.Context) (func(), error) {
-	rt, err := netsetup.Open()
-	if err != nil {
-		return nil, fmt.Errorf("open rtnetlink: %w", err)
-	}
-	n := &network{Net: bringup.Net{RT: rt, Log: b.log}}
-	commit := func() { b.net = n }
-	return commit, n.Uplink(ctx, b.profile.Uplink)
 }
 
 // tunnelsUp creates and configures every tunnel of the profile. A tunnel
@@ -43,6 +36,7 @@ func (b *boot) tunnelsUp(ctx context.Context) (func(), error) {
 	}
 	n := b.net.Net
 	n.WG = c
+	n.Bind(ctx)
 	// Handshakes count from here: the first can complete while later
 	// steps (addresses, routes, other tunnels) are still being applied.
 	since := time.Now()
@@ -76,6 +70,7 @@ func (b *boot) tunnelsUp(ctx context.Context) (func(), error) {
 func (b *boot) verifyTunnels(ctx context.Context) (func(), error) {
 	var errs []error
 	var devs []*wg.Device
+	b.net.Bind(ctx)
 	for _, t := range b.net.tunnels {
 		dev, err := b.net.Verify(t)
 		if err != nil {
@@ -115,6 +110,7 @@ func (b *boot) handshakeGate(ctx context.Context) (func(), error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
+	b.net.Bind(ctx)
 	type result struct {
 		gate bringup.Gate
 		dev  *wg.Device // read after switching endpoints, for the state file

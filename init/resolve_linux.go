@@ -41,7 +41,7 @@ func (b *boot) resolveEndpoints(ctx context.Context) (func(), error) {
 	}
 	servers := b.nameservers()
 	if len(hosts) > 0 && len(servers) == 0 {
-		b.log.Warnf("resolve: no DNS server to ask for %s: set [uplink] dns", strings.Join(hosts, ", "))
+		b.log.Warnf("resolve: no DNS server to ask for %s: none from nameserver=, [uplink] dns or a DHCP lease", strings.Join(hosts, ", "))
 	}
 	answers := b.lookupAll(ctx, &dnsclient.Client{Servers: servers, Logf: b.log.Debugf}, hosts)
 	routable := func(netip.Addr) bool { return true }

@@ -18,6 +18,7 @@ import (
 	"github.com/wgboot/wgboot/internal/kmsg"
 	"github.com/wgboot/wgboot/internal/wgkey"
 	"github.com/wgboot/wgboot/netsetup/bringup"
+	"github.com/wgboot/wgboot/netsetup/dhcp"
 	"github.com/wgboot/wgboot/netsetup/wg"
 )
 
@@ -65,10 +66,19 @@ func testResolveBoot(t *testing.T) (*boot, *bytes.Buffer) {
 	return b, &log
 }
 
+// TestNameservers: the resolve phase asks the uplink phase's list (the
+// profile's, then the lease's), on port 53, each once, a link-local one
+// through the uplink the lease came on.
 func TestNameservers(t *testing.T) {
 	b, _ := testResolveBoot(t)
+	if got := b.nameservers(); got != nil {
+		t.Errorf("nameservers() before the uplink phase = %v", got)
+	}
+	up := &bringup.Uplink{Interface: "eth1", Lease: &dhcp.Lease{DNS: []netip.Addr{netip.MustParseAddr("198.51.100.53"), netip.MustParseAddr("192.0.2.53")}}}
+	b.net = &network{uplink: up, dns: nameServers(b.profile.Uplink.DNS, up)}
 	got := b.nameservers()
-	want := []netip.AddrPort{netip.MustParseAddrPort("192.0.2.53:53"), netip.MustParseAddrPort("[fe80::53%eth0]:53")}
+	want := []netip.AddrPort{netip.MustParseAddrPort("192.0.2.53:53"), netip.MustParseAddrPort("[fe80::53%eth1]:53"),
+		netip.MustParseAddrPort("198.51.100.53:53")}
 	if !slices.Equal(got, want) {
 		t.Errorf("nameservers() = %v, want %v (port 53, the uplink as the link-local zone, no repeats)", got, want)
 	}

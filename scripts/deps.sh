@@ -16,7 +16,8 @@ command -v dpkg-deb >/dev/null || need+=(dpkg)
 # The reference for `wgboot import` (internal/cli TestImportReference).
 command -v wg-quick >/dev/null || need+=(wireguard-tools)
 command -v unshare >/dev/null || need+=(util-linux)
-# The DNS client's integration test asks a real resolver.
+# The DHCP tests' server, and the real resolver the DNS client's
+# integration test asks.
 command -v dnsmasq >/dev/null || [ -x /usr/sbin/dnsmasq ] || need+=(dnsmasq-base)
 [ ${#need[@]} -eq 0 ] && exit 0
 sudo=

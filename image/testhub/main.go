@@ -1,28 +1,44 @@
-// Command testhub is the next stage of the hub guest in the QEMU
-// end-to-end tests: the hub's wgboot brings up its uplink and tunnels and
-// then execs testhub in the initramfs (handoff.root = ""), where it stays as
-// PID 1 and serves what a real network gives a board. Test-only code: it is
-// never part of a board's image.
+// Command testhub is what the QEMU tests' hub guest runs after its wgboot
+// has brought the hub's tunnel up and handed off in the initramfs
+// (hub.toml: root = "", init = "/sbin/testhub"): the services of the
+// network a real board boots into, which the client's wgboot uses. It is
+// test-only code and never part of a board's /init.
 //
-// It serves DNS on port 53, UDP and TCP, on every address of the hub: a
-// small authoritative responder for the names in /etc/testhub/zone, built
-// on golang.org/x/net/dns/dnsmessage. Each line of the zone is
+//   - DHCPv4 on the uplink (dhcp.go), with insomniacslk/dhcp's server4:
+//     every client gets 192.168.50.<100 + last byte of its MAC>/24, a
+//     router and name server (192.168.50.1), classless static routes, an
+//     MTU of 1492 and a one-hour lease. testhub.dhcp=off keeps it silent.
 //
-//	<name> A|AAAA|CNAME <value>
-//	<name> TC          answers over UDP are truncated: ask over TCP
+//   - IPv6 router advertisements (ra.go) when testhub.ra=PREFIX/64 is on
+//     the kernel command line: a default router and a prefix for SLAAC,
+//     sent every second and at once to each router solicitation.
 //
-// A name the zone lacks is NXDOMAIN; a name it has without a record of
-// the type asked is NODATA. Every query is logged on the console:
+//   - DNS on port 53, UDP and TCP, on every address of the hub (dns.go): a
+//     small authoritative responder for the names in /etc/testhub/zone,
+//     built on golang.org/x/net/dns/dnsmessage. Each line of the zone is
 //
-//	testhub: dns: udp 192.168.50.2:40000 A hub.wgboot.test. → NOERROR [192.168.50.1]
+//     <name> A|AAAA|CNAME <value>
+//     <name> TC          answers over UDP are truncated: ask over TCP
 //
-// Kernel command line: testhub.dns=off serves no DNS (the fault tests'
-// "DNS server down": queries meet ICMP port unreachable).
+//     A name the zone lacks is NXDOMAIN; a name it has without a record
+//     of the type asked is NODATA. Every query is logged:
+//
+//     testhub: dns: udp 192.168.50.2:40000 A hub.wgboot.test. → NOERROR [192.168.50.1]
+//
+//     testhub.dns=off serves no DNS (the fault tests' "DNS server down":
+//     queries meet ICMP port unreachable); so does an image without a
+//     zone.
+//
+// It is PID 1: it never exits, and prints one line per event on the
+// console, prefixed "testhub:".
 package main
 
 import (
 	"bufio"
+	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/signal"
 	"strings"
@@ -31,6 +47,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// uplink is the hub's uplink; its address is hub.toml's.
+const uplink = "eth0"
+
 // zonePath is where the test puts the zone in the hub's image.
 const zonePath = "/etc/testhub/zone"
 
@@ -38,30 +57,49 @@ func main() {
 	// PID 1: a signal that ends the program panics the kernel.
 	signal.Ignore(unix.SIGHUP, unix.SIGINT, unix.SIGTERM, unix.SIGPIPE)
 	logf("running as PID %d", os.Getpid())
-	if err := run(); err != nil {
-		logf("FAIL %v", err)
+	params := map[string]string{}
+	if raw, err := os.ReadFile("/proc/cmdline"); err == nil {
+		for _, f := range strings.Fields(string(raw)) {
+			k, v, _ := strings.Cut(f, "=")
+			params[k] = v
+		}
 	}
+	if params["testhub.dhcp"] != "off" {
+		go func() {
+			if err := serveDHCP(uplink); err != nil {
+				logf("dhcp: %v", err)
+			}
+		}()
+	}
+	if p := params["testhub.ra"]; p != "" {
+		go func() {
+			if err := advertise(context.Background(), uplink, p); err != nil {
+				logf("ra: %v", err)
+			}
+		}()
+	}
+	if params["testhub.dns"] == "off" {
+		logf("dns: off")
+	} else {
+		go func() {
+			if err := serveDNS(); err != nil {
+				logf("dns: %v", err)
+			}
+		}()
+	}
+	// PID 1 must not exit: the kernel would panic.
 	for {
 		time.Sleep(time.Hour)
 	}
 }
 
-func run() error {
-	raw, err := os.ReadFile("/proc/cmdline")
-	if err != nil {
-		return err
-	}
-	dns := true
-	for _, f := range strings.Fields(string(raw)) {
-		if f == "testhub.dns=off" {
-			dns = false
-		}
-	}
-	if !dns {
-		logf("dns: off")
+// serveDNS serves the zone at zonePath, if the image has one.
+func serveDNS() error {
+	f, err := os.Open(zonePath)
+	if errors.Is(err, fs.ErrNotExist) {
+		logf("dns: off (no %s)", zonePath)
 		return nil
 	}
-	f, err := os.Open(zonePath)
 	if err != nil {
 		return err
 	}

@@ -88,7 +88,16 @@ func TestIntegrationDnsmasq(t *testing.T) {
 	cmd := exec.Command(bin, args...)
 	cmd.Stderr = &stderr
 	if err := ns.do(func() error {
-		if err := netsetup.SetUpIoctl("lo"); err != nil {
+		h, err := netsetup.Open()
+		if err != nil {
+			return err
+		}
+		defer h.Close()
+		lo, err := h.LinkByName("lo")
+		if err != nil {
+			return err
+		}
+		if err := h.SetLinkUp(lo.Index, true); err != nil {
 			return err
 		}
 		return cmd.Start()

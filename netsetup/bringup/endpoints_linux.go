@@ -328,11 +328,3 @@ func (n *Net) HandshakesWithFallback(ctx context.Context, t *board.Tunnel, since
 		return g, errors.Join(errs...)
 	}
 }
-
-// round makes a duration readable in the log.
-func round(d time.Duration) time.Duration {
-	if d > time.Second {
-		return d.Round(time.Millisecond)
-	}
-	return d.Round(time.Microsecond)
-}

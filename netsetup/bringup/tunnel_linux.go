@@ -1,6 +1,7 @@
 package bringup
 
 import (
+	"context"
 	"fmt"
 	"net/netip"
 	"time"
@@ -36,6 +37,19 @@ type Net struct {
 	// HandshakesWithFallback; zero means the kernel's 5 seconds. Tests
 	// shorten it.
 	rekeyTimeout time.Duration
+}
+
+// Bind bounds every netlink exchange of both handles by ctx's deadline (none
+// if ctx has none), so that a kernel call that never answers ends with the
+// phase that made it.
+func (n *Net) Bind(ctx context.Context) {
+	d, _ := ctx.Deadline()
+	if n.RT != nil {
+		n.RT.SetDeadline(d)
+	}
+	if n.WG != nil {
+		n.WG.SetDeadline(d)
+	}
 }
 
 func (n *Net) trace(step string) {

@@ -10,16 +10,12 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// The AF_INET ioctl path. Each function opens a datagram socket in the
-// network namespace of the calling thread, issues one or two ioctls on a
-// struct ifreq addressed by name, and closes the socket on every path.
-//
-// They exist because for these operations the ioctl is the simpler tool,
-// as in the seed demo: a fixed 40-byte struct, no message to build, no
-// reply to parse, no socket to keep. Use them for a single IPv4 address,
-// an MTU or the up flag of one link, for instance "lo" early in boot.
-// Everything else, and anything that must report the kernel's reason for a
-// failure, goes through a Handle (see the package documentation).
+// The AF_INET ioctl path, for tests only: TestIntegrationIoctl checks that
+// a link configured with ioctls reads back through a Handle as one
+// configured over rtnetlink. Nothing boots with it, so it is not part of
+// the package. Each function opens a datagram socket in the network
+// namespace of the calling thread, issues one or two ioctls on a struct
+// ifreq addressed by name, and closes the socket on every path.
 
 // ioctlSocket opens the socket the ioctls go through.
 func ioctlSocket() (int, error) {
