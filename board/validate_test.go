@@ -89,6 +89,10 @@ func TestValidate_code(t *testing.T) {
 			p.Uplink.DNS = []netip.Addr{netip.MustParseAddr("192.0.2.53")}
 			p.Tunnels[0].Peers[0].Endpoints = []Endpoint{{Host: "hub.example.net", Port: 51820}}
 		}, "", nil},
+		{"host name with the DHCP lease's name servers", func(p *Profile) {
+			p.Uplink.DHCP, p.Uplink.Address, p.Uplink.Gateway = true, nil, nil
+			p.Tunnels[0].Peers[0].Endpoints = []Endpoint{{Host: "hub.example.net", Port: 51820}}
+		}, "", nil},
 		{"fallbacks without a handshake wait", func(p *Profile) {
 			p.Tunnels[0].Peers[0].Endpoints = []Endpoint{
 				{Addr: netip.MustParseAddrPort("192.0.2.7:51820")}, {Addr: netip.MustParseAddrPort("192.0.2.8:51820")}}
