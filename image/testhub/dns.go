@@ -157,6 +157,9 @@ type server struct {
 	udp  *net.UDPConn
 	tcp  *net.TCPListener
 	logf func(format string, args ...any)
+	// silent: queries are read and logged, never answered (a server
+	// that is up but drops them: no ICMP error tells the client).
+	silent bool
 }
 
 func listen(addr string, z zone, logf func(string, ...any)) (*server, error) {
@@ -196,6 +199,10 @@ func (s *server) serve() {
 		if !ok {
 			continue
 		}
+		if s.silent {
+			s.logf("dns: udp %s %s, dropped (silent)", from, line)
+			continue
+		}
 		s.logf("dns: udp %s %s", from, line)
 		s.udp.WriteToUDPAddrPort(resp, from)
 	}
@@ -219,7 +226,7 @@ func (s *server) serveTCP() {
 					return
 				}
 				resp, line, ok := s.z.answer(q, false)
-				if !ok {
+				if !ok || s.silent {
 					return
 				}
 				s.logf("dns: tcp %s %s", c.RemoteAddr(), line)

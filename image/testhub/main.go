@@ -27,7 +27,8 @@
 //
 //     testhub.dns=off serves no DNS (the fault tests' "DNS server down":
 //     queries meet ICMP port unreachable); so does an image without a
-//     zone.
+//     zone. testhub.dns=silent reads and logs the queries and answers
+//     none (a server that drops them).
 //
 // It is PID 1: it never exits, and prints one line per event on the
 // console, prefixed "testhub:".
@@ -82,7 +83,7 @@ func main() {
 		logf("dns: off")
 	} else {
 		go func() {
-			if err := serveDNS(); err != nil {
+			if err := serveDNS(params["testhub.dns"] == "silent"); err != nil {
 				logf("dns: %v", err)
 			}
 		}()
@@ -93,8 +94,9 @@ func main() {
 	}
 }
 
-// serveDNS serves the zone at zonePath, if the image has one.
-func serveDNS() error {
+// serveDNS serves the zone at zonePath, if the image has one; silent, it
+// answers nothing.
+func serveDNS(silent bool) error {
 	f, err := os.Open(zonePath)
 	if errors.Is(err, fs.ErrNotExist) {
 		logf("dns: off (no %s)", zonePath)
@@ -112,7 +114,12 @@ func serveDNS() error {
 	if err != nil {
 		return err
 	}
-	logf("dns: serving %d name(s) on port 53, UDP and TCP", len(z))
+	srv.silent = silent
+	how := "serving"
+	if silent {
+		how = "silent, dropping queries for"
+	}
+	logf("dns: %s %d name(s) on port 53, UDP and TCP", how, len(z))
 	srv.serve()
 	return nil
 }
