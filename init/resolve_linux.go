@@ -37,7 +37,9 @@ const maxLookups = 4
 func (b *boot) resolveEndpoints(ctx context.Context) (func(), error) {
 	hosts, planned := endpointHosts(b.profile)
 	if !planned {
-		return nil, nil
+		// Nothing to plan, and nothing of an earlier profile's (one
+		// the boot fell back from) may stay.
+		return func() { b.endpoints, b.state.Names = nil, nil }, nil
 	}
 	servers := b.nameservers()
 	if len(hosts) > 0 && len(servers) == 0 {

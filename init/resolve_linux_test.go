@@ -84,6 +84,26 @@ func TestNameservers(t *testing.T) {
 	}
 }
 
+// TestResolveNothingToPlan: a profile without names or fallbacks leaves
+// no plan and no names, not even an earlier profile's (the one the boot
+// fell back from).
+func TestResolveNothingToPlan(t *testing.T) {
+	b, _ := testResolveBoot(t)
+	b.endpoints = map[peerRef]bringup.Fallback{{tunnel: "wg0"}: {}}
+	b.state.Names = []bootstate.Name{{Host: "hub.example.net"}}
+	b.profile = &board.Profile{Tunnels: []board.Tunnel{{Name: "wg0", Peers: []board.Peer{{Endpoint: netip.MustParseAddrPort("192.0.2.1:51820")}}}}}
+	commit, err := b.resolveEndpoints(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if commit != nil {
+		commit()
+	}
+	if b.endpoints != nil || b.state.Names != nil {
+		t.Errorf("after the resolve phase: endpoints %v, names %v; want none", b.endpoints, b.state.Names)
+	}
+}
+
 func TestEndpointHosts(t *testing.T) {
 	b, _ := testResolveBoot(t)
 	hosts, planned := endpointHosts(b.profile)

@@ -5,7 +5,11 @@
 // and powers off.
 //
 // Kernel command line: testroot.ping=ADDR[,ADDR...] (the hub's tunnel
-// addresses, each pinged 10 times), testroot.tunnel=NAME (default wg0).
+// addresses, each pinged 10 times), testroot.tunnel=NAME (default wg0),
+// testroot.persist=DEV (the config partition, which must not be mounted
+// any more). The verdict ends with what the state file says of a fleet
+// boot: from=image|persist, the fallback's profile, and
+// key=TUNNEL:PUBLIC-KEY[:new] for each key file.
 //
 // Every peer the state file gives an endpoint_from (a host name or
 // fallback endpoints were involved) must have, in the kernel, the endpoint
@@ -112,6 +116,11 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	if dev := params["testroot.persist"]; dev != "" {
+		if err := notMounted(dev); err != nil {
+			return err
+		}
+	}
 	lease := ""
 	if st.Uplink != nil && st.Uplink.DHCP != nil {
 		if lease, err = leaseHeld(h, st.Uplink.Interface, st.Uplink.DHCP.Address, st.Uplink.DHCP.ServerID); err != nil {
@@ -134,8 +143,22 @@ func run() error {
 	} else {
 		sent = 10
 	}
-	fmt.Printf("testroot: OK tunnel=%s up peers=%d handshake=%v pings=%d/%d ready=%v checked=%d secrets=0 args=%q endpoints=%d%s\n",
-		tunnel, len(dev.Peers), !dev.Peers[0].LastHandshake.IsZero(), replies, sent, st.Ready, checked, os.Args[1:], endpoints, lease)
+	// Which profile ran, and the keys for enrollment (issue 13).
+	fleet := ""
+	if st.ProfileFrom != "" {
+		fleet += " from=" + st.ProfileFrom
+	}
+	if st.Fallback.Profile != "" {
+		fleet += " fallback=" + st.Fallback.Profile
+	}
+	for _, k := range st.Keys {
+		fleet += " key=" + k.Tunnel + ":" + k.PublicKey
+		if k.Generated {
+			fleet += ":new"
+		}
+	}
+	fmt.Printf("testroot: OK tunnel=%s up peers=%d handshake=%v pings=%d/%d ready=%v checked=%d secrets=0 args=%q endpoints=%d%s%s\n",
+		tunnel, len(dev.Peers), !dev.Peers[0].LastHandshake.IsZero(), replies, sent, st.Ready, checked, os.Args[1:], endpoints, lease, fleet)
 	return nil
 }
 
@@ -228,6 +251,21 @@ func secretsGone() error {
 	})
 	if len(found) > 0 {
 		return fmt.Errorf("key files left for the next stage: %v", found)
+	}
+	return nil
+}
+
+// notMounted fails if dev, the board's config partition, is still mounted:
+// wgboot unmounts it before the handoff.
+func notMounted(dev string) error {
+	data, err := os.ReadFile("/proc/self/mounts")
+	if err != nil {
+		return err
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if f := strings.Fields(line); len(f) > 1 && f[0] == dev {
+			return fmt.Errorf("the config partition %s is still mounted on %s", dev, f[1])
+		}
 	}
 	return nil
 }
