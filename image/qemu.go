@@ -44,7 +44,9 @@ type Config struct {
 	// advances 1 ns per instruction executed, so guest-measured times are
 	// instruction counts, independent of host load and of the time QEMU
 	// spends translating code, which a board never pays. Guests run
-	// slower in wall time.
+	// slower in wall time. The boot benchmark uses it; a guest waiting on
+	// the outside world should not (sleep=off lets an idle guest's clock
+	// jump ahead).
 	Icount bool
 }
 

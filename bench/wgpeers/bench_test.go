@@ -22,7 +22,11 @@ import (
 // wireguard module and cmd/wgbench, and prints wgbench's table. It is a
 // benchmark, not a timed test: it fails only if a tool fails.
 //
-//	WGBOOT_BENCH=1 WGBENCH_ROOT=<unpacked debs> WGBOOT_KERNELS=<kernels> [WGBENCH_ARCH=amd64] [WGBENCH_ARGS=-runs=3]
+//	WGBOOT_BENCH=1 WGBENCH_ROOT=<unpacked debs> WGBOOT_KERNELS=<kernels> [WGBENCH_ARCH=amd64] [WGBENCH_ARGS=-runs=3] [WGBENCH_ICOUNT=1]
+//
+// With WGBENCH_ICOUNT=1 the guest runs under QEMU's -icount
+// shift=0,sleep=off: its clock, which wgbench reads, advances 1 ns per
+// instruction, so the table is in instruction time.
 func TestBenchPeers(t *testing.T) {
 	if os.Getenv("WGBOOT_BENCH") == "" {
 		t.Skip("benchmark: run bench/wgpeers/run.sh")
@@ -41,8 +45,13 @@ func TestBenchPeers(t *testing.T) {
 		Files: files, Compress: "none",
 	})
 	args := cmpOr(os.Getenv("WGBENCH_ARGS"), "-runs=3")
+	icount := os.Getenv("WGBENCH_ICOUNT") == "1"
+	guest := "QEMU TCG, 1 vCPU"
+	if icount {
+		guest = "QEMU -icount shift=0,sleep=off, 1 vCPU: instruction time, 1 ms = 10⁶ instructions"
+	}
 	vm := imagetest.Boot(t, "bench", image.Config{
-		Arch: arch, Kernel: k.Image, Initrd: initrd, MemoryMB: 2048,
+		Arch: arch, Kernel: k.Image, Initrd: initrd, MemoryMB: 2048, Icount: icount,
 		Append: []string{"testinit.modules=wireguard", "testinit.run=/bench/wgbench", `testinit.args="` + args + `"`},
 	})
 	line, err := vm.Expect(regexp.MustCompile(`^testinit: exit \d+`), 90*time.Minute)
@@ -58,7 +67,7 @@ func TestBenchPeers(t *testing.T) {
 			lines = append(lines, l)
 		}
 	}
-	report := "# wgpeers, " + arch + " guest (QEMU TCG, 1 vCPU)\n\n" + strings.TrimSpace(table) + "\n\nRuns:\n\n" + strings.Join(lines, "\n") + "\n"
+	report := "# wgpeers, " + arch + " guest (" + guest + ")\n\n" + strings.TrimSpace(table) + "\n\nRuns:\n\n" + strings.Join(lines, "\n") + "\n"
 	t.Log("\n" + report)
 	if out := os.Getenv("WGBENCH_OUT"); out != "" {
 		if err := os.WriteFile(out, []byte(report), 0o644); err != nil {

@@ -4,10 +4,15 @@
 #
 #   bench/wgpeers/run.sh [amd64|arm64]      (WGBENCH_ARGS="-runs=5 -n=1,100,1000,10000")
 #
+# With WGBENCH_ICOUNT=1 the guest runs under QEMU's -icount
+# shift=0,sleep=off and the table is in instruction time
+# (out/bench/wgpeers-<arch>-icount.md). WGBENCH_OUT: another file for the
+# table.
+#
 # It downloads (never installs) wireguard-tools and libc6 for the guest
 # architecture with the private apt state of `make kernels`, unpacks them
 # under .cache/bench/<arch>, then runs TestBenchPeers, which prints the table
-# and writes it to out/bench/wgpeers-<arch>.md.
+# and writes it to out/bench/wgpeers-<arch>[-icount].md.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -27,5 +32,5 @@ fi
 mkdir -p "$root/out/bench"
 cd "$here"
 WGBOOT_BENCH=1 WGBENCH_ARCH=$arch WGBENCH_ROOT=$deb_root WGBOOT_KERNELS=$kernels \
-	WGBENCH_OUT=$root/out/bench/wgpeers-$arch.md GOFLAGS=-mod=mod \
+	WGBENCH_OUT=${WGBENCH_OUT:-$root/out/bench/wgpeers-$arch${WGBENCH_ICOUNT:+-icount}.md} GOFLAGS=-mod=mod \
 	go test -count=1 -timeout 120m -run TestBenchPeers -v . | grep -v '^=== '

@@ -51,12 +51,18 @@ type archRun struct {
 
 	variants []bootVariant
 	sizes    []sizeRow
-	libBytes int64 // the wg-quick-style image's shared libraries, raw
-	runs     map[string][]marks
-	busy     []float64 // the host's busy share before each boot
-	trace    []initTrace
+	libBytes int64    // the wg-quick-style image's shared libraries, raw
+	xz       image.XZ // how images are compressed: as make image does for this kernel
+	xzWhy    string
+	initXZ   int64 // /init alone, xz as image.Build compresses
+	pkgs     []pkgSize
+	runs     map[clock]map[string][]marks // by clock and variant
+	busy     []float64                    // the host's busy share before each TCG boot
+	trace    map[clock][]initTrace
 	state    []byte // the timeline boot's state file
 	svg      string
+	// the timeline boot's clock
+	timelineClock clock
 }
 
 func prepare(o options, arch string) (*archRun, error) {
@@ -65,7 +71,8 @@ func prepare(o options, arch string) (*archRun, error) {
 		kernel:  filepath.Join(o.kernels, arch, "vmlinuz"),
 		modules: filepath.Join(o.kernels, arch, "modules"),
 		dir:     filepath.Join(o.work, arch),
-		runs:    map[string][]marks{},
+		runs:    map[clock]map[string][]marks{},
+		trace:   map[clock][]initTrace{},
 	}
 	v, err := os.ReadFile(filepath.Join(o.kernels, arch, ".version"))
 	if err != nil {
@@ -87,6 +94,12 @@ func prepare(o options, arch string) (*archRun, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w (run make build)", err)
 	}
+	// Every image, the baselines' too, is compressed as make image
+	// compresses the default image for this kernel.
+	a.xz, a.xzWhy = image.XZFor(arch, a.modules)
+	if err := a.initSizes(filepath.Join(o.initDir, arch, "init"), o.byPackage); err != nil {
+		return nil, err
+	}
 	job, err := newBenchJob("bench/profile/bench.toml", filepath.Join(a.dir, "job"))
 	if err != nil {
 		return nil, err
@@ -99,7 +112,7 @@ func prepare(o options, arch string) (*archRun, error) {
 
 	// wgboot with the bench profile: the image booted.
 	spec := image.Spec{Init: initBin, ModulesDir: a.modules, Modules: mods, Files: pfiles}
-	raw, xz, initrd, err := imageSizes(spec, a.dir, "wgboot-bench")
+	raw, xz, initrd, err := a.imageSizes(spec, "wgboot-bench")
 	if err != nil {
 		return nil, err
 	}
@@ -120,7 +133,7 @@ func prepare(o options, arch string) (*archRun, error) {
 		}
 	}
 	spec = image.Spec{Init: []byte(job.initScript()), ModulesDir: a.modules, Modules: mods, Files: sfiles}
-	raw, xz, initrd, err = imageSizes(spec, a.dir, "wgquick-bench")
+	raw, xz, initrd, err = a.imageSizes(spec, "wgquick-bench")
 	if err != nil {
 		return nil, err
 	}
@@ -133,54 +146,61 @@ func prepare(o options, arch string) (*archRun, error) {
 		return nil, err
 	}
 	spec = image.Spec{Init: initBin, ModulesDir: a.modules, Modules: dmods, Files: dfiles}
-	if raw, xz, _, err = imageSizes(spec, a.dir, "wgboot-default"); err != nil {
+	if raw, xz, _, err = a.imageSizes(spec, "wgboot-default"); err != nil {
 		return nil, err
 	}
 	a.sizes = append([]sizeRow{{name: "**wgboot, default image** (`make image`)", what: "/init, qemu-" + arch + ".toml and keys, modules: " + strings.Join(dmods, ", ") + " and their dependencies", bin: int64(len(initBin)), binWhat: "init", raw: raw, xz: xz}}, a.sizes...)
 
 	// The modules alone, for scale.
 	spec = image.Spec{ModulesDir: a.modules, Modules: mods}
-	if raw, xz, _, err = imageSizes(spec, a.dir, "modules"); err != nil {
+	if raw, xz, _, err = a.imageSizes(spec, "modules"); err != nil {
 		return nil, err
 	}
 	a.sizes = append(a.sizes, sizeRow{name: "the wireguard module closure alone", what: "modules.dep and the .ko files both bench images carry", raw: raw, xz: xz})
 
-	// u-root, core init and gosh.
-	uraw, ubb, err := urootImage(arch, a.dir)
-	if err != nil {
-		return nil, fmt.Errorf("u-root: %w", err)
+	// u-root, core init and gosh; -quick leaves it out (building it
+	// takes a minute or two on a fresh clone).
+	if !o.quick {
+		uraw, ubb, err := urootImage(arch, a.dir)
+		if err != nil {
+			return nil, fmt.Errorf("u-root: %w", err)
+		}
+		uxz, err := xzSize(uraw, a.xz)
+		if err != nil {
+			return nil, err
+		}
+		st, err := os.Stat(uraw)
+		if err != nil {
+			return nil, err
+		}
+		a.sizes = append(a.sizes, sizeRow{name: "u-root, core init + gosh", what: "u-root's busybox (init, gosh) and base files; no modules, no WireGuard", bin: ubb, binWhat: "bb", raw: st.Size(), xz: uxz})
 	}
-	uxz, err := xzSize(uraw)
-	if err != nil {
-		return nil, err
-	}
-	st, err := os.Stat(uraw)
-	if err != nil {
-		return nil, err
-	}
-	a.sizes = append(a.sizes, sizeRow{name: "u-root, core init + gosh", what: "u-root's busybox (init, gosh) and base files; no modules, no WireGuard", bin: ubb, binWhat: "bb", raw: st.Size(), xz: uxz})
 
-	// The Go floor: a PID 1 that only writes its marker.
-	probe, err := guestBuild(arch, "./bench/cmd/probe", filepath.Join(a.dir, "probe"))
-	if err != nil {
-		return nil, err
-	}
-	spec = image.Spec{Init: probe}
-	if _, _, initrd, err = imageSizes(spec, a.dir, "probe"); err != nil {
-		return nil, err
-	}
-	a.variants = append(a.variants, bootVariant{name: vProbe, initrd: initrd, set: probeMarkers, initSize: int64(len(probe))})
+	// The Go floor and the minimal Go PID 1: what the ratios could be (not
+	// in -quick).
+	if o.minimal {
+		// The Go floor: a PID 1 that only writes its marker.
+		probe, err := guestBuild(arch, "./bench/cmd/probe", filepath.Join(a.dir, "probe"))
+		if err != nil {
+			return nil, err
+		}
+		spec = image.Spec{Init: probe}
+		if _, _, initrd, err = a.imageSizes(spec, "probe"); err != nil {
+			return nil, err
+		}
+		a.variants = append(a.variants, bootVariant{name: vProbe, initrd: initrd, set: probeMarkers, initSize: int64(len(probe))})
 
-	// A minimal Go PID 1 doing the job step by step.
-	steps, err := guestBuild(arch, "./bench/cmd/steps", filepath.Join(a.dir, "steps"))
-	if err != nil {
-		return nil, err
+		// A minimal Go PID 1 doing the job step by step.
+		steps, err := guestBuild(arch, "./bench/cmd/steps", filepath.Join(a.dir, "steps"))
+		if err != nil {
+			return nil, err
+		}
+		spec = image.Spec{Init: steps, ModulesDir: a.modules, Modules: mods, Files: pfiles}
+		if _, _, initrd, err = a.imageSizes(spec, "steps"); err != nil {
+			return nil, err
+		}
+		a.variants = append(a.variants, bootVariant{name: vSteps, initrd: initrd, set: stepsMarkers, initSize: int64(len(steps))})
 	}
-	spec = image.Spec{Init: steps, ModulesDir: a.modules, Modules: mods, Files: pfiles}
-	if _, _, initrd, err = imageSizes(spec, a.dir, "steps"); err != nil {
-		return nil, err
-	}
-	a.variants = append(a.variants, bootVariant{name: vSteps, initrd: initrd, set: stepsMarkers, initSize: int64(len(steps))})
 
 	// Experimental wgboot builds, same image otherwise.
 	for _, v := range o.variants {
@@ -188,28 +208,56 @@ func prepare(o options, arch string) (*archRun, error) {
 		if err != nil {
 			return nil, fmt.Errorf("variant %s: %w", v.name, err)
 		}
+		if err := os.WriteFile(filepath.Join(a.dir, "variant-bin-"+slug(v.name)), bin, 0o755); err != nil {
+			return nil, err
+		}
 		spec := image.Spec{Init: bin, ModulesDir: a.modules, Modules: mods, Files: pfiles}
-		raw, xz, initrd, err := imageSizes(spec, a.dir, "variant-"+v.name)
+		raw, xz, initrd, err := a.imageSizes(spec, "variant-"+v.name)
 		if err != nil {
 			return nil, err
 		}
 		a.sizes = append(a.sizes, sizeRow{name: "variant " + v.name + ", bench profile", what: "an experimental wgboot build (-variant)", bin: int64(len(bin)), binWhat: "init", raw: raw, xz: xz})
+		spec = image.Spec{Init: bin, ModulesDir: a.modules, Modules: dmods, Files: dfiles}
+		if raw, xz, _, err = a.imageSizes(spec, "variant-default-"+v.name); err != nil {
+			return nil, err
+		}
+		a.sizes = append(a.sizes, sizeRow{name: "variant " + v.name + ", default image", what: "the default image with the variant's /init", bin: int64(len(bin)), binWhat: "init", raw: raw, xz: xz})
 		a.variants = append(a.variants, bootVariant{name: v.name, initrd: initrd, append: wgArgs, set: wgbootMarkers, initSize: int64(len(bin))})
 	}
 	return a, nil
 }
 
-// bootAll boots every variant o.boots times, in rounds whose order rotates
-// so that drift on the host touches every variant alike, then wgboot once
-// more with GODEBUG=inittrace=1.
+// bootAll boots every variant on every clock: under TCG o.boots times, in
+// rounds whose order rotates so that drift on the host touches every
+// variant alike, then wgboot once more with GODEBUG=inittrace=1; under
+// -icount o.icountBoots times, which need neither the rotation nor a quiet
+// host, but get it all the same.
 func (a *archRun) bootAll(o options) error {
+	for _, c := range o.clocks {
+		boots := o.boots
+		if c == clockICount {
+			boots = o.icountBoots
+		}
+		if err := a.bootRounds(o, c, boots); err != nil {
+			return fmt.Errorf("%s: %w", c, err)
+		}
+	}
+	return nil
+}
+
+func (a *archRun) bootRounds(o options, c clock, boots int) error {
+	a.runs[c] = map[string][]marks{}
 	n := len(a.variants)
-	for round := range o.boots {
+	for round := range boots {
 		for k := range n {
 			v := a.variants[(round+k)%n]
-			logPath := filepath.Join(a.dir, fmt.Sprintf("console-%s-%d.log", slug(v.name), round))
-			a.busy = append(a.busy, waitQuiet(o.quiet))
-			console, err := boot(image.Config{Arch: a.arch, Kernel: a.kernel, Initrd: v.initrd, Append: v.append}, logPath)
+			logPath := filepath.Join(a.dir, fmt.Sprintf("console-%s-%s-%d.log", c, slug(v.name), round))
+			busy := ""
+			if c == clockTCG {
+				a.busy = append(a.busy, waitQuiet(o.quiet))
+				busy = fmt.Sprintf("; host %2.0f%% busy before", 100*a.busy[len(a.busy)-1])
+			}
+			console, err := boot(image.Config{Arch: a.arch, Kernel: a.kernel, Initrd: v.initrd, Append: v.append, Icount: c == clockICount}, logPath)
 			if err != nil {
 				return fmt.Errorf("boot %s: %w", v.name, err)
 			}
@@ -217,23 +265,28 @@ func (a *archRun) bootAll(o options) error {
 			if err != nil {
 				return fmt.Errorf("boot %s (%s): %w", v.name, logPath, err)
 			}
-			a.runs[v.name] = append(a.runs[v.name], m)
+			a.runs[c][v.name] = append(a.runs[c][v.name], m)
 			if v.set.up != "" {
-				logf("%s: round %d/%d %-16s Run /init → main %6.1f ms, → tunnel up %6.1f ms (modules %5.1f ms); host %2.0f%% busy before", a.arch, round+1, o.boots, v.name, ms(m.preMain()), ms(m.withMods()), ms(m.modules()), 100*a.busy[len(a.busy)-1])
+				logf("%s %s: round %d/%d %-16s Run /init → main %6.1f %s, → tunnel up %6.1f (modules %5.1f)%s", a.arch, c, round+1, boots, v.name, ms(m.preMain()), c.unit(), ms(m.withMods()), ms(m.modules()), busy)
 			} else {
-				logf("%s: round %d/%d %-16s Run /init → main %6.1f ms; host %2.0f%% busy before", a.arch, round+1, o.boots, v.name, ms(m.preMain()), 100*a.busy[len(a.busy)-1])
+				logf("%s %s: round %d/%d %-16s Run /init → main %6.1f %s%s", a.arch, c, round+1, boots, v.name, ms(m.preMain()), c.unit(), busy)
 			}
 		}
 	}
+	if !o.inittrace {
+		return nil
+	}
 	v := a.variants[0]
-	logPath := filepath.Join(a.dir, "console-inittrace.log")
-	waitQuiet(o.quiet)
-	console, err := boot(image.Config{Arch: a.arch, Kernel: a.kernel, Initrd: v.initrd, Append: append([]string{"GODEBUG=inittrace=1"}, v.append...)}, logPath)
+	logPath := filepath.Join(a.dir, "console-"+string(c)+"-inittrace.log")
+	if c == clockTCG {
+		waitQuiet(o.quiet)
+	}
+	console, err := boot(image.Config{Arch: a.arch, Kernel: a.kernel, Initrd: v.initrd, Append: append([]string{"GODEBUG=inittrace=1"}, v.append...), Icount: c == clockICount}, logPath)
 	if err != nil {
 		return fmt.Errorf("boot with inittrace: %w", err)
 	}
-	a.trace = parseInitTrace(console)
-	if len(a.trace) == 0 {
+	a.trace[c] = parseInitTrace(console)
+	if len(a.trace[c]) == 0 {
 		return fmt.Errorf("no inittrace lines in %s", logPath)
 	}
 	return nil
@@ -256,7 +309,7 @@ func (a *archRun) timeline(o options, first bool) error {
 		return err
 	}
 	initrd := filepath.Join(a.dir, "timeline.cpio.xz")
-	if _, err := buildImage(image.Spec{Init: initBin, ModulesDir: a.modules, Modules: mods, Files: files, Compress: "xz"}, initrd); err != nil {
+	if _, err := buildImage(image.Spec{Init: initBin, ModulesDir: a.modules, Modules: mods, Files: files, Compress: "xz", XZ: a.xz}, initrd); err != nil {
 		return err
 	}
 	root, err := guestBuild(a.arch, "./bench/cmd/benchroot", filepath.Join(a.dir, "benchroot"))
@@ -268,8 +321,14 @@ func (a *archRun) timeline(o options, first bool) error {
 		return err
 	}
 	logPath := filepath.Join(a.dir, "console-timeline.log")
-	waitQuiet(o.quiet)
-	console, err := boot(image.Config{Arch: a.arch, Kernel: a.kernel, Initrd: initrd, Disks: []string{disk}, Append: []string{"wgbootbench=1"}}, logPath)
+	// On the headline clock: under -icount the picture is the same from
+	// run to run.
+	c := o.clocks[0]
+	if c == clockTCG {
+		waitQuiet(o.quiet)
+	}
+	a.timelineClock = c
+	console, err := boot(image.Config{Arch: a.arch, Kernel: a.kernel, Initrd: initrd, Disks: []string{disk}, Append: []string{"wgbootbench=1"}, Icount: c == clockICount}, logPath)
 	if err != nil {
 		return err
 	}
@@ -290,7 +349,7 @@ func (a *archRun) timeline(o options, first bool) error {
 	if err != nil {
 		return err
 	}
-	svg := timeline.SVG(&st, log, "wgboot boot timeline, "+a.arch+" guest (QEMU TCG), bench/profile/timeline.toml")
+	svg := timeline.SVG(&st, log, "wgboot boot timeline, "+a.arch+" guest ("+c.guest()+"), bench/profile/timeline.toml")
 	a.svg = filepath.Join(a.dir, "boot-timeline.svg")
 	if err := os.WriteFile(a.svg, svg, 0o644); err != nil {
 		return err

@@ -45,13 +45,18 @@ const (
 // A markerSet names the lines that mark a variant's progress: each is the
 // start of a stamped line's text. Empty markers are not expected.
 type markerSet struct {
-	main     string         // the first statement of the program (PID 1)
-	modStart string         // module loading starts
-	modDone  string         // every module is loaded
-	up       string         // the tunnel is configured and up
-	rss      *regexp.Regexp // peak RSS of init in KiB, first group
-	fail     string         // the boot failed
-	steps    string         // the prefix of per-step markers: prefix+stepNames[i]
+	main     string // the first statement of the program (PID 1)
+	modStart string // module loading starts
+	// modStartLate, when a build has it, is a later line that module
+	// loading starts after: wgboot's keys phase (fleet) runs between crng
+	// and modules, and must not count as module loading; older builds
+	// (-variant) go from crng to modules.
+	modStartLate string
+	modDone      string         // every module is loaded
+	up           string         // the tunnel is configured and up
+	rss          *regexp.Regexp // peak RSS of init in KiB, first group
+	fail         string         // the boot failed
+	steps        string         // the prefix of per-step markers: prefix+stepNames[i]
 }
 
 // stepNames are the markers bench/cmd/steps writes after each step of the
@@ -61,9 +66,15 @@ type markerSet struct {
 var stepNames = [...]string{"sockets", "link", "setconf", "configure", "rules"}
 
 // extraNames are bench/cmd/steps' other markers: the profile read cold
-// (before the modules) and warm (after the tunnel), and a console line of
+// (before the modules) and warm (after the tunnel), the bring-up of a
+// second tunnel (warm: every step has run once), and a console line of
 // consoleLine characters.
-var extraNames = [...]string{"profile start", "profile done", "profile again start", "profile again done", "console start", "console done"}
+var extraNames = [...]string{"profile start", "profile done", "profile again start", "profile again done",
+	"again start", "again link", "again setconf", "again configure", "again rules", "console start", "console done"}
+
+// againFirst is the index in extraNames of the second tunnel's start; its
+// steps follow, in stepNames' order from "link".
+const againFirst = 4
 
 // consoleLine is the length of the line bench/cmd/steps writes between its
 // console markers (including the marker prefix).
@@ -71,12 +82,13 @@ const consoleLine = 1000 + len("steps: ")
 
 var (
 	wgbootMarkers = markerSet{
-		main:     "wgboot: bench: main",      // init/markers_linux.go
-		modStart: "wgboot: phase crng: done", // the phase before modules
-		modDone:  "wgboot: phase modules: done",
-		up:       "wgboot: tunnel wg0: up",
-		rss:      regexp.MustCompile(`init peak RSS (\d+) KiB`),
-		fail:     "wgboot: FAILED",
+		main:         "wgboot: bench: main",      // init/markers_linux.go
+		modStart:     "wgboot: phase crng: done", // the phase before modules in every build
+		modStartLate: "wgboot: phase keys: done", // the phase before modules since fleet
+		modDone:      "wgboot: phase modules: done",
+		up:           "wgboot: tunnel wg0: up",
+		rss:          regexp.MustCompile(`init peak RSS (\d+) KiB`),
+		fail:         "wgboot: FAILED",
 	}
 	scriptMarkers = markerSet{
 		main:     scriptMain,
@@ -109,7 +121,7 @@ type marks struct {
 }
 
 // phaseNames are wgboot's phases as its READY line lists them.
-var phaseNames = [...]string{"mounts", "cmdline", "profile", "clock", "crng", "modules", "uplink", "tunnels", "verify", "handshake"}
+var phaseNames = [...]string{"mounts", "cmdline", "profile", "persist", "clock", "crng", "keys", "modules", "uplink", "resolve", "tunnels", "verify", "handshake"}
 
 var readyRE = regexp.MustCompile(`wgboot: READY in \S+ \(([^)]*)\)`)
 
@@ -146,7 +158,24 @@ func (m marks) step(i int) time.Duration {
 // Figures of bench/cmd/steps' extra markers.
 func (m marks) profileCold() time.Duration { return m.extras[1] - m.extras[0] }
 func (m marks) profileWarm() time.Duration { return m.extras[3] - m.extras[2] }
-func (m marks) consoleCost() time.Duration { return m.extras[5] - m.extras[4] }
+func (m marks) consoleCost() time.Duration {
+	return m.extras[len(extraNames)-1] - m.extras[len(extraNames)-2]
+}
+
+// warmStep is how long step i (of stepNames, from "link") took for the
+// second tunnel; the sockets step is not repeated (0).
+func (m marks) warmStep(i int) time.Duration {
+	if i == 0 {
+		return 0
+	}
+	return m.extras[againFirst+i] - m.extras[againFirst+i-1]
+}
+
+// warmConfig is the second tunnel's bring-up, start to end: (c) without
+// the first time of anything, and without opening the sockets.
+func (m marks) warmConfig() time.Duration {
+	return m.extras[againFirst+len(stepNames)-1] - m.extras[againFirst]
+}
 
 // Derived figures.
 func (m marks) unpack() time.Duration   { return m.unpackEnd - m.unpackStart }
@@ -176,6 +205,9 @@ func parseMarks(console string, set markerSet) (marks, error) {
 		find(l, kRunInit, &m.runInit)
 		find(l, set.main, &m.main)
 		find(l, set.modStart, &m.modStart)
+		if set.modStartLate != "" && m.modDone == 0 && strings.HasPrefix(l.text, set.modStartLate) {
+			m.modStart = l.at
+		}
 		find(l, set.modDone, &m.modDone)
 		find(l, set.up, &m.up)
 		if set.steps != "" {
@@ -235,7 +267,15 @@ func boot(c image.Config, logPath string) (string, error) {
 	}
 }
 
-func boot1(c image.Config, logPath string) (string, error) {
+func boot1(c image.Config, logPath string) (console string, err error) {
+	err = locked(func() error {
+		console, err = boot1Unlocked(c, logPath)
+		return err
+	})
+	return console, err
+}
+
+func boot1Unlocked(c image.Config, logPath string) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), bootTimeout+30*time.Second)
 	defer cancel()
 	vm, err := image.Start(ctx, c, logPath)

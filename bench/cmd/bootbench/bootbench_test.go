@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wgboot/wgboot/image"
 	"github.com/wgboot/wgboot/internal/bootstate"
 )
 
@@ -25,6 +26,27 @@ const wgbootConsole = `[    0.000000] Linux version 6.1.0-56-cloud-amd64
 [    2.890100] wgboot: READY in 210ms (mounts=1ms cmdline=450µs tunnels=43.2ms)
 `
 
+// TestParseMarksKeysPhase: wgboot's keys phase, between crng and
+// modules since fleet, is not module loading: it counts in (a).
+func TestParseMarksKeysPhase(t *testing.T) {
+	console := strings.Replace(wgbootConsole, "[    2.717728] wgboot: phase crng: done in 466µs\n",
+		"[    2.717728] wgboot: phase crng: done in 466µs\n[    2.719348] wgboot: phase keys: done in 1.62ms\n", 1)
+	m, err := parseMarks(console, wgbootMarkers)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := 2719348 * time.Microsecond; m.modStart != want {
+		t.Errorf("modStart %v, want the keys phase's end %v", m.modStart, want)
+	}
+	old, err := parseMarks(wgbootConsole, wgbootMarkers)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := m.noMods() - old.noMods(); d != 1620*time.Microsecond {
+		t.Errorf("(a) grew by %v with the keys phase, want 1.62ms", d)
+	}
+}
+
 func TestParseMarks(t *testing.T) {
 	m, err := parseMarks(wgbootConsole, wgbootMarkers)
 	if err != nil {
@@ -36,7 +58,7 @@ func TestParseMarks(t *testing.T) {
 		modStart: 2717728 * time.Microsecond, modDone: 2836113 * time.Microsecond,
 		up: 2880 * time.Millisecond, rssKB: 3484,
 	}
-	want.phases[0], want.phases[1], want.phases[7] = time.Millisecond, 450*time.Microsecond, 43200*time.Microsecond
+	want.phases[0], want.phases[1], want.phases[10] = time.Millisecond, 450*time.Microsecond, 43200*time.Microsecond
 	if m != want {
 		t.Fatalf("parseMarks =\n%+v, want\n%+v", m, want)
 	}
@@ -156,8 +178,18 @@ func TestParseSteps(t *testing.T) {
 			t.Errorf("step %s = %v, want 10ms", stepNames[i], got)
 		}
 	}
-	if m.profileCold() != time.Millisecond || m.profileWarm() != 5*time.Millisecond || m.consoleCost() != 9*time.Millisecond {
-		t.Errorf("profile cold %v, warm %v, console %v; want 1ms, 5ms, 9ms", m.profileCold(), m.profileWarm(), m.consoleCost())
+	// extras[i] at i² ms: "again start" is the 5th (16 ms), the console
+	// markers the last two (81 and 100 ms).
+	if m.profileCold() != time.Millisecond || m.profileWarm() != 5*time.Millisecond || m.consoleCost() != 19*time.Millisecond {
+		t.Errorf("profile cold %v, warm %v, console %v; want 1ms, 5ms, 19ms", m.profileCold(), m.profileWarm(), m.consoleCost())
+	}
+	for i, want := range []time.Duration{0, 9, 11, 13, 15} { // (k+1)² − k² ms from k = 4
+		if got := m.warmStep(i); got != want*time.Millisecond {
+			t.Errorf("warm step %s = %v, want %v ms", stepNames[i], got, want)
+		}
+	}
+	if got := m.warmConfig(); got != 48*time.Millisecond { // 64 − 16
+		t.Errorf("warm config = %v, want 48ms", got)
 	}
 	if m.up != m.steps[len(stepNames)-1] {
 		t.Errorf("up %v, want the last step's %v", m.up, m.steps[len(stepNames)-1])
@@ -167,10 +199,223 @@ func TestParseSteps(t *testing.T) {
 func TestStateTable(t *testing.T) {
 	data := bootstate.Encode(&bootstate.State{Version: "v", PeakRSSKB: 3484, StartUptimeNS: 900 * time.Millisecond, WrittenNS: 1100 * time.Millisecond,
 		Phases: []bootstate.Phase{{Name: "modules", Start: 32 * time.Millisecond, Dur: 100 * time.Millisecond}}})
-	got := stateTable(data)
-	for _, want := range []string{"| kernel, initramfs, Go runtime | 0.0 | 900.0 |", "| modules | 932.0 | 100.0 |", "| state written, handoff | 1100.0 | |", "init peak RSS 3484 KiB."} {
+	got := stateTable(data, clockTCG)
+	for _, want := range []string{"| kernel, initramfs, Go runtime | 0.0 | 900.0 |", "starts at, ms", "| modules | 932.0 | 100.0 |", "| state written, handoff | 1100.0 | |", "init peak RSS 3484 KiB."} {
 		if !strings.Contains(got, want) {
 			t.Errorf("stateTable lacks %q:\n%s", want, got)
 		}
+	}
+}
+
+func TestParseClocks(t *testing.T) {
+	got, err := parseClocks("icount,tcg")
+	if err != nil || len(got) != 2 || got[0] != clockICount || got[1] != clockTCG {
+		t.Errorf("parseClocks(icount,tcg) = %v, %v", got, err)
+	}
+	for _, bad := range []string{"", "kvm", "icount,icount", "tcg,"} {
+		if _, err := parseClocks(bad); err == nil {
+			t.Errorf("parseClocks(%q) accepted", bad)
+		}
+	}
+}
+
+// An -icount console: the kernel's stamps are instruction counts, parsed
+// like any other.
+const icountConsole = `[    0.000000] Linux version 6.1.0-57-cloud-arm64
+[    0.012345] Trying to unpack rootfs image as initramfs...
+[    0.350000] Freeing initrd memory: 1196K
+[    1.100000] Run /init as init process
+[    1.102000] wgboot: bench: main
+[    1.106000] wgboot: phase crng: done in 10µs
+[    1.168400] wgboot: phase modules: done in 62.4ms
+[    1.171700] wgboot: tunnel wg0: up, index 2, public key x, 1 peer(s), listen port 51820
+[    1.175000] wgboot: state written to /run/wgboot/state.json (init peak RSS 2740 KiB)
+[    1.175100] wgboot: READY in 73ms (mounts=0.4ms profile=2.1ms tunnels=3.1ms)
+`
+
+const peerMD = `### wgpeers, amd64 guest (QEMU -icount shift=0,sleep=off, 1 vCPU: instruction time, 1 ms = 10⁶ instructions)
+
+Median of 3 runs, ms (ratio to ` + "`wg setconf`" + `); fresh link per run, parsing included.
+
+| N | wgboot | wgboot w/o profile parse | wg setconf | wgctrl-go | wgboot 4KiB msgs |
+|---:|---:|---:|---:|---:|---:|
+| 1 | 1.0 (0.34×) | 0.9 (0.32×) | 2.9 | 1.0 (0.35×) | 0.9 (0.32×) |
+| 100 | 38.7 (0.96×) | 37.5 (0.93×) | 40.2 | 49.4 (1.23×) | 39.2 (0.98×) |
+| 10000 | 3100.0 (1.05×) | 2900.0 (0.98×) | 2950.0 | 15000.0 (5.08×) | 4000.0 (1.36×) |
+| slope, µs/peer | 381.3 | 369.1 | 376.8 | 488.7 | 387.1 |
+| t(max N)/t(N/10)/10 | - | - | - | - | - |`
+
+func TestParsePeerTable(t *testing.T) {
+	tb, err := parsePeerTable(peerMD)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(tb.n) != "[1 100 10000]" || len(tb.cols) != 5 {
+		t.Fatalf("rows %v, columns %q", tb.n, tb.cols)
+	}
+	if tb.get(10000, "wgboot") != 3100 || tb.get(10000, "wg setconf") != 2950 || tb.get(100, "wgctrl-go") != 49.4 {
+		t.Errorf("cells: %v", tb.ms)
+	}
+	if _, err := parsePeerTable(strings.Replace(peerMD, "| wg setconf |", "| wg |", 1)); err == nil {
+		t.Error("a table without wg setconf parsed")
+	}
+	if _, err := parsePeerTable(strings.Replace(peerMD, "| 100 | 38.7 (0.96×) |", "| 100 |", 1)); err == nil {
+		t.Error("a short row parsed")
+	}
+	if _, err := parsePeerTable(strings.Replace(peerMD, "38.7 (0.96×)", "fast", 1)); err == nil {
+		t.Error("a cell that is not a number parsed")
+	}
+}
+
+// testRun is an arch measured on both clocks: wgboot and the script from
+// fixed figures, every boot alike.
+func testRun(arch string, icountA, icountC, scriptA, scriptC time.Duration) *archRun {
+	a := &archRun{arch: arch, runs: map[clock]map[string][]marks{}, trace: map[clock][]initTrace{}}
+	mk := func(noMods, config time.Duration) marks {
+		m := marks{runInit: time.Second, main: time.Second + 2*time.Millisecond}
+		m.modStart = m.main + time.Millisecond
+		m.modDone = m.modStart + 60*time.Millisecond
+		m.up = m.modDone + config
+		// noMods = up − runInit − modules: put the rest before modStart.
+		extra := noMods - (m.up - m.runInit - (m.modDone - m.modStart))
+		m.modStart, m.modDone, m.up = m.modStart+extra, m.modDone+extra, m.up+extra
+		return m
+	}
+	for _, c := range []clock{clockICount, clockTCG} {
+		k := time.Duration(1)
+		if c == clockTCG {
+			k = 20
+		}
+		a.runs[c] = map[string][]marks{
+			vWgboot: {mk(k*icountA, k*icountC), mk(k*icountA, k*icountC)},
+			vScript: {mk(k*scriptA, k*scriptC), mk(k*scriptA, k*scriptC)},
+		}
+	}
+	a.sizes = []sizeRow{{name: "**wgboot, default image**", bin: 3_000_000, xz: 1_150_000}}
+	a.initXZ = 930_000
+	return a
+}
+
+func TestReportGoals(t *testing.T) {
+	ms := time.Millisecond
+	amd := testRun("amd64", 5*ms, 2*ms, 27*ms, 22*ms)  // (a) 5.4×, (c) 11×: met
+	arm := testRun("arm64", 10*ms, 4*ms, 21*ms, 17*ms) // (a) 2.1×, (c) 4.25×: not met
+	pt, err := parsePeerTable(peerMD)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &report{clocks: []clock{clockICount, clockTCG}, boots: map[clock]int{clockICount: 2, clockTCG: 2}, arches: []*archRun{amd, arm},
+		peers: []peerResult{{arch: "amd64", clock: clockICount, table: pt}}}
+	var b strings.Builder
+	r.goals(&b)
+	got := b.String()
+	for _, want := range []string{
+		"| goal | amd64 | arm64 |",
+		"| (a) ≥ 4× | 5.40× met (5.0 instruction-ms; 4× is 6.8) | 2.10× **not met** (10.0 instruction-ms; 4× is 5.2) |",
+		"| (c) ≥ 8× | 11.00× met (2.0 instruction-ms; 8× is 2.8) | 4.25× **not met** (4.0 instruction-ms; 8× is 2.1) |",
+		"| 10,000 peers ≤ 1.0× wg setconf | 1.05× **not met** | not measured (-peers=skip) |",
+		"| default image ≤ budget, xz | 1.150 MB ≤ 1.200 MB: met (-50 KB) | 1.150 MB ≤ 1.050 MB: **not met** (+100 KB) |",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("goals lack\n%s\nin\n%s", want, got)
+		}
+	}
+	// The headline: instruction time first, with its goals, then TCG.
+	md := r.markdown()
+	ih, th := strings.Index(md, "## Headline: instruction time"), strings.Index(md, "## TCG wall time")
+	if ih < 0 || th < ih || !strings.Contains(md[ih:th], "Goals, instruction time") {
+		t.Errorf("headline order: instruction time at %d, TCG at %d", ih, th)
+	}
+	for _, want := range []string{
+		"| amd64 | 27.0 → 5.0, **5.40×** |",
+		"| amd64 | 540.0 → 100.0, **5.40×** |", // TCG: the same ratio from its own figures
+		"10,000 peers: 3100.0 vs 2950.0, **1.05×**",
+		"| amd64 | 1.150 MB | 1.200 MB | -50 KB | 3.000 MB | 0.930 MB | 0.220 MB |",
+		"### Bring-up, instruction time\n\nMedian of 2 boots, instruction-ms.",
+		// Without the minimal Go's boots (-minimal=false, -quick): no
+		// column or paragraph of it.
+		"| | wgboot | wg-quick-style | ratio |\n|---|---:|---:|---:|\n",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+	for _, unwanted := range []string{"| minimal Go |", "step by step", "Go floor:"} {
+		if strings.Contains(md, unwanted) {
+			t.Errorf("report without the minimal Go's boots has %q", unwanted)
+		}
+	}
+}
+
+func TestParseMarksIcount(t *testing.T) {
+	m, err := parseMarks(icountConsole, wgbootMarkers)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.noMods() != 9300*time.Microsecond || m.config() != 3300*time.Microsecond || m.preMain() != 2*time.Millisecond {
+		t.Errorf("(a) %v, (c) %v, main %v; want 9.3ms, 3.3ms, 2ms", m.noMods(), m.config(), m.preMain())
+	}
+}
+
+func TestSymPkg(t *testing.T) {
+	for name, want := range map[string]string{
+		"runtime.mallocgc": "runtime",
+		"github.com/wgboot/wgboot/netsetup/wg.(*setBuilder).next":                         "github.com/wgboot/wgboot/netsetup/wg",
+		"sync/atomic..dict.Pointer[internal/sync.entry[*internal/abi.Type,interface {}]]": "sync/atomic",
+		"slices.SortFunc[go.shape.[]net/netip.Prefix,go.shape.struct {}]":                 "slices",
+		"type:.eq.[8]internal/cpu.option":                                                 "internal/cpu",
+		"type:.eq.github.com/BurntSushi/toml.Key":                                         "github.com/BurntSushi/toml",
+		"go:itab.*os.File,io.Writer":                                                      "os",
+		"go:itab.internal/reflectlite.rtype,internal/reflectlite.Type":                    "internal/reflectlite",
+		"main.(*boot).selectProfile":                                                      "main",
+		"main.main.func1":                                                                 "main",
+		"go:func.*":                                                                       "",
+		"runtime.pclntab":                                                                 "runtime", // sized symbols of the runtime's own
+		"shifts":                                                                          "",
+	} {
+		if got := symPkg(name); got != want {
+			t.Errorf("symPkg(%q) = %q, want %q", name, got, want)
+		}
+	}
+}
+
+func TestPkgTable(t *testing.T) {
+	pkgs := []pkgSize{
+		{pkg: "runtime", text: 400_000, raw: 900_000, xz: 300_000},
+		{pkg: "github.com/wgboot/wgboot/board", text: 100_000, raw: 220_000, xz: 70_000},
+		{pkg: "errors", text: 3_000, raw: 7_000, xz: 3_000},
+		{pkg: "sort", text: 4_000, raw: 9_000, xz: 4_000},
+	}
+	got := pkgTable(pkgs, 377_000)
+	for _, want := range []string{
+		"| `runtime` | 400 KB | 0 KB | 900 KB | 300 KB | 79.6 % |",
+		"| 2 more of the rest of the standard library, under 10 KB each | 7 KB | 0 KB | 16 KB | 7 KB | 1.9 % |",
+		"| **all of wgboot's packages** | 100 KB | 0 KB | 220 KB | 70 KB | 18.6 % |",
+		"| **/init** | | | 1136 KB | 377 KB | |",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("pkgTable lacks %q:\n%s", want, got)
+		}
+	}
+}
+
+// The sizes the report gives for /init and its packages are compressed with
+// the image's filters.
+func TestXZArgs(t *testing.T) {
+	for _, c := range []struct {
+		x    image.XZ
+		want string
+	}{
+		{image.XZ{}, "--lzma2=preset=9e"},
+		{image.XZ{BCJ: "x86"}, "--x86 --lzma2=preset=9e"},
+		{image.XZ{LZMA2: "lc=2,lp=2,pb=2"}, "--lzma2=preset=9e,lc=2,lp=2,pb=2"},
+	} {
+		if got := strings.Join(xzArgs(c.x), " "); got != c.want {
+			t.Errorf("xzArgs(%+v) = %q, want %q", c.x, got, c.want)
+		}
+	}
+	a := &archRun{xz: image.XZ{BCJ: "x86"}, xzWhy: "--x86: CONFIG_XZ_DEC_X86=y in /somewhere/boot/config-6.1.0-57-cloud-amd64"}
+	if got, want := xzWhat(a), "`--x86 --lzma2=preset=9e` (--x86: CONFIG_XZ_DEC_X86=y in config-6.1.0-57-cloud-amd64)"; got != want {
+		t.Errorf("xzWhat = %q, want %q", got, want)
 	}
 }

@@ -37,31 +37,55 @@ func buildImage(spec image.Spec, out string) (int64, error) {
 	return int64(buf.Len()), os.WriteFile(out, buf.Bytes(), 0o644)
 }
 
-// imageSizes builds spec raw and xz-compressed (the form booted) under
-// dir/name and returns both sizes; the xz file is the one to boot.
-func imageSizes(spec image.Spec, dir, name string) (raw, xz int64, xzPath string, err error) {
+// imageSizes builds spec raw and xz-compressed (the form booted, with the
+// arch's xz options) under the arch's directory and returns both sizes;
+// the xz file is the one to boot.
+func (a *archRun) imageSizes(spec image.Spec, name string) (raw, xz int64, xzPath string, err error) {
 	spec.Compress = "none"
-	if raw, err = buildImage(spec, filepath.Join(dir, name+".cpio")); err != nil {
+	if raw, err = buildImage(spec, filepath.Join(a.dir, name+".cpio")); err != nil {
 		return
 	}
-	spec.Compress = "xz"
-	xzPath = filepath.Join(dir, name+".cpio.xz")
+	spec.Compress, spec.XZ = "xz", a.xz
+	xzPath = filepath.Join(a.dir, name+".cpio.xz")
 	xz, err = buildImage(spec, xzPath)
 	return
 }
 
+// xzArgs are xz's arguments for x, as image.Build passes them (its
+// dictionary is the smallest that holds the input, which compresses the
+// same as preset 9's).
+func xzArgs(x image.XZ) []string {
+	var args []string
+	if x.BCJ != "" {
+		args = append(args, "--"+x.BCJ)
+	}
+	lzma := "preset=9e"
+	if x.LZMA2 != "" {
+		lzma += "," + x.LZMA2
+	}
+	return append(args, "--lzma2="+lzma)
+}
+
 // xzSize compresses a file the way image.Build does and returns the size.
-func xzSize(file string) (int64, error) {
-	in, err := os.Open(file)
+func xzSize(file string, x image.XZ) (int64, error) {
+	data, err := os.ReadFile(file)
 	if err != nil {
 		return 0, err
 	}
-	defer in.Close()
+	n, err := xzBytes(data, x)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", file, err)
+	}
+	return n, nil
+}
+
+// xzBytes compresses data the way image.Build does and returns the size.
+func xzBytes(data []byte, x image.XZ) (int64, error) {
 	var out bytes.Buffer
-	cmd := exec.Command("xz", "-9", "--extreme", "--check=crc32", "-T1", "-c")
-	cmd.Stdin, cmd.Stdout = in, &out
+	cmd := exec.Command("xz", append([]string{"--check=crc32", "-T1", "-c"}, xzArgs(x)...)...)
+	cmd.Stdin, cmd.Stdout = bytes.NewReader(data), &out
 	if err := cmd.Run(); err != nil {
-		return 0, fmt.Errorf("xz %s: %w", file, err)
+		return 0, fmt.Errorf("xz: %w", err)
 	}
 	return int64(out.Len()), nil
 }

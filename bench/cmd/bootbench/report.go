@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -20,18 +19,38 @@ type hostInfo struct {
 	kernels                    map[string]string
 }
 
-// peerResult is bench/wgpeers' report for one arch.
+// peerResult is bench/wgpeers' report for one arch and clock.
 type peerResult struct {
-	arch, text, note string
+	arch  string
+	clock clock
+	text  string
+	note  string
+	table peerTableRows
 }
 
 type report struct {
-	env     hostInfo
-	boots   int
-	arches  []*archRun
-	peers   []peerResult
-	elapsed time.Duration
+	env      hostInfo
+	clocks   []clock
+	boots    map[clock]int
+	quick    bool
+	arches   []*archRun
+	peers    []peerResult
+	elapsed  time.Duration
+	lockWait time.Duration // of elapsed, waiting for -lock
 }
+
+// Goals, on instruction time and both arches: wg-quick-style ÷ wgboot for
+// (a) and (c), wgboot ÷ wg setconf at 10,000 peers (parsing included), and
+// the default image's xz size.
+const (
+	goalA     = 4.0
+	goalC     = 8.0
+	goalPeers = 1.0
+	goalPeerN = 10000
+)
+
+// imageBudget is the default image's budget, xz, by arch (MB = 10⁶ bytes).
+var imageBudget = map[string]int64{"amd64": 1_200_000, "arm64": 1_050_000}
 
 // median of ds; the mean of the middle two for an even count.
 func median(ds []time.Duration) time.Duration {
@@ -47,18 +66,33 @@ func median(ds []time.Duration) time.Duration {
 	return (s[n/2-1] + s[n/2]) / 2
 }
 
-// med is the median of one figure over a variant's boots.
-func (a *archRun) med(variant string, f func(marks) time.Duration) time.Duration {
+// med is the median of one figure over a variant's boots on clock c.
+func (a *archRun) med(c clock, variant string, f func(marks) time.Duration) time.Duration {
 	var ds []time.Duration
-	for _, m := range a.runs[variant] {
+	for _, m := range a.runs[c][variant] {
 		ds = append(ds, f(m))
 	}
 	return median(ds)
 }
 
-func (a *archRun) medRSS(variant string) int {
+// spread is max − min of one figure over a variant's boots on clock c.
+func (a *archRun) spread(c clock, variant string, f func(marks) time.Duration) time.Duration {
+	var lo, hi time.Duration
+	for i, m := range a.runs[c][variant] {
+		d := f(m)
+		if i == 0 || d < lo {
+			lo = d
+		}
+		if i == 0 || d > hi {
+			hi = d
+		}
+	}
+	return hi - lo
+}
+
+func (a *archRun) medRSS(c clock, variant string) int {
 	var ds []time.Duration
-	for _, m := range a.runs[variant] {
+	for _, m := range a.runs[c][variant] {
 		ds = append(ds, time.Duration(m.rssKB))
 	}
 	return int(median(ds))
@@ -83,9 +117,18 @@ func ratio(a, b time.Duration) string {
 	return fmt.Sprintf("%.2f×", float64(a)/float64(b))
 }
 
+func fratio(a, b time.Duration) float64 {
+	if b <= 0 {
+		return 0
+	}
+	return float64(a) / float64(b)
+}
+
 func mb(n int64) string { return fmt.Sprintf("%.3f MB", float64(n)/1e6) }
 
 func kb(n int64) string { return fmt.Sprintf("%d KB", (n+500)/1000) }
+
+func upTime(m marks) time.Duration { return m.up }
 
 // figures of the bring-up table, in order: label, what it measures.
 var figures = []struct {
@@ -98,81 +141,7 @@ var figures = []struct {
 	{"Run /init → first statement (program start)", marks.preMain},
 	{"module loading (wireguard and its dependencies)", marks.modules},
 	{"initramfs unpacking (kernel, before /init)", marks.unpack},
-	{"kernel start → tunnel up", func(m marks) time.Duration { return m.up }},
-}
-
-func (r *report) markdown() string {
-	var b strings.Builder
-	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
-	p("# Boot benchmarks\n\n")
-	p("Produced by `make bench` (bench/cmd/bootbench) on %s in %v. Method and caveats: [docs/benchmarks.md](../docs/benchmarks.md).\n\n", r.env.date, r.elapsed.Round(time.Second))
-	p("- host: %s, %d cores\n- %s; QEMU TCG (no KVM), 1 vCPU, 512 MB, guests booted one at a time\n", r.env.cpu, r.env.cores, r.env.qemu)
-	var ks []string
-	for _, a := range r.arches {
-		ks = append(ks, a.arch+" "+r.env.kernels[a.arch])
-	}
-	p("- kernels: Debian cloud %s\n- %s\n", strings.Join(ks, ", "), r.env.goVersion)
-	p("- every figure is the median of %d boots per variant and arch, the variants interleaved in rotating order; times are the kernel's printk stamps (printk.devkmsg=on); MB = 10⁶ bytes\n\n", r.boots)
-
-	p("## Headline\n\nwg-quick-style initramfs ÷ wgboot, same job (load wireguard; one tunnel, one peer, address, MTU, up, route), same guest:\n\n")
-	p("| arch | (a) Run /init → up, excl. modules | (b) incl. modules | (c) config only | kernel start → up | image, xz | init peak RSS |\n|---|---:|---:|---:|---:|---:|---:|\n")
-	for _, a := range r.arches {
-		cell := func(f func(marks) time.Duration) string {
-			s, w := a.med(vScript, f), a.med(vWgboot, f)
-			return fmt.Sprintf("%s → %s ms, **%s**", fms(s), fms(w), ratio(s, w))
-		}
-		wq, wb := a.size("wg-quick-style"), a.size("wgboot, bench")
-		p("| %s | %s | %s | %s | %s | %s → %s, **%s** | %d KiB |\n", a.arch, cell(marks.noMods), cell(marks.withMods), cell(marks.config), cell(func(m marks) time.Duration { return m.up }),
-			mb(wq.xz), mb(wb.xz), ratio(time.Duration(wq.xz), time.Duration(wb.xz)), a.medRSS(vWgboot))
-	}
-	p("\nGoals: (a) ≥ 3× and (c) ≥ 5× on both arches; the default image ≤ 1.0 MB xz on amd64.\n\n")
-	for _, a := range r.arches {
-		ga := float64(a.med(vScript, marks.noMods)) / float64(a.med(vWgboot, marks.noMods))
-		gc := float64(a.med(vScript, marks.config)) / float64(a.med(vWgboot, marks.config))
-		p("- %s: (a) %.2f× %s, (c) %.2f× %s", a.arch, ga, met(ga >= 3), gc, met(gc >= 5))
-		if a.arch == "amd64" {
-			d := a.size("**wgboot, default")
-			p(", default image %s xz %s", mb(d.xz), met(d.xz <= 1_000_000))
-		}
-		p("\n")
-	}
-	p("\n")
-
-	for _, a := range r.arches {
-		r.archSection(&b, a)
-	}
-
-	p("## Boot timeline\n\n")
-	for _, a := range r.arches {
-		if a.svg == "" {
-			continue
-		}
-		rel, err := filepath.Rel("bench", a.svg)
-		if err != nil || strings.HasPrefix(a.svg, "out") {
-			rel = a.svg // a scratch file: not part of the committed report
-		}
-		p("%s, one boot of bench/profile/timeline.toml handing off to a root disk (as `go run ./cmd/wgboot timeline -console console.log state.json > boot.svg` draws it): ", a.arch)
-		if strings.HasPrefix(a.svg, "out") {
-			p("`%s`\n\n", a.svg)
-		} else {
-			p("\n\n![%s boot timeline](%s)\n\n", a.arch, rel)
-		}
-		p("%s\n", stateTable(a.state))
-	}
-
-	p("## Peer scaling (bench/wgpeers)\n\n")
-	if len(r.peers) == 0 {
-		p("Not run (-peers=skip).\n\n")
-	}
-	for _, pr := range r.peers {
-		if pr.note != "" {
-			p("%s\n\n", pr.note)
-		}
-		if pr.text != "" {
-			p("%s\n\n", pr.text)
-		}
-	}
-	return b.String()
+	{"kernel start → tunnel up", upTime},
 }
 
 func met(ok bool) string {
@@ -191,71 +160,324 @@ func (a *archRun) size(prefix string) sizeRow {
 	return sizeRow{}
 }
 
-func (r *report) archSection(b *strings.Builder, a *archRun) {
-	p := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
-	p("## %s guest\n\n### Bring-up\n\nMedian of %d boots, ms. Ratios are wg-quick-style ÷ wgboot, and wg-quick-style ÷ a minimal Go PID 1 doing the same requests with wgboot's packages and nothing else (bench/cmd/steps): the best a Go implementation can hope for.\n\n", a.arch, len(a.runs[vWgboot]))
-	p("| | wgboot | wg-quick-style | ratio | minimal Go | ratio |\n|---|---:|---:|---:|---:|---:|\n")
-	for _, f := range figures {
-		s, w, g := a.med(vScript, f.f), a.med(vWgboot, f.f), a.med(vSteps, f.f)
-		p("| %s | %s | %s | **%s** | %s | %s |\n", f.label, fms(w), fms(s), ratio(s, w), fms(g), ratio(s, g))
+func (r *report) has(c clock) bool { return slices.Contains(r.clocks, c) }
+
+// peers returns the peer table of arch on clock c, if one was run.
+func (r *report) peerRows(arch string, c clock) (peerTableRows, bool) {
+	for _, p := range r.peers {
+		if p.arch == arch && p.clock == c && len(p.table.n) > 0 {
+			return p.table, true
+		}
 	}
-	p("| init peak RSS (VmHWM) at handoff, KiB | %d | %d (ash, PID 1) | | | |\n\n", a.medRSS(vWgboot), a.medRSS(vScript))
-	if len(a.busy) > 0 {
-		bs := slices.Clone(a.busy)
-		slices.Sort(bs)
-		noisy := 0
-		for _, x := range bs {
-			if x >= busyLimit {
-				noisy++
+	return peerTableRows{}, false
+}
+
+// peerCell is wgboot ÷ wg setconf at the largest N measured.
+func (r *report) peerCell(arch string, c clock) string {
+	t, ok := r.peerRows(arch, c)
+	if !ok {
+		return "not run"
+	}
+	n := t.n[len(t.n)-1]
+	w, s := t.get(n, "wgboot"), t.get(n, "wg setconf")
+	return fmt.Sprintf("%s: %.1f vs %.1f, **%.2f×**", peersLabel(n), w, s, w/s)
+}
+
+func peersLabel(n int) string {
+	if n >= 10000 {
+		return fmt.Sprintf("%d,%03d peers", n/1000, n%1000)
+	}
+	return fmt.Sprintf("%d peers", n)
+}
+
+func (r *report) markdown() string {
+	var b strings.Builder
+	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
+	title := "Boot benchmarks"
+	if r.quick {
+		title += " (quick: `make bench-quick`)"
+	}
+	p("# %s\n\n", title)
+	cmd := "make bench"
+	if r.quick {
+		cmd = "make bench-quick"
+	}
+	took := r.elapsed.Round(time.Second).String()
+	if r.lockWait > 0 {
+		took += fmt.Sprintf(" (%v of it waiting for the QEMU lock)", r.lockWait.Round(time.Second))
+	}
+	p("Produced by `%s` (bench/cmd/bootbench) on %s in %s. Method and caveats: [docs/benchmarks.md](../docs/benchmarks.md).\n\n", cmd, r.env.date, took)
+	p("- host: %s, %d cores\n- %s; 1 vCPU, 512 MB, guests booted one at a time\n", r.env.cpu, r.env.cores, r.env.qemu)
+	var ks []string
+	for _, a := range r.arches {
+		ks = append(ks, a.arch+" "+r.env.kernels[a.arch])
+	}
+	p("- kernels: Debian cloud %s\n- %s\n", strings.Join(ks, ", "), r.env.goVersion)
+	for _, c := range r.clocks {
+		switch c {
+		case clockICount:
+			p("- **instruction time** (the headline): QEMU's `-icount shift=0,sleep=off` advances the guest clock 1 ns per instruction executed, so the kernel's stamps count instructions (1 instruction-ms = 10⁶ instructions); repeat boots agree, the host's load and QEMU translating code do not count. Medians of %d boots per variant and arch.\n", r.boots[c])
+		case clockTCG:
+			p("- **TCG wall time**: QEMU's TCG as it normally runs, the guest clock is host time, including QEMU translating code the first time it runs (which a board never pays). Medians of %d boots per variant and arch, the variants interleaved in rotating order.\n", r.boots[c])
+		}
+	}
+	p("- times are the kernel's printk stamps (printk.devkmsg=on); ratios are against the baseline measured in the same run; MB = 10⁶ bytes\n\n")
+
+	for i, c := range r.clocks {
+		if i == 0 {
+			p("## Headline: %s\n\n", c.title())
+		} else {
+			p("## %s\n\n", c.title())
+		}
+		p("wg-quick-style initramfs ÷ wgboot, same job (load wireguard; one tunnel, one peer, address, MTU, up, route), same guest, %s; peer scaling is wgboot ÷ `wg setconf` (parsing included), lower is better:\n\n", c.unit())
+		p("| arch | (a) Run /init → up, excl. modules | (b) incl. modules | (c) modules loaded → up | Run /init → main | kernel start → up | peer scaling, wgboot ÷ wg setconf |\n|---|---:|---:|---:|---:|---:|---:|\n")
+		for _, a := range r.arches {
+			cell := func(f func(marks) time.Duration) string {
+				s, w := a.med(c, vScript, f), a.med(c, vWgboot, f)
+				return fmt.Sprintf("%s → %s, **%s**", fms(s), fms(w), ratio(s, w))
+			}
+			p("| %s | %s | %s | %s | %s | %s | %s |\n", a.arch, cell(marks.noMods), cell(marks.withMods), cell(marks.config), cell(marks.preMain), cell(upTime), r.peerCell(a.arch, c))
+		}
+		p("\n")
+		if c == clockICount {
+			r.goals(&b)
+		}
+	}
+	r.budget(&b)
+
+	for _, a := range r.arches {
+		r.archSection(&b, a)
+	}
+
+	if r.arches != nil && r.arches[0].state != nil {
+		p("## Boot timeline\n\n")
+	}
+	for _, a := range r.arches {
+		if a.svg == "" {
+			continue
+		}
+		rel, err := filepath.Rel("bench", a.svg)
+		if err != nil || strings.HasPrefix(a.svg, "out") {
+			rel = a.svg // a scratch file: not part of the committed report
+		}
+		p("%s, one boot of bench/profile/timeline.toml handing off to a root disk, %s (as `go run ./cmd/wgboot timeline -console console.log state.json > boot.svg` draws it): ", a.arch, a.timelineClock.title())
+		if strings.HasPrefix(a.svg, "out") {
+			p("`%s`\n\n", a.svg)
+		} else {
+			p("\n\n![%s boot timeline](%s)\n\n", a.arch, rel)
+		}
+		p("%s\n", stateTable(a.state, a.timelineClock))
+	}
+
+	for _, c := range r.clocks {
+		p("## Peer scaling (bench/wgpeers), %s\n\n", c.title())
+		n := 0
+		for _, pr := range r.peers {
+			if pr.clock != c {
+				continue
+			}
+			n++
+			if pr.note != "" {
+				p("%s\n\n", pr.note)
+			}
+			if pr.text != "" {
+				p("%s\n\n", pr.text)
 			}
 		}
-		p("Host CPUs busy (others' work) in the second before each boot: median %.0f%%, max %.0f%%; %d of %d boots started above %.0f%%.\n\n", 100*bs[len(bs)/2], 100*bs[len(bs)-1], noisy, len(bs), 100*busyLimit)
-	}
-
-	p("Where wgboot's time goes (its READY line, median ms): ")
-	var parts []string
-	for i, name := range phaseNames {
-		var ds []time.Duration
-		for _, m := range a.runs[vWgboot] {
-			ds = append(ds, m.phases[i])
+		if n == 0 {
+			p("Not run (-peers=skip).\n\n")
 		}
-		parts = append(parts, fmt.Sprintf("%s %s", name, fms(median(ds))))
 	}
-	p("%s. The kernel's share of the tunnel, request by request (minimal Go, median ms from modules loaded): ", strings.Join(parts, ", "))
-	parts = parts[:0]
-	for i, name := range stepNames {
-		parts = append(parts, fmt.Sprintf("%s %s", name, fms(a.med(vSteps, func(m marks) time.Duration { return m.step(i) }))))
-	}
-	p("%s.\n\n", strings.Join(parts, ", "))
-	cold, warm, cons := a.med(vSteps, marks.profileCold), a.med(vSteps, marks.profileWarm), a.med(vSteps, marks.consoleCost)
-	p("Under TCG, code is slow the first time it runs (QEMU translates it): the minimal Go PID 1 reads the bench profile (board.Load) in %s ms cold and %s ms warm, after the tunnel is up (%s). Every line on the serial console is printed synchronously by its writer: %.1f µs per character here (a %d-character line took %s ms); at 115200 baud on hardware it is 87 µs.\n\n",
-		fms(cold), fms(warm), ratio(cold, warm), float64(cons)/float64(time.Microsecond)/float64(consoleLine+40), consoleLine+40, fms(cons))
+	return b.String()
+}
 
-	p("### Before main\n\nRun /init → the program's first statement (kernel-stamped marker), median of %d boots.\n\n", len(a.runs[vProbe]))
-	p("| /init | size | Run /init → main, ms |\n|---|---:|---:|\n")
-	p("| Go floor: runtime + syscall only (bench/cmd/probe) | %s | %s |\n", kb(a.variant(vProbe).initSize), fms(a.med(vProbe, marks.preMain)))
-	p("| minimal Go with wgboot's packages (bench/cmd/steps) | %s | %s |\n", kb(a.variant(vSteps).initSize), fms(a.med(vSteps, marks.preMain)))
-	p("| wgboot | %s | %s (a %s, c %s, kernel start → up %s) |\n", kb(a.variant(vWgboot).initSize), fms(a.med(vWgboot, marks.preMain)), fms(a.med(vWgboot, marks.noMods)), fms(a.med(vWgboot, marks.config)), fms(a.med(vWgboot, func(m marks) time.Duration { return m.up })))
+// goals prints where each goal stands, on instruction time.
+func (r *report) goals(b *strings.Builder) {
+	p := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
+	p("Goals, instruction time, both arches: (a) ≥ %.0f× and (c) ≥ %.0f× against the wg-quick-style initramfs; %s ≤ %.1f× `wg setconf` with parsing included; the default image within its budget (xz).\n\n", goalA, goalC, peersLabel(goalPeerN), goalPeers)
+	p("| goal |")
+	for _, a := range r.arches {
+		p(" %s |", a.arch)
+	}
+	p("\n|---|")
+	for range r.arches {
+		p("---|")
+	}
+	p("\n| (a) ≥ %.0f× |", goalA)
+	for _, a := range r.arches {
+		g := fratio(a.med(clockICount, vScript, marks.noMods), a.med(clockICount, vWgboot, marks.noMods))
+		p(" %.2f× %s (%s instruction-ms; %.0f× is %s) |", g, met(g >= goalA), fms(a.med(clockICount, vWgboot, marks.noMods)), goalA, fms(time.Duration(float64(a.med(clockICount, vScript, marks.noMods))/goalA)))
+	}
+	p("\n| (c) ≥ %.0f× |", goalC)
+	for _, a := range r.arches {
+		g := fratio(a.med(clockICount, vScript, marks.config), a.med(clockICount, vWgboot, marks.config))
+		p(" %.2f× %s (%s instruction-ms; %.0f× is %s) |", g, met(g >= goalC), fms(a.med(clockICount, vWgboot, marks.config)), goalC, fms(time.Duration(float64(a.med(clockICount, vScript, marks.config))/goalC)))
+	}
+	p("\n| %s ≤ %.1f× wg setconf |", peersLabel(goalPeerN), goalPeers)
+	for _, a := range r.arches {
+		t, ok := r.peerRows(a.arch, clockICount)
+		switch {
+		case !ok:
+			p(" not measured (-peers=skip) |")
+		case !slices.Contains(t.n, goalPeerN):
+			n := t.n[len(t.n)-1]
+			p(" not measured (largest N %d: %.2f×) |", n, t.get(n, "wgboot")/t.get(n, "wg setconf"))
+		default:
+			g := t.get(goalPeerN, "wgboot") / t.get(goalPeerN, "wg setconf")
+			p(" %.2f× %s |", g, met(g <= goalPeers))
+		}
+	}
+	p("\n| default image ≤ budget, xz |")
+	for _, a := range r.arches {
+		d := a.size("**wgboot, default").xz
+		p(" %s ≤ %s: %s (%+d KB) |", mb(d), mb(imageBudget[a.arch]), met(d <= imageBudget[a.arch]), (d-imageBudget[a.arch])/1000)
+	}
+	p("\n\n")
+}
+
+// budget prints the default image against its budget and what it is made
+// of, and /init by package.
+func (r *report) budget(b *strings.Builder) {
+	p := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
+	p("## Image budget\n\nThe default image (`make image`: /init, the QEMU board's profile and keys, its modules), xz as the kernel wants it, against its budget; /init alone compressed the same way.\n\n")
+	p("| arch | default image, xz | budget | over (+) / under (−) | /init | /init, xz | the rest (modules, profile, keys), xz |\n|---|---:|---:|---:|---:|---:|---:|\n")
+	for _, a := range r.arches {
+		d := a.size("**wgboot, default")
+		p("| %s | %s | %s | %+d KB | %s | %s | %s |\n", a.arch, mb(d.xz), mb(imageBudget[a.arch]), (d.xz-imageBudget[a.arch])/1000, mb(d.bin), mb(a.initXZ), mb(d.xz-a.initXZ))
+	}
+	p("\nxz as make image chooses for the kernel (image.XZFor), for every image in this report:")
+	for _, a := range r.arches {
+		p(" %s %s;", a.arch, xzWhat(a))
+	}
+	p(" LZMA2 preset 9e, CRC32.\n\n")
+	for _, a := range r.arches {
+		if len(a.pkgs) == 0 {
+			p("/init by package, %s: not measured (-by-package=false; -quick).\n\n", a.arch)
+			continue
+		}
+		p("### /init by package, %s\n\n%s\n", a.arch, pkgTable(a.pkgs, a.initXZ))
+	}
+}
+
+func (r *report) archSection(b *strings.Builder, a *archRun) {
+	p := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
+	p("## %s guest\n\n", a.arch)
+	for _, c := range r.clocks {
+		minimal := len(a.runs[c][vSteps]) > 0
+		if !minimal {
+			p("### Bring-up, %s\n\nMedian of %d boots, %s. Ratios are wg-quick-style ÷ wgboot (the minimal Go PID 1 was not booted: -minimal=false, -quick).\n\n", c.title(), len(a.runs[c][vWgboot]), c.unit())
+			p("| | wgboot | wg-quick-style | ratio |\n|---|---:|---:|---:|\n")
+			for _, f := range figures {
+				s, w := a.med(c, vScript, f.f), a.med(c, vWgboot, f.f)
+				p("| %s | %s | %s | **%s** |\n", f.label, fms(w), fms(s), ratio(s, w))
+			}
+			p("| init peak RSS (VmHWM) at handoff, KiB | %d | %d (ash, PID 1) | |\n\n", a.medRSS(c, vWgboot), a.medRSS(c, vScript))
+		} else {
+			p("### Bring-up, %s\n\nMedian of %d boots, %s. Ratios are wg-quick-style ÷ wgboot, and wg-quick-style ÷ a minimal Go PID 1 doing the same requests with the code PID 1 runs (netsetup/bringup) and nothing else (bench/cmd/steps).\n\n", c.title(), len(a.runs[c][vWgboot]), c.unit())
+			p("| | wgboot | wg-quick-style | ratio | minimal Go | ratio |\n|---|---:|---:|---:|---:|---:|\n")
+			for _, f := range figures {
+				s, w, g := a.med(c, vScript, f.f), a.med(c, vWgboot, f.f), a.med(c, vSteps, f.f)
+				p("| %s | %s | %s | **%s** | %s | %s |\n", f.label, fms(w), fms(s), ratio(s, w), fms(g), ratio(s, g))
+			}
+			p("| init peak RSS (VmHWM) at handoff, KiB | %d | %d (ash, PID 1) | | | |\n\n", a.medRSS(c, vWgboot), a.medRSS(c, vScript))
+		}
+		if c == clockICount && len(a.runs[c][vWgboot]) > 1 {
+			p("Spread over the boots (max − min), instruction-ms: wgboot (a) %s, (c) %s; wg-quick-style (a) %s, (c) %s.\n\n",
+				fms(a.spread(c, vWgboot, marks.noMods)), fms(a.spread(c, vWgboot, marks.config)), fms(a.spread(c, vScript, marks.noMods)), fms(a.spread(c, vScript, marks.config)))
+		}
+		if c == clockTCG && len(a.busy) > 0 {
+			bs := slices.Clone(a.busy)
+			slices.Sort(bs)
+			noisy := 0
+			for _, x := range bs {
+				if x >= busyLimit {
+					noisy++
+				}
+			}
+			p("Host CPUs busy (others' work) in the second before each boot: median %.0f%%, max %.0f%%; %d of %d boots started above %.0f%%.\n\n", 100*bs[len(bs)/2], 100*bs[len(bs)-1], noisy, len(bs), 100*busyLimit)
+		}
+
+		p("Where wgboot's time goes (its READY line, median %s): ", c.unit())
+		var parts []string
+		for i, name := range phaseNames {
+			var ds []time.Duration
+			for _, m := range a.runs[c][vWgboot] {
+				ds = append(ds, m.phases[i])
+			}
+			parts = append(parts, fmt.Sprintf("%s %s", name, fms(median(ds))))
+		}
+		if !minimal {
+			p("%s.\n\n", strings.Join(parts, ", "))
+			continue
+		}
+		p("%s. The bring-up step by step (minimal Go, median %s from modules loaded; in parentheses the same step for a second tunnel brought up after the first, when its code and the kernel's have run once): ", strings.Join(parts, ", "), c.unit())
+		parts = parts[:0]
+		for i, name := range stepNames {
+			cold := fms(a.med(c, vSteps, func(m marks) time.Duration { return m.step(i) }))
+			if i == 0 {
+				parts = append(parts, fmt.Sprintf("%s %s (not repeated)", name, cold))
+				continue
+			}
+			parts = append(parts, fmt.Sprintf("%s %s (%s)", name, cold, fms(a.med(c, vSteps, func(m marks) time.Duration { return m.warmStep(i) }))))
+		}
+		warm := a.med(c, vSteps, marks.warmConfig)
+		p("%s. The second tunnel took %s %s from start to end: %s against the wg-quick-style (c).\n\n", strings.Join(parts, ", "), fms(warm), c.unit(), ratio(a.med(c, vScript, marks.config), warm))
+		cold, warm, cons := a.med(c, vSteps, marks.profileCold), a.med(c, vSteps, marks.profileWarm), a.med(c, vSteps, marks.consoleCost)
+		p("The minimal Go PID 1 reads the bench profile (board.Load) in %s %s cold and %s warm, after the tunnel is up (%s). A console line of %d characters took %s %s to print (%.2f µs per character); at 115200 baud on hardware it is 87 µs.\n\n",
+			fms(cold), c.unit(), fms(warm), ratio(cold, warm), consoleLine+40, fms(cons), c.unit(), float64(cons)/float64(time.Microsecond)/float64(consoleLine+40))
+	}
+
+	r.variantTable(b, a)
+
+	p("### Before main\n\nRun /init → the program's first statement (kernel-stamped marker), median of the boots above; the ratio is busybox ash ÷ the program.\n\n")
+	p("| /init | size |")
+	for _, c := range r.clocks {
+		p(" %s, %s | ratio |", c.title(), c.unit())
+	}
+	p("\n|---|---:|")
+	for range r.clocks {
+		p("---:|---:|")
+	}
+	p("\n")
+	row := func(label, variant string, size int64) {
+		p("| %s | %s |", label, kb(size))
+		for _, c := range r.clocks {
+			s, v := a.med(c, vScript, marks.preMain), a.med(c, variant, marks.preMain)
+			p(" %s | %s |", fms(v), ratio(s, v))
+		}
+		p("\n")
+	}
+	if a.variant(vProbe).name != "" {
+		row("Go floor: runtime + syscall only (bench/cmd/probe)", vProbe, a.variant(vProbe).initSize)
+		row("minimal Go with wgboot's packages (bench/cmd/steps)", vSteps, a.variant(vSteps).initSize)
+	}
+	row("wgboot", vWgboot, a.variant(vWgboot).initSize)
 	for _, v := range a.variants {
 		if v.name != vWgboot && v.name != vScript && v.name != vProbe && v.name != vSteps {
-			p("| variant %s | %s | %s (a %s, c %s, kernel start → up %s) |\n", v.name, kb(v.initSize), fms(a.med(v.name, marks.preMain)), fms(a.med(v.name, marks.noMods)), fms(a.med(v.name, marks.config)), fms(a.med(v.name, func(m marks) time.Duration { return m.up })))
+			row("variant "+v.name, v.name, v.initSize)
 		}
 	}
-	p("| busybox ash running the /init script (busybox alone) | %s | %s |\n\n", kb(int64(len(mustRead(".cache/bench/wgquick/"+a.arch+"/bin/busybox")))), fms(a.med(vScript, marks.preMain)))
-	var total time.Duration
-	var allocs, bytes int
-	for _, t := range a.trace {
-		total += t.clock
-		allocs += t.allocs
-		bytes += t.bytes
+	row("busybox ash running the /init script (busybox alone)", vScript, int64(len(mustRead(".cache/bench/wgquick/"+a.arch+"/bin/busybox"))))
+	p("\n")
+	for _, c := range r.clocks {
+		if len(a.trace[c]) == 0 {
+			continue
+		}
+		var total time.Duration
+		var allocs, bytes int
+		for _, t := range a.trace[c] {
+			total += t.clock
+			allocs += t.allocs
+			bytes += t.bytes
+		}
+		top := slices.Clone(a.trace[c])
+		sort.SliceStable(top, func(i, j int) bool { return top[i].clock > top[j].clock })
+		var names []string
+		for _, t := range top[:min(6, len(top))] {
+			names = append(names, fmt.Sprintf("%s %.2f", t.pkg, ms(t.clock)))
+		}
+		p("wgboot's package initialisers, %s (GODEBUG=inittrace=1, one more boot): %d packages, %.1f %s in all, %d allocations, %d bytes; the largest: %s.\n\n", c.title(), len(a.trace[c]), ms(total), c.unit(), allocs, bytes, strings.Join(names, ", "))
 	}
-	top := slices.Clone(a.trace)
-	sort.SliceStable(top, func(i, j int) bool { return top[i].clock > top[j].clock })
-	var names []string
-	for _, t := range top[:min(6, len(top))] {
-		names = append(names, fmt.Sprintf("%s %.2f ms", t.pkg, ms(t.clock)))
-	}
-	p("wgboot's package initialisers (GODEBUG=inittrace=1, one more boot): %d packages, %.1f ms in all, %d allocations, %d bytes; the largest: %s.\n\n", len(a.trace), ms(total), allocs, bytes, strings.Join(names, ", "))
 
 	p("### Size\n\n| image | contents | binaries | cpio | cpio.xz |\n|---|---|---:|---:|---:|\n")
 	for _, s := range a.sizes {
@@ -267,13 +489,16 @@ func (r *report) archSection(b *strings.Builder, a *archRun) {
 	}
 	wq, wb, ur, def := a.size("wg-quick-style"), a.size("wgboot, bench"), a.size("u-root"), a.size("**wgboot, default")
 	p("\nThe wg-quick-style image is %s the wgboot bench image raw and %s compressed; its shared libraries alone are %s raw. ", ratio(time.Duration(wq.raw), time.Duration(wb.raw)), ratio(time.Duration(wq.xz), time.Duration(wb.xz)), mb(a.libBytes))
-	p("u-root with only init and gosh is %s the complete default wgboot image compressed. ", ratio(time.Duration(ur.xz), time.Duration(def.xz)))
-	unpackW, unpackS := a.med(vWgboot, marks.unpack), a.med(vScript, marks.unpack)
-	if d := wq.xz - wb.xz; d > 0 {
-		p("Unpacking took %s ms more for the wg-quick-style image: %.2f ms per compressed KB.\n\n", fms(unpackS-unpackW), ms(unpackS-unpackW)/(float64(d)/1000))
-	} else {
-		p("\n\n")
+	if ur.xz > 0 {
+		p("u-root with only init and gosh is %s the complete default wgboot image compressed.", ratio(time.Duration(ur.xz), time.Duration(def.xz)))
 	}
+	for _, c := range r.clocks {
+		unpackW, unpackS := a.med(c, vWgboot, marks.unpack), a.med(c, vScript, marks.unpack)
+		if d := wq.xz - wb.xz; d > 0 {
+			p(" Unpacking took %s %s more for the wg-quick-style image (%s): %.3f %s per compressed KB.", fms(unpackS-unpackW), c.unit(), c.title(), ms(unpackS-unpackW)/(float64(d)/1000), c.unit())
+		}
+	}
+	p("\n\n")
 }
 
 func mustRead(path string) []byte {
@@ -282,13 +507,13 @@ func mustRead(path string) []byte {
 }
 
 // stateTable renders the phases of a state file.
-func stateTable(data []byte) string {
+func stateTable(data []byte, c clock) string {
 	var s bootstate.State
 	if json.Unmarshal(data, &s) != nil {
 		return ""
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "| phase (the state file's CLOCK_BOOTTIME; the picture uses the kernel log's clock) | starts at, ms | duration, ms |\n|---|---:|---:|\n")
+	fmt.Fprintf(&b, "| phase (the state file's CLOCK_BOOTTIME; the picture uses the kernel log's clock) | starts at, %s | duration, %s |\n|---|---:|---:|\n", c.unit(), c.unit())
 	fmt.Fprintf(&b, "| kernel, initramfs, Go runtime | 0.0 | %s |\n", fms(s.StartUptimeNS))
 	for _, ph := range s.Phases {
 		fmt.Fprintf(&b, "| %s | %s | %s |\n", ph.Name, fms(s.StartUptimeNS+ph.Start), fms(ph.Dur))
@@ -297,46 +522,67 @@ func stateTable(data []byte) string {
 	return b.String()
 }
 
-// peerTable runs (or reuses) bench/wgpeers for arch and returns its table.
-func peerTable(o options, arch string) (peerResult, error) {
-	res := peerResult{arch: arch}
-	if o.peers == "skip" {
-		return res, nil
-	}
-	md := filepath.Join("out", "bench", "wgpeers-"+arch+".md")
-	if o.peers == "run" {
-		logf("%s: peer scaling: bench/wgpeers/run.sh %s (WGBENCH_ARGS=%s)", arch, arch, o.peersArgs)
-		logPath := filepath.Join(o.work, "wgpeers-"+arch+".log")
-		f, err := os.Create(logPath)
-		if err != nil {
-			return res, err
-		}
-		defer f.Close()
-		start := time.Now()
-		cmd := exec.Command("bench/wgpeers/run.sh", arch)
-		cmd.Env = append(os.Environ(), "WGBENCH_ARGS="+o.peersArgs)
-		cmd.Stdout, cmd.Stderr = f, f
-		if err := cmd.Run(); err != nil {
-			return res, fmt.Errorf("bench/wgpeers/run.sh %s: %w (log: %s)", arch, err, logPath)
-		}
-		logf("%s: peer scaling done in %v", arch, time.Since(start).Round(time.Second))
-	}
-	data, err := os.ReadFile(md)
-	if err != nil {
-		return res, fmt.Errorf("%w (run with -peers=run)", err)
-	}
-	if o.peers == "reuse" {
-		if st, err := os.Stat(md); err == nil {
-			res.note = fmt.Sprintf("Reused from %s, written %s (not this run).", md, st.ModTime().UTC().Format("2006-01-02 15:04 UTC"))
+// variantTable compares the experimental builds (-variant) with wgboot.
+func (r *report) variantTable(b *strings.Builder, a *archRun) {
+	var vs []bootVariant
+	for _, v := range a.variants {
+		if v.name != vWgboot && v.name != vScript && v.name != vProbe && v.name != vSteps {
+			vs = append(vs, v)
 		}
 	}
-	// Keep the title (as a heading one level down) and the table; the raw
-	// runs stay in the file.
-	text, _, _ := strings.Cut(string(data), "\nRuns:")
-	text = strings.TrimSpace(text)
-	if strings.HasPrefix(text, "# ") {
-		text = "###" + text[1:]
+	if len(vs) == 0 {
+		return
 	}
-	res.text = text
-	return res, nil
+	p := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
+	phase := func(name string) func(marks) time.Duration {
+		i := slices.Index(phaseNames[:], name)
+		return func(m marks) time.Duration { return m.phases[i] }
+	}
+	cols := []struct {
+		label string
+		f     func(marks) time.Duration
+	}{{"(a)", marks.noMods}, {"(c)", marks.config}, {"Run /init → main", marks.preMain}, {"profile phase", phase("profile")}, {"tunnels phase", phase("tunnels")}}
+	for _, c := range r.clocks {
+		p("### Experimental builds (-variant), %s\n\nMedian %s; the ratio is wgboot ÷ the variant (above 1: the variant is faster).\n\n| /init | size | xz |", c.title(), c.unit())
+		for _, col := range cols {
+			p(" %s | ratio |", col.label)
+		}
+		p("\n|---|---:|---:|")
+		for range cols {
+			p("---:|---:|")
+		}
+		p("\n")
+		row := func(label, name string, size int64) {
+			xz, err := xzSize(filepath.Join(a.dir, "variant-bin-"+slug(name)), a.xz)
+			if name == vWgboot {
+				xz, err = a.initXZ, nil
+			}
+			xs := "–"
+			if err == nil {
+				xs = kb(xz)
+			}
+			p("| %s | %s | %s |", label, kb(size), xs)
+			for _, col := range cols {
+				w, v := a.med(c, vWgboot, col.f), a.med(c, name, col.f)
+				p(" %s | %s |", fms(v), ratio(w, v))
+			}
+			p("\n")
+		}
+		row("wgboot", vWgboot, a.variant(vWgboot).initSize)
+		for _, v := range vs {
+			row("variant "+v.name, v.name, v.initSize)
+		}
+		p("\n")
+	}
+}
+
+// xzWhat says which xz filters the arch's images have, and why.
+func xzWhat(a *archRun) string {
+	args := strings.Join(xzArgs(a.xz), " ")
+	why := a.xzWhy
+	// The configuration's directory is this machine's: keep its name.
+	if i := strings.LastIndex(why, " in /"); i >= 0 {
+		why = why[:i+len(" in ")] + filepath.Base(why[i+len(" in "):])
+	}
+	return fmt.Sprintf("`%s` (%s)", args, why)
 }
