@@ -2,6 +2,7 @@ package image
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -40,6 +41,9 @@ type Config struct {
 	Nets     []Net
 	Disks    []string // raw images attached as virtio-blk, in order (vda, vdb…)
 	MemoryMB int
+	// CPU replaces the arch's CPU model: "qemu64" is an amd64 CPU without
+	// RDRAND, whose kernel must seed its CRNG without the CPU's help.
+	CPU string
 }
 
 // Args returns QEMU's argv (without the program name) for c. Guests get no
@@ -55,6 +59,13 @@ func (c Config) Args() ([]string, error) {
 	}
 	cmdline := append([]string{"console=" + a.Console, "panic=-1", "printk.devkmsg=on"}, c.Append...)
 	args := append([]string(nil), a.Machine...)
+	if c.CPU != "" {
+		i := slices.Index(args, "-cpu")
+		if i < 0 || i+1 >= len(args) {
+			return nil, fmt.Errorf("image: arch %s has no -cpu to replace", c.Arch)
+		}
+		args[i+1] = c.CPU
+	}
 	args = append(args,
 		"-m", fmt.Sprint(mem),
 		"-smp", "1",
