@@ -102,22 +102,19 @@ func (d *Device) Keepalive() error {
 	return nil
 }
 
-// Release pings the watchdog one last time and closes it without the magic
-// character: it keeps running, and the next program that opens the device
-// has a whole timeout to do so. The kernel logs "watchdog did not stop!"
-// for it, which is the intent. A device the driver stops on every close
-// (without WDIOF_MAGICCLOSE) is stopped all the same; see [Info.Options].
+// Release closes the watchdog without the magic character: it keeps
+// running, from its last ping, and the next program that opens the device
+// takes it over. To give that program a whole timeout, call Keepalive
+// first. The kernel logs "watchdog did not stop!", which is the intent. A
+// driver without WDIOF_MAGICCLOSE in [Info.Options] may stop on every
+// close.
 func (d *Device) Release() error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.fd < 0 {
 		return ErrClosed
 	}
-	err := unix.IoctlWatchdogKeepalive(d.fd)
-	if err != nil {
-		err = &os.PathError{Op: "ioctl WDIOC_KEEPALIVE", Path: d.path, Err: err}
-	}
-	return errors.Join(err, d.closeLocked())
+	return d.closeLocked()
 }
 
 // Disarm stops the watchdog with the magic close: it writes 'V', which
