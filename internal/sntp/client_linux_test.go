@@ -2,7 +2,6 @@ package sntp
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"net"
 	"net/netip"
@@ -10,11 +9,13 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/wgboot/wgboot/internal/sntp/sntptest"
 )
 
-// fakeServer answers NTP requests on a loopback UDP port with serverTime,
-// holding each for hold; answer, if not nil, may rewrite or drop (nil)
-// each reply.
+// fakeServer answers NTP requests on a loopback UDP port with
+// serverTime, holding each for hold; answer, if not nil, may rewrite or
+// drop (nil) each reply.
 func fakeServer(t *testing.T, serverTime time.Time, hold time.Duration, answer func(req, rep []byte) [][]byte) netip.AddrPort {
 	t.Helper()
 	pc, err := net.ListenPacket("udp4", "127.0.0.1:0")
@@ -22,30 +23,9 @@ func fakeServer(t *testing.T, serverTime time.Time, hold time.Duration, answer f
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { pc.Close() })
-	go func() {
-		buf := make([]byte, 512)
-		for {
-			n, from, err := pc.ReadFrom(buf)
-			if err != nil {
-				return
-			}
-			req := buf[:n]
-			rep := make([]byte, packetLen)
-			rep[0] = 4<<3 | modeServer
-			rep[1] = 1
-			copy(rep[24:32], req[40:48])
-			binary.BigEndian.PutUint64(rep[32:], ntpStamp(serverTime))
-			time.Sleep(hold)
-			binary.BigEndian.PutUint64(rep[40:], ntpStamp(serverTime.Add(hold)))
-			out := [][]byte{rep}
-			if answer != nil {
-				out = answer(req, rep)
-			}
-			for _, o := range out {
-				pc.WriteTo(o, from)
-			}
-		}
-	}()
+	start := time.Now()
+	s := &sntptest.Server{Now: func() time.Time { return serverTime.Add(time.Since(start)) }, Hold: hold, Rewrite: answer}
+	go s.Serve(pc)
 	return netip.MustParseAddrPort(pc.LocalAddr().String())
 }
 

@@ -5,13 +5,11 @@ import (
 	"errors"
 	"testing"
 	"time"
+
+	"github.com/wgboot/wgboot/internal/sntp/sntptest"
 )
 
-func ntpStamp(t time.Time) uint64 {
-	secs := uint64(t.Unix()+unixToNTP) & (1<<32 - 1)
-	frac := uint64(t.Nanosecond()) << 32 / uint64(time.Second)
-	return secs<<32 | frac
-}
+func ntpStamp(t time.Time) uint64 { return sntptest.Stamp(t) }
 
 func TestNTPTime(t *testing.T) {
 	build := time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC)
