@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # deps.sh installs the Debian packages that building images and running the
-# QEMU tests need, when any is missing. Needs root (or sudo).
+# QEMU tests and the wg-quick reference tests need, when any is missing.
+# Needs root (or sudo).
 set -euo pipefail
 need=()
 command -v qemu-system-x86_64 >/dev/null || need+=(qemu-system-x86)
@@ -12,6 +13,9 @@ command -v file >/dev/null || need+=(file)
 command -v ip >/dev/null || need+=(iproute2)
 command -v strace >/dev/null || need+=(strace)
 command -v dpkg-deb >/dev/null || need+=(dpkg)
+# The reference for `wgboot import` (internal/cli TestImportReference).
+command -v wg-quick >/dev/null || need+=(wireguard-tools)
+command -v unshare >/dev/null || need+=(util-linux)
 [ ${#need[@]} -eq 0 ] && exit 0
 sudo=
 [ "$(id -u)" -eq 0 ] || sudo=sudo
