@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/wgboot/wgboot/internal/krule"
 )
 
 // Overrides are the wgboot.* parameters of the kernel command line. They
@@ -23,22 +25,21 @@ type Overrides struct {
 }
 
 // ParseCmdline extracts the wgboot.* parameters from a kernel command line
-// such as the contents of /proc/cmdline. As the kernel does, it accepts
-// double quotes around values, treats '-' and '_' in parameter names alike
-// and stops at "--". Parameters it cannot use are reported in the error
-// and ignored; the returned Overrides are usable either way, because a
-// typo on the command line must not stop a board from booting.
+// such as the contents of /proc/cmdline. It splits it as the kernel does
+// ([krule.SplitCmdline]: double quotes around values, nothing after "--")
+// and treats '-' and '_' in parameter names alike ([krule.FoldName]).
+// Parameters it cannot use are reported in the error and ignored; the
+// returned Overrides are usable either way, because a typo on the command
+// line must not stop a board from booting.
 func ParseCmdline(cmdline string) (Overrides, error) {
 	var (
 		o    Overrides
 		errs []error
 	)
-	for _, arg := range SplitCmdline(cmdline) {
-		if arg == "--" {
-			break
-		}
+	params, _ := krule.SplitCmdline(cmdline)
+	for _, arg := range params {
 		name, value, hasValue := strings.Cut(arg, "=")
-		name = strings.ReplaceAll(name, "-", "_")
+		name = krule.FoldName(name)
 		if !strings.HasPrefix(name, "wgboot.") {
 			continue
 		}
@@ -95,38 +96,6 @@ func cmdlineBool(hasValue bool, value string) (bool, error) {
 		return false, nil
 	}
 	return false, fmt.Errorf("%q is not a boolean", value)
-}
-
-// SplitCmdline splits a kernel command line at spaces outside double
-// quotes and removes the quotes, like the kernel's next_arg().
-func SplitCmdline(s string) []string {
-	var (
-		args  []string
-		cur   strings.Builder
-		quote bool
-		have  bool
-	)
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == '"':
-			quote = !quote
-			have = true
-		case !quote && (c == ' ' || c == '\t' || c == '\n' || c == '\r'):
-			if have {
-				args = append(args, cur.String())
-				cur.Reset()
-				have = false
-			}
-		default:
-			cur.WriteByte(c)
-			have = true
-		}
-	}
-	if have {
-		args = append(args, cur.String())
-	}
-	return args
 }
 
 // ApplyOverrides applies the command line to p: the command line wins over

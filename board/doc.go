@@ -14,18 +14,27 @@
 // finds as [Diagnostics], each with a severity, a field path such as
 // tunnel[0].peer[2].allowed_ips[1] and a file:line:col position.
 //
-// Hubs list 10,000 peers, so Parse first tries a fast path of its own
-// (fastpath.go) that reads the plain TOML profiles are written in straight
-// into a Profile. Anything else, and any profile with a problem, goes
-// through the toml package and a generic tree; both give the same results.
+// The toml package is the parser of record. Beside it the package has one
+// scanner of its own (scan.go), which reads the plain TOML profiles are
+// written in straight into a Profile, several times faster, for hubs with
+// 10,000 peers; finds the positions of problems, which the toml package
+// does not export; and finds inline keys. Anything outside its subset, and
+// any profile with a problem, goes through the toml package; both give the
+// same results.
 //
 // # Boot
 //
 // PID 1 reads the kernel command line with [ParseCmdline], parses every
 // profile of the image's profile directory with [LoadDir], identifies the
-// board with [Identify], picks a profile with [Select], loads the chosen one
-// in full with [Load] and applies the command line with
-// [Profile.ApplyOverrides] (profile < command line).
+// board with [Identify] and picks a profile with [Select]; it reads the
+// chosen profile's keys with [Profile.ReadKeys], lints it with
+// [Profile.Validate] and applies the command line with
+// [Profile.ApplyOverrides] (profile < command line). A profile named by
+// wgboot.profile= is read with [Load] instead. Files are read only if they
+// are regular and not too large. Once the keys are in the kernel,
+// [Profile.Wipe] zeroes every copy of them the package made.
+//
+// [MarshalSecrets] writes a profile back as TOML, for `wgboot import`.
 //
 // The package has no global state and performs I/O only through the fs.FS
 // values it is given.

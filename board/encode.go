@@ -10,19 +10,15 @@ import (
 	"unicode/utf8"
 )
 
-// Marshal encodes p as a TOML profile that [Parse] reads back unchanged.
-// It never writes key material: key files are written as paths, and a key
-// held only inline is left out with a comment saying so. Keys with a
-// default are always written; other zero values are left out.
-func Marshal(p *Profile) ([]byte, error) { return marshal(p, false) }
-
-// MarshalSecrets is [Marshal] but writes inline private and preshared keys
-// as private_key and preshared_key. Use it only when the user explicitly
-// asked for a profile with keys in it, as `import` of a wg-quick file does.
-func MarshalSecrets(p *Profile) ([]byte, error) { return marshal(p, true) }
-
-func marshal(p *Profile, secrets bool) ([]byte, error) {
-	e := encoder{secrets: secrets}
+// MarshalSecrets encodes p as a TOML profile that [Parse] reads back
+// unchanged. Keys with a default are always written; other zero values are
+// left out. Key files are written as paths; a private or preshared key
+// that was inline in the profile, or that p holds without a key file (as
+// `import` of a wg-quick file builds it), is written inline as private_key
+// or preshared_key: use it only when the user asked for a profile with
+// keys in it.
+func MarshalSecrets(p *Profile) ([]byte, error) {
+	var e encoder
 	e.header("[board]")
 	e.str("name", p.Board.Name)
 	e.strs("match", p.Board.Match)
@@ -60,35 +56,21 @@ func marshal(p *Profile, secrets bool) ([]byte, error) {
 	return e.b.Bytes(), nil
 }
 
-// encoder writes TOML; the first error sticks and is returned by marshal.
+// encoder writes TOML; the first error sticks and is returned by
+// MarshalSecrets.
 type encoder struct {
-	b       bytes.Buffer
-	secrets bool
-	err     error
+	b   bytes.Buffer
+	err error
 }
 
 func (e *encoder) tunnel(t *Tunnel) {
 	e.header("[[tunnel]]")
 	e.str("name", t.Name)
-	switch {
-	case t.PrivateKeyFile != "" && !t.inlineKey:
+	if t.PrivateKeyFile != "" {
 		e.str("private_key_file", t.PrivateKeyFile)
-	case t.PrivateKey.IsZero() && !t.inlineKey:
-		if t.PrivateKeyFile != "" {
-			e.str("private_key_file", t.PrivateKeyFile)
-		}
-	case e.secrets:
-		if t.PrivateKeyFile != "" {
-			e.str("private_key_file", t.PrivateKeyFile)
-		}
-		if !t.PrivateKey.IsZero() {
-			e.str("private_key", t.PrivateKey.Reveal())
-		}
-	default:
-		if t.PrivateKeyFile != "" {
-			e.str("private_key_file", t.PrivateKeyFile)
-		}
-		e.b.WriteString("# private_key is not written: it is a secret\n")
+	}
+	if !t.PrivateKey.IsZero() && (t.inlineKey || t.PrivateKeyFile == "") {
+		e.str("private_key", t.PrivateKey.Reveal())
 	}
 	if t.ListenPort != 0 {
 		e.int("listen_port", int64(t.ListenPort))
@@ -116,25 +98,11 @@ func (e *encoder) peer(p *Peer) {
 	if !p.PublicKey.IsZero() {
 		e.str("public_key", p.PublicKey.String())
 	}
-	switch {
-	case p.PresharedKeyFile != "" && !p.inlinePSK:
+	if p.PresharedKeyFile != "" {
 		e.str("preshared_key_file", p.PresharedKeyFile)
-	case p.PresharedKey.IsZero() && !p.inlinePSK:
-		if p.PresharedKeyFile != "" {
-			e.str("preshared_key_file", p.PresharedKeyFile)
-		}
-	case e.secrets:
-		if p.PresharedKeyFile != "" {
-			e.str("preshared_key_file", p.PresharedKeyFile)
-		}
-		if !p.PresharedKey.IsZero() {
-			e.str("preshared_key", p.PresharedKey.Reveal())
-		}
-	default:
-		if p.PresharedKeyFile != "" {
-			e.str("preshared_key_file", p.PresharedKeyFile)
-		}
-		e.b.WriteString("# preshared_key is not written: it is a secret\n")
+	}
+	if !p.PresharedKey.IsZero() && (p.inlinePSK || p.PresharedKeyFile == "") {
+		e.str("preshared_key", p.PresharedKey.Reveal())
 	}
 	if p.Endpoint.IsValid() {
 		e.str("endpoint", p.Endpoint.String())

@@ -1,9 +1,11 @@
 package board
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -189,4 +191,46 @@ func FuzzFastPath(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		checkFastPath(t, data)
 	})
+}
+
+// TestParse_boundedMemory: 4,000 tunnels whose header is spelled
+// [[ tunnel ]] once made the fast path reserve room for every later peer
+// in each tunnel (933 MiB). Parsing must stay linear in the input.
+func TestParse_boundedMemory(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("[board]\nname = \"many\"\n")
+	for i := range 4000 {
+		fmt.Fprintf(&b, "[[ tunnel ]]\nname = \"wg%d\"\nprivate_key_file = \"k\"\n[[tunnel.peer]]\npublic_key = %q\n", i, peerPublic)
+	}
+	data := []byte(b.String())
+	for _, fast := range []bool{true, false} {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		p, ds := parse("many.toml", data, fast)
+		runtime.ReadMemStats(&after)
+		if p == nil || ds.HasErrors() || len(p.Tunnels) != 4000 {
+			t.Fatalf("parse(fast=%v): %v", fast, ds)
+		}
+		// The toml package's path needs about 40 times the input.
+		t.Logf("parse(fast=%v): %d KiB for %d KiB of input", fast, (after.TotalAlloc-before.TotalAlloc)>>10, len(data)>>10)
+		if got, limit := after.TotalAlloc-before.TotalAlloc, uint64(64*len(data)); got > limit {
+			t.Errorf("parse(fast=%v) of %d bytes allocated %d MiB, want at most %d MiB", fast, len(data), got>>20, limit>>20)
+		}
+	}
+}
+
+// TestParse_peersDoNotAlias: the tunnels' peers share one array; an
+// append to one tunnel's peers must not overwrite the next tunnel's.
+func TestParse_peersDoNotAlias(t *testing.T) {
+	doc := "[[tunnel]]\nname = \"wg0\"\n[[tunnel.peer]]\npersistent_keepalive = 1\n" +
+		"[[tunnel]]\nname = \"wg1\"\n[[tunnel.peer]]\npersistent_keepalive = 2\n"
+	p, ok := fastParse(doc)
+	if !ok {
+		t.Fatal("fastParse refused")
+	}
+	p.Tunnels[0].Peers = append(p.Tunnels[0].Peers, Peer{PersistentKeepalive: 9})
+	if got := p.Tunnels[1].Peers[0].PersistentKeepalive; got != 2 {
+		t.Errorf("tunnel[1].peer[0] keepalive = %d after an append to tunnel[0]'s peers, want 2", got)
+	}
 }

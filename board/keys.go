@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"path"
 	"strings"
@@ -111,56 +110,32 @@ func keyFileErrorf(format string, args ...any) error {
 	return &keyFileError{msg: fmt.Sprintf(format, args...)}
 }
 
-// readKeyBytes reads a key file by ReadKeyFile's rules and returns what it
-// holds (in a buffer of capacity maxKeyFile+1, which the caller clears) and
-// its permission bits.
+// readKeyBytes reads a key file by ReadKeyFile's rules (see readRegular)
+// and returns what it holds, which the caller clears, and its permission
+// bits.
 func readKeyBytes(src KeySource, name string) ([]byte, fs.FileMode, error) {
 	fsys, rel, hostOnly := resolveKeyPath(src, name)
 	if fsys == nil || !fs.ValidPath(rel) || rel == "." {
 		return nil, 0, keyFileErrorf("%q is not a usable path: use an absolute path in the image or a path inside the profile's directory", name)
 	}
-	// Stat first, so that a FIFO or a device is not even opened (opening
-	// a FIFO waits for a writer); fstat after the open is what counts.
-	info, err := fs.Stat(fsys, rel)
-	if err != nil {
-		if hostOnly && errors.Is(err, fs.ErrNotExist) {
-			return nil, 0, &keyFileError{msg: fmt.Sprintf("%s is not on this host (looked for %s next to the profile); it must be in the image", name, path.Base(name)), notOnHost: true}
-		}
-		return nil, 0, keyFileErrorf("%s: %v", name, pathErr(err))
-	}
-	if !info.Mode().IsRegular() {
-		return nil, 0, keyFileErrorf("%s is not a regular file", name)
-	}
-	f, err := fsys.Open(rel)
-	if err != nil {
-		return nil, 0, keyFileErrorf("%s: %v", name, pathErr(err))
-	}
-	defer f.Close() // read-only; a close error loses nothing
-	info, err = f.Stat()
-	if err != nil {
-		return nil, 0, keyFileErrorf("%s: %v", name, pathErr(err))
-	}
-	if !info.Mode().IsRegular() {
-		return nil, 0, keyFileErrorf("%s is not a regular file", name)
-	}
-	buf := make([]byte, maxKeyFile+1)
-	n, err := io.ReadFull(f, buf)
+	data, info, err := readRegular(fsys, rel, maxKeyFile)
 	switch {
-	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
-	case err != nil:
-		clear(buf)
-		return nil, 0, keyFileErrorf("%s: %v", name, pathErr(err))
-	default:
-		clear(buf)
+	case hostOnly && errors.Is(err, fs.ErrNotExist):
+		return nil, 0, &keyFileError{msg: fmt.Sprintf("%s is not on this host (looked for %s next to the profile); it must be in the image", name, path.Base(name)), notOnHost: true}
+	case errors.Is(err, errNotRegular):
+		return nil, 0, keyFileErrorf("%s is not a regular file", name)
+	case errors.Is(err, errTooLarge):
 		return nil, 0, keyFileErrorf("%s is larger than %d bytes: not a key file", name, maxKeyFile)
+	case err != nil:
+		return nil, 0, keyFileErrorf("%s: %v", name, pathErr(err))
 	}
-	return buf[:n], info.Mode().Perm(), nil
+	return data, info.Mode().Perm(), nil
 }
 
-// decodeInto parses base64 key text without making a string that outlives
-// the call.
+// decodeInto parses base64 key text without copying it: the caller
+// clears text, and the key parsed on the way is zeroed.
 func decodeInto(dst *[wgkey.Len]byte, text []byte) error {
-	k, err := wgkey.ParsePrivateKey(string(text))
+	k, err := wgkey.ParsePrivateKey(view(text))
 	if err != nil {
 		return err
 	}

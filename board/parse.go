@@ -24,30 +24,43 @@ import (
 // the keys left out, so that [Profile.Validate] can report more.
 //
 // Parse does not read key files and does not run the lint; see [Load].
+//
+// The profile keeps a copy of data; [Profile.Wipe] zeroes it.
 func Parse(name string, data []byte) (*Profile, Diagnostics) {
 	return parse(name, data, true)
 }
 
 // parse is Parse. Unless fast is false, for tests that compare the two
-// paths, it first tries fastParse, which reads plain profiles without
-// errors several times faster; everything else goes through the toml
-// package, the generic tree and the decoder.
+// paths, it first tries fastParse.
 func parse(name string, data []byte, fast bool) (*Profile, Diagnostics) {
-	src := &source{name: name, data: string(data)}
+	return parseOwned(name, bytes.Clone(data), fast)
+}
+
+// parseOwned is parse of a buffer the package owns from now on: the
+// profile's source, or zeroed here when there is no profile.
+//
+// fastParse reads plain profiles without errors several times faster;
+// everything else goes through the toml package, the generic tree and the
+// decoder.
+func parseOwned(name string, buf []byte, fast bool) (*Profile, Diagnostics) {
+	src := &source{name: name, buf: buf, data: view(buf)}
 	if fast {
 		if p, ok := fastParse(src.data); ok {
 			p.src = src
 			return p, nil
 		}
 	}
+	text, secrets := redactSecrets(src.data)
 	var tree any
-	if _, err := toml.Decode(src.data, &tree); err != nil {
-		return nil, Diagnostics{syntaxDiagnostic(name, data, err)}
+	if _, err := toml.Decode(text, &tree); err != nil {
+		d := syntaxDiagnostic(name, buf, err)
+		clear(buf)
+		return nil, Diagnostics{d}
 	}
 	root, _ := tree.(map[string]any)
 	p := newProfile()
 	p.src = src
-	d := decoder{}
+	d := decoder{text: src.data, secrets: secrets}
 	d.profile(root, p)
 	src.bad = badPaths(d.r.ds)
 	if src.bad == nil && len(d.suggested) > 0 {
@@ -68,11 +81,11 @@ func parse(name string, data []byte, fast bool) (*Profile, Diagnostics) {
 // runs [Profile.Validate]. This is what PID 1 does with the chosen profile.
 // The profile is nil when the file cannot be read or its syntax is broken.
 func Load(fsys fs.FS, name string) (*Profile, Diagnostics) {
-	data, err := fs.ReadFile(fsys, name)
+	data, err := readProfile(fsys, name)
 	if err != nil {
 		return nil, Diagnostics{readDiagnostic(name, err)}
 	}
-	p, ds := Parse(name, data)
+	p, ds := parseOwned(name, data, true)
 	if p == nil {
 		return nil, ds
 	}
@@ -104,18 +117,31 @@ func LoadDir(fsys fs.FS, dir string) ([]*Profile, Diagnostics) {
 			continue
 		}
 		name := path.Join(dir, e.Name())
-		data, err := fs.ReadFile(fsys, name)
+		data, err := readProfile(fsys, name)
 		if err != nil {
 			ds = append(ds, readDiagnostic(name, err))
 			continue
 		}
-		p, pds := Parse(name, data)
+		p, pds := parseOwned(name, data, true)
 		ds = append(ds, pds...)
 		if p != nil {
 			profiles = append(profiles, p)
 		}
 	}
 	return profiles, ds
+}
+
+// readProfile reads a profile file under the rules of key files: only
+// regular files, at most maxProfileFile bytes (see readRegular).
+func readProfile(fsys fs.FS, name string) ([]byte, error) {
+	data, _, err := readRegular(fsys, name, maxProfileFile)
+	switch {
+	case errors.Is(err, errNotRegular):
+		return nil, errors.New("not a regular file")
+	case errors.Is(err, errTooLarge):
+		return nil, fmt.Errorf("larger than %d MiB: not a profile", maxProfileFile>>20)
+	}
+	return data, err
 }
 
 func readDiagnostic(name string, err error) Diagnostic {
@@ -222,6 +248,11 @@ func badPaths(ds Diagnostics) map[string]bool {
 type decoder struct {
 	r         report
 	suggested []string // keys suggested for unknown ones
+	// The toml package is given text with inline keys redacted
+	// (redactSecrets): secrets says where each key's path finds its key
+	// in text, the profile's own.
+	text    string
+	secrets map[string]secretSpan
 }
 
 // The keys of each table, for messages about unknown keys.
@@ -279,7 +310,7 @@ func (d *decoder) board(v any, at *fieldPath, b *Board) {
 func (d *decoder) boardKey(k string, v any, kp *fieldPath, b *Board) {
 	switch k {
 	case "name":
-		b.Name, _ = d.str(v, kp)
+		b.Name = d.keep(v, kp)
 	case "match":
 		b.Match = d.strs(v, kp)
 	case "modules":
@@ -304,7 +335,7 @@ func (d *decoder) uplink(v any, at *fieldPath, u *Uplink) {
 func (d *decoder) uplinkKey(k string, v any, kp *fieldPath, u *Uplink) {
 	switch k {
 	case "interface":
-		u.Interface, _ = d.str(v, kp)
+		u.Interface = d.keep(v, kp)
 	case "address":
 		u.Address = d.prefixes(v, kp)
 	case "gateway":
@@ -329,11 +360,14 @@ func (d *decoder) tunnel(m map[string]any, at *fieldPath, t *Tunnel) {
 func (d *decoder) tunnelKey(k string, v any, kp *fieldPath, t *Tunnel) {
 	switch k {
 	case "name":
-		t.Name, _ = d.str(v, kp)
+		t.Name = d.keep(v, kp)
 	case "private_key":
 		t.inlineKey = true
-		if s, ok := d.str(v, kp); ok {
+		if s, fresh, ok := d.secret(v, kp); ok {
 			key, err := wgkey.ParsePrivateKey(s)
+			if fresh {
+				wipeString(s)
+			}
 			if err != nil {
 				d.r.errorf(kp.String(), ErrKey, "%v", err)
 				break
@@ -341,7 +375,7 @@ func (d *decoder) tunnelKey(k string, v any, kp *fieldPath, t *Tunnel) {
 			t.PrivateKey = key
 		}
 	case "private_key_file":
-		t.PrivateKeyFile, _ = d.str(v, kp)
+		t.PrivateKeyFile = d.keep(v, kp)
 	case "listen_port":
 		if n, ok := d.int(v, kp, 0, math.MaxUint16); ok {
 			t.ListenPort = uint16(n)
@@ -395,8 +429,11 @@ func (d *decoder) peerKey(k string, v any, kp *fieldPath, p *Peer) {
 		}
 	case "preshared_key":
 		p.inlinePSK = true
-		if s, ok := d.str(v, kp); ok {
+		if s, fresh, ok := d.secret(v, kp); ok {
 			key, err := wgkey.ParsePresharedKey(s)
+			if fresh {
+				wipeString(s)
+			}
 			if err != nil {
 				d.r.errorf(kp.String(), ErrKey, "%v", err)
 				break
@@ -404,7 +441,7 @@ func (d *decoder) peerKey(k string, v any, kp *fieldPath, p *Peer) {
 			p.PresharedKey = key
 		}
 	case "preshared_key_file":
-		p.PresharedKeyFile, _ = d.str(v, kp)
+		p.PresharedKeyFile = d.keep(v, kp)
 	case "endpoint":
 		if s, ok := d.str(v, kp); ok {
 			p.Endpoint, _ = d.endpoint(s, kp)
@@ -435,11 +472,11 @@ func (d *decoder) handoff(v any, at *fieldPath, h *Handoff) {
 func (d *decoder) handoffKey(k string, v any, kp *fieldPath, h *Handoff) {
 	switch k {
 	case "root":
-		h.Root, _ = d.str(v, kp)
+		h.Root = d.keep(v, kp)
 	case "fstype":
-		h.FSType, _ = d.str(v, kp)
+		h.FSType = d.keep(v, kp)
 	case "init":
-		h.Init, _ = d.str(v, kp)
+		h.Init = d.keep(v, kp)
 	case "wait_handshake":
 		if t, ok := d.duration(v, kp); ok {
 			h.WaitHandshake = t
@@ -447,7 +484,7 @@ func (d *decoder) handoffKey(k string, v any, kp *fieldPath, h *Handoff) {
 	case "on_failure":
 		if s, ok := d.str(v, kp); ok {
 			if f := OnFailure(s); f.Valid() {
-				h.OnFailure = f
+				h.OnFailure = OnFailure(strings.Clone(s))
 			} else {
 				d.r.errorf(kp.String(), ErrInvalid, "unknown action %q: want continue, shell, reboot or halt", s)
 			}
@@ -496,6 +533,34 @@ func (d *decoder) tables(v any, at *fieldPath, header string) []map[string]any {
 	return nil
 }
 
+// keep returns a string the profile keeps: a copy, so that wiping the
+// profile's text leaves it intact.
+func (d *decoder) keep(v any, at *fieldPath) string {
+	s, _ := d.str(v, at)
+	return strings.Clone(s)
+}
+
+// secret returns the text of an inline key: from the profile's own text
+// when the toml package was given it redacted. fresh says the text was
+// unescaped into a string of its own, for the caller to wipe.
+func (d *decoder) secret(v any, at *fieldPath) (s string, fresh, ok bool) {
+	s, ok = d.str(v, at)
+	if !ok || d.secrets == nil {
+		return s, false, ok
+	}
+	sp, found := d.secrets[at.String()]
+	if !found {
+		return s, false, ok
+	}
+	s = d.text[sp.start:sp.end]
+	if !sp.escaped {
+		return s, false, true
+	}
+	u, _ := unescape(s) // redactable checked it
+	s, _ = u.(string)
+	return s, true, true
+}
+
 func (d *decoder) str(v any, at *fieldPath) (string, bool) {
 	s, ok := v.(string)
 	if !ok {
@@ -528,7 +593,7 @@ func (d *decoder) strs(v any, at *fieldPath) []string {
 	out := make([]string, len(a))
 	for i, e := range a {
 		ep := at.elem(i)
-		out[i], _ = d.str(e, &ep)
+		out[i] = d.keep(e, &ep)
 	}
 	return out
 }

@@ -58,9 +58,15 @@ func quoteKey(k string) string {
 	return k
 }
 
-func isBareKeyByte(c byte) bool {
-	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-'
-}
+func isBareKeyByte(c byte) bool { return bareKeyBytes[c] }
+
+// bareKeyBytes marks the bytes of bare TOML keys: A-Z a-z 0-9 _ -.
+var bareKeyBytes = func() (t [256]bool) {
+	for c := range 256 {
+		t[c] = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-'
+	}
+	return t
+}()
 
 // joinPath appends a key to a rendered path.
 func joinPath(base, key string) string {

@@ -3,21 +3,16 @@ package board
 import (
 	"cmp"
 	"encoding/binary"
+	"errors"
 	"net/netip"
 	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
 
+	"github.com/wgboot/wgboot/internal/krule"
 	"github.com/wgboot/wgboot/internal/wgkey"
 )
-
-// ifNameMax is the longest interface name the kernel accepts: IFNAMSIZ - 1.
-const ifNameMax = 15
-
-// minIPv6MTU is the smallest MTU IPv6 allows (RFC 8200 section 5); below
-// it the kernel disables IPv6 on the interface.
-const minIPv6MTU = 1280
 
 // Validate lints p and returns every problem found, errors and warnings,
 // with positions when p was parsed from a file. Fields that already failed
@@ -85,8 +80,7 @@ func (v *validator) board() {
 			v.r.errorf(at, ErrInvalid, "%q is not a module name", m)
 			continue
 		}
-		// The kernel treats '-' and '_' in module names alike.
-		norm := strings.ReplaceAll(m, "-", "_")
+		norm := krule.FoldName(m)
 		if j, dup := mods[norm]; dup {
 			v.r.warnf(at, ErrDuplicate, "%q is listed twice (also modules[%d])", m, j)
 			continue
@@ -213,7 +207,7 @@ func (v *validator) tunnelKey(at string, t *Tunnel) {
 	if t.PrivateKey.IsZero() {
 		return
 	}
-	self := t.PrivateKey.PublicKey()
+	self := t.PublicKey()
 	for j := range t.Peers {
 		if t.Peers[j].PublicKey == self {
 			v.r.errorf(peerPath(at, j, "public_key"), ErrSelfPeer, "this is the tunnel's own public key")
@@ -243,18 +237,18 @@ func (v *validator) tunnelAddrs(at string, t *Tunnel, addrs map[netip.Addr]strin
 
 func (v *validator) mtu(at string, t *Tunnel) {
 	mp := joinPath(at, "mtu")
-	if t.MTU < 68 || t.MTU > 65535 {
-		v.r.errorf(mp, ErrRange, "%d is out of range 68–65535", t.MTU)
+	if t.MTU < krule.IPv4MinMTU || t.MTU > krule.MaxMTU {
+		v.r.errorf(mp, ErrRange, "%d is out of range %d–%d", t.MTU, krule.IPv4MinMTU, krule.MaxMTU)
 		return
 	}
-	if t.MTU >= minIPv6MTU {
+	if krule.CarriesIPv6(t.MTU) {
 		return
 	}
 	uses6 := func(ps []netip.Prefix) bool {
 		return slices.ContainsFunc(ps, func(p netip.Prefix) bool { return p.Addr().Is6() && !p.Addr().Is4In6() })
 	}
 	if uses6(t.Address) || slices.ContainsFunc(t.Peers, func(p Peer) bool { return uses6(p.AllowedIPs) }) {
-		v.r.errorf(mp, ErrMTU, "%d is below %d, the IPv6 minimum, but the tunnel carries IPv6; the kernel disables IPv6 on it", t.MTU, minIPv6MTU)
+		v.r.errorf(mp, ErrMTU, "%d is below %d, the IPv6 minimum, but the tunnel carries IPv6; the kernel disables IPv6 on it", t.MTU, krule.IPv6MinMTU)
 	}
 }
 
@@ -569,25 +563,18 @@ func (v *validator) handoff() {
 	}
 }
 
-// ifName checks an interface name as the kernel's dev_valid_name does and
-// reports whether it is usable.
+// ifName checks an interface name with the kernel rule the boot applies
+// too ([krule.CheckIfName]) and reports whether it is usable.
 func (v *validator) ifName(at, name string) bool {
-	switch {
-	case name == "":
+	if name == "" {
 		if !v.isBad(at) {
 			v.r.errorf(at, ErrRequired, "required: an interface name such as eth0")
 		}
 		return false
-	case len(name) > ifNameMax:
-		v.r.errorf(at, ErrInvalid, "%q is %d bytes; interface names have at most %d", name, len(name), ifNameMax)
-		return false
-	case name == "." || name == "..":
-		v.r.errorf(at, ErrInvalid, "%q is not an interface name", name)
-		return false
-	case strings.ContainsFunc(name, func(r rune) bool {
-		return r == '/' || r == ':' || r == 0 || r == ' ' || (r >= '\t' && r <= '\r') || r == 0xa0 || r == utf8.RuneError
-	}):
-		v.r.errorf(at, ErrInvalid, "%q: interface names cannot contain '/', ':' or white space", name)
+	}
+	var ie *krule.IfNameError
+	if err := krule.CheckIfName(name); errors.As(err, &ie) {
+		v.r.errorf(at, ErrInvalid, "%q: %s", name, ie.Reason)
 		return false
 	}
 	return true

@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"testing"
 
+	"github.com/wgboot/wgboot/internal/krule/kruletest"
 	"github.com/wgboot/wgboot/internal/wgkey"
 )
 
@@ -140,5 +141,71 @@ func TestCompareKeys(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestValidate_kernelRules runs the interface names and MTUs that the boot
+// path (netsetup, netsetup/wg) is tested with too: check refuses exactly
+// what the boot refuses.
+func TestValidate_kernelRules(t *testing.T) {
+	for _, tt := range kruletest.IfNames {
+		for _, field := range []string{"tunnel[0].name", "uplink.interface"} {
+			p := baseProfile(t)
+			p.Uplink.Interface, p.Tunnels[0].Name = "uplink9", "tunnel9"
+			if field == "uplink.interface" {
+				p.Uplink.Interface = tt.Name
+			} else {
+				p.Tunnels[0].Name = tt.Name
+			}
+			ds := p.Validate()
+			var got []string
+			for _, d := range ds {
+				got = append(got, d.Path)
+			}
+			switch {
+			case tt.OK && len(ds) > 0:
+				t.Errorf("%s = %q: %v, want no diagnostics", field, tt.Name, ds)
+			case !tt.OK && (len(ds) != 1 || ds[0].Path != field || ds[0].Severity != SeverityError):
+				t.Errorf("%s = %q: diagnostics at %q, want one error at %s", field, tt.Name, got, field)
+			}
+		}
+	}
+	for _, tt := range kruletest.MTUs {
+		p := baseProfile(t)
+		p.Tunnels[0].MTU = tt.MTU
+		p.Tunnels[0].Address = append(p.Tunnels[0].Address, netip.MustParsePrefix("fd00:9::2/64"))
+		ds := p.Validate()
+		if tt.IPv6 != (len(ds) == 0) || !tt.IPv6 && !errors.Is(ds[0], ErrMTU) {
+			t.Errorf("mtu %d with an IPv6 address: %v, want an ErrMTU: %v", tt.MTU, ds, !tt.IPv6)
+		}
+	}
+}
+
+// TestTunnelPublicKey: PublicKey derives the key once per private key, as
+// Validate leaves it, and follows a change of the private key.
+func TestTunnelPublicKey(t *testing.T) {
+	p := baseProfile(t)
+	tun := &p.Tunnels[0]
+	want := tun.PrivateKey.PublicKey()
+	if ds := p.Validate(); len(ds) > 0 {
+		t.Fatal(ds)
+	}
+	if tun.pub != want {
+		t.Fatalf("Validate left %v as the derived public key, want %v", tun.pub, want)
+	}
+	// A marker in the cache shows whether PublicKey derives again.
+	marker := wgkey.Key{1}
+	tun.pub = marker
+	if tun.PublicKey() != marker {
+		t.Error("PublicKey() derived the key again for the same private key")
+	}
+	other := wgkey.PrivateKeyFromBytes([32]byte{42})
+	tun.PrivateKey = other
+	if tun.PublicKey() != other.PublicKey() {
+		t.Error("PublicKey() did not follow a new private key")
+	}
+	p.Wipe()
+	if !tun.PublicKey().IsZero() {
+		t.Error("PublicKey() of a wiped tunnel is not zero")
 	}
 }

@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/wgboot/wgboot/internal/krule"
 )
 
 // Module is one kernel module found in a modules tree.
@@ -27,7 +29,7 @@ func ModuleName(s string) string {
 	if i := strings.Index(s, ".ko"); i >= 0 {
 		s = s[:i]
 	}
-	return strings.ReplaceAll(s, "-", "_")
+	return krule.FoldName(s)
 }
 
 // IndexModules walks a /lib/modules/<version> tree and reads each module's

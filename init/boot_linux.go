@@ -87,7 +87,7 @@ func (b *boot) finish(err error) {
 	if b.profile != nil {
 		// Whatever happened, no key is needed any more: the kernel has
 		// those of the tunnels that came up.
-		wipeProfile(b.profile)
+		b.profile.Wipe()
 	}
 	total := round(time.Since(b.start))
 	var timings []string
@@ -199,16 +199,4 @@ func keyFilesOf(p *board.Profile) []string {
 		}
 	}
 	return out
-}
-
-// wipeProfile zeroes every secret p holds: the keys of tunnels that were
-// never brought up, and any that a failed bring-up left.
-func wipeProfile(p *board.Profile) {
-	for i := range p.Tunnels {
-		t := &p.Tunnels[i]
-		t.PrivateKey.Zero()
-		for j := range t.Peers {
-			t.Peers[j].PresharedKey.Zero()
-		}
-	}
 }

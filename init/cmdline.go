@@ -3,7 +3,7 @@ package main
 import (
 	"strings"
 
-	"github.com/wgboot/wgboot/board"
+	"github.com/wgboot/wgboot/internal/krule"
 )
 
 // moduleParams collects the <module>.<param>=<value> parameters of a kernel
@@ -12,13 +12,14 @@ import (
 // modprobe, which would read them for loadable ones, is not in the image.
 func moduleParams(cmdline string) map[string]string {
 	params := make(map[string]string)
-	for _, f := range board.SplitCmdline(cmdline) {
+	args, _ := krule.SplitCmdline(cmdline)
+	for _, f := range args {
 		k, v, _ := strings.Cut(f, "=")
 		mod, p, ok := strings.Cut(k, ".")
 		if !ok || mod == "" || p == "" || mod == "wgboot" {
 			continue
 		}
-		mod = strings.ReplaceAll(mod, "-", "_")
+		mod = krule.FoldName(mod)
 		arg := p + "=" + v
 		if strings.ContainsAny(v, " \t") {
 			arg = p + `="` + v + `"`

@@ -13,3 +13,11 @@ func TestModuleParams(t *testing.T) {
 		t.Errorf("moduleParams = %q, want %q", got, want)
 	}
 }
+
+// TestModuleParamsStopAtDashes: what follows "--" is init's, not a module's.
+func TestModuleParamsStopAtDashes(t *testing.T) {
+	got := moduleParams(`wireguard.dyndbg=+p -- virtio_net.napi_tx=1 single`)
+	if want := map[string]string{"wireguard": "dyndbg=+p"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("moduleParams = %q, want %q", got, want)
+	}
+}

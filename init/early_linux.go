@@ -78,6 +78,13 @@ func (b *boot) selectProfile(ctx context.Context) (func(), error) {
 				b.log.Warnf("profile: %v", d)
 			}
 		}
+		// The other boards' profiles are not used: their text, which
+		// may hold inline keys, goes now.
+		for _, other := range all {
+			if other != chosen {
+				other.Wipe()
+			}
+		}
 		if chosen == nil {
 			return nil, fmt.Errorf("%w for board %s in /%s: %s", errNoProfile, id, profileDir, why)
 		}
@@ -121,7 +128,7 @@ func (b *boot) selectProfile(ctx context.Context) (func(), error) {
 			b.state.Board = p.Board.Name
 			b.state.Profile = p.File()
 		} else if p != nil {
-			wipeProfile(p) // never used: its keys go now
+			p.Wipe() // never used: its keys go now
 		}
 	}
 	if err := diags.Err(); err != nil {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/wgboot/wgboot/internal/bootstate"
+	"github.com/wgboot/wgboot/internal/krule"
 )
 
 // A phase is one step of the boot. Phases run in order; the first one that
@@ -125,10 +126,10 @@ func round(d time.Duration) time.Duration {
 	return d.Round(time.Microsecond)
 }
 
-// Log levels, as syslog numbers (internal/kmsg uses the same).
+// Log levels, as syslog numbers.
 const (
-	levelErr   = 3
-	levelWarn  = 4
-	levelInfo  = 6
-	levelDebug = 7
+	levelErr   = krule.LogErr
+	levelWarn  = krule.LogWarning
+	levelInfo  = krule.LogInfo
+	levelDebug = krule.LogDebug
 )

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+
+	"github.com/wgboot/wgboot/internal/krule"
 )
 
 // TunnelLink is the IP configuration of a WireGuard link whose keys and
@@ -47,8 +49,8 @@ func (h *Handle) ConfigureTunnelLink(t TunnelLink) error {
 		mtu = t.MTU
 	}
 	noIPv6 := func(p netip.Prefix) error {
-		if p.Addr().Is6() && mtu < ipv6MinMTU {
-			return fmt.Errorf("%s: %s: the link's mtu %d is below %d, the IPv6 minimum", what, p, mtu, ipv6MinMTU)
+		if p.Addr().Is6() && !krule.CarriesIPv6(mtu) {
+			return fmt.Errorf("%s: %s: the link's mtu %d is below %d, the IPv6 minimum", what, p, mtu, krule.IPv6MinMTU)
 		}
 		return nil
 	}

@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/wgboot/wgboot/internal/krule/kruletest"
 )
 
 // wg5 is a wireguard link as the kernel creates it.
@@ -57,5 +59,22 @@ func TestConfigureTunnelLinkSmallMTU(t *testing.T) {
 	}
 	if want := "link addr 10.8.0.2/24 link route 10.8.0.0/24"; strings.Join(got, " ") != want {
 		t.Errorf("requests: %q, want %q", strings.Join(got, " "), want)
+	}
+}
+
+// TestConfigureTunnelLinkMTUs runs the MTUs that board.Validate is tested
+// with too (kruletest.MTUs): an IPv6 address goes to the kernel exactly
+// when check lets the tunnel carry IPv6.
+func TestConfigureTunnelLinkMTUs(t *testing.T) {
+	for _, tt := range kruletest.MTUs {
+		k := newKernel(t, wg5)
+		err := k.handle().ConfigureTunnelLink(TunnelLink{Name: "wg0", MTU: tt.MTU, Addresses: []netip.Prefix{pfx(t, "fd00:8::2/64")}})
+		sent := false
+		for _, m := range k.requests() {
+			sent = sent || m.Type == unix.RTM_NEWADDR
+		}
+		if sent != tt.IPv6 || (err == nil) != tt.IPv6 {
+			t.Errorf("mtu %d: IPv6 address sent %v, error %v; want sent %v", tt.MTU, sent, err, tt.IPv6)
+		}
 	}
 }

@@ -40,11 +40,4 @@ const (
 	//		__u32		flags;
 	//	};
 	sizeofFibRuleHdr = 12
-
-	// ipv6MinMTU is the smallest MTU IPv6 runs on: below it the kernel
-	// removes IPv6 from the link (addrconf_notify, NETDEV_CHANGEMTU) and
-	// refuses IPv6 addresses with EINVAL.
-	//
-	//	#define IPV6_MIN_MTU	1280	/* include/linux/ipv6.h */
-	ipv6MinMTU = 1280
 )

@@ -22,8 +22,8 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/wgboot/wgboot/board"
 	"github.com/wgboot/wgboot/internal/kmod"
+	"github.com/wgboot/wgboot/internal/krule"
 )
 
 func main() {
@@ -50,7 +50,8 @@ func run() int {
 		return 120
 	}
 	params := map[string]string{}
-	for _, f := range board.SplitCmdline(string(raw)) {
+	args, _ := krule.SplitCmdline(string(raw))
+	for _, f := range args {
 		k, v, _ := strings.Cut(f, "=")
 		params[k] = v
 	}

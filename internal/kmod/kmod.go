@@ -11,6 +11,8 @@ import (
 	"path"
 	"strings"
 	"time"
+
+	"github.com/wgboot/wgboot/internal/krule"
 )
 
 // Dep is modules.dep parsed: for each canonical module name, its file and
@@ -28,7 +30,7 @@ func Name(s string) string {
 	if i := strings.Index(s, ".ko"); i >= 0 {
 		s = s[:i]
 	}
-	return strings.ReplaceAll(s, "-", "_")
+	return krule.FoldName(s)
 }
 
 // ParseDep reads a modules.dep file.

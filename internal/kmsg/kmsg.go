@@ -10,14 +10,16 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/wgboot/wgboot/internal/krule"
 )
 
 // Syslog levels used by init.
 const (
-	Err     = 3
-	Warning = 4
-	Info    = 6
-	Debug   = 7
+	Err     = krule.LogErr
+	Warning = krule.LogWarning
+	Info    = krule.LogInfo
+	Debug   = krule.LogDebug
 )
 
 // recordMax keeps each write under the kernel's per-record limit

@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"unsafe"
 )
 
 // Len is the length of every WireGuard key in bytes.
@@ -59,13 +60,19 @@ func (k *Key) UnmarshalText(b []byte) error {
 	return nil
 }
 
-// decode parses padded base64 into dst; dst is untouched on error.
+// strictBase64 is made once: Strict returns a new Encoding each call.
+var strictBase64 = base64.StdEncoding.Strict()
+
+// decode parses padded base64 into dst; dst is untouched on error. It
+// makes no copy of s.
 func decode(dst *[Len]byte, s string) error {
 	if len(s) != encodedLen {
 		return fmt.Errorf("%w: %d characters, want %d characters of base64", ErrInvalid, len(s), encodedLen)
 	}
 	var buf [Len + 2]byte
-	n, err := base64.StdEncoding.Strict().Decode(buf[:], []byte(s))
+	// Decode from a view of s, not []byte(s): that copy would be on the
+	// heap (over 32 bytes) and hold the key's text after the call.
+	n, err := strictBase64.Decode(buf[:], unsafe.Slice(unsafe.StringData(s), len(s)))
 	if err != nil {
 		// The CorruptInputError carries an offset only, but a key-shaped
 		// message is clearer than "illegal base64 data at input byte 7".

@@ -196,3 +196,12 @@ func TestGeneratePrivateKey(t *testing.T) {
 		t.Errorf("ParsePrivateKey(Reveal()) = %v, want the same key", err)
 	}
 }
+
+// TestParseKeyNoCopy: parsing leaves no heap copy of the key's text (the
+// base64 of a private key is as secret as the key).
+func TestParseKeyNoCopy(t *testing.T) {
+	s := "xkSiuuwzFSr9eB4uyyHVhGU4hlPxfL8VN1fLD/W8J2c="
+	if n := testing.AllocsPerRun(100, func() { ParseKey(s) }); n != 0 {
+		t.Errorf("ParseKey allocates %v times, want 0", n)
+	}
+}

@@ -70,7 +70,7 @@ func (n *Net) TunnelUp(t *board.Tunnel) (Tunnel, error) {
 		return Tunnel{}, err
 	}
 	n.trace("link")
-	res := Tunnel{Name: t.Name, Index: link.Index, PublicKey: t.PrivateKey.PublicKey(),
+	res := Tunnel{Name: t.Name, Index: link.Index, PublicKey: t.PublicKey(),
 		ListenPort: t.ListenPort, Peers: len(t.Peers)}
 	cfg := DeviceConfig(t)
 	err = n.WG.Configure(t.Name, cfg)

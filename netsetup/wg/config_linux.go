@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/wgboot/wgboot/internal/krule"
 	"github.com/wgboot/wgboot/internal/wgkey"
 )
 
@@ -209,21 +210,8 @@ func parseZone(zone string) (uint32, error) {
 	return 0, nil
 }
 
-// checkIfname checks an interface name as the kernel's dev_valid_name
-// does; WGDEVICE_A_IFNAME is limited to IFNAMSIZ-1 bytes.
+// checkIfname checks an interface name with the rule the whole boot and
+// `wgboot check` apply; WGDEVICE_A_IFNAME is limited to IFNAMSIZ-1 bytes.
 func checkIfname(name string) error {
-	switch {
-	case name == "":
-		return errors.New("empty interface name")
-	case len(name) > 15:
-		return fmt.Errorf("interface name %q longer than 15 bytes", name)
-	case name == "." || name == "..":
-		return fmt.Errorf("invalid interface name %q", name)
-	}
-	for _, c := range []byte(name) {
-		if c == '/' || c == ':' || c <= ' ' || c == 0x7f {
-			return fmt.Errorf("invalid interface name %q", name)
-		}
-	}
-	return nil
+	return krule.CheckIfName(name)
 }
