@@ -23,9 +23,19 @@ func MarshalSecrets(p *Profile) ([]byte, error) {
 	e.str("name", p.Board.Name)
 	e.strs("match", p.Board.Match)
 	e.strs("modules", p.Board.Modules)
+	if p.Board.Watchdog != "" {
+		e.str("watchdog", p.Board.Watchdog)
+		e.duration("watchdog_timeout", p.Board.WatchdogTimeout)
+		e.str("watchdog_handoff", string(p.Board.WatchdogHandoff))
+	}
 
 	e.header("[uplink]")
-	e.str("interface", p.Uplink.Interface)
+	if !p.Uplink.MAC.IsZero() {
+		e.str("mac", p.Uplink.MAC.String())
+	}
+	if p.Uplink.Interface != "" || p.Uplink.MAC.IsZero() {
+		e.str("interface", p.Uplink.Interface)
+	}
 	e.prefixes("address", p.Uplink.Address)
 	if len(p.Uplink.Gateway) > 0 {
 		e.addrs("gateway", p.Uplink.Gateway)

@@ -258,8 +258,8 @@ type decoder struct {
 // The keys of each table, for messages about unknown keys.
 const (
 	topKeys     = "board uplink tunnel handoff"
-	boardKeys   = "name match modules"
-	uplinkKeys  = "interface address gateway carrier_timeout"
+	boardKeys   = "name match modules watchdog watchdog_timeout watchdog_handoff"
+	uplinkKeys  = "interface mac address gateway carrier_timeout"
 	tunnelKeys  = "name private_key private_key_file listen_port fwmark mtu address table peer"
 	peerKeys    = "public_key preshared_key preshared_key_file endpoint allowed_ips persistent_keepalive"
 	handoffKeys = "root fstype init wait_handshake on_failure deadline"
@@ -315,6 +315,20 @@ func (d *decoder) boardKey(k string, v any, kp *fieldPath, b *Board) {
 		b.Match = d.strs(v, kp)
 	case "modules":
 		b.Modules = d.strs(v, kp)
+	case "watchdog":
+		b.Watchdog = d.keep(v, kp)
+	case "watchdog_timeout":
+		if t, ok := d.duration(v, kp); ok {
+			b.WatchdogTimeout = t
+		}
+	case "watchdog_handoff":
+		if s, ok := d.str(v, kp); ok {
+			if w := WatchdogHandoff(s); w.Valid() {
+				b.WatchdogHandoff = WatchdogHandoff(strings.Clone(s))
+			} else {
+				d.r.errorf(kp.String(), ErrInvalid, "%q: want keep (armed for the next stage) or disarm", s)
+			}
+		}
 	default:
 		d.unknown(kp, k, boardKeys)
 	}
@@ -336,6 +350,15 @@ func (d *decoder) uplinkKey(k string, v any, kp *fieldPath, u *Uplink) {
 	switch k {
 	case "interface":
 		u.Interface = d.keep(v, kp)
+	case "mac":
+		if s, ok := d.str(v, kp); ok {
+			m, err := ParseMAC(s)
+			if err != nil {
+				d.r.errorf(kp.String(), ErrInvalid, "%q: %v", s, err)
+				break
+			}
+			u.MAC = m
+		}
 	case "address":
 		u.Address = d.prefixes(v, kp)
 	case "gateway":
