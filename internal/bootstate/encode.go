@@ -51,6 +51,15 @@ func Encode(s *State) []byte {
 	if s.Policy != "" {
 		e.str("policy", s.Policy)
 	}
+	if s.Watchdog != (Watchdog{}) {
+		e.watchdog(&s.Watchdog)
+	}
+	if s.Clock != (Clock{}) {
+		e.clock(&s.Clock)
+	}
+	if s.RandomSeed != (RandomSeed{}) {
+		e.randomSeed(&s.RandomSeed)
+	}
 	e.int("init_peak_rss_kb", int64(s.PeakRSSKB))
 	e.int("start_uptime_ns", int64(s.StartUptimeNS))
 	e.int("written_uptime_ns", int64(s.WrittenNS))

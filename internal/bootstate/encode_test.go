@@ -52,9 +52,18 @@ func cases() map[string]*State {
 		"no phases":    {Version: "v", Phases: []Phase{}, Tunnels: []Tunnel{}},
 		"full":         full,
 		"extreme ints": {PeakRSSKB: math.MinInt, StartUptimeNS: math.MinInt64, WrittenNS: math.MaxInt64, Phases: []Phase{{Start: -1, Dur: math.MaxInt64}}},
+		"duties, some fields": {Version: "v",
+			Watchdog:   Watchdog{Device: "/dev/watchdog0", Handoff: "disarmed"},
+			Clock:      Clock{Source: "saved", Saved: t0.In(east), StepNS: math.MinInt64},
+			RandomSeed: RandomSeed{Error: "read-only file system"},
+		},
+		"duties, zero bits": {RandomSeed: RandomSeed{Renewed: true}, Clock: Clock{Source: "ntp", NTPServer: "[2001:db8::1]:123"}},
 	}
 	for i, s := range nasty {
 		st := &State{Version: s, Board: s, Profile: s, Failure: s, Policy: s,
+			Watchdog:   Watchdog{Device: s, Identity: s, Handoff: s, Error: s},
+			Clock:      Clock{Source: s, NTPServer: s, Error: s},
+			RandomSeed: RandomSeed{Error: s},
 			Phases:  []Phase{{Name: s, Err: s}},
 			Tunnels: []Tunnel{{Name: s, PublicKey: s, Peers: []Peer{{PublicKey: s, Endpoint: s, AllowedIPs: []string{s, s}}}}},
 		}
@@ -146,6 +155,12 @@ func TestEncodeRoundTrip(t *testing.T) {
 func normalize(s *State) State {
 	n := *s
 	n.Version, n.Board, n.Profile, n.Failure, n.Policy = repair(s.Version), repair(s.Board), repair(s.Profile), repair(s.Failure), repair(s.Policy)
+	w := &n.Watchdog
+	w.Device, w.Identity, w.Handoff, w.Error = repair(w.Device), repair(w.Identity), repair(w.Handoff), repair(w.Error)
+	c := &n.Clock
+	c.Source, c.NTPServer, c.Error = repair(c.Source), repair(c.NTPServer), repair(c.Error)
+	c.Saved, c.SavedNow = c.Saved.UTC(), c.SavedNow.UTC()
+	n.RandomSeed.Error = repair(n.RandomSeed.Error)
 	if len(s.Tunnels) == 0 {
 		n.Tunnels = nil
 	} else {
@@ -229,6 +244,9 @@ func FuzzEncode(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string, n, sec, nsec int64, off int) {
 		hs := time.Unix(sec, nsec).In(time.FixedZone("", off%(26*3600)))
 		st := &State{Version: s, Board: s, Profile: s, Failure: s, Policy: s,
+			Watchdog:   Watchdog{Device: s, Identity: s, Handoff: s, Error: s},
+			Clock:      Clock{Source: s, NTPServer: s, Error: s},
+			RandomSeed: RandomSeed{Error: s},
 			PeakRSSKB: int(n), StartUptimeNS: time.Duration(n), WrittenNS: time.Duration(-n),
 			Phases: []Phase{{Name: s, Start: time.Duration(n), Dur: time.Duration(n / 3), Err: s}},
 			Tunnels: []Tunnel{{Name: s, Index: int32(n), PublicKey: s, ListenPort: int(n),

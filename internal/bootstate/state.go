@@ -24,6 +24,10 @@ type State struct {
 	Ready     bool     `json:"ready"`
 	Failure   string   `json:"failure,omitempty"`
 	Policy    string   `json:"policy,omitempty"` // the on_failure action taken
+	// The board's duties: omitted when the profile asks for none.
+	Watchdog   Watchdog   `json:"watchdog,omitzero"`
+	Clock      Clock      `json:"clock,omitzero"`
+	RandomSeed RandomSeed `json:"random_seed,omitzero"`
 	PeakRSSKB int      `json:"init_peak_rss_kb"`
 	// The kernel's uptime (CLOCK_BOOTTIME) when init started and when the
 	// state was written: phase times are relative to the first.

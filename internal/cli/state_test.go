@@ -66,6 +66,9 @@ func TestState(t *testing.T) {
 			{PublicKey: "PEER", Endpoint: "192.168.50.1:51820", AllowedIPs: []string{"10.77.0.0/24"},
 				LastHandshake: time.Date(2026, 12, 7, 5, 29, 3, 0, time.FixedZone("", 3600))},
 		}}},
+		Watchdog:   bootstate.Watchdog{Device: "/dev/watchdog0", Identity: "Software Watchdog", TimeoutS: 60, Handoff: "armed"},
+		Clock:      bootstate.Clock{Source: "ntp", NTPServer: "192.0.2.123:123", StepNS: int64(24 * time.Hour)},
+		RandomSeed: bootstate.RandomSeed{CreditedBits: 256, Renewed: true},
 	})
 	code, out, stderr := run(t, "state", path)
 	if code != ExitOK {
@@ -78,6 +81,9 @@ func TestState(t *testing.T) {
 		"tunnel wg0 (index 3): public key PUB, port 51820\n",
 		"  peer PEER endpoint 192.168.50.1:51820 allowed [10.77.0.0/24] handshake 2026-12-07 04:29:03Z\n",
 		"init peak RSS 3484 KiB\n",
+		"watchdog /dev/watchdog0 (Software Watchdog): timeout 60s, armed at handoff\n",
+		"clock: ntp from 192.0.2.123:123, set forward 24h0m0s\n",
+		"random seed: 256 bits credited, renewed true\n",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("state lacks %q:\n%s", want, out)
