@@ -64,8 +64,8 @@ func cases() map[string]*State {
 			Watchdog:   Watchdog{Device: s, Identity: s, Handoff: s, Error: s},
 			Clock:      Clock{Source: s, NTPServer: s, Error: s},
 			RandomSeed: RandomSeed{Error: s},
-			Phases:  []Phase{{Name: s, Err: s}},
-			Tunnels: []Tunnel{{Name: s, PublicKey: s, Peers: []Peer{{PublicKey: s, Endpoint: s, AllowedIPs: []string{s, s}}}}},
+			Phases:     []Phase{{Name: s, Err: s}},
+			Tunnels:    []Tunnel{{Name: s, PublicKey: s, Peers: []Peer{{PublicKey: s, Endpoint: s, AllowedIPs: []string{s, s}}}}},
 		}
 		c["strings "+string(rune('a'+i))] = st
 	}
@@ -247,7 +247,7 @@ func FuzzEncode(f *testing.F) {
 			Watchdog:   Watchdog{Device: s, Identity: s, Handoff: s, Error: s},
 			Clock:      Clock{Source: s, NTPServer: s, Error: s},
 			RandomSeed: RandomSeed{Error: s},
-			PeakRSSKB: int(n), StartUptimeNS: time.Duration(n), WrittenNS: time.Duration(-n),
+			PeakRSSKB:  int(n), StartUptimeNS: time.Duration(n), WrittenNS: time.Duration(-n),
 			Phases: []Phase{{Name: s, Start: time.Duration(n), Dur: time.Duration(n / 3), Err: s}},
 			Tunnels: []Tunnel{{Name: s, Index: int32(n), PublicKey: s, ListenPort: int(n),
 				Peers: []Peer{{PublicKey: s, Endpoint: s, AllowedIPs: []string{s}, LastHandshake: hs}}}},
