@@ -51,6 +51,7 @@ func Encode(s *State) []byte {
 	if s.Policy != "" {
 		e.str("policy", s.Policy)
 	}
+	e.int("init_peak_rss_kb", int64(s.PeakRSSKB))
 	if s.Watchdog != (Watchdog{}) {
 		e.watchdog(&s.Watchdog)
 	}
@@ -60,7 +61,6 @@ func Encode(s *State) []byte {
 	if s.RandomSeed != (RandomSeed{}) {
 		e.randomSeed(&s.RandomSeed)
 	}
-	e.int("init_peak_rss_kb", int64(s.PeakRSSKB))
 	e.int("start_uptime_ns", int64(s.StartUptimeNS))
 	e.int("written_uptime_ns", int64(s.WrittenNS))
 	e.end('}')
