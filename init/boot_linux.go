@@ -15,6 +15,7 @@ import (
 
 	"github.com/wgboot/wgboot/board"
 	"github.com/wgboot/wgboot/internal/kmsg"
+	"github.com/wgboot/wgboot/internal/progress"
 )
 
 // boot is PID 1's state from the first mount to the handoff.
@@ -35,12 +36,14 @@ type boot struct {
 
 	parked   chan struct{} // closed once PID 1 stays (see park)
 	parkOnce sync.Once
+
+	dog watchdogState // [board] watchdog
 }
 
 func newBoot(log *kmsg.Logger) *boot {
 	b := &boot{log: log, start: time.Now(), policy: board.DefaultOnFailure, parked: make(chan struct{}),
 		initArgs: os.Args[1:]}
-	b.r = &runner{start: b.start, now: time.Now, logf: log.Logf}
+	b.r = &runner{start: b.start, now: time.Now, logf: log.Logf, done: b.phaseDone}
 	return b
 }
 
@@ -64,7 +67,9 @@ func (b *boot) main() {
 	}
 
 	// Until a profile says otherwise, the boot has the default deadline.
-	ctx, cancel := context.WithDeadline(context.Background(), b.start.Add(board.DefaultDeadline))
+	// Bounded waits report their progress to the watchdog (see phaseDone).
+	base := progress.With(context.Background(), b.reportProgress)
+	ctx, cancel := context.WithDeadline(base, b.start.Add(board.DefaultDeadline))
 	err := b.r.run(ctx, early)
 	cancel()
 	if err == nil {
@@ -73,8 +78,10 @@ func (b *boot) main() {
 			b.signalSelf(catchable()...)
 		case b.test("sigterm"):
 			b.signalSelf(unix.SIGTERM)
+		case b.test("hang"):
+			b.hangPhase(bringUp, "uplink")
 		}
-		ctx, cancel = context.WithDeadline(context.Background(), b.start.Add(b.profile.Handoff.Deadline))
+		ctx, cancel = context.WithDeadline(base, b.start.Add(b.profile.Handoff.Deadline))
 		err = b.r.run(ctx, bringUp)
 		cancel()
 	}
@@ -102,6 +109,7 @@ func (b *boot) finish(err error) {
 	} else {
 		b.log.Outcomef(levelInfo, "READY in %v (%s)", total, strings.Join(timings, " "))
 	}
+	b.releaseWatchdog(err)
 	b.writeState()
 
 	if err != nil && b.policy != board.FailContinue {

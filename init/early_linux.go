@@ -16,6 +16,7 @@ import (
 
 	"github.com/wgboot/wgboot/board"
 	"github.com/wgboot/wgboot/internal/kmod"
+	"github.com/wgboot/wgboot/internal/progress"
 )
 
 // mountEarly mounts the pseudo filesystems, then moves logging from the
@@ -188,6 +189,7 @@ func (b *boot) waitCRNG(ctx context.Context) error {
 			b.log.Warnf("crng not ready; WireGuard handshakes wait for it")
 			return nil
 		}
+		progress.Report(ctx)
 		time.Sleep(10 * time.Millisecond)
 	}
 }

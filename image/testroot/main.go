@@ -5,7 +5,12 @@
 // and powers off.
 //
 // Kernel command line: testroot.ping=ADDR (the hub's tunnel address),
-// testroot.tunnel=NAME (default wg0).
+// testroot.tunnel=NAME (default wg0), testroot.hold=DURATION (wait that
+// long before powering off: a watchdog left armed resets the guest first).
+//
+// The verdict line says whether the watchdog wgboot may have left armed
+// runs (watchdog=active|inactive, from /sys/class/watchdog/watchdog0/state;
+// none without one) and what the state file says of it.
 //
 // When the disk has the board's profile at /etc/wgboot-expect/profile.toml
 // (put there by the test, without keys), every tunnel's kernel state —
@@ -34,8 +39,13 @@ import (
 )
 
 func main() {
-	if err := run(); err != nil {
+	hold, err := run()
+	if err != nil {
 		fmt.Printf("testroot: FAIL %v\n", err)
+	}
+	if hold > 0 {
+		fmt.Printf("testroot: holding for %v\n", hold)
+		time.Sleep(hold)
 	}
 	unix.Sync()
 	unix.Reboot(unix.LINUX_REBOOT_CMD_POWER_OFF)
@@ -44,17 +54,26 @@ func main() {
 	}
 }
 
-func run() error {
+func run() (hold time.Duration, err error) {
 	fmt.Printf("testroot: running as PID %d\n", os.Getpid())
 	raw, err := os.ReadFile("/proc/cmdline")
 	if err != nil {
-		return fmt.Errorf("/proc not moved into the new root: %w", err)
+		return 0, fmt.Errorf("/proc not moved into the new root: %w", err)
 	}
 	params := map[string]string{}
 	for _, f := range strings.Fields(string(raw)) {
 		k, v, _ := strings.Cut(f, "=")
 		params[k] = v
 	}
+	if h := params["testroot.hold"]; h != "" {
+		if hold, err = time.ParseDuration(h); err != nil {
+			return 0, err
+		}
+	}
+	return hold, check(params)
+}
+
+func check(params map[string]string) error {
 	tunnel := params["testroot.tunnel"]
 	if tunnel == "" {
 		tunnel = "wg0"
@@ -66,8 +85,9 @@ func run() error {
 		}
 	}
 	var st struct {
-		Ready   bool
-		Tunnels []struct{ Name string }
+		Ready    bool
+		Tunnels  []struct{ Name string }
+		Watchdog struct{ Handoff string }
 	}
 	data, err := os.ReadFile("/run/wgboot/state.json")
 	if err != nil {
@@ -116,8 +136,12 @@ func run() error {
 			return err
 		}
 	}
-	fmt.Printf("testroot: OK tunnel=%s up peers=%d handshake=%v pings=%d/10 ready=%v checked=%d secrets=0 args=%q\n",
-		tunnel, len(dev.Peers), !dev.Peers[0].LastHandshake.IsZero(), replies, st.Ready, checked, os.Args[1:])
+	wd := "none"
+	if b, err := os.ReadFile("/sys/class/watchdog/watchdog0/state"); err == nil {
+		wd = strings.TrimSpace(string(b))
+	}
+	fmt.Printf("testroot: OK tunnel=%s up peers=%d handshake=%v pings=%d/10 ready=%v checked=%d secrets=0 args=%q watchdog=%s state.watchdog=%q\n",
+		tunnel, len(dev.Peers), !dev.Peers[0].LastHandshake.IsZero(), replies, st.Ready, checked, os.Args[1:], wd, st.Watchdog.Handoff)
 	return nil
 }
 
