@@ -1,6 +1,8 @@
 package e2e
 
 import (
+	"encoding/base64"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -75,7 +77,7 @@ func TestE2ERescue(t *testing.T) {
 }
 
 func testRescueShell(t *testing.T, arch string) {
-	files := rescueFiles(t, arch)
+	files := append(rescueFiles(t, arch), memscanFiles(t, arch)...)
 	pub := publicKeyOf(t, filepath.Join(profilesDir(t), "keys", "qemu-"+arch+".key"))
 	vm := guest{arch: arch, profiles: ownProfile(t, arch), edit: shellFails(t), files: files}.boot(t, "guest")
 
@@ -114,6 +116,9 @@ func testRescueShell(t *testing.T, arch string) {
 			`^  "policy": "shell",$`,
 		}},
 		{"wgboot check x.toml", []string{`^wgboot: unknown command "check"$`}},
+		// No key is left anywhere in PID 1's memory after the bring-up
+		// — heap, stacks, freed memory — in any form (raw, hex, base64).
+		{"/test/memscan /test/needles", []string{`^memscan: pid 1: \d+ regions, \d+ bytes, 2 needles, hits=0$`}},
 	}
 	for _, s := range steps {
 		mark := consoleLines(vm)
@@ -188,6 +193,32 @@ func testRescueShell(t *testing.T, arch string) {
 		}
 	}
 	noPanic(t, vm)
+}
+
+// memscanFiles puts image/memscan into the image with the raw bytes of the
+// arch's private and preshared keys (test keys) as its needles.
+func memscanFiles(t *testing.T, arch string) []image.File {
+	t.Helper()
+	bin, err := os.ReadFile(imagetest.BuildPackage(t, arch, "./image/memscan"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var needles strings.Builder
+	for _, name := range []string{"qemu-" + arch + ".key", "qemu-" + arch + "-hub.psk"} {
+		data, err := os.ReadFile(filepath.Join(profilesDir(t), "keys", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(string(data)))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		needles.WriteString(hex.EncodeToString(raw) + "\n")
+	}
+	return []image.File{
+		{Path: "/test/memscan", Data: bin, Mode: 0o755},
+		{Path: "/test/needles", Data: []byte(needles.String()), Mode: 0o600},
+	}
 }
 
 // waitShell types `echo WORD-$((6*7))` until WORD-42 comes back.

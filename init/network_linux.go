@@ -28,6 +28,7 @@ func (b *boot) uplinkUp(ctx context.Context) (func(), error) {
 		return nil, fmt.Errorf("open rtnetlink: %w", err)
 	}
 	n := &network{Net: bringup.Net{RT: rt, Log: b.log}}
+	n.Bind(ctx)
 	commit := func() { b.net = n }
 	return commit, n.Uplink(ctx, b.profile.Uplink)
 }
@@ -41,6 +42,7 @@ func (b *boot) tunnelsUp(ctx context.Context) (func(), error) {
 	}
 	n := b.net.Net
 	n.WG = c
+	n.Bind(ctx)
 	// Handshakes count from here: the first can complete while later
 	// steps (addresses, routes, other tunnels) are still being applied.
 	since := time.Now()
@@ -74,6 +76,7 @@ func (b *boot) tunnelsUp(ctx context.Context) (func(), error) {
 func (b *boot) verifyTunnels(ctx context.Context) (func(), error) {
 	var errs []error
 	var devs []*wg.Device
+	b.net.Bind(ctx)
 	for _, t := range b.net.tunnels {
 		dev, err := b.net.Verify(t)
 		if err != nil {
@@ -101,6 +104,7 @@ func (b *boot) handshakeGate(ctx context.Context) (func(), error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
+	b.net.Bind(ctx)
 	var errs []error
 	seen := make(map[string]map[wgkey.Key]time.Time)
 	for i := range b.profile.Tunnels {

@@ -24,14 +24,38 @@ type Address struct {
 	Flags uint32
 }
 
+// AddressOption changes how AddAddress adds an address.
+type AddressOption func(*addrOptions)
+
+// addrOptions collects the AddressOptions of one AddAddress.
+type addrOptions struct {
+	flags uint8 // ifa_flags
+}
+
+// NoDAD adds an IPv6 address without duplicate address detection
+// (IFA_F_NODAD, `ip addr add … nodad`): it is usable at once instead of
+// tentative for a second or more, during which the kernel will not send
+// from it. Use it where DAD is pointless, such as an uplink whose
+// addresses are assigned to this board alone. IPv4 addresses have no DAD;
+// the kernel ignores the flag for them.
+func NoDAD() AddressOption {
+	return func(o *addrOptions) { o.flags |= unix.IFA_F_NODAD }
+}
+
 // AddAddress assigns p, a host address with its prefix length such as
-// 10.0.0.2/24, to the link. The kernel also adds the prefix route.
+// 10.0.0.2/24, to the link. The kernel also adds the prefix route. An IPv6
+// address stays tentative while duplicate address detection runs, unless
+// added with NoDAD; [Handle.WaitDAD] waits for it.
 //
 // If the kernel answers EEXIST, AddAddress succeeds only if a dump shows
 // exactly p on the link: an IPv6 address with another prefix length is an
 // EEXIST too, and is an error.
-func (h *Handle) AddAddress(index int32, p netip.Prefix) error {
-	req, err := addrRequest(unix.RTM_NEWADDR, flagsCreate, index, p)
+func (h *Handle) AddAddress(index int32, p netip.Prefix, opts ...AddressOption) error {
+	var o addrOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	req, err := addrRequest(unix.RTM_NEWADDR, flagsCreate, index, p, o.flags)
 	if err != nil {
 		return fmt.Errorf("add address %s to link %d: %w", p, index, err)
 	}
@@ -65,7 +89,7 @@ func (h *Handle) AddAddress(index int32, p netip.Prefix) error {
 // DeleteAddress removes p from the link. If it is not there, the error
 // wraps unix.EADDRNOTAVAIL.
 func (h *Handle) DeleteAddress(index int32, p netip.Prefix) error {
-	req, err := addrRequest(unix.RTM_DELADDR, flagsAck, index, p)
+	req, err := addrRequest(unix.RTM_DELADDR, flagsAck, index, p, 0)
 	if err == nil {
 		err = h.ack(req, "RTM_DELADDR")
 	}
@@ -119,8 +143,8 @@ var errOtherFamily = errors.New("not an IPv4 or IPv6 message")
 //		__u8		ifa_scope;	/* Address scope		*/
 //		__u32		ifa_index;	/* Link index			*/
 //	};
-func ifaddrmsg(family, prefixLen, scope uint8, index int32) []byte {
-	b := []byte{family, prefixLen, 0, scope, 0, 0, 0, 0}
+func ifaddrmsg(family, prefixLen, flags, scope uint8, index int32) []byte {
+	b := []byte{family, prefixLen, flags, scope, 0, 0, 0, 0}
 	binary.NativeEndian.PutUint32(b[4:8], uint32(index))
 	return b
 }
@@ -149,8 +173,9 @@ func checkHostPrefix(p netip.Prefix) error {
 // addrRequest builds RTM_NEWADDR or RTM_DELADDR for p with IFA_LOCAL and
 // IFA_ADDRESS both set to the address, as iproute2 does: for IPv4,
 // IFA_ADDRESS is the peer on point-to-point links and equals IFA_LOCAL
-// otherwise; for IPv6, IFA_ADDRESS is the address.
-func addrRequest(typ, flags uint16, index int32, p netip.Prefix) (nl.Message, error) {
+// otherwise; for IPv6, IFA_ADDRESS is the address. ifaFlags go in
+// ifa_flags, as iproute2 puts flags that fit in 8 bits (IFA_F_NODAD).
+func addrRequest(typ, flags uint16, index int32, p netip.Prefix, ifaFlags uint8) (nl.Message, error) {
 	if err := checkIndex(index); err != nil {
 		return nl.Message{}, err
 	}
@@ -167,7 +192,7 @@ func addrRequest(typ, flags uint16, index int32, p netip.Prefix) (nl.Message, er
 	var ae nl.AttrEncoder
 	ae.Bytes(unix.IFA_LOCAL, a.AsSlice())
 	ae.Bytes(unix.IFA_ADDRESS, a.AsSlice())
-	return message(typ, flags, ifaddrmsg(family(a), uint8(p.Bits()), scope, index), &ae)
+	return message(typ, flags, ifaddrmsg(family(a), uint8(p.Bits()), ifaFlags, scope, index), &ae)
 }
 
 // dumpAddrsRequest builds the RTM_GETADDR dump, filtered by link if index
@@ -176,7 +201,7 @@ func dumpAddrsRequest(index int32) (nl.Message, error) {
 	if index < 0 {
 		return nl.Message{}, checkIndex(index)
 	}
-	return message(unix.RTM_GETADDR, flagsDump, ifaddrmsg(unix.AF_UNSPEC, 0, 0, index), nil)
+	return message(unix.RTM_GETADDR, flagsDump, ifaddrmsg(unix.AF_UNSPEC, 0, 0, 0, index), nil)
 }
 
 // parseAddress decodes an RTM_NEWADDR message. The address is IFA_LOCAL if

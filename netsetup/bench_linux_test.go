@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -118,4 +119,72 @@ func BenchmarkLinks1000(b *testing.B) {
 	b.ReportMetric(ratio, "netsetup/ip")
 	b.Logf("%d %s links with an address and a route each: netsetup %.1f ms, ip -batch %.1f ms, ratio netsetup/ip %.2f (%d runs)",
 		benchLinks, kind, perOp(ours), perOp(theirs), ratio, n)
+}
+
+// BenchmarkReplaceRoutes10000 adds 10,000 routes (5,000 IPv4, 5,000 IPv6
+// host routes) to a link, one request per route with ReplaceRoute and in
+// batches with ReplaceRoutes, each in a fresh network namespace, in the
+// same run, and reports both times and their ratio. It needs root.
+//
+//	go test -run '^$' -bench ReplaceRoutes10000 ./netsetup/
+func BenchmarkReplaceRoutes10000(b *testing.B) {
+	if os.Geteuid() != 0 {
+		b.Skip("skipping, need root to create network namespaces")
+	}
+	routes := append(manyRoutes(5000, false), manyRoutes(5000, true)...)
+	probe := newNetNS(b)
+	kind := dummyKind(b, probe.handle(b))
+	probe.close()
+	setup := func() (*Handle, []Route) {
+		h := newNetNS(b).handle(b)
+		l, err := h.CreateLink("wg0", kind)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := h.SetLinkUp(l.Index, true); err != nil {
+			b.Fatal(err)
+		}
+		rs := slices.Clone(routes)
+		for i := range rs {
+			rs[i].OIF = l.Index
+		}
+		return h, rs
+	}
+	var single, batched time.Duration
+	runSingle := func() {
+		h, rs := setup()
+		start := time.Now()
+		for _, r := range rs {
+			if err := h.ReplaceRoute(r); err != nil {
+				b.Fatal(err)
+			}
+		}
+		single += time.Since(start)
+	}
+	runBatched := func() {
+		h, rs := setup()
+		start := time.Now()
+		if err := h.ReplaceRoutes(rs); err != nil {
+			b.Fatal(err)
+		}
+		batched += time.Since(start)
+	}
+	n := 0
+	for b.Loop() {
+		if n%2 == 0 {
+			runSingle()
+			runBatched()
+		} else {
+			runBatched()
+			runSingle()
+		}
+		n++
+	}
+	perOp := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 / float64(n) }
+	ratio := float64(single) / float64(batched)
+	b.ReportMetric(perOp(single), "single-ms/op")
+	b.ReportMetric(perOp(batched), "batched-ms/op")
+	b.ReportMetric(ratio, "single/batched")
+	b.Logf("%d routes: one per request %.1f ms, batched %.1f ms, ratio %.2f (%d runs)",
+		len(routes), perOp(single), perOp(batched), ratio, n)
 }

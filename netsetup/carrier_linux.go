@@ -25,7 +25,7 @@ const carrierPoll = 250 * time.Millisecond
 // link notifications, not polling the state. When notifications were lost
 // (ENOBUFS) it reads the state again.
 func (h *Handle) WaitCarrier(ctx context.Context, index int32) error {
-	sub, err := h.subscribe()
+	sub, err := h.subscribe(unix.RTNLGRP_LINK)
 	if err != nil {
 		return fmt.Errorf("wait for carrier on link %d: subscribe to link events: %w", index, err)
 	}

@@ -23,7 +23,7 @@ var carrierUp = func() Link {
 // socket. subscribed, if not nil, is called when WaitCarrier subscribes.
 func withEvents(h *Handle, subscribed func()) *eventSocket {
 	s := newEventSocket()
-	h.subscribe = func() (*nl.Subscription, error) {
+	h.subscribe = func(...uint32) (*nl.Subscription, error) {
 		if subscribed != nil {
 			subscribed()
 		}

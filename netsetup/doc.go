@@ -7,9 +7,10 @@
 // testdata/golden) and decodes the replies. WireGuard device configuration
 // (generic netlink) lives in package netsetup/wg.
 //
-// # Which path each operation uses
+// # Why rtnetlink
 //
-// A [Handle] does everything over rtnetlink (NETLINK_ROUTE):
+// A [Handle] does everything over rtnetlink (NETLINK_ROUTE), no AF_INET
+// ioctls:
 //
 //   - Creating a typed link (wireguard, veth, dummy) has no ioctl at all.
 //   - IPv6 addresses and routes, policy rules, routing tables other than
@@ -22,14 +23,6 @@
 //     whatever thread later uses it; an ioctl acts on the namespace of the
 //     calling thread.
 //
-// The AF_INET ioctl path (ioctl_linux.go: [SetUpIoctl], [SetMTUIoctl],
-// [SetIPv4Ioctl]) is kept where it is the simpler tool, as in the seed demo:
-// one fixed-size struct ifreq per operation, addressed by name, no message
-// to build and no reply to parse. It suits a single IPv4 address, the MTU or
-// the up flag of one link, for instance bringing up "lo" before anything
-// else; note that SIOCSIFADDR replaces the link's primary IPv4 address
-// rather than adding one.
-//
 // # Idempotency
 //
 // Operations that PID 1 may repeat are idempotent, and an "already exists"
@@ -38,10 +31,36 @@
 // address or rule is there, [Handle.ReplaceRoute] uses NLM_F_REPLACE, and
 // [Handle.EnsureWireGuardLink] reports an existing link instead of failing.
 //
+// # Many routes
+//
+// [Handle.ReplaceRoutes], which [Handle.ConfigureTunnelLink] uses for a
+// tunnel's allowed IPs, sends its requests many per write and matches each
+// acknowledgement back to its route, so that 10,000 routes cost about a
+// hundred writes instead of 10,000 exchanges; a refused route is named in
+// the error and does not stop the others.
+//
+// # Duplicate address detection
+//
+// An IPv6 address is tentative while the kernel checks that no other host
+// has it, about a second or two, and the kernel sends nothing from it
+// meanwhile: a first WireGuard handshake over an IPv6-only uplink would be
+// lost and retried 5 s later. [Handle.WaitDAD] waits, bounded, until a
+// link's addresses are no longer tentative and reports a duplicate
+// (IFA_F_DADFAILED) by name; [NoDAD] adds an address that skips the check.
+// [Uplink] has both.
+//
+// # Deadlines
+//
+// [Handle.SetDeadline] bounds every exchange of a Handle by an absolute
+// time, such as the deadline of the boot phase that uses it, so that a
+// kernel call that never answers ends with the phase.
+//
 // # Errors
 //
 // Errors say what was being done and wrap the *nl.Error of the netlink
 // exchange, which unwraps to a unix.Errno: callers branch with
 // errors.Is(err, unix.ENODEV), and the error text ends with the kernel's
-// extended-ACK message when there is one.
+// extended-ACK message when there is one. Operations that go on after a
+// failure join at most 10 errors and count the rest (package errcap): one
+// failure repeated over 10,000 routes stays a short message.
 package netsetup

@@ -60,7 +60,7 @@ func fuzzAddress(t *testing.T, m nl.Message) {
 	if err != nil {
 		return
 	}
-	req, err := addrRequest(unix.RTM_NEWADDR, flagsCreate, a.Index, a.Prefix)
+	req, err := addrRequest(unix.RTM_NEWADDR, flagsCreate, a.Index, a.Prefix, 0)
 	if err != nil {
 		return
 	}

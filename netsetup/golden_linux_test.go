@@ -16,6 +16,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/wgboot/wgboot/netsetup/internal/nl"
+	"github.com/wgboot/wgboot/netsetup/internal/nltest"
 )
 
 var capture = flag.Bool("capture", false,
@@ -126,6 +127,11 @@ func goldenCases(t testing.TB) []goldenCase {
 			name: "addr-add-v6", desc: `AddAddress(2, 2001:db8::2/64)`,
 			call: func(h *Handle) error { return h.AddAddress(2, pfx(t, "2001:db8::2/64")) },
 			typ:  unix.RTM_NEWADDR, ip: []string{"-6", "addr", "add", "2001:db8::2/64", "dev", "d0"},
+		},
+		{
+			name: "addr-add-v6-nodad", desc: `AddAddress(2, 2001:db8::2/64, NoDAD())`,
+			call: func(h *Handle) error { return h.AddAddress(2, pfx(t, "2001:db8::2/64"), NoDAD()) },
+			typ:  unix.RTM_NEWADDR, ip: []string{"-6", "addr", "add", "2001:db8::2/64", "dev", "d0", "nodad"},
 		},
 		{
 			name: "addr-add-v4-loopback", desc: `AddAddress(2, 127.0.0.2/8)`,
@@ -347,7 +353,7 @@ func TestGolden(t *testing.T) {
 	}
 }
 
-// describe renders msgs with nl.Fprint.
+// describe renders msgs with nltest.Fprint.
 func describe(b []byte) string {
 	msgs, err := nl.ParseMessages(b)
 	if err != nil {
@@ -355,7 +361,7 @@ func describe(b []byte) string {
 	}
 	var sb strings.Builder
 	for _, m := range msgs {
-		nl.Fprint(&sb, m)
+		nltest.Fprint(&sb, m)
 	}
 	return sb.String()
 }

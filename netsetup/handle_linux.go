@@ -2,6 +2,7 @@ package netsetup
 
 import (
 	"fmt"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -13,9 +14,10 @@ import (
 // concurrent use; requests are serialised.
 type Handle struct {
 	c *nl.Conn
-	// subscribe opens a socket joined to RTNLGRP_LINK, for WaitCarrier.
-	// Tests replace it to open the socket inside their network namespace.
-	subscribe func() (*nl.Subscription, error)
+	// subscribe opens a notification socket joined to groups, for
+	// WaitCarrier and WaitDAD. Tests replace it to open the socket inside
+	// their network namespace.
+	subscribe func(groups ...uint32) (*nl.Subscription, error)
 }
 
 // Open opens a Handle on a new NETLINK_ROUTE socket in the network namespace
@@ -30,15 +32,15 @@ func Open() (*Handle, error) {
 
 // NewHandle returns a Handle that uses c, a NETLINK_ROUTE connection: one
 // dialled in another network namespace, or a fake kernel from nltest.
-// [Handle.WaitCarrier] subscribes to link events in the namespace of the
-// calling thread.
+// [Handle.WaitCarrier] and [Handle.WaitDAD] subscribe to events in the
+// namespace of the calling thread.
 func NewHandle(c *nl.Conn) *Handle {
-	return &Handle{c: c, subscribe: subscribeLinks}
+	return &Handle{c: c, subscribe: subscribe}
 }
 
-// subscribeLinks opens a notification socket for link events.
-func subscribeLinks() (*nl.Subscription, error) {
-	return nl.Subscribe(unix.NETLINK_ROUTE, unix.RTNLGRP_LINK)
+// subscribe opens a notification socket for rtnetlink groups.
+func subscribe(groups ...uint32) (*nl.Subscription, error) {
+	return nl.Subscribe(unix.NETLINK_ROUTE, groups...)
 }
 
 // Close closes the Handle's socket.
@@ -79,4 +81,14 @@ func message(typ, flags uint16, fixed []byte, ae *nl.AttrEncoder) (nl.Message, e
 		return nl.Message{}, err
 	}
 	return nl.Message{Header: nl.Header{Type: typ, Flags: flags}, Data: data}, nil
+}
+
+// SetDeadline bounds every netlink exchange of the Handle that follows by
+// t: no reply is awaited past it and no request sent after it, the error
+// then wrapping os.ErrDeadlineExceeded; the zero time removes the bound.
+// Bind a phase's context deadline to it so that a kernel call that never
+// answers ends with the phase. WaitCarrier and WaitDAD follow their
+// context as well.
+func (h *Handle) SetDeadline(t time.Time) {
+	h.c.SetDeadline(t)
 }

@@ -71,6 +71,8 @@ type kernel struct {
 	// transcript has one line per request and reply.
 	transcript bytes.Buffer
 	reqs       []nl.Message
+	// sock is the socket of the last Handle from handle.
+	sock *nltest.Socket
 }
 
 // newKernel returns a fake kernel knowing links.
@@ -84,7 +86,8 @@ func newKernel(t testing.TB, links ...Link) *kernel {
 
 // handle returns a Handle served by k.
 func (k *kernel) handle() *Handle {
-	return NewHandle(nltest.Dial(k.serve))
+	k.sock = nltest.NewSocket(k.serve)
+	return NewHandle(nl.NewConn(k.sock))
 }
 
 // setLink adds or replaces a link.
@@ -114,13 +117,13 @@ func (k *kernel) serve(req nl.Message) ([]nl.Message, error) {
 	defer k.mu.Unlock()
 	k.reqs = append(k.reqs, req)
 	k.transcript.WriteString("> ")
-	nl.Fprint(&k.transcript, req)
+	nltest.Fprint(&k.transcript, req)
 	for _, r := range replies {
 		if r.Seq == 0 {
 			r.Seq = req.Seq
 		}
 		k.transcript.WriteString("< ")
-		nl.Fprint(&k.transcript, r)
+		nltest.Fprint(&k.transcript, r)
 	}
 	if err != nil {
 		fmt.Fprintf(&k.transcript, "! %v\n", err)
@@ -345,9 +348,9 @@ func (ns *netNS) handle(t testing.TB) *Handle {
 	if err := h.OptionsErr(); err != nil {
 		t.Logf("best-effort socket options: %v", err)
 	}
-	h.subscribe = func() (s *nl.Subscription, err error) {
+	h.subscribe = func(groups ...uint32) (s *nl.Subscription, err error) {
 		err = ns.do(func() error {
-			s, err = subscribeLinks()
+			s, err = subscribe(groups...)
 			return err
 		})
 		return s, err

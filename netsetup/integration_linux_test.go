@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -534,6 +535,45 @@ func TestIntegrationConfigureTunnelLink(t *testing.T) {
 	}
 }
 
+// TestIntegrationReplaceRoutes adds 10,000 routes, half IPv4, half IPv6,
+// in batches, with one through a gateway the kernel cannot reach in the
+// middle: that one fails with the kernel's reason, all the others are
+// there, and a second run changes nothing.
+func TestIntegrationReplaceRoutes(t *testing.T) {
+	t.Parallel()
+	h := newNetNS(t).handle(t)
+	l := newDummy(t, h, "wg0")
+	if err := h.SetLinkUp(l.Index, true); err != nil {
+		t.Fatal(err)
+	}
+	var routes []Route
+	for _, r := range append(manyRoutes(5000, false), manyRoutes(5000, true)...) {
+		r.OIF, r.Table = l.Index, 51820
+		routes = append(routes, r)
+	}
+	bad := Route{Dst: pfx(t, "10.255.0.0/16"), Gateway: addr(t, "203.0.113.1"), OIF: l.Index, Table: 51820}
+	withBad := slices.Insert(slices.Clone(routes), 5000, bad)
+	start := time.Now()
+	err := h.ReplaceRoutes(withBad)
+	t.Logf("%d routes in %v", len(withBad), time.Since(start))
+	if want := "replace route 10.255.0.0/16 via 203.0.113.1 dev 2 table 51820: netlink: RTM_NEWROUTE: network is unreachable: Nexthop has invalid gateway"; err == nil || err.Error() != want {
+		t.Errorf("ReplaceRoutes() = %v\nwant %s", err, want)
+	}
+	for range 2 {
+		got, err := h.Routes(unix.AF_UNSPEC, 51820)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != len(routes) {
+			t.Errorf("table 51820 has %d routes, want %d", len(got), len(routes))
+		}
+		// Idempotent.
+		if err := h.ReplaceRoutes(routes); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 func TestIntegrationWireGuardLink(t *testing.T) {
 	t.Parallel()
 	h := newNetNS(t).handle(t)
@@ -558,5 +598,127 @@ func TestIntegrationWireGuardLink(t *testing.T) {
 	}
 	if _, _, err := h.EnsureWireGuardLink("lo"); err == nil {
 		t.Error("EnsureWireGuardLink(lo) = nil, want a kind mismatch error")
+	}
+}
+
+// flagsOf returns the IFA_F_* flags of address a on the link.
+func flagsOf(t testing.TB, h *Handle, index int32, a netip.Prefix) uint32 {
+	t.Helper()
+	addrs, err := h.Addresses(index)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, x := range addrs {
+		if x.Prefix == a {
+			return x.Flags
+		}
+	}
+	t.Fatalf("link %d has no address %s", index, a)
+	return 0
+}
+
+// TestIntegrationWaitDAD: on a veth pair, an IPv6 address starts tentative
+// and WaitDAD returns once duplicate address detection completes; one
+// added with NoDAD is never tentative; one that the other end already has
+// fails detection, and WaitDAD says which.
+func TestIntegrationWaitDAD(t *testing.T) {
+	t.Parallel()
+	h := newNetNS(t).handle(t)
+	v0, err := h.CreateLink("v0", "veth", VethPeer("v1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v1, err := h.LinkByName("v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range []Link{v0, v1} {
+		if err := h.SetLinkUp(l.Index, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	if err := h.WaitCarrier(ctx, v0.Index); err != nil {
+		t.Fatal(err)
+	}
+
+	p := pfx(t, "2001:db8::1/64")
+	if err := h.AddAddress(v0.Index, p); err != nil {
+		t.Fatal(err)
+	}
+	if f := flagsOf(t, h, v0.Index, p); f&unix.IFA_F_TENTATIVE == 0 {
+		t.Fatalf("%s flags %#x right after adding it, want IFA_F_TENTATIVE", p, f)
+	}
+	start := time.Now()
+	if err := h.WaitDAD(ctx, v0.Index); err != nil {
+		t.Fatalf("WaitDAD() = %v", err)
+	}
+	t.Logf("duplicate address detection took %v", time.Since(start).Round(time.Millisecond))
+	for _, a := range addressesOf(t, h, v0.Index) {
+		if f := flagsOf(t, h, v0.Index, a); f&unix.IFA_F_TENTATIVE != 0 {
+			t.Errorf("%s flags %#x after WaitDAD, want not tentative", a, f)
+		}
+	}
+
+	nodad := pfx(t, "2001:db8::2/64")
+	if err := h.AddAddress(v0.Index, nodad, NoDAD()); err != nil {
+		t.Fatal(err)
+	}
+	if f := flagsOf(t, h, v0.Index, nodad); f&unix.IFA_F_TENTATIVE != 0 || f&unix.IFA_F_NODAD == 0 {
+		t.Errorf("%s added with NoDAD: flags %#x, want IFA_F_NODAD and not tentative", nodad, f)
+	}
+
+	// v1 has 2001:db8::3 already and answers v0's probe for it.
+	dup := pfx(t, "2001:db8::3/64")
+	if err := h.AddAddress(v1.Index, dup, NoDAD()); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.AddAddress(v0.Index, dup); err != nil {
+		t.Fatal(err)
+	}
+	err = h.WaitDAD(ctx, v0.Index, dup.Addr())
+	if !errors.Is(err, ErrDADFailed) || !strings.Contains(err.Error(), dup.String()) {
+		t.Errorf("WaitDAD(%s, present on the other end) = %v, want ErrDADFailed naming it", dup, err)
+	}
+}
+
+// TestIntegrationBringUpUplinkDAD brings up an IPv6-only uplink on a veth
+// pair: with DADTimeout it returns once no address is tentative; with
+// NoDAD its address is never tentative.
+func TestIntegrationBringUpUplinkDAD(t *testing.T) {
+	t.Parallel()
+	for _, noDAD := range []bool{false, true} {
+		h := newNetNS(t).handle(t)
+		u0, err := h.CreateLink("u0", "veth", VethPeer("u1"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		u1, err := h.LinkByName("u1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := h.SetLinkUp(u1.Index, true); err != nil {
+			t.Fatal(err)
+		}
+		u := Uplink{
+			Interface:      "u0",
+			Addresses:      []netip.Prefix{pfx(t, "2001:db8::10/64")},
+			Gateways:       []netip.Addr{addr(t, "fe80::1")},
+			CarrierTimeout: 5 * time.Second,
+			NoDAD:          noDAD,
+		}
+		if !noDAD {
+			u.DADTimeout = 10 * time.Second
+		}
+		start := time.Now()
+		if err := h.BringUpUplink(t.Context(), u, t.Logf); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("nodad %v: uplink up in %v", noDAD, time.Since(start).Round(time.Millisecond))
+		f := flagsOf(t, h, u0.Index, u.Addresses[0])
+		if f&unix.IFA_F_TENTATIVE != 0 || noDAD != (f&unix.IFA_F_NODAD != 0) {
+			t.Errorf("nodad %v: %s flags %#x after BringUpUplink, want not tentative", noDAD, u.Addresses[0], f)
+		}
 	}
 }

@@ -1,25 +1,16 @@
 package netsetup
 
 import (
-	"encoding/binary"
-	"fmt"
-	"math"
-	"net/netip"
 	"os"
 
 	"golang.org/x/sys/unix"
 )
 
-// The AF_INET ioctl path. Each function opens a datagram socket in the
-// network namespace of the calling thread, issues one or two ioctls on a
-// struct ifreq addressed by name, and closes the socket on every path.
-//
-// They exist because for these operations the ioctl is the simpler tool,
-// as in the seed demo: a fixed 40-byte struct, no message to build, no
-// reply to parse, no socket to keep. Use them for a single IPv4 address,
-// an MTU or the up flag of one link, for instance "lo" early in boot.
-// Everything else, and anything that must report the kernel's reason for a
-// failure, goes through a Handle (see the package documentation).
+// The ioctl path: a datagram socket in the network namespace of the
+// calling thread, and a struct ifreq addressed by a link's name. Netlink
+// does every configuration job better (a Handle reports the kernel's
+// reason for a failure); ioctls remain for what only they do, such as a
+// link's permanent address (PermanentAddr, through SIOCETHTOOL).
 
 // ioctlSocket opens the socket the ioctls go through.
 func ioctlSocket() (int, error) {
@@ -47,77 +38,4 @@ func withIfreq(name string, fn func(fd int, ifr *unix.Ifreq) error) error {
 	// A close error on a socket used only for ioctls changes nothing.
 	defer unix.Close(fd)
 	return fn(fd, ifr)
-}
-
-// SetUpIoctl sets the link called name administratively up with
-// SIOCGIFFLAGS and SIOCSIFFLAGS. The read-modify-write of all flags is
-// fine for a link nothing else is changing, such as "lo" at boot;
-// [Handle.SetLinkUp] changes only IFF_UP.
-func SetUpIoctl(name string) error {
-	err := withIfreq(name, func(fd int, ifr *unix.Ifreq) error {
-		if err := unix.IoctlIfreq(fd, unix.SIOCGIFFLAGS, ifr); err != nil {
-			return os.NewSyscallError("ioctl SIOCGIFFLAGS", err)
-		}
-		ifr.SetUint16(ifr.Uint16() | unix.IFF_UP)
-		if err := unix.IoctlIfreq(fd, unix.SIOCSIFFLAGS, ifr); err != nil {
-			return os.NewSyscallError("ioctl SIOCSIFFLAGS", err)
-		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("set %s up: %w", name, err)
-	}
-	return nil
-}
-
-// SetMTUIoctl sets the MTU of the link called name with SIOCSIFMTU.
-func SetMTUIoctl(name string, mtu int) error {
-	err := withIfreq(name, func(fd int, ifr *unix.Ifreq) error {
-		if mtu <= 0 || mtu > math.MaxInt32 {
-			return fmt.Errorf("invalid mtu %d", mtu)
-		}
-		ifr.SetUint32(uint32(mtu))
-		if err := unix.IoctlIfreq(fd, unix.SIOCSIFMTU, ifr); err != nil {
-			return os.NewSyscallError("ioctl SIOCSIFMTU", err)
-		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("set mtu %d on %s: %w", mtu, name, err)
-	}
-	return nil
-}
-
-// SetIPv4Ioctl sets p, such as 10.0.0.2/24, as the IPv4 address of the link
-// called name with SIOCSIFADDR then SIOCSIFNETMASK. SIOCSIFADDR replaces
-// the link's primary IPv4 address, if any, instead of adding one; use
-// [Handle.AddAddress] to add addresses and for IPv6.
-func SetIPv4Ioctl(name string, p netip.Prefix) error {
-	err := withIfreq(name, func(fd int, ifr *unix.Ifreq) error {
-		if !p.IsValid() || !p.Addr().Is4() || p.Addr().IsUnspecified() {
-			return fmt.Errorf("not an IPv4 host prefix")
-		}
-		a := p.Addr().As4()
-		if err := ifr.SetInet4Addr(a[:]); err != nil {
-			return err
-		}
-		if err := unix.IoctlIfreq(fd, unix.SIOCSIFADDR, ifr); err != nil {
-			return os.NewSyscallError("ioctl SIOCSIFADDR", err)
-		}
-		// SIOCSIFADDR set the classful mask; set ours. The ifreq union
-		// still holds the address; overwrite it with the mask.
-		// Go defines a shift by 32 as 0: /0 gives mask 0.
-		mask := binary.BigEndian.AppendUint32(nil, ^uint32(0)<<(32-p.Bits()))
-		if err := ifr.SetInet4Addr(mask); err != nil {
-			return err
-		}
-		if err := unix.IoctlIfreq(fd, unix.SIOCSIFNETMASK, ifr); err != nil {
-			return os.NewSyscallError("ioctl SIOCSIFNETMASK", err)
-		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("set IPv4 address %s on %s: %w", p, name, err)
-	}
-	return nil
 }

@@ -1,10 +1,10 @@
 package netsetup
 
 import (
-	"errors"
 	"fmt"
 	"net/netip"
 
+	"github.com/wgboot/wgboot/internal/errcap"
 	"github.com/wgboot/wgboot/internal/krule"
 )
 
@@ -28,13 +28,15 @@ type TunnelLink struct {
 
 // ConfigureTunnelLink configures an existing link: MTU first, then
 // addresses, link up, and one route per prefix through the link
-// (ReplaceRoute, scope link).
+// (ReplaceRoutes, scope link), several routes per write.
 //
 // The MTU goes first because the kernel removes IPv6 from a link whose MTU
 // drops below 1280; with such an MTU, IPv6 addresses and routes are
 // reported as errors without being sent. Address and route failures do not
-// stop the others; all errors are joined. A failed lookup, MTU change or
-// link-up ends the configuration.
+// stop the others; the errors are joined, the first 10 of them, with a
+// count of the rest, so that one failure repeated over 10,000 routes
+// stays a short message. A failed lookup, MTU change or link-up ends the
+// configuration.
 func (h *Handle) ConfigureTunnelLink(t TunnelLink) error {
 	l, err := h.LinkByName(t.Name)
 	if err != nil {
@@ -48,34 +50,34 @@ func (h *Handle) ConfigureTunnelLink(t TunnelLink) error {
 		}
 		mtu = t.MTU
 	}
-	noIPv6 := func(p netip.Prefix) error {
+	var errs errcap.List
+	fail := func(err error) { errs.Add(fmt.Errorf("%s: %w", what, err)) }
+	noIPv6 := func(p netip.Prefix) bool {
 		if p.Addr().Is6() && !krule.CarriesIPv6(mtu) {
-			return fmt.Errorf("%s: %s: the link's mtu %d is below %d, the IPv6 minimum", what, p, mtu, krule.IPv6MinMTU)
+			fail(fmt.Errorf("%s: the link's mtu %d is below %d, the IPv6 minimum", p, mtu, krule.IPv6MinMTU))
+			return true
 		}
-		return nil
+		return false
 	}
-	var errs []error
 	for _, p := range t.Addresses {
-		if err := noIPv6(p); err != nil {
-			errs = append(errs, err)
+		if noIPv6(p) {
 			continue
 		}
 		if err := h.AddAddress(l.Index, p); err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", what, err))
+			fail(err)
 		}
 	}
 	if err := h.SetLinkUp(l.Index, true); err != nil {
-		return errors.Join(append(errs, fmt.Errorf("%s: %w", what, err))...)
+		fail(err)
+		return errs.Err()
 	}
+	routes := make([]Route, 0, len(t.Routes))
 	for _, p := range t.Routes {
-		if err := noIPv6(p); err != nil {
-			errs = append(errs, err)
+		if noIPv6(p) {
 			continue
 		}
-		r := Route{Dst: p.Masked(), OIF: l.Index, Table: t.Table}
-		if err := h.ReplaceRoute(r); err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", what, err))
-		}
+		routes = append(routes, Route{Dst: p.Masked(), OIF: l.Index, Table: t.Table})
 	}
-	return errors.Join(errs...)
+	h.replaceRoutes(routes, fail)
+	return errs.Err()
 }

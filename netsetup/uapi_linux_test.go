@@ -16,7 +16,7 @@ func TestFixedHeaderLayout(t *testing.T) {
 		got, want int
 	}{
 		{"ifinfomsg", len(ifinfomsg(1, 2, 3)), unix.SizeofIfInfomsg},
-		{"ifaddrmsg", len(ifaddrmsg(1, 2, 3, 4)), unix.SizeofIfAddrmsg},
+		{"ifaddrmsg", len(ifaddrmsg(1, 2, 3, 4, 5)), unix.SizeofIfAddrmsg},
 		{"rtmsg", len(rtmsg(1, 2, 3, 4, 5, 6)), unix.SizeofRtMsg},
 		{"fib_rule_hdr", len(fibRuleHdr(1, 2, 3, 4)), sizeofFibRuleHdr},
 		{"sizeofFibRuleHdr", sizeofFibRuleHdr, 12},

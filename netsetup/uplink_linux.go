@@ -2,10 +2,11 @@ package netsetup
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/netip"
 	"time"
+
+	"github.com/wgboot/wgboot/internal/errcap"
 )
 
 // Uplink is the static configuration of the underlay interface.
@@ -18,16 +19,27 @@ type Uplink struct {
 	Gateways []netip.Addr
 	// CarrierTimeout bounds the wait for carrier; 0 skips the wait.
 	CarrierTimeout time.Duration
+	// NoDAD adds the IPv6 addresses without duplicate address detection
+	// (IFA_F_NODAD), usable at once: for links where DAD is pointless.
+	NoDAD bool
+	// DADTimeout bounds the wait, once the addresses and routes are set,
+	// until none of the link's addresses is tentative (WaitDAD): while an
+	// IPv6 address is, the kernel does not send from it, and a first
+	// WireGuard handshake over it is lost and retried only after 5 s.
+	// 0 skips the wait.
+	DADTimeout time.Duration
 }
 
 // BringUpUplink brings the uplink up and configures it: link up, wait for
-// carrier (bounded by u.CarrierTimeout and ctx), addresses, then one
-// default route per gateway in the main table, each in its own family.
+// carrier (bounded by u.CarrierTimeout and ctx), addresses, one default
+// route per gateway in the main table, each in its own family, then the
+// wait for duplicate address detection (bounded by u.DADTimeout and ctx).
 //
 // A missing carrier is logged and the configuration goes on, so that the
 // link works when the cable comes; the returned error then says so. Address
-// and route failures do not stop the other steps either: all errors are
-// joined. logf, which may be nil, receives one line per step.
+// and route failures do not stop the other steps either: the errors are
+// joined, at most 10 with a count of the rest. logf, which may be nil,
+// receives one line per step.
 func (h *Handle) BringUpUplink(ctx context.Context, u Uplink, logf func(format string, args ...any)) error {
 	if logf == nil {
 		logf = func(string, ...any) {}
@@ -42,7 +54,7 @@ func (h *Handle) BringUpUplink(ctx context.Context, u Uplink, logf func(format s
 	if err := h.SetLinkUp(l.Index, true); err != nil {
 		return fmt.Errorf("uplink %s: %w", u.Interface, err)
 	}
-	var errs []error
+	var errs errcap.List
 	if u.CarrierTimeout > 0 {
 		start := time.Now()
 		cctx, cancel := context.WithTimeout(ctx, u.CarrierTimeout)
@@ -53,31 +65,53 @@ func (h *Handle) BringUpUplink(ctx context.Context, u Uplink, logf func(format s
 				return fmt.Errorf("uplink %s: %w", u.Interface, err)
 			}
 			logf("uplink %s: no carrier within %v; configuring it anyway", u.Interface, u.CarrierTimeout)
-			errs = append(errs, fmt.Errorf("uplink %s: %w", u.Interface, err))
+			errs.Add(fmt.Errorf("uplink %s: %w", u.Interface, err))
 		} else {
 			logf("uplink %s: carrier after %v", u.Interface, time.Since(start).Round(time.Millisecond))
 		}
 	}
+	var opts []AddressOption
+	if u.NoDAD {
+		opts = append(opts, NoDAD())
+	}
 	for _, p := range u.Addresses {
-		if err := h.AddAddress(l.Index, p); err != nil {
-			errs = append(errs, fmt.Errorf("uplink %s: %w", u.Interface, err))
+		var err error
+		if p.Addr().Is6() {
+			err = h.AddAddress(l.Index, p, opts...)
+		} else {
+			err = h.AddAddress(l.Index, p)
+		}
+		if err != nil {
+			errs.Add(fmt.Errorf("uplink %s: %w", u.Interface, err))
 			continue
 		}
 		logf("uplink %s: address %s", u.Interface, p)
 	}
 	for _, gw := range u.Gateways {
 		if err := ctx.Err(); err != nil {
-			errs = append(errs, fmt.Errorf("uplink %s: %w", u.Interface, err))
+			errs.Add(fmt.Errorf("uplink %s: %w", u.Interface, err))
 			break
 		}
 		r := Route{Dst: defaultPrefix(gw), Gateway: gw, OIF: l.Index}
 		if err := h.ReplaceRoute(r); err != nil {
-			errs = append(errs, fmt.Errorf("uplink %s: %w", u.Interface, err))
+			errs.Add(fmt.Errorf("uplink %s: %w", u.Interface, err))
 			continue
 		}
 		logf("uplink %s: default route via %s", u.Interface, gw)
 	}
-	return errors.Join(errs...)
+	if u.DADTimeout > 0 && ctx.Err() == nil {
+		start := time.Now()
+		dctx, cancel := context.WithTimeout(ctx, u.DADTimeout)
+		err := h.WaitDAD(dctx, l.Index)
+		cancel()
+		if err != nil {
+			logf("uplink %s: addresses not ready: %v", u.Interface, err)
+			errs.Add(fmt.Errorf("uplink %s: %w", u.Interface, err))
+		} else {
+			logf("uplink %s: addresses ready after %v", u.Interface, time.Since(start).Round(time.Millisecond))
+		}
+	}
+	return errs.Err()
 }
 
 // validate checks u before anything is sent.

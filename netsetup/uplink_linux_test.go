@@ -148,3 +148,47 @@ func TestBringUpUplinkMissingLink(t *testing.T) {
 		t.Errorf("BringUpUplink() = %v, want ENODEV naming the link", err)
 	}
 }
+
+// TestBringUpUplinkDAD: NoDAD marks the IPv6 addresses only, and
+// DADTimeout waits for the address that is tentative, then logs it.
+func TestBringUpUplinkDAD(t *testing.T) {
+	k := newKernel(t, d0)
+	h := k.handle()
+	s := withEvents(h, nil)
+	k.on[unix.RTM_GETADDR] = func(req nl.Message) ([]nl.Message, error) {
+		s.send(t, addrMessage(t, unix.RTM_NEWADDR, "2001:db8::10/64", settled))
+		return nltest.Dump(req, addrMessage(t, unix.RTM_NEWADDR, "192.0.2.10/24", settled),
+			addrMessage(t, unix.RTM_NEWADDR, "2001:db8::10/64", tentative)), nil
+	}
+	u := testUplink(t)
+	u.CarrierTimeout = 0
+	u.NoDAD = true
+	u.DADTimeout = time.Second
+	var log logLines
+	if err := h.BringUpUplink(t.Context(), u, log.logf); err != nil {
+		t.Fatal(err)
+	}
+	var flags []string
+	for _, m := range k.requests() {
+		if m.Type == unix.RTM_NEWADDR {
+			flags = append(flags, fmt.Sprintf("%#x", m.Data[2]))
+		}
+	}
+	if want := "[0x0 0x2]"; fmt.Sprint(flags) != want {
+		t.Errorf("ifa_flags of the addresses %v, want %s (IFA_F_NODAD on IPv6 only)", flags, want)
+	}
+	if last := log[len(log)-1]; !strings.HasPrefix(last, "uplink d0: addresses ready after") {
+		t.Errorf("last log line %q, want the addresses ready", last)
+	}
+
+	// Tentative past the timeout: an error, after everything else is done.
+	withEvents(h, nil)
+	k.on[unix.RTM_GETADDR] = func(req nl.Message) ([]nl.Message, error) {
+		return nltest.Dump(req, addrMessage(t, unix.RTM_NEWADDR, "2001:db8::10/64", tentative)), nil
+	}
+	u.DADTimeout = 100 * time.Millisecond
+	err := h.BringUpUplink(t.Context(), u, nil)
+	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "2001:db8::10 still tentative") {
+		t.Errorf("BringUpUplink() = %v, want the address still tentative", err)
+	}
+}

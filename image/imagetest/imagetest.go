@@ -199,6 +199,7 @@ type GuestTest struct {
 	Run     string   // -test.run pattern
 	Modules []string // loaded before the test runs
 	Timeout time.Duration
+	Icount  bool // guest time counts instructions (image.Config.Icount)
 }
 
 // RunGuestTest cross-compiles the package's tests for the guest (`go test
@@ -235,7 +236,7 @@ func RunGuestTest(t *testing.T, g GuestTest) {
 		timeout = 5 * time.Minute
 	}
 	vm := Boot(t, "guest", image.Config{
-		Arch: g.Arch, Kernel: k.Image, Initrd: initrd, MemoryMB: 1024,
+		Arch: g.Arch, Kernel: k.Image, Initrd: initrd, MemoryMB: 1024, Icount: g.Icount,
 		Append: []string{
 			"testinit.modules=" + strings.Join(g.Modules, ","),
 			"testinit.run=/tests/pkg.test",

@@ -1,6 +1,7 @@
 package bringup
 
 import (
+	"context"
 	"fmt"
 	"net/netip"
 	"time"
@@ -31,6 +32,19 @@ type Net struct {
 	// Trace, if not nil, is called after each step of TunnelUp with the
 	// step's name: the boot benchmark stamps each in the kernel log.
 	Trace func(step string)
+}
+
+// Bind bounds every netlink exchange of both handles by ctx's deadline (none
+// if ctx has none), so that a kernel call that never answers ends with the
+// phase that made it.
+func (n *Net) Bind(ctx context.Context) {
+	d, _ := ctx.Deadline()
+	if n.RT != nil {
+		n.RT.SetDeadline(d)
+	}
+	if n.WG != nil {
+		n.WG.SetDeadline(d)
+	}
 }
 
 func (n *Net) trace(step string) {

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/wgboot/wgboot/internal/errcap"
 	"github.com/wgboot/wgboot/internal/krule"
 	"github.com/wgboot/wgboot/internal/wgkey"
 )
@@ -78,18 +79,12 @@ func (e *FieldError) Is(target error) bool { return target == ErrInvalid }
 // configuration of 10,000 broken peers must not make a megabyte error.
 const maxReported = 20
 
-// problems collects errors up to maxReported and counts the rest.
-type problems struct {
-	errs    []error
-	dropped int
-}
+// problems collects errors, keeping maxReported and counting the rest.
+type problems struct{ list errcap.List }
 
 func (p *problems) add(err error) {
-	if len(p.errs) < maxReported {
-		p.errs = append(p.errs, err)
-		return
-	}
-	p.dropped++
+	p.list.Max = maxReported
+	p.list.Add(err)
 }
 
 func (p *problems) field(field fmt.Stringer, format string, args ...any) {
@@ -113,11 +108,10 @@ func (f fieldName) String() string {
 	return fmt.Sprintf("peers[%d].%s", f.peer, f.name)
 }
 
-func (p *problems) err(more error) error {
-	if p.dropped > 0 {
-		p.errs = append(p.errs, fmt.Errorf("%w: and %d more problems", more, p.dropped))
-	}
-	return errors.Join(p.errs...)
+// err joins the problems kept, followed by "… and N more" if some were
+// dropped; nil if there were none.
+func (p *problems) err() error {
+	return p.list.Err()
 }
 
 // Validate checks everything the kernel would reject, or silently drop,
@@ -195,7 +189,7 @@ func Validate(cfg Config) error {
 			prefixOwner[m] = owner{i, j}
 		}
 	}
-	return p.err(ErrInvalid)
+	return p.err()
 }
 
 // parseZone checks an endpoint zone: a decimal interface index or an

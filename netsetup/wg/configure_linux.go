@@ -58,7 +58,6 @@ func allowedIPLen(p netip.Prefix) int {
 // messages stay applied (the kernel is not transactional); the error says
 // how far it got. Re-apply with ReplacePeers to recover a known state.
 func (c *Client) Configure(ifname string, cfg Config) error {
-	start := time.Now()
 	if err := checkIfname(ifname); err != nil {
 		return fmt.Errorf("configure wireguard: %w", &FieldError{Field: "ifname", Err: err})
 	}
@@ -70,17 +69,13 @@ func (c *Client) Configure(ifname string, cfg Config) error {
 		return fmt.Errorf("configure %s: %w", ifname, err)
 	}
 	b := newSetBuilder(ifname, &cfg, c.messageSize, scopes)
-	var (
-		sent  int
-		bytes int
-	)
+	sent := 0
 	for !b.done() {
 		payload, peers, err := b.next()
 		if err != nil {
 			return fmt.Errorf("configure %s: build message %d: %w", ifname, sent+1, err)
 		}
 		req := nl.Message{Header: nl.Header{Type: c.family, Flags: unix.NLM_F_ACK}, Data: payload}
-		bytes += req.Len()
 		_, err = c.conn.Execute(req, "WG_CMD_SET_DEVICE")
 		clear(payload)
 		if err != nil {
@@ -91,19 +86,6 @@ func (c *Client) Configure(ifname string, cfg Config) error {
 			return fmt.Errorf("configure %s: message %d (%s): %w (%s)", ifname, sent+1, peers, err, applied)
 		}
 		sent++
-	}
-	if c.logf != nil {
-		// Only the public key: the private key never reaches a log.
-		pub := "unchanged"
-		switch {
-		case cfg.PrivateKey == nil:
-		case cfg.PrivateKey.IsZero():
-			pub = "removed"
-		default:
-			pub = cfg.PrivateKey.PublicKey().String()
-		}
-		c.logf("wireguard configured: ifname=%s peers=%d messages=%d bytes=%d duration=%v public_key=%s",
-			ifname, len(cfg.Peers), sent, bytes, time.Since(start).Round(time.Microsecond), pub)
 	}
 	return nil
 }
@@ -145,9 +127,10 @@ func resolveScopes(peers []PeerConfig) (map[int]uint32, error) {
 // Unlike wg(8), a peer never starts with a fragment that carries none of
 // its allowed IPs: it moves to the next message whole instead.
 //
-// Secrets are appended last, to the device (private key) and to each peer
-// fragment (preshared key), so that growing an encoder never leaves a
-// stray copy of them behind, and every buffer that held one is cleared.
+// Keys never leave a stray copy: the encoders that hold them are sized for
+// a whole message before anything goes in, so appending never moves them,
+// and wiped when next returns, on every path; only the payload it returns
+// holds keys, and Configure wipes it once sent.
 type setBuilder struct {
 	ifname string
 	cfg    *Config
@@ -155,6 +138,11 @@ type setBuilder struct {
 	scopes map[int]uint32
 
 	scratch []byte // for appendAllowedIP
+
+	// Reused for every message: the device attributes (with the private
+	// key), the peer nests (with preshared keys), the peer being encoded,
+	// its allowed IPs.
+	dev, peers, frag, list nl.AttrEncoder
 
 	first bool // the next message is the first
 	peer  int  // cursor: next peer
@@ -185,11 +173,15 @@ func (r peerRange) String() string {
 
 // next builds the next message's generic netlink payload.
 func (b *setBuilder) next() ([]byte, peerRange, error) {
+	for _, ae := range []*nl.AttrEncoder{&b.dev, &b.peers, &b.frag, &b.list} {
+		ae.Grow(b.budget)
+		defer ae.Wipe()
+	}
 	first := b.first
 	b.first = false
 	cfg := b.cfg
 
-	var dev nl.AttrEncoder
+	dev, peers := &b.dev, &b.peers
 	dev.String(unix.WGDEVICE_A_IFNAME, b.ifname)
 	reserve := 0 // bytes appended after the peers
 	if first {
@@ -209,14 +201,12 @@ func (b *setBuilder) next() ([]byte, peerRange, error) {
 	// Room left for peer nests inside WGDEVICE_A_PEERS.
 	room := b.budget - (nl.HeaderLen + genlHeaderLen + dev.Len() + attrHeaderLen + reserve)
 
-	var (
-		peers  nl.AttrEncoder
-		rng    = peerRange{first: b.peer}
-		secret bool // peers holds a preshared key
-	)
+	rng := peerRange{first: b.peer}
 	for b.peer < len(cfg.Peers) {
 		pc := &cfg.Peers[b.peer]
-		frag, psk := b.peerHeader(pc, b.ip > 0)
+		frag := &b.frag
+		frag.Wipe()
+		psk := b.peerHeader(frag, pc, b.ip > 0)
 		ips := pc.AllowedIPs[b.ip:]
 		if pc.Remove {
 			ips = nil
@@ -242,9 +232,10 @@ func (b *setBuilder) next() ([]byte, peerRange, error) {
 			break // the rest goes in the next message
 		}
 		if n > 0 {
-			var list nl.AttrEncoder
+			list := &b.list
+			list.Wipe()
 			for _, p := range ips[:n] {
-				b.scratch = appendAllowedIP(&list, b.scratch, p)
+				b.scratch = appendAllowedIP(list, b.scratch, p)
 			}
 			lb, err := list.Encode()
 			if err != nil {
@@ -256,16 +247,12 @@ func (b *setBuilder) next() ([]byte, peerRange, error) {
 			k := pc.PresharedKey.Bytes()
 			frag.Bytes(unix.WGPEER_A_PRESHARED_KEY, k[:])
 			clear(k[:])
-			secret = true
 		}
 		fb, err := frag.Encode()
 		if err != nil {
 			return nil, rng, fmt.Errorf("peers[%d]: %w", b.peer, err)
 		}
 		peers.Bytes(unix.NLA_F_NESTED, fb)
-		if psk {
-			clear(fb)
-		}
 		rng.last = b.peer
 		rng.count++
 		if n < len(ips) {
@@ -285,22 +272,13 @@ func (b *setBuilder) next() ([]byte, peerRange, error) {
 			return nil, rng, err
 		}
 		dev.Bytes(unix.WGDEVICE_A_PEERS|unix.NLA_F_NESTED, pb)
-		if secret {
-			clear(pb)
-		}
 	}
 	if reserve > 0 {
 		k := cfg.PrivateKey.Bytes()
 		dev.Bytes(unix.WGDEVICE_A_PRIVATE_KEY, k[:])
 		clear(k[:])
-		secret = true
 	}
-	payload, err := nl.GenlPayload(nl.GenlHeader{Command: unix.WG_CMD_SET_DEVICE, Version: unix.WG_GENL_VERSION}, &dev)
-	if secret {
-		if db, _ := dev.Encode(); db != nil {
-			clear(db)
-		}
-	}
+	payload, err := nl.GenlPayload(nl.GenlHeader{Command: unix.WG_CMD_SET_DEVICE, Version: unix.WG_GENL_VERSION}, dev)
 	if err != nil {
 		return nil, rng, err
 	}
@@ -311,10 +289,9 @@ func (b *setBuilder) next() ([]byte, peerRange, error) {
 	return payload, rng, nil
 }
 
-// peerHeader encodes a peer fragment's attributes that precede its
+// peerHeader encodes into ae a peer fragment's attributes that precede its
 // allowed IPs, and reports whether its preshared key must follow them.
-func (b *setBuilder) peerHeader(pc *PeerConfig, continuation bool) (nl.AttrEncoder, bool) {
-	var ae nl.AttrEncoder
+func (b *setBuilder) peerHeader(ae *nl.AttrEncoder, pc *PeerConfig, continuation bool) bool {
 	ae.Bytes(unix.WGPEER_A_PUBLIC_KEY, pc.PublicKey[:])
 	var flags uint32
 	if pc.Remove {
@@ -332,7 +309,7 @@ func (b *setBuilder) peerHeader(pc *PeerConfig, continuation bool) (nl.AttrEncod
 		ae.Uint32(unix.WGPEER_A_FLAGS, flags)
 	}
 	if continuation || pc.Remove {
-		return ae, false
+		return false
 	}
 	if pc.Endpoint.IsValid() {
 		ae.Bytes(unix.WGPEER_A_ENDPOINT, appendSockaddr(nil, pc.Endpoint, b.scopes[b.peer]))
@@ -340,7 +317,7 @@ func (b *setBuilder) peerHeader(pc *PeerConfig, continuation bool) (nl.AttrEncod
 	if pc.PersistentKeepalive != nil {
 		ae.Uint16(unix.WGPEER_A_PERSISTENT_KEEPALIVE_INTERVAL, uint16(*pc.PersistentKeepalive/time.Second))
 	}
-	return ae, pc.PresharedKey != nil
+	return pc.PresharedKey != nil
 }
 
 // appendAllowedIP appends one allowed-IP nest for p, host bits cleared:

@@ -472,50 +472,6 @@ func TestConfigure_secretsNotLogged(t *testing.T) {
 	}
 }
 
-// TestConfigure_logf checks the one line SetLogf gets: the counts and the
-// public key, never a secret; and that nil turns logging off.
-func TestConfigure_logf(t *testing.T) {
-	f := newFakeWG(t, "wg0")
-	c, _ := f.client(t)
-	var lines []string
-	c.SetLogf(func(format string, args ...any) { lines = append(lines, fmt.Sprintf(format, args...)) })
-	if err := c.Configure("wg0", fullConfig()); err != nil {
-		t.Fatalf("Configure() error = %v", err)
-	}
-	if len(lines) != 1 {
-		t.Fatalf("logged %d lines, want 1: %q", len(lines), lines)
-	}
-	line := lines[0]
-	for _, want := range []string{"wireguard configured", "ifname=wg0", "peers=3", "messages=1",
-		"public_key=" + testPriv.PublicKey().String()} {
-		if !strings.Contains(line, want) {
-			t.Errorf("log line %q lacks %q", line, want)
-		}
-	}
-	for _, secret := range []string{testPriv.Reveal(), testPSK.Reveal()} {
-		if strings.Contains(line, secret) {
-			t.Errorf("log line %q holds a secret key", line)
-		}
-	}
-
-	cfg := fullConfig()
-	cfg.PrivateKey = nil
-	if err := c.Configure("wg0", cfg); err != nil {
-		t.Fatalf("Configure() without a private key: %v", err)
-	}
-	if len(lines) != 2 || !strings.Contains(lines[1], "public_key=unchanged") {
-		t.Errorf("without a private key logged %q, want public_key=unchanged", lines[1:])
-	}
-
-	c.SetLogf(nil)
-	if err := c.Configure("wg0", fullConfig()); err != nil {
-		t.Fatalf("Configure() error = %v", err)
-	}
-	if len(lines) != 2 {
-		t.Errorf("logged after SetLogf(nil): %q", lines[2:])
-	}
-}
-
 // BenchmarkBuild10k measures building the SET messages for 10,000 peers
 // with three allowed IPs each, validation included.
 func BenchmarkBuild10k(b *testing.B) {

@@ -26,9 +26,17 @@
 // # Secrets
 //
 // Private and preshared keys are [wgkey] secret types that never print.
-// This package never formats them into errors or logs (it logs the public
-// key), never returns them from [Client.Device], and overwrites the buffers
-// it built or received that held them once a message is sent or parsed.
+// This package never formats them into errors, never returns them from
+// [Client.Device], and wipes every buffer that held one, on the error paths
+// too: the SET messages it builds (their encoders are sized before a key
+// goes in, so that no growth leaves a copy behind) and the GET_DEVICE
+// replies, which carry the private key and every preshared key (the
+// kernel's wg_get_device_dump returns them to CAP_NET_ADMIN).
+//
+// # Deadlines
+//
+// [Client.SetDeadline] bounds every exchange by an absolute time, such as
+// the deadline of the boot phase that uses the Client.
 //
 // Everything but this file is Linux-only.
 package wg

@@ -24,7 +24,7 @@ const testFamily = 0x1b
 // WG_CMD_GET_DEVICE dump split into parts of at most dumpSize bytes the way
 // wg_get_device_dump splits them.
 type fakeWG struct {
-	t *testing.T
+	t testing.TB
 
 	mu        sync.Mutex
 	name      string
@@ -52,7 +52,7 @@ type fakePeer struct {
 	rx, tx    uint64
 }
 
-func newFakeWG(t *testing.T, name string) *fakeWG {
+func newFakeWG(t testing.TB, name string) *fakeWG {
 	return &fakeWG{t: t, name: name, index: 7, dumpSize: 32 << 10,
 		byKey: make(map[wgkey.Key]*fakePeer), owner: make(map[netip.Prefix]*fakePeer)}
 }

@@ -189,6 +189,15 @@ type fakeSocket struct {
 	fn    nltest.Func
 	mu    sync.Mutex
 	queue [][]byte
+
+	// silent makes Receive wait until its deadline when nothing is
+	// queued, like a kernel that never answers; otherwise it times out
+	// at once.
+	silent bool
+	// spy keeps every buffer Send and Receive were given, the client's
+	// own, not copies, for tests that check they were wiped.
+	spy        bool
+	sent, recv [][]byte
 }
 
 func (s *fakeSocket) Send(b []byte) error {
@@ -198,6 +207,9 @@ func (s *fakeSocket) Send(b []byte) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.spy {
+		s.sent = append(s.sent, b)
+	}
 	for _, req := range reqs {
 		replies, err := s.fn(req)
 		if err != nil {
@@ -223,7 +235,13 @@ func (s *fakeSocket) Send(b []byte) error {
 func (s *fakeSocket) Receive(b []byte, deadline time.Time) (int, uint32, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.spy {
+		s.recv = append(s.recv, b)
+	}
 	if len(s.queue) == 0 {
+		if s.silent {
+			time.Sleep(time.Until(deadline))
+		}
 		return 0, 0, os.ErrDeadlineExceeded
 	}
 	d := s.queue[0]

@@ -210,6 +210,81 @@ func parsePeer(d *Device, ad *nl.AttrDecoder) error {
 	return nil
 }
 
+// parseHandshakes decodes the parts of a WG_CMD_GET_DEVICE dump for the
+// public key and last handshake time of each peer only, into seen: the
+// handshake gate reads the device every 100 ms, and decoding every allowed
+// IP and endpoint of thousands of peers each time is wasted work. A peer's
+// continuation in a later part carries no handshake time and leaves the
+// one read.
+func parseHandshakes(msgs []nl.Message, seen map[wgkey.Key]time.Time) error {
+	if len(msgs) == 0 {
+		return errEmptyDump
+	}
+	for i, m := range msgs {
+		h, ad, err := nl.ParseGenl(m.Data)
+		if err == nil && h.Command != unix.WG_CMD_GET_DEVICE {
+			err = fmt.Errorf("unexpected command %d", h.Command)
+		}
+		for err == nil && ad.Next() {
+			if ad.Type() != unix.WGDEVICE_A_PEERS {
+				continue
+			}
+			ad.Nested(func(pd *nl.AttrDecoder) error {
+				for pd.Next() {
+					pd.Nested(func(ad *nl.AttrDecoder) error {
+						return parsePeerHandshake(ad, seen)
+					})
+				}
+				return nil
+			})
+		}
+		if err == nil {
+			err = ad.Err()
+		}
+		if err != nil {
+			return fmt.Errorf("reply part %d: %w", i, err)
+		}
+	}
+	return nil
+}
+
+// parsePeerHandshake decodes one peer nest's public key and handshake time
+// into seen.
+func parsePeerHandshake(ad *nl.AttrDecoder, seen map[wgkey.Key]time.Time) error {
+	var (
+		key       wgkey.Key
+		hasKey    bool
+		handshake time.Time
+		hasTime   bool
+	)
+	for ad.Next() {
+		switch ad.Type() {
+		case unix.WGPEER_A_PUBLIC_KEY:
+			k, err := parseKey(ad)
+			if err != nil {
+				return fmt.Errorf("peer public key: %w", err)
+			}
+			key, hasKey = k, true
+		case unix.WGPEER_A_LAST_HANDSHAKE_TIME:
+			t, err := parseTimespec(ad.Bytes())
+			if err != nil {
+				return err
+			}
+			handshake, hasTime = t, true
+		}
+	}
+	if err := ad.Err(); err != nil {
+		return err
+	}
+	if !hasKey {
+		return errors.New("peer without public key")
+	}
+	if _, ok := seen[key]; !ok || hasTime {
+		seen[key] = handshake
+	}
+	return nil
+}
+
 // parseAllowedIP decodes one allowed-IP nest.
 func parseAllowedIP(ad *nl.AttrDecoder) (netip.Prefix, error) {
 	var (

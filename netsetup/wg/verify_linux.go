@@ -122,7 +122,7 @@ func Verify(want Config, got *Device) error {
 			}
 		}
 	}
-	return p.err(ErrMismatch)
+	return p.err()
 }
 
 // sameEndpoint compares endpoints, resolving an interface-name zone in

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 )
 
@@ -31,6 +32,23 @@ func (ae *AttrEncoder) Len() int {
 	return len(ae.b)
 }
 
+// Grow makes room for n more bytes, so that the next n bytes of attributes
+// are appended without moving those already encoded. An encoder that will
+// hold a key grows once, up front, before the key goes in: a move would
+// leave a copy of it behind in the old array.
+func (ae *AttrEncoder) Grow(n int) {
+	ae.b = slices.Grow(ae.b, n)
+}
+
+// Wipe zeroes everything ae encoded and empties ae for reuse, keeping its
+// array. The encoder only appends, so after Wipe its whole array is zero,
+// unless appending outgrew a Grow and moved it.
+func (ae *AttrEncoder) Wipe() {
+	clear(ae.b)
+	ae.b = ae.b[:0]
+	ae.err = nil
+}
+
 // Err returns the first error recorded by ae.
 func (ae *AttrEncoder) Err() error {
 	return ae.err
@@ -46,22 +64,30 @@ func (ae *AttrEncoder) Encode() ([]byte, error) {
 
 // Uint8 appends a u8 attribute.
 func (ae *AttrEncoder) Uint8(typ uint16, v uint8) {
-	ae.Bytes(typ, []byte{v})
+	var b [1]byte
+	b[0] = v
+	ae.append(typ, b[:])
 }
 
 // Uint16 appends a native-endian u16 attribute.
 func (ae *AttrEncoder) Uint16(typ uint16, v uint16) {
-	ae.Bytes(typ, binary.NativeEndian.AppendUint16(nil, v))
+	var b [2]byte
+	binary.NativeEndian.PutUint16(b[:], v)
+	ae.append(typ, b[:])
 }
 
 // Uint32 appends a native-endian u32 attribute.
 func (ae *AttrEncoder) Uint32(typ uint16, v uint32) {
-	ae.Bytes(typ, binary.NativeEndian.AppendUint32(nil, v))
+	var b [4]byte
+	binary.NativeEndian.PutUint32(b[:], v)
+	ae.append(typ, b[:])
 }
 
 // Uint64 appends a native-endian u64 attribute.
 func (ae *AttrEncoder) Uint64(typ uint16, v uint64) {
-	ae.Bytes(typ, binary.NativeEndian.AppendUint64(nil, v))
+	var b [8]byte
+	binary.NativeEndian.PutUint64(b[:], v)
+	ae.append(typ, b[:])
 }
 
 // Int32 appends a native-endian s32 attribute.

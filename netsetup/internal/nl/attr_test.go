@@ -1,6 +1,7 @@
 package nl
 
 import (
+	"bytes"
 	"errors"
 	"strings"
 	"testing"
@@ -363,5 +364,28 @@ func TestAttrDecoder_errors(t *testing.T) {
 				t.Error("Next() after an error = true, want false")
 			}
 		})
+	}
+}
+
+// TestAttrEncoder_GrowWipe: after Grow, appending within the room keeps the
+// array; Wipe zeroes all of it and keeps it for reuse.
+func TestAttrEncoder_GrowWipe(t *testing.T) {
+	var ae AttrEncoder
+	ae.Grow(100)
+	ae.Uint32(1, 7)
+	before := &ae.b[:1][0]
+	ae.Bytes(2, bytes.Repeat([]byte{0xaa}, 80))
+	if &ae.b[:1][0] != before {
+		t.Fatal("appending within the grown room moved the array")
+	}
+	full := ae.b[:cap(ae.b)]
+	ae.Wipe()
+	if ae.Len() != 0 || cap(ae.b) != cap(full) {
+		t.Errorf("after Wipe: length %d, capacity %d; want 0, %d", ae.Len(), cap(ae.b), cap(full))
+	}
+	for i, c := range full {
+		if c != 0 {
+			t.Fatalf("byte %d is %#x after Wipe", i, c)
+		}
 	}
 }

@@ -5,10 +5,11 @@ import (
 	"fmt"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
-// DefaultTimeout bounds every receive of a new Conn.
+// DefaultTimeout bounds every receive of a Conn, whatever its deadline.
 const DefaultTimeout = 5 * time.Second
 
 const (
@@ -42,8 +43,9 @@ var (
 type Socket interface {
 	// Send sends b, one or more encoded messages, to the kernel.
 	Send(b []byte) error
-	// Receive reads one datagram into b, waiting until deadline at most.
-	// n is the datagram's full length, larger than len(b) if it was
+	// Receive reads one datagram into b, waiting until deadline at most;
+	// with a deadline already past it still returns a datagram that is
+	// queued. n is the datagram's full length, larger than len(b) if it was
 	// truncated (MSG_TRUNC); from is the sender's port ID, 0 for the
 	// kernel. On timeout the error wraps os.ErrDeadlineExceeded.
 	Receive(b []byte, deadline time.Time) (n int, from uint32, err error)
@@ -61,13 +63,20 @@ type Conn struct {
 	seq      uint32
 	timeout  time.Duration
 	buf      []byte
+	wbuf     []byte    // ExecuteBatch's write buffer
+	views    []Message // ExecuteBatch's acknowledgements, read in place
+	batchMax int       // ExecuteBatch's requests per write
 	optsErrs error
+
+	// deadline, if set, bounds every exchange; it is outside mu so that
+	// it can be set while an exchange runs.
+	deadline atomic.Pointer[time.Time]
 }
 
 // NewConn returns a Conn that uses sock. It is mainly useful for tests
 // (package nltest); production code uses Dial. Sequence numbers start at 1.
 func NewConn(sock Socket) *Conn {
-	return &Conn{sock: sock, timeout: DefaultTimeout}
+	return &Conn{sock: sock, timeout: DefaultTimeout, batchMax: maxBatchMessages}
 }
 
 // Close closes the connection's socket. It waits for a running request.
@@ -82,15 +91,50 @@ func (c *Conn) Close() error {
 	return err
 }
 
-// SetTimeout sets how long each receive may wait for the next reply
-// datagram; d <= 0 restores DefaultTimeout.
-func (c *Conn) SetTimeout(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if d <= 0 {
-		d = DefaultTimeout
+// SetDeadline bounds every exchange that follows by t, an absolute time:
+// no receive waits past it, and no request is sent once it has passed.
+// Either way the exchange fails with an *Error wrapping
+// os.ErrDeadlineExceeded. The zero time removes the bound; each receive
+// still waits at most DefaultTimeout.
+//
+// It is meant to carry a context's deadline to the socket, so that a
+// kernel call that never answers ends with the phase that made it. It may
+// be called while an exchange runs; a receive already waiting keeps the
+// bound it started with.
+func (c *Conn) SetDeadline(t time.Time) {
+	if t.IsZero() {
+		c.deadline.Store(nil)
+		return
 	}
-	c.timeout = d
+	c.deadline.Store(&t)
+}
+
+// checkDeadline returns an error wrapping os.ErrDeadlineExceeded if the
+// deadline has passed, so that nothing more is sent.
+func (c *Conn) checkDeadline() error {
+	if d := c.deadline.Load(); d != nil && !time.Now().Before(*d) {
+		return fmt.Errorf("not sent, the deadline has passed: %w", os.ErrDeadlineExceeded)
+	}
+	return nil
+}
+
+// receiveDeadline returns how long the next receive may wait: the timeout,
+// capped by the deadline.
+func (c *Conn) receiveDeadline() time.Time {
+	t := time.Now().Add(c.timeout)
+	if d := c.deadline.Load(); d != nil && d.Before(t) {
+		return *d
+	}
+	return t
+}
+
+// nextSeq returns the next sequence number, never 0.
+func (c *Conn) nextSeq() uint32 {
+	c.seq++
+	if c.seq == 0 {
+		c.seq = 1
+	}
+	return c.seq
 }
 
 // OptionsErr returns the errors from the best-effort socket options that
@@ -123,8 +167,8 @@ func (c *Conn) OptionsErr() error {
 // Messages from senders other than the kernel, and messages with another
 // sequence number (for instance the late reply to a request that timed
 // out, or the ACK of an earlier dump), are skipped; more than 128 of them
-// in one Execute is an error. Each receive waits at most the timeout set
-// by SetTimeout.
+// in one Execute is an error. Each receive waits at most DefaultTimeout,
+// and never past the deadline set by SetDeadline.
 //
 // If any part of the reply had NLM_F_DUMP_INTR, Execute still reads to the
 // end and returns the replies together with an error wrapping
@@ -138,11 +182,10 @@ func (c *Conn) Execute(req Message, op string) ([]Message, error) {
 	if c.sock == nil {
 		return nil, &Error{Op: op, Err: errClosed}
 	}
-	c.seq++
-	if c.seq == 0 {
-		c.seq = 1
+	if err := c.checkDeadline(); err != nil {
+		return nil, &Error{Op: op, Err: err}
 	}
-	req.Seq = c.seq
+	req.Seq = c.nextSeq()
 	req.Flags |= flagRequest
 	req.PID = 0
 	b, err := req.MarshalBinary()
@@ -154,7 +197,7 @@ func (c *Conn) Execute(req Message, op string) ([]Message, error) {
 	if err := c.sock.Send(b); err != nil {
 		return nil, &Error{Op: op, Err: err, Seq: req.Seq}
 	}
-	return c.receiveReplies(req, op)
+	return c.receiveReplies(req, op, nil)
 }
 
 // ExecuteDump is Execute with NLM_F_DUMP set, retrying the whole request up
@@ -167,10 +210,14 @@ func (c *Conn) ExecuteDump(req Message, op string) ([]Message, error) {
 		replies []Message
 		err     error
 	)
-	for range maxDumpAttempts {
+	for i := range maxDumpAttempts {
 		replies, err = c.Execute(req, op)
 		if !errors.Is(err, ErrDumpInterrupted) {
 			return replies, err
+		}
+		if i < maxDumpAttempts-1 {
+			// A dump may carry keys (WG_CMD_GET_DEVICE).
+			wipe(replies)
 		}
 	}
 	var e *Error
@@ -180,29 +227,41 @@ func (c *Conn) ExecuteDump(req Message, op string) ([]Message, error) {
 	return replies, err
 }
 
-// receiveReplies reads the replies to req, which has been sent.
-func (c *Conn) receiveReplies(req Message, op string) ([]Message, error) {
+// wipe zeroes the payloads of msgs.
+func wipe(msgs []Message) {
+	for _, m := range msgs {
+		clear(m.Data)
+	}
+}
+
+// receiveReplies reads the replies to req, which has been sent, appending
+// them to replies. Replies may carry keys (WG_CMD_GET_DEVICE) and an error
+// may echo a request that did, so every message not returned is wiped,
+// the replies read so far included when the exchange fails.
+func (c *Conn) receiveReplies(req Message, op string, replies []Message) ([]Message, error) {
 	var (
-		replies     []Message
 		interrupted bool
 		stale       int
 	)
-	done := func() ([]Message, error) {
-		if interrupted {
-			return replies, &Error{Op: op, Err: ErrDumpInterrupted, Seq: req.Seq}
-		}
-		return replies, nil
+	fail := func(err error) ([]Message, error) {
+		wipe(replies)
+		return nil, err
 	}
 	for {
-		msgs, err := c.receive(time.Now().Add(c.timeout))
+		msgs, err := c.receive(c.receiveDeadline())
 		if err != nil {
-			return nil, &Error{Op: op, Err: err, Seq: req.Seq}
+			return fail(&Error{Op: op, Err: err, Seq: req.Seq})
 		}
 		if msgs == nil {
 			// Datagram from a sender other than the kernel.
 			stale++
 		}
-		for _, m := range msgs {
+		var (
+			done   bool
+			kept   int // msgs[:kept] went to replies
+			failed error
+		)
+		for i, m := range msgs {
 			if m.Seq != req.Seq {
 				stale++
 				continue
@@ -213,34 +272,47 @@ func (c *Conn) receiveReplies(req Message, op string) ([]Message, error) {
 			switch m.Type {
 			case typeNoop:
 			case typeOverrun:
-				return nil, &Error{Op: op, Err: errOverrun, Seq: req.Seq}
+				failed = &Error{Op: op, Err: errOverrun, Seq: req.Seq}
 			case typeError:
 				code, ext, err := parseError(m)
-				if err != nil {
-					return nil, &Error{Op: op, Err: err, Seq: req.Seq}
+				switch {
+				case err != nil:
+					failed = &Error{Op: op, Err: err, Seq: req.Seq}
+				case code != 0:
+					failed = newKernelError(op, req.Seq, code, ext)
 				}
-				if code != 0 {
-					return nil, newKernelError(op, req.Seq, code, ext)
-				}
-				return done()
+				done = true
 			case typeDone:
 				code, ext, err := parseDone(m)
-				if err != nil {
-					return nil, &Error{Op: op, Err: err, Seq: req.Seq}
+				switch {
+				case err != nil:
+					failed = &Error{Op: op, Err: err, Seq: req.Seq}
+				case code != 0:
+					failed = newKernelError(op, req.Seq, code, ext)
 				}
-				if code != 0 {
-					return nil, newKernelError(op, req.Seq, code, ext)
-				}
-				return done()
+				done = true
 			default:
 				replies = append(replies, m)
+				msgs[kept], msgs[i] = msgs[i], msgs[kept]
+				kept++
 				if m.Flags&flagMulti == 0 && req.Flags&flagAck == 0 {
-					return done()
+					done = true
 				}
 			}
+			if done || failed != nil {
+				break
+			}
 		}
-		if stale > maxStale {
-			return nil, &Error{Op: op, Err: fmt.Errorf("%w: skipped %d", errStale, stale), Seq: req.Seq}
+		wipe(msgs[kept:])
+		switch {
+		case failed != nil:
+			return fail(failed)
+		case done && interrupted:
+			return replies, &Error{Op: op, Err: ErrDumpInterrupted, Seq: req.Seq}
+		case done:
+			return replies, nil
+		case stale > maxStale:
+			return fail(&Error{Op: op, Err: fmt.Errorf("%w: skipped %d", errStale, stale), Seq: req.Seq})
 		}
 	}
 }
@@ -251,35 +323,53 @@ func (c *Conn) receive(deadline time.Time) ([]Message, error) {
 	if c.buf == nil {
 		c.buf = make([]byte, receiveBufferSize)
 	}
-	return receiveFrom(c.sock, c.buf, deadline, c.timeout)
+	return receiveFrom(c.sock, c.buf, deadline)
 }
 
 // receiveFrom implements receive for Conn and Subscription.
-func receiveFrom(sock Socket, buf []byte, deadline time.Time, timeout time.Duration) ([]Message, error) {
+func receiveFrom(sock Socket, buf []byte, deadline time.Time) ([]Message, error) {
+	var msgs []Message
+	err := receiveViews(sock, buf, deadline, func(views []Message) {
+		msgs = make([]Message, len(views))
+		for i, m := range views {
+			msgs[i] = Message{Header: m.Header, Data: append([]byte{}, m.Data...)}
+		}
+	}, nil)
+	return msgs, err
+}
+
+// receiveViews reads one datagram into buf and passes its messages to fn,
+// their Data pointing into buf, reusing views' array; buf is wiped when fn
+// returns, and on every other path: replies may carry keys
+// (WG_CMD_GET_DEVICE). fn is not called for a datagram from a sender other
+// than the kernel.
+func receiveViews(sock Socket, buf []byte, deadline time.Time, fn func([]Message), views []Message) error {
+	wait := time.Until(deadline)
 	n, from, err := sock.Receive(buf, deadline)
 	if err != nil {
 		if errors.Is(err, os.ErrDeadlineExceeded) {
-			return nil, fmt.Errorf("%w within %v: %w", errNoReply, timeout, err)
+			return fmt.Errorf("%w within %v: %w", errNoReply, max(wait, 0).Round(time.Millisecond), err)
 		}
-		return nil, err
+		return err
 	}
+	defer clear(buf[:min(n, len(buf))])
 	if n > len(buf) {
-		return nil, fmt.Errorf("%w: %d-byte datagram, %d-byte buffer", errTruncated, n, len(buf))
+		return fmt.Errorf("%w: %d-byte datagram, %d-byte buffer", errTruncated, n, len(buf))
 	}
 	if from != 0 {
-		return nil, nil
+		return nil
 	}
-	msgs, err := ParseMessages(buf[:n])
-	// ParseMessages copied the data out; replies may carry keys
-	// (WG_CMD_GET_DEVICE), so the reused buffer is wiped.
-	clear(buf[:n])
-	if err != nil {
-		return nil, fmt.Errorf("malformed reply: %w", err)
+	views = views[:0]
+	for b := buf[:n]; len(b) > 0; {
+		m, rest, err := parseMessage(b, false)
+		if err != nil {
+			return fmt.Errorf("malformed reply: message %d: %w", len(views), err)
+		}
+		views = append(views, m)
+		b = rest
 	}
-	if msgs == nil {
-		msgs = []Message{}
-	}
-	return msgs, nil
+	fn(views)
+	return nil
 }
 
 // Subscription receives multicast notifications, such as RTNLGRP_LINK
@@ -337,7 +427,7 @@ func (s *Subscription) Receive(deadline time.Time) ([]Message, error) {
 		s.buf = make([]byte, receiveBufferSize)
 	}
 	for {
-		msgs, err := receiveFrom(s.sock, s.buf, deadline, time.Until(deadline))
+		msgs, err := receiveFrom(s.sock, s.buf, deadline)
 		if err != nil {
 			return nil, &Error{Op: op, Err: err}
 		}

@@ -100,27 +100,20 @@ func (s *sysSocket) Send(b []byte) error {
 	}
 }
 
-// Receive implements Socket: poll until deadline, then a non-blocking
-// recvmsg with MSG_TRUNC so a too-small buffer is detected.
+// Receive implements Socket: a non-blocking recvmsg with MSG_TRUNC, so a
+// too-small buffer is detected, and a poll until deadline only when
+// nothing is queued. The kernel handles a request inside the send call, so
+// its replies are normally queued already and one system call reads each.
 func (s *sysSocket) Receive(b []byte, deadline time.Time) (int, uint32, error) {
 	for {
-		wait := time.Until(deadline)
-		if wait <= 0 {
-			return 0, 0, os.ErrDeadlineExceeded
-		}
-		ms := min((wait+time.Millisecond-1)/time.Millisecond, math.MaxInt32)
-		fds := []unix.PollFd{{Fd: int32(s.fd), Events: unix.POLLIN}}
-		n, err := unix.Poll(fds, int(ms))
-		if errors.Is(err, unix.EINTR) || (err == nil && n == 0) {
+		n, _, flags, from, err := unix.Recvmsg(s.fd, b, nil, unix.MSG_DONTWAIT|unix.MSG_TRUNC)
+		if errors.Is(err, unix.EINTR) {
 			continue
 		}
-		if err != nil {
-			return 0, 0, os.NewSyscallError("poll", err)
-		}
-		// POLLERR (for example ENOBUFS after an overrun) is reported by
-		// recvmsg itself.
-		n, _, flags, from, err := unix.Recvmsg(s.fd, b, nil, unix.MSG_DONTWAIT|unix.MSG_TRUNC)
-		if errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.EINTR) {
+		if errors.Is(err, unix.EAGAIN) {
+			if err := s.wait(deadline); err != nil {
+				return 0, 0, err
+			}
 			continue
 		}
 		if err != nil {
@@ -134,6 +127,28 @@ func (s *sysSocket) Receive(b []byte, deadline time.Time) (int, uint32, error) {
 			return 0, 0, fmt.Errorf("recvmsg: unexpected source address %T", from)
 		}
 		return n, sa.Pid, nil
+	}
+}
+
+// wait polls until the socket is readable or has an error, or deadline.
+func (s *sysSocket) wait(deadline time.Time) error {
+	for {
+		wait := time.Until(deadline)
+		if wait <= 0 {
+			return os.ErrDeadlineExceeded
+		}
+		ms := min((wait+time.Millisecond-1)/time.Millisecond, math.MaxInt32)
+		fds := []unix.PollFd{{Fd: int32(s.fd), Events: unix.POLLIN}}
+		n, err := unix.Poll(fds, int(ms))
+		if errors.Is(err, unix.EINTR) || (err == nil && n == 0) {
+			continue
+		}
+		if err != nil {
+			return os.NewSyscallError("poll", err)
+		}
+		// Readable, or POLLERR (for example ENOBUFS after an overrun),
+		// which recvmsg reports.
+		return nil
 	}
 }
 

@@ -164,13 +164,18 @@ func TestIntegrationConn_ResolveFamily(t *testing.T) {
 func TestIntegrationConn_timeout(t *testing.T) {
 	// A request without NLM_F_ACK that produces no reply must time out.
 	c := dialNS(t, unix.NETLINK_ROUTE)
-	c.SetTimeout(100 * time.Millisecond)
+	c.SetDeadline(time.Now().Add(100 * time.Millisecond))
 	req := nl.Message{Header: nl.Header{Type: unix.RTM_SETLINK}, Data: ifinfomsg(1)}
 	if _, err := c.Execute(req, "RTM_SETLINK"); !errors.Is(err, os.ErrDeadlineExceeded) {
 		t.Errorf("Execute() error = %v, want os.ErrDeadlineExceeded", err)
 	}
-	// The connection is still usable.
+	// Past the deadline nothing is sent; without it the connection is
+	// still usable.
 	req = nl.Message{Header: nl.Header{Type: unix.RTM_GETLINK}, Data: ifinfomsg(1)}
+	if _, err := c.Execute(req, "RTM_GETLINK"); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Errorf("Execute() after the deadline error = %v, want os.ErrDeadlineExceeded", err)
+	}
+	c.SetDeadline(time.Time{})
 	if _, err := c.Execute(req, "RTM_GETLINK"); err != nil {
 		t.Errorf("Execute() after a timeout error = %v", err)
 	}
@@ -210,5 +215,80 @@ func TestIntegrationSubscribe_link(t *testing.T) {
 	}
 	if names := linkNames(t, msgs); len(names) == 0 || names[0] != "lo" {
 		t.Errorf("notification names = %q, want lo", names)
+	}
+}
+
+// TestIntegrationConn_ExecuteBatch adds 5,000 routes through lo in batches,
+// one of them through a gateway that cannot be reached: the kernel refuses
+// that one with its extended ACK, applies all the others, and a dump finds
+// them.
+func TestIntegrationConn_ExecuteBatch(t *testing.T) {
+	c := dialNS(t, unix.NETLINK_ROUTE)
+	// Routes need their link up.
+	hdr := ifinfomsg(1)
+	binary.NativeEndian.PutUint32(hdr[8:12], unix.IFF_UP)
+	binary.NativeEndian.PutUint32(hdr[12:16], unix.IFF_UP)
+	if _, err := c.Execute(nl.Message{Header: nl.Header{Type: unix.RTM_NEWLINK, Flags: unix.NLM_F_ACK}, Data: hdr}, "RTM_NEWLINK"); err != nil {
+		t.Fatalf("set lo up: %v", err)
+	}
+	const (
+		n     = 5000
+		bad   = 2345
+		table = 100
+	)
+	route := func(i int, gateway bool) nl.Message {
+		var ae nl.AttrEncoder
+		ae.Bytes(unix.RTA_DST, []byte{10, byte(i >> 16), byte(i >> 8), byte(i)})
+		scope := uint8(unix.RT_SCOPE_LINK)
+		if gateway {
+			ae.Bytes(unix.RTA_GATEWAY, []byte{203, 0, 113, 1})
+			scope = unix.RT_SCOPE_UNIVERSE
+		}
+		ae.Uint32(unix.RTA_OIF, 1)
+		data, err := nl.Payload([]byte{unix.AF_INET, 32, 0, 0, table, unix.RTPROT_BOOT, scope, unix.RTN_UNICAST, 0, 0, 0, 0}, &ae)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return nl.Message{Header: nl.Header{Type: unix.RTM_NEWROUTE, Flags: unix.NLM_F_CREATE | unix.NLM_F_REPLACE}, Data: data}
+	}
+	reqs := make([]nl.Message, n)
+	for i := range reqs {
+		reqs[i] = route(i, i == bad)
+	}
+	start := time.Now()
+	errs := c.ExecuteBatch(reqs, "RTM_NEWROUTE")
+	t.Logf("%d routes in %v", n, time.Since(start))
+	if len(errs) != n {
+		t.Fatalf("ExecuteBatch() = %d outcomes, want %d with one error", len(errs), n)
+	}
+	for i, err := range errs {
+		if i != bad && err != nil {
+			t.Errorf("route %d: %v", i, err)
+		}
+	}
+	var e *nl.Error
+	if !errors.Is(errs[bad], unix.ENETUNREACH) || !errors.As(errs[bad], &e) || e.Message == "" || e.Seq == 0 {
+		t.Errorf("route %d via 203.0.113.1: %v, want ENETUNREACH with the kernel's text", bad, errs[bad])
+	}
+	t.Logf("kernel said: %v", errs[bad])
+
+	var ae nl.AttrEncoder
+	ae.Uint32(unix.RTA_TABLE, table)
+	data, err := nl.Payload([]byte{unix.AF_INET, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, &ae)
+	if err != nil {
+		t.Fatal(err)
+	}
+	replies, err := c.ExecuteDump(nl.Message{Header: nl.Header{Type: unix.RTM_GETROUTE}, Data: data}, "RTM_GETROUTE")
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := 0
+	for _, m := range replies {
+		if m.Type == unix.RTM_NEWROUTE && m.Data[4] == table {
+			found++
+		}
+	}
+	if found != n-1 {
+		t.Errorf("table %d holds %d routes, want %d", table, found, n-1)
 	}
 }

@@ -188,14 +188,19 @@ func TestConn_Execute_interruptedKeepsReplies(t *testing.T) {
 	}
 }
 
-func TestConn_Execute_timeout(t *testing.T) {
-	c := nltest.Dial(func(nl.Message) ([]nl.Message, error) { return nil, nil })
+// TestConn_SetDeadline runs requests against a fake kernel that never
+// answers: each returns at the deadline with an error wrapping
+// os.ErrDeadlineExceeded, and once the deadline has passed nothing more is
+// sent.
+func TestConn_SetDeadline(t *testing.T) {
+	var r nltest.Recorder
+	c := nltest.Dial(r.Serve(func(nl.Message) ([]nl.Message, error) { return nil, nil }))
 	defer c.Close()
-	const timeout = 50 * time.Millisecond
-	c.SetTimeout(timeout)
-	start := time.Now()
+	const wait = 50 * time.Millisecond
+	deadline := time.Now().Add(wait)
+	c.SetDeadline(deadline)
 	_, err := c.Execute(getLinks, "RTM_GETLINK")
-	elapsed := time.Since(start)
+	returned := time.Now()
 	if !errors.Is(err, os.ErrDeadlineExceeded) {
 		t.Errorf("Execute() error = %v, want os.ErrDeadlineExceeded", err)
 	}
@@ -203,8 +208,46 @@ func TestConn_Execute_timeout(t *testing.T) {
 	if !errors.As(err, &e) || !e.Timeout() {
 		t.Errorf("Execute() error = %#v, want a timeout *nl.Error", err)
 	}
-	if elapsed < timeout || elapsed > 20*timeout {
-		t.Errorf("Execute() returned after %v, want about %v", elapsed, timeout)
+	if returned.Before(deadline) || returned.Sub(deadline) > time.Second {
+		t.Errorf("Execute() returned %v after the deadline, want about 0", returned.Sub(deadline))
+	}
+
+	// The deadline has passed: nothing is sent, and the call returns at
+	// once.
+	for name, run := range map[string]func() error{
+		"Execute":     func() error { _, err := c.Execute(getLinks, "RTM_GETLINK"); return err },
+		"ExecuteDump": func() error { _, err := c.ExecuteDump(getLinks, "RTM_GETLINK"); return err },
+		"ExecuteBatch": func() error {
+			errs := c.ExecuteBatch([]nl.Message{getLinks}, "RTM_GETLINK")
+			if errs == nil {
+				return nil
+			}
+			if !errors.Is(errs[0], nl.ErrNotSent) {
+				t.Errorf("ExecuteBatch() error = %v, want nl.ErrNotSent", errs[0])
+			}
+			return errs[0]
+		},
+	} {
+		start := time.Now()
+		if err := run(); !errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Errorf("%s() after the deadline error = %v, want os.ErrDeadlineExceeded", name, err)
+		}
+		if d := time.Since(start); d > time.Second {
+			t.Errorf("%s() after the deadline took %v", name, d)
+		}
+	}
+	if n := len(r.Requests()); n != 1 {
+		t.Errorf("the kernel got %d requests, want 1 (none after the deadline)", n)
+	}
+
+	// A later deadline caps each receive too, long before DefaultTimeout.
+	c.SetDeadline(time.Now().Add(wait))
+	start := time.Now()
+	if _, err := c.Execute(getLinks, "RTM_GETLINK"); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Errorf("Execute() with a new deadline error = %v, want os.ErrDeadlineExceeded", err)
+	}
+	if d := time.Since(start); d < wait || d > time.Second {
+		t.Errorf("Execute() with a new deadline returned after %v, want about %v", d, wait)
 	}
 }
 
@@ -315,7 +358,7 @@ func TestRecorder(t *testing.T) {
 	}
 	var sb strings.Builder
 	for _, m := range r.Requests() {
-		if err := nl.FprintGeneric(&sb, m); err != nil {
+		if err := nltest.FprintGeneric(&sb, m); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -1,9 +1,14 @@
 package nl
 
 import (
+	"bytes"
+	"encoding/binary"
 	"errors"
+	"math"
 	"os"
+	"slices"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -215,4 +220,127 @@ func TestSubscription_Receive(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Errorf("Close() = %v", err)
 	}
+}
+
+// TestConn_ExecuteBatch_sequenceWrap: the sequence numbers of one write are
+// consecutive, never 0, also where the counter wraps; Execute continues
+// after the last one.
+func TestConn_ExecuteBatch_sequenceWrap(t *testing.T) {
+	var seqs []uint32
+	sock := &scriptSocket{}
+	sock.reply = func(req Message) []datagram {
+		seqs = append(seqs, req.Seq)
+		return []datagram{{b: marshal(t, ack(req.Seq))}}
+	}
+	c := NewConn(sock)
+	c.seq = math.MaxUint32 - 5
+	reqs := make([]Message, 10)
+	for i := range reqs {
+		reqs[i] = Message{Header: Header{Type: 0x11}}
+	}
+	if errs := c.ExecuteBatch(reqs, "RTM_DELLINK"); errs != nil {
+		t.Fatal(errs)
+	}
+	if _, err := c.Execute(Message{Header: Header{Type: 0x11, Flags: flagAck}}, "RTM_DELLINK"); err != nil {
+		t.Fatal(err)
+	}
+	if want := []uint32{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}; !slices.Equal(seqs, want) {
+		t.Errorf("sequence numbers %v, want %v", seqs, want)
+	}
+}
+
+// secret is a payload standing for key material.
+var secret = bytes.Repeat([]byte{0xaa}, 32)
+
+// allZero reports whether b holds only zeros.
+func allZero(b []byte) bool {
+	return !slices.ContainsFunc(b, func(c byte) bool { return c != 0 })
+}
+
+// TestConn_receiveBufferWiped: the receive buffer is wiped after every
+// datagram, on the error paths too (a truncated datagram, one from another
+// sender, a malformed one, an error reply).
+func TestConn_receiveBufferWiped(t *testing.T) {
+	part := func(seq uint32) Message {
+		return Message{Header: Header{Type: 0x10, Flags: flagMulti, Seq: seq}, Data: secret}
+	}
+	tests := []struct {
+		name   string
+		script func(req Message) []datagram
+	}{
+		{"dump", func(req Message) []datagram {
+			done := Message{Header: Header{Type: typeDone, Flags: flagMulti, Seq: req.Seq}, Data: make([]byte, 4)}
+			return []datagram{{b: marshal(t, part(req.Seq), part(req.Seq))}, {b: marshal(t, done)}}
+		}},
+		{"truncated", func(req Message) []datagram {
+			return []datagram{{b: marshal(t, part(req.Seq)), n: receiveBufferSize + 1}}
+		}},
+		{"foreign sender", func(req Message) []datagram {
+			return []datagram{{from: 99, b: marshal(t, part(req.Seq))}}
+		}},
+		{"malformed", func(req Message) []datagram {
+			return []datagram{{b: marshal(t, part(req.Seq), part(req.Seq))[:70]}}
+		}},
+		{"error echoing the request", func(req Message) []datagram {
+			echo := append(binary.NativeEndian.AppendUint32(nil, errCode(syscall.EINVAL)), marshal(t, Message{Header: req.Header, Data: secret})...)
+			return []datagram{{b: marshal(t, part(req.Seq), Message{Header: Header{Type: typeError, Seq: req.Seq}, Data: echo})}}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := NewConn(&scriptSocket{reply: tt.script})
+			c.Execute(Message{Header: Header{Type: 0x10, Flags: flagDump}}, "GET")
+			if c.buf == nil || !allZero(c.buf) {
+				t.Errorf("receive buffer not wiped")
+			}
+		})
+	}
+}
+
+// TestConn_discardedRepliesWiped: when a dump fails part way, the parts
+// already read are wiped, not left for the garbage collector.
+func TestConn_discardedRepliesWiped(t *testing.T) {
+	sock := &scriptSocket{reply: func(req Message) []datagram {
+		part := Message{Header: Header{Type: 0x10, Flags: flagMulti, Seq: req.Seq}, Data: slices.Clone(secret)}
+		failure := Message{Header: Header{Type: typeDone, Flags: flagMulti, Seq: req.Seq}, Data: binary.NativeEndian.AppendUint32(nil, errCode(syscall.EIO))}
+		return []datagram{{b: marshal(t, part, part)}, {b: marshal(t, part, failure)}}
+	}}
+	c := NewConn(sock)
+	req := Message{Header: Header{Type: 0x10, Flags: flagDump | flagRequest, Seq: 1}}
+	if err := c.sock.Send(marshal(t, req)); err != nil {
+		t.Fatal(err)
+	}
+	into := make([]Message, 0, 8)
+	if _, err := c.receiveReplies(req, "GET", into); !errors.Is(err, syscall.EIO) {
+		t.Fatalf("receiveReplies() error = %v, want EIO", err)
+	}
+	kept := into[:3]
+	for i, m := range kept {
+		if len(m.Data) != len(secret) || !allZero(m.Data) {
+			t.Errorf("reply %d = %x, want %d zero bytes", i, m.Data, len(secret))
+		}
+	}
+}
+
+// TestMessage_AppendBinaryGrowsOnce: a payload is copied once, into an
+// array sized for it.
+func TestMessage_AppendBinaryGrowsOnce(t *testing.T) {
+	if raceEnabled {
+		t.Skip("skipping, the race detector changes allocation counts")
+	}
+	m := Message{Header: Header{Type: 0x10}, Data: make([]byte, 1001)}
+	if n := testing.AllocsPerRun(10, func() { m.AppendBinary(nil) }); n != 1 {
+		t.Errorf("AppendBinary(nil) allocates %v times, want 1", n)
+	}
+	b := make([]byte, 5, 8)
+	out, _ := m.AppendBinary(b)
+	if len(out) != 5+HeaderLen+1004 {
+		t.Errorf("AppendBinary() length %d", len(out))
+	}
+}
+
+// errCode returns the kernel's error code for errno, as a u32.
+func errCode(errno syscall.Errno) uint32 {
+	code := -int32(errno)
+	return uint32(code)
 }

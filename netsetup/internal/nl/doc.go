@@ -6,7 +6,10 @@
 // addresses or WireGuard. Callers build a [Message] whose payload is a fixed
 // family header followed by attributes ([AttrEncoder], [Payload],
 // [GenlPayload]), run it with [Conn.Execute], and decode replies with
-// [AttrDecoder].
+// [AttrDecoder]. [Conn.ExecuteBatch] runs many requests that are only
+// acknowledged, such as routes, several per write, and reports the outcome
+// of each. [Conn.SetDeadline] bounds every exchange by an absolute time,
+// such as a context's deadline.
 //
 // # Portability
 //
@@ -18,10 +21,11 @@
 //
 // # Errors
 //
-// Every error returned by [Conn.Execute] is an [*Error] carrying the
-// operation, the sequence number and, for kernel errors, the extended-ACK
-// text. It unwraps to the underlying error, normally a unix.Errno, so callers
-// branch with errors.Is(err, unix.EEXIST).
+// Every error returned by [Conn.Execute], and each one [Conn.ExecuteBatch]
+// reports, is an [*Error] carrying the operation, the sequence number and,
+// for kernel errors, the extended-ACK text. It unwraps to the underlying
+// error, normally a unix.Errno, so callers branch with
+// errors.Is(err, unix.EEXIST).
 //
 // # Testing
 //

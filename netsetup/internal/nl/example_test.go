@@ -2,13 +2,12 @@ package nl_test
 
 import (
 	"fmt"
-	"os"
 
 	"github.com/wgboot/wgboot/netsetup/internal/nl"
 )
 
 // Build an RTM_NEWLINK-style payload: a fixed header, then attributes with
-// a nest, and print it.
+// a nest, and encode the message.
 func ExampleAttrEncoder() {
 	const (
 		iflaIfname   = 3  // IFLA_IFNAME
@@ -30,10 +29,13 @@ func ExampleAttrEncoder() {
 		return
 	}
 	m := nl.Message{Header: nl.Header{Type: rtmNewlink, Flags: 0x605, Seq: 1}, Data: data}
-	if err := nl.Fprint(os.Stdout, m); err != nil {
+	b, err := m.MarshalBinary()
+	if err != nil {
 		fmt.Println(err)
+		return
 	}
+	fmt.Printf("message: %d bytes\n", len(b))
 	// Output:
 	// attribute bytes: 28
-	// RTM_NEWLINK flags=REQUEST|ACK|EXCL|CREATE seq=1 pid=0 len=60 hdr=00000000000000000000000000000000 attrs=[3:4 18:N[1:10]]
+	// message: 60 bytes
 }

@@ -42,14 +42,16 @@ func (h *GenlHeader) UnmarshalBinary(b []byte) error {
 // example a struct ifinfomsg) padded to 4 bytes, followed by the attributes
 // in ae, which may be nil.
 func Payload(fixed []byte, ae *AttrEncoder) ([]byte, error) {
-	b := appendPadding(append([]byte{}, fixed...), len(fixed))
-	if ae == nil {
-		return b, nil
+	var attrs []byte
+	if ae != nil {
+		var err error
+		if attrs, err = ae.Encode(); err != nil {
+			return nil, err
+		}
 	}
-	attrs, err := ae.Encode()
-	if err != nil {
-		return nil, err
-	}
+	// One array, sized up front: the attributes may hold keys.
+	b := make([]byte, 0, align(len(fixed))+len(attrs))
+	b = appendPadding(append(b, fixed...), len(fixed))
 	return append(b, attrs...), nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 )
 
 // Header is a netlink message header.
@@ -54,11 +55,14 @@ func (m Message) MarshalBinary() ([]byte, error) {
 	return m.AppendBinary(nil)
 }
 
-// AppendBinary appends the encoding of m to b, like MarshalBinary.
+// AppendBinary appends the encoding of m to b, like MarshalBinary. It
+// grows b at most once, so that no copy of a payload carrying keys is left
+// behind in a discarded array.
 func (m Message) AppendBinary(b []byte) ([]byte, error) {
 	if uint64(m.Len()) > math.MaxUint32 {
 		return nil, errMessageTooLong
 	}
+	b = slices.Grow(b, align(m.Len()))
 	b = binary.NativeEndian.AppendUint32(b, uint32(m.Len()))
 	b = binary.NativeEndian.AppendUint16(b, m.Type)
 	b = binary.NativeEndian.AppendUint16(b, m.Flags)
@@ -71,7 +75,7 @@ func (m Message) AppendBinary(b []byte) ([]byte, error) {
 // UnmarshalBinary decodes exactly one message from b, which may carry up to
 // 3 bytes of trailing padding. Data is a copy.
 func (m *Message) UnmarshalBinary(b []byte) error {
-	msg, rest, err := parseMessage(b)
+	msg, rest, err := parseMessage(b, true)
 	if err != nil {
 		return err
 	}
@@ -88,8 +92,12 @@ func (m *Message) UnmarshalBinary(b []byte) error {
 func ParseMessages(b []byte) ([]Message, error) {
 	var msgs []Message
 	for len(b) > 0 {
-		m, rest, err := parseMessage(b)
+		m, rest, err := parseMessage(b, true)
 		if err != nil {
+			// The messages may carry keys.
+			for _, m := range msgs {
+				clear(m.Data)
+			}
 			return nil, fmt.Errorf("message %d: %w", len(msgs), err)
 		}
 		msgs = append(msgs, m)
@@ -99,8 +107,9 @@ func ParseMessages(b []byte) ([]Message, error) {
 }
 
 // parseMessage decodes the message at the start of b and returns the
-// remainder after its padding.
-func parseMessage(b []byte) (Message, []byte, error) {
+// remainder after its padding. Data is a copy if copyData, else a view into
+// b.
+func parseMessage(b []byte, copyData bool) (Message, []byte, error) {
 	if len(b) < HeaderLen {
 		return Message{}, nil, fmt.Errorf("header truncated: %d bytes, need %d", len(b), HeaderLen)
 	}
@@ -118,7 +127,10 @@ func parseMessage(b []byte) (Message, []byte, error) {
 		return Message{}, nil, fmt.Errorf("bad length %d: only %d bytes available", h.Length, len(b))
 	}
 	n := int(h.Length)
-	m := Message{Header: h, Data: append([]byte{}, b[HeaderLen:n]...)}
+	m := Message{Header: h, Data: b[HeaderLen:n:n]}
+	if copyData {
+		m.Data = append([]byte{}, m.Data...)
+	}
 	// The final message of a datagram may omit its padding.
 	next := min(align(n), len(b))
 	return m, b[next:], nil

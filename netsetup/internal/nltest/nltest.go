@@ -25,20 +25,52 @@ type Func func(req nl.Message) ([]nl.Message, error)
 
 // Dial returns a Conn whose socket is served by fn.
 func Dial(fn Func) *nl.Conn {
-	return nl.NewConn(&socket{fn: fn})
+	return nl.NewConn(NewSocket(fn))
 }
 
-// socket implements nl.Socket over a Func.
-type socket struct {
+// Socket is a fake netlink socket whose kernel side is a Func; put it
+// behind a Conn with nl.NewConn when a test needs to see the writes or to
+// bound the receive queue. It is safe for concurrent use.
+type Socket struct {
 	fn Func
 
-	mu     sync.Mutex
-	queue  [][]byte
-	closed bool
+	mu      sync.Mutex
+	queue   [][]byte
+	closed  bool
+	writes  [][]byte
+	limit   int  // queued datagrams at most; 0 for no limit
+	overrun bool // a datagram was dropped: the next Receive fails
 }
 
-// Send implements nl.Socket.
-func (s *socket) Send(b []byte) error {
+// NewSocket returns a socket served by fn.
+func NewSocket(fn Func) *Socket {
+	return &Socket{fn: fn}
+}
+
+// SetQueueLimit bounds the receive queue to n datagrams, 0 for no bound,
+// as the receive buffer bounds the kernel's: a reply that finds the queue
+// full is dropped, and the next Receive fails once with ENOBUFS
+// (netlink_overrun), after which the queued datagrams are read as usual.
+func (s *Socket) SetQueueLimit(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.limit = n
+}
+
+// Writes returns a copy of every buffer sent so far, one per write.
+func (s *Socket) Writes() [][]byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([][]byte, len(s.writes))
+	for i, w := range s.writes {
+		out[i] = append([]byte{}, w...)
+	}
+	return out
+}
+
+// Send implements nl.Socket: each request of the write goes to the Func
+// in order, as the kernel handles them, and its replies are queued.
+func (s *Socket) Send(b []byte) error {
 	reqs, err := nl.ParseMessages(b)
 	if err != nil {
 		return fmt.Errorf("nltest: malformed request: %w", err)
@@ -48,6 +80,7 @@ func (s *socket) Send(b []byte) error {
 	if s.closed {
 		return os.ErrClosed
 	}
+	s.writes = append(s.writes, append([]byte{}, b...))
 	for _, req := range reqs {
 		replies, err := s.fn(req)
 		if err != nil {
@@ -73,6 +106,10 @@ func (s *socket) Send(b []byte) error {
 					return fmt.Errorf("nltest: marshal reply: %w", err)
 				}
 			}
+			if s.limit > 0 && len(s.queue) >= s.limit {
+				s.overrun = true
+				continue
+			}
 			s.queue = append(s.queue, d)
 		}
 	}
@@ -81,11 +118,16 @@ func (s *socket) Send(b []byte) error {
 
 // Receive implements nl.Socket. With nothing queued it waits until the
 // deadline, like a kernel that never answers.
-func (s *socket) Receive(b []byte, deadline time.Time) (int, uint32, error) {
+func (s *Socket) Receive(b []byte, deadline time.Time) (int, uint32, error) {
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
 		return 0, 0, os.ErrClosed
+	}
+	if s.overrun {
+		s.overrun = false
+		s.mu.Unlock()
+		return 0, 0, os.NewSyscallError("recvmsg", unix.ENOBUFS)
 	}
 	if len(s.queue) == 0 {
 		s.mu.Unlock()
@@ -100,7 +142,7 @@ func (s *socket) Receive(b []byte, deadline time.Time) (int, uint32, error) {
 }
 
 // Close implements nl.Socket.
-func (s *socket) Close() error {
+func (s *Socket) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.closed = true

@@ -3,7 +3,10 @@
 package nltest
 
 import (
+	"bytes"
 	"errors"
+	"os"
+	"slices"
 	"testing"
 	"time"
 
@@ -75,9 +78,9 @@ func TestCheckRequest(t *testing.T) {
 }
 
 func TestSocket_batches(t *testing.T) {
-	s := &socket{fn: func(req nl.Message) ([]nl.Message, error) {
+	s := NewSocket(func(req nl.Message) ([]nl.Message, error) {
 		return Dump(req, nl.Message{Header: nl.Header{Type: unix.RTM_NEWLINK}}, nl.Message{Header: nl.Header{Type: unix.RTM_NEWLINK}}), nil
-	}}
+	})
 	b, err := req.MarshalBinary()
 	if err != nil {
 		t.Fatal(err)
@@ -114,6 +117,50 @@ func TestSocket_batches(t *testing.T) {
 	}
 	if err := s.Send(b); err == nil {
 		t.Error("Send() after Close error = nil, want error")
+	}
+}
+
+func TestSocket_queueLimit(t *testing.T) {
+	s := NewSocket(func(req nl.Message) ([]nl.Message, error) { return Ack(req), nil })
+	s.SetQueueLimit(2)
+	var w []byte
+	for seq := range uint32(3) {
+		m := req
+		m.Seq = seq + 1
+		var err error
+		if w, err = m.AppendBinary(w); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Send(w); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.Writes(); len(got) != 1 || !bytes.Equal(got[0], w) {
+		t.Errorf("Writes() = %x, want [%x]", got, w)
+	}
+	buf := make([]byte, 4096)
+	if _, _, err := s.Receive(buf, time.Now()); !errors.Is(err, unix.ENOBUFS) {
+		t.Fatalf("first Receive() after an overflow error = %v, want ENOBUFS", err)
+	}
+	var seqs []uint32
+	for {
+		n, _, err := s.Receive(buf, time.Now())
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		msgs, err := nl.ParseMessages(buf[:n])
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range msgs {
+			seqs = append(seqs, m.Seq)
+		}
+	}
+	if !slices.Equal(seqs, []uint32{1, 2}) {
+		t.Errorf("queued acknowledgements %v, want [1 2] (the third dropped)", seqs)
 	}
 }
 

@@ -1,11 +1,22 @@
-package nl
+//go:build linux
+
+package nltest
 
 import (
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"io"
 	"strings"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/wgboot/wgboot/netsetup/internal/nl"
 )
+
+// The printer is test and debugging tooling: it lives here, not in package
+// nl, so that no production binary carries it.
 
 // rtnlObject describes one rtnetlink object type: the NEW/DEL/GET(/SET)
 // message types starting at base, and the size of its fixed header.
@@ -48,13 +59,13 @@ func rtnlType(t uint16) (name string, hdrLen int, ok bool) {
 // controlType names the NLMSG_* control message types.
 func controlType(t uint16) (string, bool) {
 	switch t {
-	case typeNoop:
+	case unix.NLMSG_NOOP:
 		return "NLMSG_NOOP", true
-	case typeError:
+	case unix.NLMSG_ERROR:
 		return "NLMSG_ERROR", true
-	case typeDone:
+	case unix.NLMSG_DONE:
 		return "NLMSG_DONE", true
-	case typeOverrun:
+	case unix.NLMSG_OVERRUN:
 		return "NLMSG_OVERRUN", true
 	}
 	return "", false
@@ -75,7 +86,7 @@ var ctrlCommands = [...]string{
 //
 // Attributes are shown as type:payload-length; nested ones (NLA_F_NESTED) as
 // type:N[...]. The fixed header is shown in hex.
-func Fprint(w io.Writer, m Message) error {
+func Fprint(w io.Writer, m nl.Message) error {
 	_, err := io.WriteString(w, format(m, false)+"\n")
 	return err
 }
@@ -84,13 +95,13 @@ func Fprint(w io.Writer, m Message) error {
 // nlctrl commands and shows the genl header.
 //
 //	nlctrl CTRL_CMD_GETFAMILY v1 flags=REQUEST seq=1 pid=0 len=36 attrs=[2:10]
-func FprintGeneric(w io.Writer, m Message) error {
+func FprintGeneric(w io.Writer, m nl.Message) error {
 	_, err := io.WriteString(w, format(m, true)+"\n")
 	return err
 }
 
 // format renders m on one line without a newline.
-func format(m Message, genl bool) string {
+func format(m nl.Message, genl bool) string {
 	var sb strings.Builder
 	hdrLen := 0
 	name, ok := controlType(m.Type)
@@ -98,18 +109,18 @@ func format(m Message, genl bool) string {
 	case ok:
 		sb.WriteString(name)
 	case genl:
-		if m.Type == genlIDCtrl {
+		if m.Type == unix.GENL_ID_CTRL {
 			sb.WriteString("nlctrl")
 		} else {
 			fmt.Fprintf(&sb, "genl(%#x)", m.Type)
 		}
-		hdrLen = genlHeaderLen
-		var h GenlHeader
-		if len(m.Data) < genlHeaderLen || h.UnmarshalBinary(m.Data[:genlHeaderLen]) != nil {
+		hdrLen = unix.GENL_HDRLEN
+		var h nl.GenlHeader
+		if len(m.Data) < unix.GENL_HDRLEN || h.UnmarshalBinary(m.Data[:unix.GENL_HDRLEN]) != nil {
 			fmt.Fprintf(&sb, " !bad-genl-header")
 			break
 		}
-		if m.Type == genlIDCtrl && int(h.Command) < len(ctrlCommands) {
+		if m.Type == unix.GENL_ID_CTRL && int(h.Command) < len(ctrlCommands) {
 			fmt.Fprintf(&sb, " %s", ctrlCommands[h.Command])
 		} else {
 			fmt.Fprintf(&sb, " cmd=%d", h.Command)
@@ -126,7 +137,7 @@ func format(m Message, genl bool) string {
 	fmt.Fprintf(&sb, " flags=%s seq=%d pid=%d len=%d", flagString(m.Type, m.Flags, genl), m.Seq, m.PID, m.Len())
 
 	switch m.Type {
-	case typeError:
+	case unix.NLMSG_ERROR:
 		code, ext, err := parseError(m)
 		if err != nil {
 			fmt.Fprintf(&sb, " !%v", err)
@@ -135,11 +146,15 @@ func format(m Message, genl bool) string {
 		if code == 0 {
 			sb.WriteString(" ack")
 		} else {
-			fmt.Fprintf(&sb, " error=%d (%v)", code, errnoFromCode(code))
+			errno := syscall.Errno(-int64(code))
+			if code > 0 {
+				errno = syscall.Errno(code)
+			}
+			fmt.Fprintf(&sb, " error=%d (%v)", code, errno)
 		}
 		writeExtAck(&sb, ext)
 		return sb.String()
-	case typeDone:
+	case unix.NLMSG_DONE:
 		code, ext, err := parseDone(m)
 		if err != nil {
 			fmt.Fprintf(&sb, " !%v", err)
@@ -156,16 +171,94 @@ func format(m Message, genl bool) string {
 		fmt.Fprintf(&sb, " data=%s", hex.EncodeToString(m.Data))
 		return sb.String()
 	}
-	fixed, attrs, _ := SplitPayload(m.Data, hdrLen) // length checked above
+	fixed, attrs, _ := nl.SplitPayload(m.Data, hdrLen) // length checked above
 	if !genl {
 		fmt.Fprintf(&sb, " hdr=%s", hex.EncodeToString(fixed))
 	}
 	sb.WriteString(" attrs=")
-	if err := writeAttrs(&sb, attrs); err != nil {
+	if err := writeAttrs(&sb, nl.NewAttrDecoder(attrs)); err != nil {
 		fmt.Fprintf(&sb, " !%v data=%s", err, hex.EncodeToString(attrs))
 	}
 	return sb.String()
 }
+
+// extAck is a decoded extended acknowledgement.
+type extAck struct {
+	message     string
+	offset      uint32
+	missingType uint32
+	missingNest uint32
+}
+
+// parseError decodes an NLMSG_ERROR payload: the error code, the echoed
+// request (its header only if NLM_F_CAPPED or an ACK), then TLVs if
+// NLM_F_ACK_TLVS. Package nl has the production decoder; this one only
+// prints.
+func parseError(m nl.Message) (int32, extAck, error) {
+	const minLen = 4 + nl.HeaderLen
+	if len(m.Data) < minLen {
+		return 0, extAck{}, fmt.Errorf("NLMSG_ERROR payload truncated: %d bytes, need %d", len(m.Data), minLen)
+	}
+	code := int32(binary.NativeEndian.Uint32(m.Data))
+	if m.Flags&unix.NLM_F_ACK_TLVS == 0 {
+		return code, extAck{}, nil
+	}
+	off := minLen
+	if m.Flags&unix.NLM_F_CAPPED == 0 && code != 0 {
+		echoed := int(binary.NativeEndian.Uint32(m.Data[4:8]))
+		if echoed < nl.HeaderLen || echoed > len(m.Data)-4 {
+			return 0, extAck{}, fmt.Errorf("NLMSG_ERROR echoes a request of bad length %d", echoed)
+		}
+		off = 4 + (echoed+3)&^3
+	}
+	ext, err := parseExtAck(m.Data[min(off, len(m.Data)):])
+	return code, ext, err
+}
+
+// parseDone decodes an NLMSG_DONE payload: the error code, then TLVs.
+func parseDone(m nl.Message) (int32, extAck, error) {
+	if len(m.Data) == 0 {
+		return 0, extAck{}, nil
+	}
+	if len(m.Data) < 4 {
+		return 0, extAck{}, fmt.Errorf("NLMSG_DONE payload truncated: %d bytes", len(m.Data))
+	}
+	code := int32(binary.NativeEndian.Uint32(m.Data))
+	if m.Flags&unix.NLM_F_ACK_TLVS == 0 {
+		return code, extAck{}, nil
+	}
+	ext, err := parseExtAck(m.Data[4:])
+	return code, ext, err
+}
+
+// parseExtAck decodes enum nlmsgerr_attrs TLVs.
+func parseExtAck(b []byte) (extAck, error) {
+	var ext extAck
+	ad := nl.NewAttrDecoder(b)
+	for ad.Next() {
+		switch ad.Type() {
+		case unix.NLMSGERR_ATTR_MSG:
+			ext.message = ad.String()
+		case unix.NLMSGERR_ATTR_OFFS:
+			ext.offset = ad.Uint32()
+		case nlmsgerrAttrMissType:
+			ext.missingType = ad.Uint32()
+		case nlmsgerrAttrMissNest:
+			ext.missingNest = ad.Uint32()
+		}
+	}
+	if err := ad.Err(); err != nil {
+		return extAck{}, fmt.Errorf("extended ACK: %w", err)
+	}
+	return ext, nil
+}
+
+// NLMSGERR_ATTR_MISS_TYPE and _MISS_NEST, which x/sys v0.50.0 lacks
+// (include/uapi/linux/netlink.h).
+const (
+	nlmsgerrAttrMissType = 5
+	nlmsgerrAttrMissNest = 6
+)
 
 // writeExtAck appends the non-empty extended-ACK fields.
 func writeExtAck(sb *strings.Builder, ext extAck) {
@@ -184,9 +277,8 @@ func writeExtAck(sb *strings.Builder, ext extAck) {
 }
 
 // writeAttrs appends "[type:len ...]", descending into nested attributes.
-func writeAttrs(sb *strings.Builder, b []byte) error {
+func writeAttrs(sb *strings.Builder, ad *nl.AttrDecoder) error {
 	sb.WriteByte('[')
-	ad := NewAttrDecoder(b)
 	first := true
 	for ad.Next() {
 		if !first {
@@ -195,8 +287,8 @@ func writeAttrs(sb *strings.Builder, b []byte) error {
 		first = false
 		if ad.IsNested() {
 			fmt.Fprintf(sb, "%d:N", ad.Type())
-			ad.Nested(func(child *AttrDecoder) error {
-				return writeAttrs(sb, child.b)
+			ad.Nested(func(child *nl.AttrDecoder) error {
+				return writeAttrs(sb, child)
 			})
 			continue
 		}
@@ -214,24 +306,24 @@ func flagString(typ, flags uint16, genl bool) string {
 		name string
 	}
 	bits := []bit{
-		{flagRequest, "REQUEST"}, {flagMulti, "MULTI"}, {flagAck, "ACK"}, {flagEcho, "ECHO"},
-		{flagDumpIntr, "DUMP_INTR"}, {flagDumpFiltered, "DUMP_FILTERED"},
+		{unix.NLM_F_REQUEST, "REQUEST"}, {unix.NLM_F_MULTI, "MULTI"}, {unix.NLM_F_ACK, "ACK"}, {unix.NLM_F_ECHO, "ECHO"},
+		{unix.NLM_F_DUMP_INTR, "DUMP_INTR"}, {unix.NLM_F_DUMP_FILTERED, "DUMP_FILTERED"},
 	}
 	verb := -1
-	if !genl && typ >= typeMin {
-		verb = int(typ-typeMin) % 4
+	if !genl && typ >= unix.NLMSG_MIN_TYPE {
+		verb = int(typ-unix.NLMSG_MIN_TYPE) % 4
 	}
 	switch {
-	case typ == typeError || typ == typeDone:
-		bits = append(bits, bit{flagCapped, "CAPPED"}, bit{flagAckTLVs, "ACK_TLVS"})
-	case flags&flagRequest != 0 && (genl || verb == 2) && flags&flagDump == flagDump:
-		bits = append(bits, bit{flagDump, "DUMP"}, bit{flagAtomic, "ATOMIC"})
+	case typ == unix.NLMSG_ERROR || typ == unix.NLMSG_DONE:
+		bits = append(bits, bit{unix.NLM_F_CAPPED, "CAPPED"}, bit{unix.NLM_F_ACK_TLVS, "ACK_TLVS"})
+	case flags&unix.NLM_F_REQUEST != 0 && (genl || verb == 2) && flags&unix.NLM_F_DUMP == unix.NLM_F_DUMP:
+		bits = append(bits, bit{unix.NLM_F_DUMP, "DUMP"}, bit{unix.NLM_F_ATOMIC, "ATOMIC"})
 	case verb == 0:
-		bits = append(bits, bit{flagReplace, "REPLACE"}, bit{flagExcl, "EXCL"}, bit{flagCreate, "CREATE"}, bit{flagAppend, "APPEND"})
+		bits = append(bits, bit{unix.NLM_F_REPLACE, "REPLACE"}, bit{unix.NLM_F_EXCL, "EXCL"}, bit{unix.NLM_F_CREATE, "CREATE"}, bit{unix.NLM_F_APPEND, "APPEND"})
 	case verb == 1:
-		bits = append(bits, bit{flagNonrec, "NONREC"}, bit{flagBulk, "BULK"})
+		bits = append(bits, bit{unix.NLM_F_NONREC, "NONREC"}, bit{unix.NLM_F_BULK, "BULK"})
 	case verb == 2:
-		bits = append(bits, bit{flagRoot, "ROOT"}, bit{flagMatch, "MATCH"}, bit{flagAtomic, "ATOMIC"})
+		bits = append(bits, bit{unix.NLM_F_ROOT, "ROOT"}, bit{unix.NLM_F_MATCH, "MATCH"}, bit{unix.NLM_F_ATOMIC, "ATOMIC"})
 	}
 	var names []string
 	for _, b := range bits {
