@@ -108,15 +108,3 @@ func (e *encoder) bool(name string, v bool) {
 	e.key(name)
 	e.buf = strconv.AppendBool(e.buf, v)
 }
-
-// time writes an omitzero time; one without an RFC 3339 form is left out
-// too (see Peer).
-func (e *encoder) time(name string, t time.Time) {
-	if t.IsZero() || !rfc3339OK(t) {
-		return
-	}
-	e.key(name)
-	e.buf = append(e.buf, '"')
-	e.buf = t.AppendFormat(e.buf, time.RFC3339Nano)
-	e.buf = append(e.buf, '"')
-}
