@@ -29,6 +29,12 @@ func MarshalSecrets(p *Profile) ([]byte, error) {
 		e.str("watchdog_handoff", string(p.Board.WatchdogHandoff))
 	}
 
+	if p.Persist != (Persist{}) {
+		e.header("[persist]")
+		e.str("device", p.Persist.Device)
+		e.str("fstype", p.Persist.FSType)
+	}
+
 	e.header("[uplink]")
 	if !p.Uplink.MAC.IsZero() {
 		e.str("mac", p.Uplink.MAC.String())
@@ -92,6 +98,9 @@ func (e *encoder) tunnel(t *Tunnel) {
 	e.str("name", t.Name)
 	if t.PrivateKeyFile != "" {
 		e.str("private_key_file", t.PrivateKeyFile)
+	}
+	if t.GenerateKey {
+		e.bool("generate_key", true)
 	}
 	if !t.PrivateKey.IsZero() && (t.inlineKey || t.PrivateKeyFile == "") {
 		e.str("private_key", t.PrivateKey.Reveal())

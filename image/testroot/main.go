@@ -5,8 +5,10 @@
 // and powers off.
 //
 // Kernel command line: testroot.ping=ADDR (the hub's tunnel address),
-// testroot.tunnel=NAME (default wg0), testroot.hold=DURATION (wait that
-// long before powering off: a watchdog left armed resets the guest first).
+// testroot.tunnel=NAME (default wg0), testroot.persist=DEV (the config
+// partition, which must not be mounted any more), testroot.hold=DURATION
+// (wait that long before powering off: a watchdog left armed resets the
+// guest first).
 //
 // The verdict line says whether the watchdog wgboot may have left armed
 // runs (watchdog=active|inactive, from /sys/class/watchdog/watchdog0/state;
@@ -132,6 +134,11 @@ func check(params map[string]string) error {
 	if err := secretsGone(); err != nil {
 		return err
 	}
+	if dev := params["testroot.persist"]; dev != "" {
+		if err := notMounted(dev); err != nil {
+			return err
+		}
+	}
 	lease := ""
 	if st.Uplink != nil && st.Uplink.DHCP != nil {
 		if lease, err = leaseHeld(h, st.Uplink.Interface, st.Uplink.DHCP.Address, st.Uplink.DHCP.ServerID); err != nil {
@@ -214,6 +221,21 @@ func secretsGone() error {
 	})
 	if len(found) > 0 {
 		return fmt.Errorf("key files left for the next stage: %v", found)
+	}
+	return nil
+}
+
+// notMounted fails if dev, the board's config partition, is still mounted:
+// wgboot unmounts it before the handoff.
+func notMounted(dev string) error {
+	data, err := os.ReadFile("/proc/self/mounts")
+	if err != nil {
+		return err
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if f := strings.Fields(line); len(f) > 1 && f[0] == dev {
+			return fmt.Errorf("the config partition %s is still mounted on %s", dev, f[1])
+		}
 	}
 	return nil
 }
