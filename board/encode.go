@@ -33,6 +33,12 @@ func MarshalSecrets(p *Profile) ([]byte, error) {
 		e.header("[persist]")
 		e.str("device", p.Persist.Device)
 		e.str("fstype", p.Persist.FSType)
+		if p.Persist.RandomSeed {
+			e.bool("random_seed", true)
+		}
+		if p.Persist.SaveClock {
+			e.bool("save_clock", true)
+		}
 	}
 
 	e.header("[uplink]")

@@ -1,7 +1,10 @@
 package board
 
 import (
+	"os"
+	"reflect"
 	"testing"
+	"time"
 )
 
 func TestParseMAC(t *testing.T) {
@@ -31,5 +34,27 @@ func TestParseMAC(t *testing.T) {
 		case c.want != "" && (err != nil || m.String() != c.want):
 			t.Errorf("ParseMAC(%q) = %s, %v; want %s", c.in, m, err, c.want)
 		}
+	}
+}
+
+// TestDutiesKeys: the duties' keys as the profile gives them.
+func TestDutiesKeys(t *testing.T) {
+	data, err := os.ReadFile("testdata/valid/duties.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, ds := Parse("duties.toml", data)
+	if err := ds.Err(); err != nil {
+		t.Fatal(err)
+	}
+	want := Board{Name: "duties", Modules: p.Board.Modules, Watchdog: "/dev/watchdog0", WatchdogTimeout: 30 * time.Second, WatchdogHandoff: WatchdogDisarm}
+	if !reflect.DeepEqual(p.Board, want) {
+		t.Errorf("[board] = %+v, want %+v", p.Board, want)
+	}
+	if ps := p.Persist; !ps.RandomSeed || !ps.SaveClock {
+		t.Errorf("[persist] = %+v, want random_seed and save_clock", ps)
+	}
+	if p.Uplink.MAC != (MAC{0x52, 0x54, 0, 0x12, 0x34, 0x56}) || p.Uplink.Interface != "" {
+		t.Errorf("[uplink] mac = %s, interface = %q", p.Uplink.MAC, p.Uplink.Interface)
 	}
 }

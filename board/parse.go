@@ -258,7 +258,7 @@ type decoder struct {
 // The keys of each table, for messages about unknown keys.
 const (
 	topKeys     = "board persist uplink tunnel handoff"
-	persistKeys = "device fstype"
+	persistKeys = "device fstype random_seed save_clock"
 	boardKeys   = "name match modules watchdog watchdog_timeout watchdog_handoff"
 	uplinkKeys  = "interface mac address gateway carrier_timeout dhcp dhcp_timeout accept_ra ra_timeout dns dad"
 	tunnelKeys  = "name private_key private_key_file generate_key listen_port fwmark mtu address table peer"
@@ -521,6 +521,10 @@ func (d *decoder) persistKey(k string, v any, kp *fieldPath, ps *Persist) {
 		ps.Device = d.keep(v, kp)
 	case "fstype":
 		ps.FSType = d.keep(v, kp)
+	case "random_seed":
+		ps.RandomSeed, _ = d.bool(v, kp)
+	case "save_clock":
+		ps.SaveClock, _ = d.bool(v, kp)
 	default:
 		d.unknown(kp, k, persistKeys)
 	}

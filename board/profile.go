@@ -51,6 +51,12 @@ type Persist struct {
 	// (internal/blkid) or a /dev path. "": the board has none.
 	Device string
 	FSType string // ext4 or vfat
+	// RandomSeed credits the seed saved on the partition to the kernel's
+	// pool at boot and replaces it at once (internal/randseed).
+	RandomSeed bool
+	// SaveClock sets the clock no earlier than the time saved on the
+	// partition (internal/clockfile), which the next stage keeps.
+	SaveClock bool
 }
 
 // Board identifies the hardware a profile is for.
