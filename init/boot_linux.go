@@ -107,6 +107,7 @@ func (b *boot) finish(err error) {
 		b.log.Outcomef(levelInfo, "READY in %v (%s)", total, strings.Join(timings, " "))
 	}
 	b.releaseWatchdog(err)
+	b.saveClock()
 	b.writeState()
 
 	if err != nil && b.policy != board.FailContinue {

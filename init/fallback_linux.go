@@ -20,8 +20,8 @@ import (
 // most half of the time left, so that the image's always has the other.
 func (b *boot) bringUp(end time.Time) error {
 	phases := []phase{
-		{"clock", only(b.clockFloor)},    // no RTC: not before the build
-		{"crng", only(b.waitCRNG)},       // WireGuard needs a seeded CRNG
+		{"clock", b.clockUp},             // no RTC: not before the build, nor the saved clock
+		{"crng", b.crngUp},               // WireGuard needs a seeded CRNG; the saved seed
 		{"keys", b.keysUp},               // the key files on the config partition, made when missing
 		{"modules", only(b.loadModules)}, // wireguard + the board's, with dependencies
 		{"uplink", b.uplinkUp},           // carrier, addresses, default routes

@@ -1,0 +1,182 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"strconv"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/wgboot/wgboot/board"
+	"github.com/wgboot/wgboot/internal/bootstate"
+	"github.com/wgboot/wgboot/internal/clockfile"
+	"github.com/wgboot/wgboot/internal/persist"
+	"github.com/wgboot/wgboot/internal/randseed"
+)
+
+// The random seed and the saved clock of [persist] (docs/boot.md, "Random
+// seed" and "Clock"): files on the config partition, which the persist
+// phase has mounted before the clock and crng phases.
+const (
+	seedFile  = "wgboot/random-seed"
+	clockFile = "wgboot/clock"
+)
+
+// persistConf is the [persist] table in force: the image's profile's,
+// which says where the partition is, also when one of the partition's
+// own profiles runs (its [persist] is ignored).
+func (b *boot) persistConf() board.Persist {
+	switch {
+	case b.image != nil:
+		return b.image.Persist
+	case b.profile != nil:
+		return b.profile.Persist
+	}
+	return board.Persist{}
+}
+
+// errNoPersist is the duties' error when the partition is not mounted.
+var errNoPersist = errors.New("the config partition is not mounted")
+
+// clockUp is the clock phase: the build time as the floor (clockFloor),
+// then, with save_clock, the saved clock: the clock never goes back past
+// the last time the board saved, so that the hub's WireGuard accepts its
+// handshakes (a responder drops an initiation whose timestamp is not newer
+// than the last it accepted). A saved clock that cannot be read is logged
+// and recorded; the boot goes on with the floor.
+func (b *boot) clockUp(ctx context.Context) (func(), error) {
+	start := time.Now()
+	src := "kernel"
+	if floor, ok := buildFloor(); ok && start.Before(floor) {
+		src = "build"
+	}
+	if err := b.clockFloor(ctx); err != nil {
+		return nil, err
+	}
+	if !b.persistConf().SaveClock {
+		return nil, nil
+	}
+	st := bootstate.Clock{Source: src}
+	p, ok := b.persistPath(clockFile)
+	var saved time.Time
+	var err error
+	if !ok {
+		err = errNoPersist
+	} else {
+		saved, err = clockfile.Read(p)
+	}
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		b.log.Infof("clock: no saved clock yet (%s)", p)
+	case err != nil:
+		b.log.Warnf("clock: saved clock: %v", err)
+		st.Error = err.Error()
+	default:
+		st.Saved = saved
+		if now := time.Now(); now.Before(saved) {
+			tv := unix.NsecToTimeval(saved.UnixNano())
+			if err := unix.Settimeofday(&tv); err != nil {
+				return nil, fmt.Errorf("set the clock to the saved %s: %w", saved.UTC().Format(time.RFC3339), err)
+			}
+			st.Source = "saved"
+			b.log.Infof("clock: %s, before the saved clock: set to %s", now.UTC().Format(time.RFC3339), saved.UTC().Format(time.RFC3339))
+		}
+	}
+	st.StepNS = int64(clockStep(start, time.Now()))
+	return func() { b.state.Clock = st }, nil
+}
+
+// clockStep is how far the wall clock was set between a and b, both read
+// with their monotonic readings: the wall difference less the time that
+// passed.
+func clockStep(a, b time.Time) time.Duration {
+	return b.Round(0).Sub(a.Round(0)) - b.Sub(a)
+}
+
+// buildFloor is the build time, if the build has one.
+func buildFloor() (time.Time, bool) {
+	sec, err := strconv.ParseInt(buildTime, 10, 64)
+	if err != nil || sec <= 0 {
+		return time.Time{}, false
+	}
+	return time.Unix(sec, 0), true
+}
+
+// saveClock writes the clock to the saved clock's file at the end of the
+// boot, before the partition is let go of: a clock that NTP or the saved
+// one moved is the next boot's floor even if the next stage never saves
+// it. The next stage keeps it too (docs/boot.md).
+func (b *boot) saveClock() {
+	if !b.persistConf().SaveClock {
+		return
+	}
+	p, ok := b.persistPath(clockFile)
+	if !ok {
+		return
+	}
+	now := time.Now().Truncate(time.Second)
+	err := os.MkdirAll(path.Dir(p), 0o700)
+	if err == nil {
+		err = persist.WriteFile(p, clockfile.Format(now), 0o644)
+	}
+	if err != nil {
+		b.log.Warnf("clock: save: %v", err)
+		if b.state.Clock.Error == "" {
+			b.state.Clock.Error = err.Error()
+		}
+		return
+	}
+	b.state.Clock.SavedNow = now
+}
+
+// crngUp is the crng phase: with random_seed, the seed the last boot saved
+// is credited to the kernel's pool and replaced at once (a seed is never
+// credited twice), then the wait for the CRNG (waitCRNG), which a seed of
+// 256 bits ends at once; a first boot, or one whose CRNG was not ready to
+// replace the seed, saves a fresh one once it is.
+func (b *boot) crngUp(ctx context.Context) (func(), error) {
+	if !b.persistConf().RandomSeed {
+		return nil, b.waitCRNG(ctx)
+	}
+	var st bootstate.RandomSeed
+	p, ok := b.persistPath(seedFile)
+	if !ok {
+		st.Error = errNoPersist.Error()
+		b.log.Warnf("random seed: %v", errNoPersist)
+		return func() { b.state.RandomSeed = st }, b.waitCRNG(ctx)
+	}
+	s := randseed.Seed{Path: p, Write: persist.WriteFile}
+	var errs []error
+	if err := os.MkdirAll(path.Dir(p), 0o700); err != nil {
+		errs = append(errs, err)
+	}
+	res, err := s.Use()
+	if err != nil {
+		errs = append(errs, err)
+	}
+	st.CreditedBits, st.Renewed = res.Credited, res.Renewed
+	if res.Credited > 0 {
+		b.log.Infof("random seed: %d bits credited from %s", res.Credited, p)
+	} else if err == nil {
+		b.log.Infof("random seed: none saved yet (%s)", p)
+	}
+	werr := b.waitCRNG(ctx)
+	if !st.Renewed && err == nil {
+		if err := s.Renew(); err != nil {
+			errs = append(errs, fmt.Errorf("no new seed: %w", err))
+		} else {
+			st.Renewed = true
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		// The boot goes on: the seed only saves it the wait.
+		b.log.Warnf("random seed: %v", err)
+		st.Error = err.Error()
+	}
+	return func() { b.state.RandomSeed = st }, werr
+}
