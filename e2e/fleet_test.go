@@ -180,8 +180,8 @@ func TestE2EFleet(t *testing.T) {
 			imagetest.Expect(t, cli, `wgboot: tunnel wg0: up, index \d+, public key `+regexp.QuoteMeta(pub), stepTimeout)
 			imagetest.Expect(t, cli, `wgboot: handoff: switch_root to PARTLABEL=root \(/dev/vda2, ext4\)`, stepTimeout)
 			verdict := imagetest.Expect(t, cli, `testroot: (OK|FAIL)`, stepTimeout)
-			if !strings.Contains(verdict, "OK tunnel=wg0 up") {
-				t.Errorf("boot 1, after switch_root: %s", verdict)
+			if !strings.Contains(verdict, "OK tunnel=wg0 up") || !strings.HasSuffix(strings.TrimSpace(verdict), " from=image key=wg0:"+pub+":new") {
+				t.Errorf("boot 1, after switch_root: %s; want the state file to say from=image key=wg0:%s:new", verdict, pub)
 			}
 			if err := cli.Wait(stepTimeout); err != nil {
 				t.Errorf("boot 1: client did not power off: %v", err)
@@ -205,8 +205,9 @@ func TestE2EFleet(t *testing.T) {
 			imagetest.Expect(t, cli, `wgboot: READY in`, stepTimeout)
 			imagetest.Expect(t, cli, `wgboot: handoff: switch_root to PARTUUID=`+rootPartUUID+` \(/dev/vda2, ext4\)`, stepTimeout)
 			verdict = imagetest.Expect(t, cli, `testroot: (OK|FAIL)`, stepTimeout)
-			if !strings.Contains(verdict, "OK tunnel=wg0 up peers=1 handshake=true pings=10/10 ready=true checked=1") {
-				t.Errorf("boot 2, after switch_root: %s", verdict)
+			if !strings.Contains(verdict, "OK tunnel=wg0 up peers=1 handshake=true pings=10/10 ready=true checked=1") ||
+				!strings.HasSuffix(strings.TrimSpace(verdict), " from=image key=wg0:"+pub) {
+				t.Errorf("boot 2, after switch_root: %s; want the state file to say from=image key=wg0:%s (not new)", verdict, pub)
 			}
 			if err := cli.Wait(stepTimeout); err != nil {
 				t.Errorf("boot 2: client did not power off: %v", err)
@@ -306,10 +307,11 @@ func TestE2EFleetFaults(t *testing.T) {
 			persist: func(t *testing.T, arch string) (bool, []image.File) {
 				return true, []image.File{partitionProfile(t, arch, "mtu = 1420", "mtu = 9"), psk(t, arch)}
 			},
-			append: []string{"wgboot.test=poweroff"},
 			expect: []string{`profile: persist/wgboot/profiles/site\.toml:\d+:\d+: tunnel\[0\]\.mtu: 9 is out of range`,
 				`profile persist/wgboot/profiles/site\.toml on the config partition is invalid: falling back to the image's etc/wgboot/profiles/qemu-\w+\.toml`,
-				`tunnel wg0: new key`, `tunnel wg0: up, index`, `READY in`},
+				`tunnel wg0: new key`, `tunnel wg0: up, index`, `READY in`,
+				// The state file, read after switch_root.
+				`testroot: OK tunnel=wg0 up .* from=image fallback=persist/wgboot/profiles/site\.toml key=wg0:\S+:new\s*$`},
 			exits: true,
 		},
 		{
@@ -317,11 +319,13 @@ func TestE2EFleetFaults(t *testing.T) {
 			persist: func(t *testing.T, arch string) (bool, []image.File) {
 				return true, []image.File{partitionProfile(t, arch, `interface = "eth0"`, `interface = "eth7"`), psk(t, arch)}
 			},
-			append: []string{"wgboot.test=poweroff"},
 			expect: []string{`profile persist/wgboot/profiles/site\.toml on the config partition for board`,
 				`phase uplink failed .*eth7`,
 				`profile persist/wgboot/profiles/site\.toml failed \(uplink: .*\): undoing it and falling back to the image's etc/wgboot/profiles/qemu-\w+\.toml`,
-				`tunnel wg0: up, index`, `READY in`},
+				`tunnel wg0: up, index`, `READY in`,
+				// The key the partition's profile made is new in the
+				// state file, though the image's profile read it back.
+				`testroot: OK tunnel=wg0 up .* from=image fallback=persist/wgboot/profiles/site\.toml key=wg0:\S+:new\s*$`},
 			exits: true,
 		},
 		{

@@ -51,10 +51,26 @@ func (b *boot) bringUp(end time.Time) error {
 	b.runUntil(undoEnd, []phase{{"undo", b.undo(failed)}})
 	failed.Wipe()
 	b.state.Fallback = bootstate.Fallback{Profile: failed.File(), Reason: err.Error()}
+	made := b.state.Keys // a key the failed profile made is new to the hub all the same
 	b.state.Tunnels, b.state.Keys = nil, nil
 	b.useProfile(b.image, "image")
 	b.image = nil
-	return b.runUntil(end, phases[2:]) // from keys: the clock and the CRNG are as they were
+	err = b.runUntil(end, phases[2:]) // from keys: the clock and the CRNG are as they were
+	markGenerated(b.state.Keys, made)
+	return err
+}
+
+// markGenerated marks the keys read from a file that made says this boot
+// generated (an earlier attempt's keys), so that the state file tells the
+// enrollment that they are new.
+func markGenerated(keys, made []bootstate.Key) {
+	for i := range keys {
+		for _, m := range made {
+			if m.Generated && m.File == keys[i].File && m.PublicKey == keys[i].PublicKey {
+				keys[i].Generated = true
+			}
+		}
+	}
 }
 
 // runUntil runs phases under a deadline.

@@ -16,6 +16,11 @@ import (
 // files, the public key of each ("KEY FILE"). Private keys never leave
 // the files.
 func showPubkey(stdout, stderr io.Writer, args []string) int {
+	return pubkeys(stdout, stderr, args, statePath)
+}
+
+// pubkeys is showPubkey with the state file at state.
+func pubkeys(stdout, stderr io.Writer, args []string, state string) int {
 	for _, a := range args {
 		if strings.HasPrefix(a, "-") {
 			fmt.Fprintln(stderr, "usage: wgboot pubkey [KEYFILE...]")
@@ -23,18 +28,18 @@ func showPubkey(stdout, stderr io.Writer, args []string) int {
 		}
 	}
 	if len(args) == 0 {
-		data, err := os.ReadFile(statePath)
+		data, err := os.ReadFile(state)
 		if err != nil {
 			fmt.Fprintln(stderr, "wgboot pubkey:", err)
 			return 1
 		}
 		keys, err := bootstate.DecodeKeys(data)
 		if err != nil {
-			fmt.Fprintf(stderr, "wgboot pubkey: %s: %v\n", statePath, err)
+			fmt.Fprintf(stderr, "wgboot pubkey: %s: %v\n", state, err)
 			return 1
 		}
 		if len(keys) == 0 {
-			fmt.Fprintf(stderr, "wgboot pubkey: %s records no key file; `wgboot show` shows the tunnels' public keys\n", statePath)
+			fmt.Fprintf(stderr, "wgboot pubkey: %s records no key file; `wgboot show` shows the tunnels' public keys\n", state)
 			return 1
 		}
 		for _, k := range keys {

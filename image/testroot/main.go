@@ -12,7 +12,9 @@
 //
 // The verdict line says whether the watchdog wgboot may have left armed
 // runs (watchdog=active|inactive, from /sys/class/watchdog/watchdog0/state;
-// none without one) and what the state file says of it.
+// none without one) and what the state file says of it. It ends with
+// what the state file says of a fleet boot: from=image|persist, the
+// fallback's profile, and key=TUNNEL:PUBLIC-KEY[:new] for each key file.
 //
 // When the disk has the board's profile at /etc/wgboot-expect/profile.toml
 // (put there by the test, without keys), every tunnel's kernel state —
@@ -87,7 +89,14 @@ func check(params map[string]string) error {
 		}
 	}
 	var st struct {
-		Ready   bool
+		Ready       bool
+		ProfileFrom string `json:"profile_from"`
+		Fallback    struct{ Profile string }
+		Keys        []struct {
+			Tunnel    string
+			PublicKey string `json:"public_key"`
+			Generated bool
+		}
 		Tunnels []struct{ Name string }
 		Uplink  *struct {
 			Interface string
@@ -160,8 +169,22 @@ func check(params map[string]string) error {
 	if b, err := os.ReadFile("/sys/class/watchdog/watchdog0/state"); err == nil {
 		wd = strings.TrimSpace(string(b))
 	}
-	fmt.Printf("testroot: OK tunnel=%s up peers=%d handshake=%v pings=%d/10 ready=%v checked=%d secrets=0 args=%q watchdog=%s state.watchdog=%q%s\n",
-		tunnel, len(dev.Peers), !dev.Peers[0].LastHandshake.IsZero(), replies, st.Ready, checked, os.Args[1:], wd, st.Watchdog.Handoff, lease)
+	// Which profile ran, and the keys for enrollment (issue 13).
+	fleet := ""
+	if st.ProfileFrom != "" {
+		fleet += " from=" + st.ProfileFrom
+	}
+	if st.Fallback.Profile != "" {
+		fleet += " fallback=" + st.Fallback.Profile
+	}
+	for _, k := range st.Keys {
+		fleet += " key=" + k.Tunnel + ":" + k.PublicKey
+		if k.Generated {
+			fleet += ":new"
+		}
+	}
+	fmt.Printf("testroot: OK tunnel=%s up peers=%d handshake=%v pings=%d/10 ready=%v checked=%d secrets=0 args=%q watchdog=%s state.watchdog=%q%s%s\n",
+		tunnel, len(dev.Peers), !dev.Peers[0].LastHandshake.IsZero(), replies, st.Ready, checked, os.Args[1:], wd, st.Watchdog.Handoff, lease, fleet)
 	return nil
 }
 
