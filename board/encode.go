@@ -41,6 +41,15 @@ func MarshalSecrets(p *Profile) ([]byte, error) {
 		}
 	}
 
+	if len(p.Clock.NTP) > 0 {
+		e.header("[clock]")
+		ntp := make([]string, len(p.Clock.NTP))
+		for i, s := range p.Clock.NTP {
+			ntp[i] = s.String()
+		}
+		e.strs("ntp", ntp)
+	}
+
 	e.header("[uplink]")
 	if !p.Uplink.MAC.IsZero() {
 		e.str("mac", p.Uplink.MAC.String())

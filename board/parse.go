@@ -257,7 +257,8 @@ type decoder struct {
 
 // The keys of each table, for messages about unknown keys.
 const (
-	topKeys     = "board persist uplink tunnel handoff"
+	topKeys     = "board persist clock uplink tunnel handoff"
+	clockKeys   = "ntp"
 	persistKeys = "device fstype random_seed save_clock"
 	boardKeys   = "name match modules watchdog watchdog_timeout watchdog_handoff"
 	uplinkKeys  = "interface mac address gateway carrier_timeout dhcp dhcp_timeout accept_ra ra_timeout dns dad"
@@ -275,6 +276,8 @@ func (d *decoder) profile(m map[string]any, p *Profile) {
 			d.board(v, &at, &p.Board)
 		case "persist":
 			d.persist(v, &at, &p.Persist)
+		case "clock":
+			d.clock(v, &at, &p.Clock)
 		case "uplink":
 			d.uplink(v, &at, &p.Uplink)
 		case "tunnel":
@@ -501,6 +504,59 @@ func (d *decoder) peerKey(k string, v any, kp *fieldPath, p *Peer) {
 	default:
 		d.unknown(kp, k, peerKeys)
 	}
+}
+
+func (d *decoder) clock(v any, at *fieldPath, c *Clock) {
+	m, ok := d.table(v, at)
+	if !ok {
+		return
+	}
+	for k, v := range m {
+		kp := at.child(k)
+		d.clockKey(k, v, &kp, c)
+	}
+}
+
+// clockKey decodes key k of [clock].
+func (d *decoder) clockKey(k string, v any, kp *fieldPath, c *Clock) {
+	switch k {
+	case "ntp":
+		a := d.list(v, kp)
+		if len(a) == 0 {
+			return
+		}
+		c.NTP = make([]netip.AddrPort, len(a))
+		for i, e := range a {
+			ep := kp.elem(i)
+			if s, ok := d.str(e, &ep); ok {
+				c.NTP[i], _ = d.ntpServer(s, &ep)
+			}
+		}
+	default:
+		d.unknown(kp, k, clockKeys)
+	}
+}
+
+// ntpServer parses an NTP server: an IP address, with a port or not
+// (123). Host names are refused: there is no resolver during early boot.
+func (d *decoder) ntpServer(s string, at *fieldPath) (netip.AddrPort, bool) {
+	if a, err := netip.ParseAddr(s); err == nil {
+		if a.Zone() != "" {
+			d.r.errorf(at.String(), ErrInvalid, "%q has a zone; leave it out", s)
+			return netip.AddrPort{}, false
+		}
+		return netip.AddrPortFrom(a, 123), true
+	}
+	if !strings.Contains(s, ":") {
+		d.r.errorf(at.String(), ErrInvalid, "%q: host names cannot be resolved during early boot; use an IP address", s)
+		return netip.AddrPort{}, false
+	}
+	ap, ok := d.endpoint(s, at)
+	if ok && (ap.Addr().IsUnspecified() || ap.Addr().IsMulticast() || ap.Port() == 0) {
+		d.r.errorf(at.String(), ErrInvalid, "%q cannot be an NTP server", s)
+		return netip.AddrPort{}, false
+	}
+	return ap, ok
 }
 
 func (d *decoder) persist(v any, at *fieldPath, ps *Persist) {

@@ -31,6 +31,7 @@ const DefaultBoard = "default"
 type Profile struct {
 	Board   Board
 	Persist Persist
+	Clock   Clock
 	Uplink  Uplink
 	Tunnels []Tunnel // [[tunnel]]
 	Handoff Handoff
@@ -57,6 +58,14 @@ type Persist struct {
 	// SaveClock sets the clock no earlier than the time saved on the
 	// partition (internal/clockfile), which the next stage keeps.
 	SaveClock bool
+}
+
+// Clock is where the boot takes the time from, besides the build time and
+// [Persist] SaveClock.
+type Clock struct {
+	// NTP lists SNTP servers, asked in turn over the uplink before the
+	// tunnels phase; port 123 unless given.
+	NTP []netip.AddrPort
 }
 
 // Board identifies the hardware a profile is for.

@@ -17,6 +17,7 @@ import (
 	"github.com/wgboot/wgboot/internal/clockfile"
 	"github.com/wgboot/wgboot/internal/persist"
 	"github.com/wgboot/wgboot/internal/randseed"
+	"github.com/wgboot/wgboot/internal/sntp"
 )
 
 // The random seed and the saved clock of [persist] (docs/boot.md, "Random
@@ -50,6 +51,15 @@ var errNoPersist = errors.New("the config partition is not mounted")
 // than the last it accepted). A saved clock that cannot be read is logged
 // and recorded; the boot goes on with the floor.
 func (b *boot) clockUp(ctx context.Context) (func(), error) {
+	if b.test("clockback") {
+		// A board whose clock lost a day: what the saved clock and NTP
+		// are for (the e2e tests).
+		tv := unix.NsecToTimeval(time.Now().Add(-24 * time.Hour).UnixNano())
+		if err := unix.Settimeofday(&tv); err != nil {
+			return nil, fmt.Errorf("test: set the clock back: %w", err)
+		}
+		b.log.Warnf("test: clock set back a day, to %s", time.Now().UTC().Format(time.RFC3339))
+	}
 	start := time.Now()
 	src := "kernel"
 	if floor, ok := buildFloor(); ok && start.Before(floor) {
@@ -58,10 +68,14 @@ func (b *boot) clockUp(ctx context.Context) (func(), error) {
 	if err := b.clockFloor(ctx); err != nil {
 		return nil, err
 	}
-	if !b.persistConf().SaveClock {
-		return nil, nil
-	}
 	st := bootstate.Clock{Source: src}
+	if !b.persistConf().SaveClock {
+		if len(b.profile.Clock.NTP) == 0 {
+			return nil, nil
+		}
+		st.StepNS = int64(clockStep(start, time.Now()))
+		return func() { b.state.Clock = st }, nil
+	}
 	p, ok := b.persistPath(clockFile)
 	var saved time.Time
 	var err error
@@ -96,6 +110,50 @@ func (b *boot) clockUp(ctx context.Context) (func(), error) {
 // passed.
 func clockStep(a, b time.Time) time.Duration {
 	return b.Round(0).Sub(a.Round(0)) - b.Sub(a)
+}
+
+// The ntp phase's bounds: each server is asked in turn, each try waiting
+// ntpTry, doubled every round (sntp.First), for at most ntpTimeout or half
+// the time left to the deadline.
+const (
+	ntpTimeout = 10 * time.Second
+	ntpTry     = time.Second
+)
+
+// ntpUp is the ntp phase ([clock] ntp): SNTP over the uplink, before the
+// tunnels, so that the first handshake carries a timestamp later than
+// the last one the hub accepted, whatever the board's clock was. The
+// server's time is taken as it is, forward or back. No answer in time is
+// a warning: the boot goes on with the clock the clock phase set.
+func (b *boot) ntpUp(ctx context.Context) (func(), error) {
+	servers := b.profile.Clock.NTP
+	if len(servers) == 0 {
+		return nil, nil
+	}
+	nctx, cancel := context.WithTimeout(ctx, min(ntpTimeout, deadlineLeft(ctx)/2))
+	defer cancel()
+	base, ok := buildFloor()
+	if !ok {
+		base = time.Now()
+	}
+	res, err := sntp.First(nctx, servers, base, ntpTry)
+	if err != nil {
+		b.log.Warnf("clock: ntp: no time (%v); the clock stays at %s", err, time.Now().UTC().Format(time.RFC3339))
+		msg := err.Error()
+		return func() { b.state.Clock.Error = msg }, nil
+	}
+	before, now := time.Now(), res.Now()
+	tv := unix.NsecToTimeval(now.UnixNano())
+	if err := unix.Settimeofday(&tv); err != nil {
+		return nil, fmt.Errorf("set the clock to NTP's %s: %w", now.UTC().Format(time.RFC3339), err)
+	}
+	step := now.Sub(before)
+	b.log.Infof("clock: ntp %s (stratum %d, delay %v): %s, stepped %v", res.Server, res.Stratum,
+		res.Delay.Round(time.Microsecond), now.UTC().Format(time.RFC3339Nano), step.Round(time.Millisecond))
+	return func() {
+		c := &b.state.Clock
+		c.Source, c.NTPServer, c.StepNS = "ntp", res.Server.String(), c.StepNS+int64(step)
+	}, nil
 }
 
 // buildFloor is the build time, if the build has one.

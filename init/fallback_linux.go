@@ -25,6 +25,7 @@ func (b *boot) bringUp(end time.Time) error {
 		{"keys", b.keysUp},               // the key files on the config partition, made when missing
 		{"modules", only(b.loadModules)}, // wireguard + the board's, with dependencies
 		{"uplink", b.uplinkUp},           // carrier, addresses, default routes
+		{"ntp", b.ntpUp},                 // optional: the time, before the handshakes
 		{"tunnels", b.tunnelsUp},         // links, keys and peers, addresses, routes
 		{"verify", b.verifyTunnels},      // read back what the kernel took
 		{"handshake", b.handshakeGate},   // optional: wait for every peer

@@ -11,6 +11,8 @@
 //   - IPv6 router advertisements (ra.go) when testhub.ra=PREFIX/64 is on
 //     the kernel command line: a default router and a prefix for SLAAC,
 //     sent every second and at once to each router solicitation.
+//   - NTP on UDP port 123 (internal/sntp/sntptest), with the hub's clock:
+//     the time the clients of [clock] ntp = ["192.168.50.1"] take.
 //
 // It is PID 1: it never exits, and prints one line per event on the
 // console, prefixed "testhub:".
@@ -19,9 +21,12 @@ package main
 import (
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"strings"
 	"time"
+
+	"github.com/wgboot/wgboot/internal/sntp/sntptest"
 )
 
 // uplink is the hub's uplink; its address is hub.toml's.
@@ -50,6 +55,14 @@ func main() {
 			}
 		}()
 	}
+	go func() {
+		pc, err := net.ListenPacket("udp", ":123")
+		if err == nil {
+			s := &sntptest.Server{Logf: func(f string, a ...any) { fmt.Printf("testhub: "+f+"\n", a...) }}
+			err = s.Serve(pc)
+		}
+		fmt.Printf("testhub: ntp: %v\n", err)
+	}()
 	// PID 1 must not exit: the kernel would panic.
 	for {
 		time.Sleep(time.Hour)
