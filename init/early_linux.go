@@ -189,6 +189,13 @@ func (b *boot) waitCRNG(ctx context.Context) error {
 		if !waited {
 			b.log.Infof("waiting for the kernel's CRNG to be seeded")
 			waited = true
+			// A blocking getrandom makes the kernel (5.4 and later)
+			// gather entropy from CPU timing jitter until the CRNG is
+			// ready, about a second; polls alone leave a board without a
+			// hardware RNG waiting for interrupts, often past the bound.
+			// The goroutine ends when the CRNG is ready; the wait here
+			// stays bounded.
+			go unix.Getrandom(make([]byte, 1), 0)
 		}
 		if time.Now().After(limit) {
 			b.log.Warnf("crng not ready; WireGuard handshakes wait for it")
