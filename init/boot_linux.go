@@ -40,7 +40,8 @@ type boot struct {
 	parked   chan struct{} // closed once PID 1 stays (see park)
 	parkOnce sync.Once
 
-	dog watchdogState // [board] watchdog
+	dog         watchdogState // [board] watchdog
+	seedPending string        // a seed file to write at the end (see saveSeed)
 }
 
 func newBoot(log *kmsg.Logger) *boot {
@@ -108,6 +109,7 @@ func (b *boot) finish(err error) {
 	}
 	b.releaseWatchdog(err)
 	b.saveClock()
+	b.saveSeed()
 	b.writeState()
 
 	if err != nil && b.policy != board.FailContinue {

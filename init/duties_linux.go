@@ -177,7 +177,10 @@ func (b *boot) saveClock() {
 	if !ok {
 		return
 	}
-	now := time.Now().Truncate(time.Second)
+	// Rounded up: the file keeps whole seconds, and a time rounded
+	// down could be before the boot's handshake, which the hub would
+	// then take as a replay after the next boot's clock phase.
+	now := time.Now().Add(time.Second - 1).Truncate(time.Second)
 	err := os.MkdirAll(path.Dir(p), 0o700)
 	if err == nil {
 		err = persist.WriteFile(p, clockfile.Format(now), 0o644)
@@ -224,11 +227,17 @@ func (b *boot) crngUp(ctx context.Context) (func(), error) {
 		b.log.Infof("random seed: none saved yet (%s)", p)
 	}
 	werr := b.waitCRNG(ctx)
+	pending := false
 	if !st.Renewed && err == nil {
-		if err := s.Renew(); err != nil {
-			errs = append(errs, fmt.Errorf("no new seed: %w", err))
-		} else {
+		switch err := s.Renew(); {
+		case err == nil:
 			st.Renewed = true
+		case errors.Is(err, randseed.ErrNotReady):
+			// Tried again at the end of the boot (saveSeed).
+			pending = true
+			b.log.Infof("random seed: none saved yet: %v; trying again at the end of the boot", err)
+		default:
+			errs = append(errs, fmt.Errorf("no new seed: %w", err))
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
@@ -236,5 +245,33 @@ func (b *boot) crngUp(ctx context.Context) (func(), error) {
 		b.log.Warnf("random seed: %v", err)
 		st.Error = err.Error()
 	}
-	return func() { b.state.RandomSeed = st }, werr
+	return func() {
+		b.state.RandomSeed = st
+		if pending {
+			b.seedPending = p
+		}
+	}, werr
+}
+
+// saveSeed writes the seed that the crng phase could not, at the end of
+// the boot, before the partition is let go of: a board without a hardware
+// RNG often has its CRNG ready only after the crng phase gave up waiting,
+// and without a seed saved now the next boot would wait as long again.
+func (b *boot) saveSeed() {
+	p := b.seedPending
+	b.seedPending = ""
+	if p == "" {
+		return
+	}
+	if _, ok := b.persistPath(seedFile); !ok {
+		return
+	}
+	err := randseed.Seed{Path: p, Write: persist.WriteFile}.Renew()
+	if err != nil {
+		b.log.Warnf("random seed: no new seed at the end of the boot either: %v", err)
+		b.state.RandomSeed.Error = err.Error()
+		return
+	}
+	b.state.RandomSeed.Renewed = true
+	b.log.Infof("random seed: saved in %s", p)
 }
