@@ -114,6 +114,8 @@ func (b *boot) undo(p *board.Profile) func(context.Context) (func(), error) {
 			defer c.Close()
 			n.WG = c
 		}
+		n.Bind(ctx) // a kernel call that never answers ends with the phase
+
 		var up *bringup.Uplink // what the uplink phase got, a DHCP lease included
 		if old != nil {
 			up = old.uplink
