@@ -10,21 +10,27 @@ import (
 	"github.com/wgboot/wgboot/image/imagetest"
 )
 
-// TestE2EClockNTP is issue 16's clock story against one hub. Boot 1: the
-// client handshakes with the hub, which keeps the initiation's timestamp.
-// Boot 2: the client's clock has lost a day (wgboot.test=clockback); with
-// [clock] ntp on the hub (testhub's NTP server) the ntp phase sets it right
-// before the tunnels, and the handshake completes within seconds. Boot 3:
-// the same clock without NTP: the hub drops every initiation (its kernel
-// log says so, with dynamic debug), and the boot fails its handshake wait
-// with the failure in its log.
+// TestE2EClockNTP is issue 16's clock story against one hub, on the fleet
+// disk. Boot 1: the client handshakes with the hub, which keeps the
+// initiation's timestamp, and saves its clock at the end. Then the
+// client's clock has lost a day (wgboot.test=clockback) at every boot.
+// Boot 2, save_clock without NTP: the saved clock sets it forward, and the
+// handshake completes within seconds. Boot 3, [clock] ntp without the
+// saved clock: the ntp phase (testhub's NTP server) sets it right before
+// the tunnels, and so does the handshake. Boot 4, neither: the hub drops
+// every initiation (its kernel log says so, with dynamic debug), and the
+// boot fails its handshake wait with the failure in its log.
 func TestE2EClockNTP(t *testing.T) {
 	for _, arch := range arches {
 		t.Run(arch, func(t *testing.T) {
 			t.Parallel()
 			hub, cliNet := startHub(t, arch, "wireguard.dyndbg=+p", "loglevel=8")
-			own := func(pairs ...string) func(string, []byte) []byte {
-				edit := replace(t, pairs...)
+			const (
+				persist = "[persist]\ndevice = \"LABEL=wgboot\"\nfstype = \"ext4\"\n"
+				ntp     = "[clock]\nntp = [\"192.168.50.1\"]\n"
+			)
+			own := func(tables string, pairs ...string) func(string, []byte) []byte {
+				edit := replace(t, append([]string{"[uplink]", tables + "\n[uplink]", `root = "/dev/vda"`, `root = "PARTLABEL=root"`}, pairs...)...)
 				return func(name string, data []byte) []byte {
 					if name != "qemu-"+arch+".toml" {
 						return data
@@ -32,50 +38,55 @@ func TestE2EClockNTP(t *testing.T) {
 					return edit(name, data)
 				}
 			}
-			withNTP := own("[uplink]", "[clock]\nntp = [\"192.168.50.1\"]\n\n[uplink]")
+			disk := fleetDisk(t, arch, true, nil, expectProfile(t, arch, own(persist)))
 			client := func(name string, edit func(string, []byte) []byte, extra ...string) *image.VM {
 				return guest{
 					arch:     arch,
 					profiles: allProfiles(t),
 					edit:     edit,
-					disk:     rootDiskWith(t, arch, expectProfile(t, arch, edit)),
+					disk:     disk,
 					append:   append([]string{"testroot.ping=10.77.0.1"}, extra...),
 					nets:     []image.Net{cliNet},
 				}.boot(t, name)
 			}
 			reHandshake := regexp.MustCompile(`wgboot: tunnel wg0: handshake with 1 peer\(s\) in (\S+)`)
-
-			cli := client("client-boot1", withNTP)
-			imagetest.Expect(t, cli, `wgboot: clock: ntp 192\.168\.50\.1:123 \(stratum 1`, bootTimeout)
-			imagetest.Expect(t, cli, reHandshake.String(), stepTimeout)
-			if v := imagetest.Expect(t, cli, `testroot: (OK|FAIL)`, stepTimeout); !strings.Contains(v, "pings=10/10") {
-				t.Errorf("boot 1, after switch_root: %s", v)
+			handshake := func(cli *image.VM, boot string) {
+				t.Helper()
+				line := imagetest.Expect(t, cli, reHandshake.String(), stepTimeout)
+				if d, err := time.ParseDuration(reHandshake.FindStringSubmatch(line)[1]); err != nil || d > 5*time.Second {
+					t.Errorf("%s: handshake in %v (%v), want within seconds", boot, d, err)
+				}
+				t.Logf("%s %s: %s", arch, boot, line)
+				if v := imagetest.Expect(t, cli, `testroot: (OK|FAIL)`, stepTimeout); !strings.Contains(v, "pings=10/10") {
+					t.Errorf("%s, after switch_root: %s", boot, v)
+				}
+				if err := cli.Wait(stepTimeout); err != nil {
+					t.Fatalf("%s: client did not power off: %v", boot, err)
+				}
+				noPanic(t, cli)
 			}
-			if err := cli.Wait(stepTimeout); err != nil {
-				t.Fatalf("boot 1: client did not power off: %v", err)
-			}
+			saved := own(persist + "save_clock = true\n")
 
-			cli = client("client-boot2", withNTP, "wgboot.test=clockback")
+			cli := client("client-boot1", saved)
+			imagetest.Expect(t, cli, `wgboot: clock: no saved clock yet`, bootTimeout)
+			handshake(cli, "boot 1")
+
+			cli = client("client-boot2", saved, "wgboot.test=clockback")
+			imagetest.Expect(t, cli, `wgboot: test: clock set back a day`, bootTimeout)
+			imagetest.Expect(t, cli, `wgboot: clock: \S+, before the saved clock: set to `, stepTimeout)
+			handshake(cli, "boot 2 (saved clock)")
+
+			cli = client("client-boot3", own(persist+"\n"+ntp), "wgboot.test=clockback")
 			imagetest.Expect(t, cli, `wgboot: test: clock set back a day`, bootTimeout)
 			imagetest.Expect(t, cli, `wgboot: clock: ntp 192\.168\.50\.1:123 \(stratum 1.*stepped 2[34]h`, stepTimeout)
-			line := imagetest.Expect(t, cli, reHandshake.String(), stepTimeout)
-			if d, err := time.ParseDuration(reHandshake.FindStringSubmatch(line)[1]); err != nil || d > 5*time.Second {
-				t.Errorf("boot 2: handshake in %v (%v), want within seconds", d, err)
-			}
-			t.Logf("%s boot 2: %s", arch, line)
-			if v := imagetest.Expect(t, cli, `testroot: (OK|FAIL)`, stepTimeout); !strings.Contains(v, "pings=10/10") {
-				t.Errorf("boot 2, after switch_root: %s", v)
-			}
-			if err := cli.Wait(stepTimeout); err != nil {
-				t.Fatalf("boot 2: client did not power off: %v", err)
-			}
+			handshake(cli, "boot 3 (NTP)")
 
-			// Boot 3: no NTP, no saved clock. Another port, as a board
-			// behind NAT would have: the hub's own initiations to the
-			// endpoint it knew from boot 2 (which a responder without a
-			// timestamp of the hub's would accept) reach nobody.
-			noNTP := own(`wait_handshake = "20s"`, `wait_handshake = "8s"`, `listen_port = 51820`, `listen_port = 51821`)
-			cli = client("client-boot3", noNTP, "wgboot.test=clockback")
+			// Boot 4: neither. Another port, as a board behind NAT would
+			// have: the hub's own initiations to the endpoint it knew
+			// (which a responder without a timestamp of the hub's would
+			// accept) reach nobody.
+			cli = client("client-boot4", own(persist, `wait_handshake = "20s"`, `wait_handshake = "8s"`, `listen_port = 51820`, `listen_port = 51821`),
+				"wgboot.test=clockback")
 			imagetest.Expect(t, cli, `wgboot: test: clock set back a day`, bootTimeout)
 			imagetest.Expect(t, cli, `wgboot: .*tunnel wg0: no handshake with every peer within 8s`, stepTimeout)
 			if _, err := hub.ExpectAny(regexp.MustCompile(`wireguard: wg0: Invalid handshake initiation from`), 10*time.Second); err != nil {
