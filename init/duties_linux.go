@@ -156,6 +156,26 @@ func (b *boot) ntpUp(ctx context.Context) (func(), error) {
 	}, nil
 }
 
+// clockHint explains, after a handshake that did not come, what the
+// clock may have to do with it: a peer that accepted a later initiation
+// from this board drops every one whose timestamp is not newer. Nothing
+// when NTP set the clock.
+func (b *boot) clockHint() {
+	c := b.state.Clock
+	if c.Source == "ntp" {
+		return
+	}
+	why := "neither [clock] ntp nor [persist] save_clock set it"
+	switch {
+	case c.Source == "saved":
+		why = "the saved clock set it; a peer that saw a later handshake from this board still drops older ones"
+	case c.Error != "":
+		why = "NTP or the saved clock failed: " + c.Error
+	}
+	b.log.Warnf("clock: %s (%s): a peer that accepted a handshake from this board at a later time drops its initiations until the clock passes that time",
+		time.Now().UTC().Format(time.RFC3339), why)
+}
+
 // buildFloor is the build time, if the build has one.
 func buildFloor() (time.Time, bool) {
 	sec, err := strconv.ParseInt(buildTime, 10, 64)

@@ -112,6 +112,9 @@ func (b *boot) handshakeGate(ctx context.Context) (func(), error) {
 			b.log.Infof("tunnel %s: handshake with %d peer(s) in %v", t.Name, n, round(time.Since(start)))
 		}
 	}
+	if len(errs) > 0 {
+		b.clockHint()
+	}
 	commit := func() {
 		for name, got := range seen {
 			b.state.setHandshakes(name, got)
