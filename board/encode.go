@@ -23,15 +23,40 @@ func MarshalSecrets(p *Profile) ([]byte, error) {
 	e.str("name", p.Board.Name)
 	e.strs("match", p.Board.Match)
 	e.strs("modules", p.Board.Modules)
+	if p.Board.Watchdog != "" {
+		e.str("watchdog", p.Board.Watchdog)
+		e.duration("watchdog_timeout", p.Board.WatchdogTimeout)
+		e.str("watchdog_handoff", string(p.Board.WatchdogHandoff))
+	}
 
 	if p.Persist != (Persist{}) {
 		e.header("[persist]")
 		e.str("device", p.Persist.Device)
 		e.str("fstype", p.Persist.FSType)
+		if p.Persist.RandomSeed {
+			e.bool("random_seed", true)
+		}
+		if p.Persist.SaveClock {
+			e.bool("save_clock", true)
+		}
+	}
+
+	if len(p.Clock.NTP) > 0 {
+		e.header("[clock]")
+		ntp := make([]string, len(p.Clock.NTP))
+		for i, s := range p.Clock.NTP {
+			ntp[i] = s.String()
+		}
+		e.strs("ntp", ntp)
 	}
 
 	e.header("[uplink]")
-	e.str("interface", p.Uplink.Interface)
+	if !p.Uplink.MAC.IsZero() {
+		e.str("mac", p.Uplink.MAC.String())
+	}
+	if p.Uplink.Interface != "" || p.Uplink.MAC.IsZero() {
+		e.str("interface", p.Uplink.Interface)
+	}
 	e.prefixes("address", p.Uplink.Address)
 	if len(p.Uplink.Gateway) > 0 {
 		e.addrs("gateway", p.Uplink.Gateway)

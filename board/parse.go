@@ -259,10 +259,11 @@ type decoder struct {
 
 // The keys of each table, for messages about unknown keys.
 const (
-	topKeys     = "board persist uplink tunnel handoff"
-	persistKeys = "device fstype"
-	boardKeys   = "name match modules"
-	uplinkKeys  = "interface address gateway carrier_timeout dhcp dhcp_timeout accept_ra ra_timeout dns dad"
+	topKeys     = "board persist clock uplink tunnel handoff"
+	clockKeys   = "ntp"
+	persistKeys = "device fstype random_seed save_clock"
+	boardKeys   = "name match modules watchdog watchdog_timeout watchdog_handoff"
+	uplinkKeys  = "interface mac address gateway carrier_timeout dhcp dhcp_timeout accept_ra ra_timeout dns dad"
 	tunnelKeys  = "name private_key private_key_file generate_key listen_port fwmark mtu address table peer"
 	peerKeys    = "public_key preshared_key preshared_key_file endpoint fallback_endpoints endpoint_timeout allowed_ips persistent_keepalive"
 	handoffKeys = "root fstype init wait_handshake on_failure deadline"
@@ -277,6 +278,8 @@ func (d *decoder) profile(m map[string]any, p *Profile) {
 			d.board(v, &at, &p.Board)
 		case "persist":
 			d.persist(v, &at, &p.Persist)
+		case "clock":
+			d.clock(v, &at, &p.Clock)
 		case "uplink":
 			d.uplink(v, &at, &p.Uplink)
 		case "tunnel":
@@ -320,6 +323,20 @@ func (d *decoder) boardKey(k string, v any, kp *fieldPath, b *Board) {
 		b.Match = d.strs(v, kp)
 	case "modules":
 		b.Modules = d.strs(v, kp)
+	case "watchdog":
+		b.Watchdog = d.keep(v, kp)
+	case "watchdog_timeout":
+		if t, ok := d.duration(v, kp); ok {
+			b.WatchdogTimeout = t
+		}
+	case "watchdog_handoff":
+		if s, ok := d.str(v, kp); ok {
+			if w := WatchdogHandoff(s); w.Valid() {
+				b.WatchdogHandoff = WatchdogHandoff(strings.Clone(s))
+			} else {
+				d.r.errorf(kp.String(), ErrInvalid, "%q: want keep (armed for the next stage) or disarm", s)
+			}
+		}
 	default:
 		d.unknown(kp, k, boardKeys)
 	}
@@ -341,6 +358,15 @@ func (d *decoder) uplinkKey(k string, v any, kp *fieldPath, u *Uplink) {
 	switch k {
 	case "interface":
 		u.Interface = d.keep(v, kp)
+	case "mac":
+		if s, ok := d.str(v, kp); ok {
+			m, err := ParseMAC(s)
+			if err != nil {
+				d.r.errorf(kp.String(), ErrInvalid, "%q: %v", s, err)
+				break
+			}
+			u.MAC = m
+		}
 	case "address":
 		u.Address = d.prefixes(v, kp)
 	case "gateway":
@@ -510,6 +536,70 @@ func (d *decoder) peerKey(k string, v any, kp *fieldPath, p *Peer) {
 	}
 }
 
+func (d *decoder) clock(v any, at *fieldPath, c *Clock) {
+	m, ok := d.table(v, at)
+	if !ok {
+		return
+	}
+	for k, v := range m {
+		kp := at.child(k)
+		d.clockKey(k, v, &kp, c)
+	}
+}
+
+// clockKey decodes key k of [clock].
+func (d *decoder) clockKey(k string, v any, kp *fieldPath, c *Clock) {
+	switch k {
+	case "ntp":
+		a := d.list(v, kp)
+		if len(a) == 0 {
+			return
+		}
+		c.NTP = make([]netip.AddrPort, len(a))
+		for i, e := range a {
+			ep := kp.elem(i)
+			if s, ok := d.str(e, &ep); ok {
+				c.NTP[i], _ = d.ntpServer(s, &ep)
+			}
+		}
+	default:
+		d.unknown(kp, k, clockKeys)
+	}
+}
+
+// ntpServer parses an NTP server: an IP address, with a port or not
+// (123). Host names are refused: the ntp phase runs before the resolve
+// phase, and asks no name server.
+func (d *decoder) ntpServer(s string, at *fieldPath) (netip.AddrPort, bool) {
+	if a, err := netip.ParseAddr(s); err == nil {
+		if a.Zone() != "" {
+			d.r.errorf(at.String(), ErrInvalid, "%q has a zone; leave it out", s)
+			return netip.AddrPort{}, false
+		}
+		return netip.AddrPortFrom(a, 123), true
+	}
+	const noNames = "%q: an NTP server is given by its IP address (the ntp phase comes before names are resolved)"
+	if !strings.Contains(s, ":") {
+		d.r.errorf(at.String(), ErrInvalid, noNames, s)
+		return netip.AddrPort{}, false
+	}
+	e, ok := d.endpoint(s, at)
+	ap := e.Addr
+	switch {
+	case !ok:
+	case e.Host != "":
+		d.r.errorf(at.String(), ErrInvalid, noNames, s)
+		ok = false
+	case ap.Addr().IsUnspecified() || ap.Addr().IsMulticast() || ap.Port() == 0:
+		d.r.errorf(at.String(), ErrInvalid, "%q cannot be an NTP server", s)
+		ok = false
+	}
+	if !ok {
+		return netip.AddrPort{}, false
+	}
+	return ap, true
+}
+
 func (d *decoder) persist(v any, at *fieldPath, ps *Persist) {
 	m, ok := d.table(v, at)
 	if !ok {
@@ -528,6 +618,10 @@ func (d *decoder) persistKey(k string, v any, kp *fieldPath, ps *Persist) {
 		ps.Device = d.keep(v, kp)
 	case "fstype":
 		ps.FSType = d.keep(v, kp)
+	case "random_seed":
+		ps.RandomSeed, _ = d.bool(v, kp)
+	case "save_clock":
+		ps.SaveClock, _ = d.bool(v, kp)
 	default:
 		d.unknown(kp, k, persistKeys)
 	}

@@ -37,13 +37,13 @@ func OnPersist(name string) bool {
 func (v *validator) persist() {
 	ps := &v.p.Persist
 	if v.p.OnPartition {
-		if ps.Device != "" || ps.FSType != "" {
+		if *ps != (Persist{}) {
 			v.r.warnf("persist", ErrInvalid, "ignored: this profile is on the config partition, and the image's profile says where that is")
 		}
 		return
 	}
 	if ps.Device == "" {
-		if ps.FSType != "" && !v.isBad("persist.device") {
+		if (ps.FSType != "" || ps.RandomSeed || ps.SaveClock) && !v.isBad("persist.device") {
 			v.r.errorf("persist.device", ErrRequired, "required in [persist]: the partition, e.g. \"LABEL=wgboot\"")
 		}
 		return

@@ -19,6 +19,10 @@ const (
 	DefaultInit            = "/sbin/init"
 	DefaultOnFailure       = FailContinue
 	DefaultDeadline        = 60 * time.Second
+	// DefaultWatchdogTimeout is the watchdog timeout when a profile
+	// names a watchdog without one: the default of most drivers.
+	DefaultWatchdogTimeout = 60 * time.Second
+	DefaultWatchdogHandoff = WatchdogKeep
 )
 
 // DefaultBoard is the board name of the fallback profile that [Select]
@@ -29,6 +33,7 @@ const DefaultBoard = "default"
 type Profile struct {
 	Board   Board
 	Persist Persist
+	Clock   Clock
 	Uplink  Uplink
 	Tunnels []Tunnel // [[tunnel]]
 	Handoff Handoff
@@ -49,6 +54,20 @@ type Persist struct {
 	// (internal/blkid) or a /dev path. "": the board has none.
 	Device string
 	FSType string // ext4 or vfat
+	// RandomSeed credits the seed saved on the partition to the kernel's
+	// pool at boot and replaces it at once (internal/randseed).
+	RandomSeed bool
+	// SaveClock sets the clock no earlier than the time saved on the
+	// partition (internal/clockfile), which the next stage keeps.
+	SaveClock bool
+}
+
+// Clock is where the boot takes the time from, besides the build time and
+// [Persist] SaveClock.
+type Clock struct {
+	// NTP lists SNTP servers, asked in turn over the uplink before the
+	// tunnels phase; port 123 unless given.
+	NTP []netip.AddrPort
 }
 
 // Board identifies the hardware a profile is for.
@@ -61,11 +80,39 @@ type Board struct {
 	Match []string
 	// Modules are loaded, each after its dependencies, before networking.
 	Modules []string
+	// Watchdog is the hardware watchdog device PID 1 opens and keeps
+	// alive while the boot makes progress, such as "/dev/watchdog0"; ""
+	// for none.
+	Watchdog string
+	// WatchdogTimeout is the timeout asked of the watchdog's driver, in
+	// whole seconds.
+	WatchdogTimeout time.Duration
+	// WatchdogHandoff says what becomes of the watchdog at handoff.
+	WatchdogHandoff WatchdogHandoff
 }
+
+// WatchdogHandoff is what PID 1 does with the watchdog when it hands off.
+type WatchdogHandoff string
+
+// Values of [WatchdogHandoff].
+const (
+	// WatchdogKeep leaves it running for the next stage to take over,
+	// as procd and systemd expect.
+	WatchdogKeep WatchdogHandoff = "keep"
+	// WatchdogDisarm stops it with the magic close.
+	WatchdogDisarm WatchdogHandoff = "disarm"
+)
+
+// Valid reports whether w is one of the known values.
+func (w WatchdogHandoff) Valid() bool { return w == WatchdogKeep || w == WatchdogDisarm }
 
 // Uplink is the physical interface that carries the tunnels.
 type Uplink struct {
-	Interface      string
+	Interface string
+	// MAC chooses the uplink by hardware address instead of Interface:
+	// the link whose permanent address (or, where the driver has none,
+	// current address) it is. Zero when Interface names the uplink.
+	MAC            MAC
 	Address        []netip.Prefix // interface addresses, e.g. 192.168.50.2/24
 	Gateway        []netip.Addr   // default gateways, at most one per family
 	CarrierTimeout time.Duration  // how long to wait for carrier; 0: do not wait
@@ -242,6 +289,7 @@ func (p *Profile) File() string {
 // newProfile returns a profile with the defaults of every top-level table.
 func newProfile() *Profile {
 	return &Profile{
+		Board:  Board{WatchdogTimeout: DefaultWatchdogTimeout, WatchdogHandoff: DefaultWatchdogHandoff},
 		Uplink: Uplink{CarrierTimeout: DefaultCarrierTimeout, DHCPTimeout: DefaultDHCPTimeout, RATimeout: DefaultRATimeout},
 		Handoff: Handoff{
 			Init:      DefaultInit,

@@ -340,7 +340,7 @@ func (s *scanner) startTable(keys []string, array bool) {
 		sub = keys[1]
 	}
 	switch {
-	case !array && sub == "" && (k == "board" || k == "persist" || k == "uplink" || k == "handoff"):
+	case !array && sub == "" && (k == "board" || k == "persist" || k == "clock" || k == "uplink" || k == "handoff"):
 		if slices.Contains(s.tables, k) {
 			s.fail()
 			return
@@ -515,6 +515,8 @@ func (s *scanner) fastKeyValue() {
 		s.d.boardKey(k, v, &kp, &s.prof.Board)
 	case "persist":
 		s.d.persistKey(k, v, &kp, &s.prof.Persist)
+	case "clock":
+		s.d.clockKey(k, v, &kp, &s.prof.Clock)
 	case "uplink":
 		s.d.uplinkKey(k, v, &kp, &s.prof.Uplink)
 	case "handoff":

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"net/netip"
+	"path"
 	"slices"
 	"strings"
 	"time"
@@ -91,16 +92,51 @@ func (v *validator) board() {
 		}
 		mods[norm] = i
 	}
+	v.watchdog()
 }
+
+// watchdog checks [board]'s watchdog keys.
+func (v *validator) watchdog() {
+	b := &v.p.Board
+	if b.Watchdog == "" {
+		return
+	}
+	switch {
+	case !strings.HasPrefix(b.Watchdog, "/dev/") || path.Clean(b.Watchdog) != b.Watchdog:
+		v.r.errorf("board.watchdog", ErrInvalid, "%q: want the device's path, such as /dev/watchdog0", b.Watchdog)
+	case !strings.HasPrefix(b.Watchdog, "/dev/watchdog"):
+		v.r.warnf("board.watchdog", ErrInvalid, "%q is not a /dev/watchdogN device", b.Watchdog)
+	}
+	t := b.WatchdogTimeout
+	switch {
+	case v.isBad("board.watchdog_timeout"):
+	case t < time.Second || t%time.Second != 0:
+		v.r.errorf("board.watchdog_timeout", ErrRange, "%s: the kernel takes whole seconds, at least 1s", t)
+	case t > maxWatchdogTimeout:
+		v.r.errorf("board.watchdog_timeout", ErrRange, "%s is more than any driver takes (%s)", t, maxWatchdogTimeout)
+	}
+}
+
+// maxWatchdogTimeout is softdog's largest timeout, 65535 s; hardware
+// watchdogs take far less, and say so when the boot asks.
+const maxWatchdogTimeout = 65535 * time.Second
 
 func (v *validator) uplink() {
 	u := &v.p.Uplink
-	if u.Interface == "" && len(u.Address) == 0 && len(u.Gateway) == 0 && !u.DHCP && !u.AcceptRA && len(u.DNS) == 0 && !v.isBad("uplink") {
+	if u.Interface == "" && u.MAC.IsZero() && len(u.Address) == 0 && len(u.Gateway) == 0 && !u.DHCP && !u.AcceptRA && len(u.DNS) == 0 && !v.isBad("uplink") {
 		// No [uplink]: the network under the tunnels is set up by other
 		// means (the kernel's ip=, an interface that needs nothing).
 		return
 	}
-	v.ifName("uplink.interface", u.Interface)
+	switch {
+	case !u.MAC.IsZero() && u.Interface != "":
+		v.r.errorf("uplink.mac", ErrInvalid, "interface and mac both choose the uplink: give one of them")
+	case !u.MAC.IsZero(), v.isBad("uplink.mac"):
+	case u.Interface == "" && !v.isBad("uplink.interface"):
+		v.r.errorf("uplink.interface", ErrRequired, "required: an interface name such as eth0, or the NIC's mac")
+	default:
+		v.ifName("uplink.interface", u.Interface)
+	}
 	seen := make(map[netip.Addr]int, len(u.Address))
 	for i, a := range u.Address {
 		at := indexPath("uplink.address", i)

@@ -64,6 +64,7 @@ type guest struct {
 	disk     string
 	append   []string
 	nets     []image.Net // default: one NIC whose other end nobody answers
+	cpu      string      // replaces the arch's CPU model (image.Config.CPU)
 	// invalid: put the profiles into the image as they are, without the
 	// build-time check that mkimage does, to test what the board does
 	// with a broken one.
@@ -114,7 +115,7 @@ func (g guest) boot(t *testing.T, name string) *image.VM {
 	if extra := os.Getenv("WGBOOT_E2E_APPEND"); extra != "" {
 		app = append(append([]string(nil), app...), strings.Fields(extra)...)
 	}
-	c := image.Config{Arch: g.arch, Kernel: k.Image, Initrd: initrd, Append: app, Nets: nets}
+	c := image.Config{Arch: g.arch, Kernel: k.Image, Initrd: initrd, Append: app, Nets: nets, CPU: g.cpu}
 	if g.disk != "" {
 		c.Disks = []string{g.disk}
 	}

@@ -2,6 +2,7 @@ package image
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -40,6 +41,9 @@ type Config struct {
 	Nets     []Net
 	Disks    []string // raw images attached as virtio-blk, in order (vda, vdb…)
 	MemoryMB int
+	// CPU replaces the arch's CPU model: "qemu64" is an amd64 CPU without
+	// RDRAND, whose kernel must seed its CRNG without the CPU's help.
+	CPU string
 	// Icount runs the guest with -icount shift=0,sleep=off: its clock
 	// advances 1 ns per instruction executed, so guest-measured times are
 	// instruction counts, independent of host load and of the time QEMU
@@ -63,6 +67,13 @@ func (c Config) Args() ([]string, error) {
 	}
 	cmdline := append([]string{"console=" + a.Console, "panic=-1", "printk.devkmsg=on"}, c.Append...)
 	args := append([]string(nil), a.Machine...)
+	if c.CPU != "" {
+		i := slices.Index(args, "-cpu")
+		if i < 0 || i+1 >= len(args) {
+			return nil, fmt.Errorf("image: arch %s has no -cpu to replace", c.Arch)
+		}
+		args[i+1] = c.CPU
+	}
 	args = append(args,
 		"-m", fmt.Sprint(mem),
 		"-smp", "1",

@@ -6,6 +6,31 @@ import (
 	"testing"
 )
 
+// TestArgsCPU: Config.CPU replaces the arch's CPU model and nothing else.
+func TestArgsCPU(t *testing.T) {
+	c := Config{Arch: "amd64", Kernel: "k"}
+	def, err := c.Args()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.CPU = "qemu64"
+	got, err := c.Args()
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := slices.Index(got, "-cpu")
+	if i < 0 || got[i+1] != "qemu64" || def[i+1] != "max" {
+		t.Errorf("Args() with CPU qemu64 = %q", got)
+	}
+	got[i+1] = def[i+1]
+	if !slices.Equal(got, def) {
+		t.Errorf("CPU changed more than the model:\n%q\n%q", got, def)
+	}
+	if _, ok := Arches["amd64"]; !ok || Arches["amd64"].Machine[3] != "max" {
+		t.Errorf("Config.Args changed Arches: %q", Arches["amd64"].Machine)
+	}
+}
+
 // TestConfigArgsIcount checks QEMU's argument list with and without Icount:
 // the boot benchmark's instruction-time tables rest on -icount
 // shift=0,sleep=off being passed exactly once, and on ordinary guests not

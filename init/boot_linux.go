@@ -15,6 +15,7 @@ import (
 
 	"github.com/wgboot/wgboot/board"
 	"github.com/wgboot/wgboot/internal/kmsg"
+	"github.com/wgboot/wgboot/internal/progress"
 	"github.com/wgboot/wgboot/netsetup/bringup"
 )
 
@@ -40,12 +41,15 @@ type boot struct {
 
 	parked   chan struct{} // closed once PID 1 stays (see park)
 	parkOnce sync.Once
+
+	dog         watchdogState // [board] watchdog
+	seedPending string        // a seed file to write at the end (see saveSeed)
 }
 
 func newBoot(log *kmsg.Logger) *boot {
 	b := &boot{log: log, start: time.Now(), policy: board.DefaultOnFailure, parked: make(chan struct{}),
 		initArgs: os.Args[1:]}
-	b.r = &runner{start: b.start, now: time.Now, logf: log.Logf}
+	b.r = &runner{start: b.start, now: time.Now, logf: log.Logf, done: b.phaseDone}
 	return b
 }
 
@@ -59,7 +63,9 @@ func (b *boot) main() {
 		{"profile", b.selectProfile},   // board identity → profile, validated, keys read
 	}
 	// Until a profile says otherwise, the boot has the default deadline.
-	ctx, cancel := context.WithDeadline(context.Background(), b.start.Add(board.DefaultDeadline))
+	// Bounded waits report their progress to the watchdog (see phaseDone).
+	base := progress.With(context.Background(), b.reportProgress)
+	ctx, cancel := context.WithDeadline(base, b.start.Add(board.DefaultDeadline))
 	err := b.r.run(ctx, early)
 	cancel()
 	if err == nil {
@@ -103,6 +109,9 @@ func (b *boot) finish(err error) {
 	} else {
 		b.log.Outcomef(levelInfo, "READY in %v (%s)", total, strings.Join(timings, " "))
 	}
+	b.releaseWatchdog(err)
+	b.saveClock()
+	b.saveSeed()
 	b.writeState()
 
 	if err != nil && b.policy != board.FailContinue {

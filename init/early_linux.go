@@ -16,6 +16,7 @@ import (
 
 	"github.com/wgboot/wgboot/board"
 	"github.com/wgboot/wgboot/internal/kmod"
+	"github.com/wgboot/wgboot/internal/progress"
 )
 
 // mountEarly mounts the pseudo filesystems, then moves logging from the
@@ -188,11 +189,19 @@ func (b *boot) waitCRNG(ctx context.Context) error {
 		if !waited {
 			b.log.Infof("waiting for the kernel's CRNG to be seeded")
 			waited = true
+			// A blocking getrandom makes the kernel (5.4 and later)
+			// gather entropy from CPU timing jitter until the CRNG is
+			// ready, about a second; polls alone leave a board without a
+			// hardware RNG waiting for interrupts, often past the bound.
+			// The goroutine ends when the CRNG is ready; the wait here
+			// stays bounded.
+			go unix.Getrandom(make([]byte, 1), 0)
 		}
 		if time.Now().After(limit) {
 			b.log.Warnf("crng not ready; WireGuard handshakes wait for it")
 			return nil
 		}
+		progress.Report(ctx)
 		time.Sleep(10 * time.Millisecond)
 	}
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/wgboot/wgboot/board"
 	"github.com/wgboot/wgboot/internal/bootstate"
+	"github.com/wgboot/wgboot/internal/progress"
 	"github.com/wgboot/wgboot/netsetup"
 	"github.com/wgboot/wgboot/netsetup/bringup"
 	"github.com/wgboot/wgboot/netsetup/wg"
@@ -19,11 +20,12 @@ import (
 // most half of the time left, so that the image's always has the other.
 func (b *boot) bringUp(end time.Time) error {
 	phases := []phase{
-		{"clock", only(b.clockFloor)},    // no RTC: not before the build
-		{"crng", only(b.waitCRNG)},       // WireGuard needs a seeded CRNG
+		{"clock", b.clockUp},             // no RTC: not before the build, nor the saved clock
+		{"crng", b.crngUp},               // WireGuard needs a seeded CRNG; the saved seed
 		{"keys", b.keysUp},               // the key files on the config partition, made when missing
 		{"modules", only(b.loadModules)}, // wireguard + the board's, with dependencies
 		{"uplink", b.uplinkUp},           // carrier, addresses, default routes
+		{"ntp", b.ntpUp},                 // optional: the time, before the handshakes
 		{"resolve", b.resolveEndpoints},  // endpoint host names, fallback endpoints
 		{"tunnels", b.tunnelsUp},         // links, keys and peers, addresses, routes
 		{"verify", b.verifyTunnels},      // read back what the kernel took
@@ -77,8 +79,12 @@ func markGenerated(keys, made []bootstate.Key) {
 
 // runUntil runs phases under a deadline.
 func (b *boot) runUntil(end time.Time, phases []phase) error {
-	ctx, cancel := context.WithDeadline(context.Background(), end)
+	// Bounded waits report their progress to the watchdog (see phaseDone).
+	ctx, cancel := context.WithDeadline(progress.With(context.Background(), b.reportProgress), end)
 	defer cancel()
+	if b.test("hang") {
+		b.hangPhase(phases, "uplink")
+	}
 	return b.r.run(ctx, phases)
 }
 

@@ -149,6 +149,9 @@ func (b *boot) handshakeGate(ctx context.Context) (func(), error) {
 			b.log.Infof("tunnel %s: handshake with %d peer(s) in %v", name, r.gate.Waited, round(r.took))
 		}
 	}
+	if len(errs) > 0 {
+		b.clockHint()
+	}
 	commit := func() {
 		for i, r := range results {
 			b.state.setHandshakes(tunnels[i].Name, r.gate.Handshakes)

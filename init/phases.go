@@ -46,6 +46,9 @@ type runner struct {
 	now     func() time.Time
 	logf    func(level int, format string, args ...any)
 	results []phaseResult
+	// done, if not nil, is called on the runner's goroutine after each
+	// phase that succeeded, its commit made: the boot has progressed.
+	done func(name string)
 }
 
 // run runs phases in order until one fails or ctx ends. Each phase runs in
@@ -112,6 +115,9 @@ func (r *runner) one(ctx context.Context, p phase) error {
 		r.logf(levelInfo, "phase %s: done in %v", p.name, round(d))
 	}
 	r.results = append(r.results, res)
+	if err == nil && r.done != nil {
+		r.done(p.name)
+	}
 	return err
 }
 

@@ -91,7 +91,7 @@ func (b *boot) shell() {
 		b.log.Warnf("shell: starting %s on the console", sh)
 		// The banner goes to the console itself: a kmsg record can wait
 		// in the kernel until the next one before the console shows it.
-		console.WriteString(shellBanner)
+		console.WriteString(shellBanner + b.watchdogShellHint())
 		fd := console.Fd()
 		_, done, err := startChild(sh, []string{sh}, &syscall.ProcAttr{
 			Env:   shellEnv,

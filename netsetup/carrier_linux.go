@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/wgboot/wgboot/internal/progress"
 	"github.com/wgboot/wgboot/netsetup/internal/nl"
 )
 
@@ -45,6 +46,7 @@ func (h *Handle) WaitCarrier(ctx context.Context, index int32) error {
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("%s: none after %v: %w", what, time.Since(start).Round(time.Millisecond), context.Cause(ctx))
 		}
+		progress.Report(ctx) // waiting in bounds: the boot moves
 		deadline := time.Now().Add(carrierPoll)
 		if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 			deadline = d

@@ -10,40 +10,11 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// The AF_INET ioctl path, for tests only: TestIntegrationIoctl checks that
-// a link configured with ioctls reads back through a Handle as one
-// configured over rtnetlink. Nothing boots with it, so it is not part of
-// the package. Each function opens a datagram socket in the network
-// namespace of the calling thread, issues one or two ioctls on a struct
-// ifreq addressed by name, and closes the socket on every path.
-
-// ioctlSocket opens the socket the ioctls go through.
-func ioctlSocket() (int, error) {
-	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		return -1, os.NewSyscallError("socket", err)
-	}
-	return fd, nil
-}
-
-// withIfreq validates name, opens the ioctl socket and calls fn with it and
-// a fresh ifreq for name; the socket is closed afterwards.
-func withIfreq(name string, fn func(fd int, ifr *unix.Ifreq) error) error {
-	if err := ValidateLinkName(name); err != nil {
-		return err
-	}
-	ifr, err := unix.NewIfreq(name)
-	if err != nil {
-		return err
-	}
-	fd, err := ioctlSocket()
-	if err != nil {
-		return err
-	}
-	// A close error on a socket used only for ioctls changes nothing.
-	defer unix.Close(fd)
-	return fn(fd, ifr)
-}
+// The AF_INET ioctl path for configuration, for tests only:
+// TestIntegrationIoctl checks that a link configured with ioctls reads back
+// through a Handle as one configured over rtnetlink. Nothing boots with
+// these, so they are not part of the package; the socket and the ifreq
+// they go through are (ioctl_linux.go), for PermanentAddr.
 
 // SetUpIoctl sets the link called name administratively up with
 // SIOCGIFFLAGS and SIOCSIFFLAGS. The read-modify-write of all flags is

@@ -13,6 +13,9 @@
 //     the kernel command line: a default router and a prefix for SLAAC,
 //     sent every second and at once to each router solicitation.
 //
+//   - NTP on UDP port 123 (internal/sntp/sntptest), with the hub's clock:
+//     the time the clients of [clock] ntp = ["192.168.50.1"] take.
+//
 //   - DNS on port 53, UDP and TCP, on every address of the hub (dns.go): a
 //     small authoritative responder for the names in /etc/testhub/zone,
 //     built on golang.org/x/net/dns/dnsmessage. Each line of the zone is
@@ -40,12 +43,15 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net"
 	"os"
 	"os/signal"
 	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/wgboot/wgboot/internal/sntp/sntptest"
 )
 
 // uplink is the hub's uplink; its address is hub.toml's.
@@ -88,6 +94,14 @@ func main() {
 			}
 		}()
 	}
+	go func() {
+		pc, err := net.ListenPacket("udp", ":123")
+		if err == nil {
+			s := &sntptest.Server{Logf: func(f string, a ...any) { fmt.Printf("testhub: "+f+"\n", a...) }}
+			err = s.Serve(pc)
+		}
+		fmt.Printf("testhub: ntp: %v\n", err)
+	}()
 	// PID 1 must not exit: the kernel would panic.
 	for {
 		time.Sleep(time.Hour)

@@ -7,7 +7,11 @@
 // Kernel command line: testroot.ping=ADDR[,ADDR...] (the hub's tunnel
 // addresses, each pinged 10 times), testroot.tunnel=NAME (default wg0),
 // testroot.persist=DEV (the config partition, which must not be mounted
-// any more). The verdict ends with what the state file says of a fleet
+// any more), testroot.hold=DURATION (wait that long before powering off:
+// a watchdog left armed resets the guest first). The verdict says whether
+// the watchdog wgboot may have left armed runs (watchdog=active|inactive,
+// from /sys/class/watchdog/watchdog0/state; none without one) and what the
+// state file says of it. It ends with what the state file says of a fleet
 // boot: from=image|persist, the fallback's profile, and
 // key=TUNNEL:PUBLIC-KEY[:new] for each key file.
 //
@@ -44,8 +48,13 @@ import (
 )
 
 func main() {
-	if err := run(); err != nil {
+	hold, err := run()
+	if err != nil {
 		fmt.Printf("testroot: FAIL %v\n", err)
+	}
+	if hold > 0 {
+		fmt.Printf("testroot: holding for %v\n", hold)
+		time.Sleep(hold)
 	}
 	unix.Sync()
 	unix.Reboot(unix.LINUX_REBOOT_CMD_POWER_OFF)
@@ -54,17 +63,26 @@ func main() {
 	}
 }
 
-func run() error {
+func run() (hold time.Duration, err error) {
 	fmt.Printf("testroot: running as PID %d\n", os.Getpid())
 	raw, err := os.ReadFile("/proc/cmdline")
 	if err != nil {
-		return fmt.Errorf("/proc not moved into the new root: %w", err)
+		return 0, fmt.Errorf("/proc not moved into the new root: %w", err)
 	}
 	params := map[string]string{}
 	for _, f := range strings.Fields(string(raw)) {
 		k, v, _ := strings.Cut(f, "=")
 		params[k] = v
 	}
+	if h := params["testroot.hold"]; h != "" {
+		if hold, err = time.ParseDuration(h); err != nil {
+			return 0, err
+		}
+	}
+	return hold, check(params)
+}
+
+func check(params map[string]string) error {
 	tunnel := params["testroot.tunnel"]
 	if tunnel == "" {
 		tunnel = "wg0"
@@ -143,6 +161,10 @@ func run() error {
 	} else {
 		sent = 10
 	}
+	wd := "none"
+	if b, err := os.ReadFile("/sys/class/watchdog/watchdog0/state"); err == nil {
+		wd = strings.TrimSpace(string(b))
+	}
 	// Which profile ran, and the keys for enrollment (issue 13).
 	fleet := ""
 	if st.ProfileFrom != "" {
@@ -157,8 +179,8 @@ func run() error {
 			fleet += ":new"
 		}
 	}
-	fmt.Printf("testroot: OK tunnel=%s up peers=%d handshake=%v pings=%d/%d ready=%v checked=%d secrets=0 args=%q endpoints=%d%s%s\n",
-		tunnel, len(dev.Peers), !dev.Peers[0].LastHandshake.IsZero(), replies, sent, st.Ready, checked, os.Args[1:], endpoints, lease, fleet)
+	fmt.Printf("testroot: OK tunnel=%s up peers=%d handshake=%v pings=%d/%d ready=%v checked=%d secrets=0 args=%q watchdog=%s state.watchdog=%q endpoints=%d%s%s\n",
+		tunnel, len(dev.Peers), !dev.Peers[0].LastHandshake.IsZero(), replies, sent, st.Ready, checked, os.Args[1:], wd, st.Watchdog.Handoff, endpoints, lease, fleet)
 	return nil
 }
 

@@ -108,6 +108,15 @@ func Encode(s *State) []byte {
 		e.str("policy", s.Policy)
 	}
 	e.int("init_peak_rss_kb", int64(s.PeakRSSKB))
+	if s.Watchdog != (Watchdog{}) {
+		e.watchdog(&s.Watchdog)
+	}
+	if s.Clock != (Clock{}) {
+		e.clock(&s.Clock)
+	}
+	if s.RandomSeed != (RandomSeed{}) {
+		e.randomSeed(&s.RandomSeed)
+	}
 	e.int("start_uptime_ns", int64(s.StartUptimeNS))
 	e.int("written_uptime_ns", int64(s.WrittenNS))
 	e.end('}')

@@ -74,6 +74,12 @@ func cases() map[string]*State {
 			Uplink: &Uplink{Index: math.MinInt32, MTU: -1, DHCP: &Lease{LeaseTimeS: math.MaxInt64, RenewS: math.MinInt64, ObtainedUptimeNS: math.MinInt64}}},
 		"empty uplink":   {Uplink: &Uplink{}, DNSServers: []string{}},
 		"infinite lease": {Uplink: &Uplink{Interface: "eth0", DHCP: &Lease{Address: "192.0.2.14/24", LeaseTimeS: 4294967295, RenewS: 4294967295, RebindS: 4294967295}}},
+		"duties, some fields": {Version: "v",
+			Watchdog:   Watchdog{Device: "/dev/watchdog0", Handoff: "disarmed"},
+			Clock:      Clock{Source: "saved", Saved: t0.In(east), StepNS: math.MinInt64},
+			RandomSeed: RandomSeed{Error: "read-only file system"},
+		},
+		"duties, zero bits": {RandomSeed: RandomSeed{Renewed: true}, Clock: Clock{Source: "ntp", NTPServer: "[2001:db8::1]:123"}},
 	}
 	for i, s := range nasty {
 		st := &State{Version: s, Board: s, Profile: s, Failure: s, Policy: s, ProfileFrom: s,
@@ -81,6 +87,9 @@ func cases() map[string]*State {
 			Uplink: &Uplink{Interface: s, Addresses: []string{s}, Gateways: []string{s, s},
 				DHCP: &Lease{Address: s, ServerID: s, Router: s, Routes: []string{s}, DNS: []string{s}}},
 			DNSServers: []string{s},
+			Watchdog:   Watchdog{Device: s, Identity: s, Handoff: s, Error: s},
+			Clock:      Clock{Source: s, NTPServer: s, Error: s},
+			RandomSeed: RandomSeed{Error: s},
 			Keys:       []Key{{Tunnel: s, File: s, PublicKey: s}},
 			Phases:     []Phase{{Name: s, Err: s}},
 			Tunnels: []Tunnel{{Name: s, PublicKey: s, Peers: []Peer{{PublicKey: s, Endpoint: s, AllowedIPs: []string{s, s},
@@ -178,6 +187,12 @@ func TestEncodeRoundTrip(t *testing.T) {
 func normalize(s *State) State {
 	n := *s
 	n.Version, n.Board, n.Profile, n.Failure, n.Policy = repair(s.Version), repair(s.Board), repair(s.Profile), repair(s.Failure), repair(s.Policy)
+	w := &n.Watchdog
+	w.Device, w.Identity, w.Handoff, w.Error = repair(w.Device), repair(w.Identity), repair(w.Handoff), repair(w.Error)
+	c := &n.Clock
+	c.Source, c.NTPServer, c.Error = repair(c.Source), repair(c.NTPServer), repair(c.Error)
+	c.Saved, c.SavedNow = c.Saved.UTC(), c.SavedNow.UTC()
+	n.RandomSeed.Error = repair(n.RandomSeed.Error)
 	n.ProfileFrom = repair(s.ProfileFrom)
 	n.Fallback = Fallback{repair(s.Fallback.Profile), repair(s.Fallback.Reason)}
 	n.Persist = Persist{repair(s.Persist.Device), repair(s.Persist.Path), repair(s.Persist.FSType), repair(s.Persist.Error)}
@@ -317,6 +332,9 @@ func FuzzEncode(f *testing.F) {
 			Uplink: &Uplink{Interface: s, Index: int32(n), MTU: int(n), Addresses: []string{s}, Gateways: []string{s, s},
 				DHCP: &Lease{Address: s, ServerID: s, Router: s, Routes: []string{s}, DNS: []string{s}, LeaseTimeS: n, ObtainedUptimeNS: time.Duration(n)}},
 			DNSServers: []string{s},
+			Watchdog:   Watchdog{Device: s, Identity: s, Handoff: s, Error: s},
+			Clock:      Clock{Source: s, NTPServer: s, Error: s},
+			RandomSeed: RandomSeed{Error: s},
 			Phases:     []Phase{{Name: s, Start: time.Duration(n), Dur: time.Duration(n / 3), Err: s}},
 			Tunnels: []Tunnel{{Name: s, Index: int32(n), PublicKey: s, ListenPort: int(n),
 				Peers: []Peer{{PublicKey: s, Endpoint: s, AllowedIPs: []string{s}, LastHandshake: hs,

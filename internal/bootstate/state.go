@@ -41,6 +41,10 @@ type State struct {
 	Failure   string  `json:"failure,omitempty"`
 	Policy    string  `json:"policy,omitempty"` // the on_failure action taken
 	PeakRSSKB int     `json:"init_peak_rss_kb"`
+	// The board's duties: omitted when the profile asks for none.
+	Watchdog   Watchdog   `json:"watchdog,omitzero"`
+	Clock      Clock      `json:"clock,omitzero"`
+	RandomSeed RandomSeed `json:"random_seed,omitzero"`
 	// The kernel's uptime (CLOCK_BOOTTIME) when init started and when the
 	// state was written: phase times are relative to the first.
 	StartUptimeNS time.Duration `json:"start_uptime_ns"`

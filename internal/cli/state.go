@@ -79,6 +79,7 @@ func writeState(w io.Writer, s *bootstate.State) {
 	if s.Failure != "" {
 		fmt.Fprintf(w, "failure: %s (policy %s)\n", s.Failure, s.Policy)
 	}
+	writeDuties(w, s)
 	for _, p := range s.Phases {
 		status := "ok"
 		if p.Err != "" {
@@ -129,6 +130,58 @@ func writeState(w io.Writer, s *bootstate.State) {
 		}
 	}
 	fmt.Fprintf(w, "init peak RSS %d KiB\n", s.PeakRSSKB)
+}
+
+// writeDuties summarises the watchdog, the clock and the random seed.
+func writeDuties(w io.Writer, s *bootstate.State) {
+	if wd := s.Watchdog; wd != (bootstate.Watchdog{}) {
+		fmt.Fprintf(w, "watchdog %s", wd.Device)
+		if wd.Identity != "" {
+			fmt.Fprintf(w, " (%s)", wd.Identity)
+		}
+		if wd.TimeoutS != 0 {
+			fmt.Fprintf(w, ": timeout %ds", wd.TimeoutS)
+		}
+		if wd.Handoff != "" {
+			fmt.Fprintf(w, ", %s at handoff", wd.Handoff)
+		}
+		if wd.LastResetByWatchdog {
+			fmt.Fprint(w, "; it caused the last reset")
+		}
+		if wd.Error != "" {
+			fmt.Fprintf(w, "; error: %s", wd.Error)
+		}
+		fmt.Fprintln(w)
+	}
+	if c := s.Clock; c != (bootstate.Clock{}) {
+		fmt.Fprintf(w, "clock: %s", c.Source)
+		if c.NTPServer != "" {
+			fmt.Fprintf(w, " from %s", c.NTPServer)
+		}
+		switch d := time.Duration(c.StepNS).Round(time.Millisecond); {
+		case c.StepNS > 0:
+			fmt.Fprintf(w, ", set forward %v", d)
+		case c.StepNS < 0:
+			fmt.Fprintf(w, ", set back %v", -d)
+		}
+		if !c.Saved.IsZero() {
+			fmt.Fprintf(w, ", saved clock %s", c.Saved.UTC().Format("2006-01-02 15:04:05Z"))
+		}
+		if !c.SavedNow.IsZero() {
+			fmt.Fprintf(w, ", saved again %s", c.SavedNow.UTC().Format("2006-01-02 15:04:05Z"))
+		}
+		if c.Error != "" {
+			fmt.Fprintf(w, "; error: %s", c.Error)
+		}
+		fmt.Fprintln(w)
+	}
+	if r := s.RandomSeed; r != (bootstate.RandomSeed{}) {
+		fmt.Fprintf(w, "random seed: %d bits credited, renewed %v", r.CreditedBits, r.Renewed)
+		if r.Error != "" {
+			fmt.Fprintf(w, "; error: %s", r.Error)
+		}
+		fmt.Fprintln(w)
+	}
 }
 
 // round makes durations readable, as init's log does.

@@ -72,6 +72,9 @@ func TestState(t *testing.T) {
 			{PublicKey: "PEER2", Endpoint: "203.0.113.7:51820", EndpointFrom: "203.0.113.7:51820",
 				EndpointsTried: []string{"192.0.2.1:51820", "203.0.113.7:51820"}, AllowedIPs: []string{"10.78.0.0/24"}},
 		}}},
+		Watchdog:   bootstate.Watchdog{Device: "/dev/watchdog0", Identity: "Software Watchdog", TimeoutS: 60, Handoff: "armed"},
+		Clock:      bootstate.Clock{Source: "ntp", NTPServer: "192.0.2.123:123", StepNS: int64(24 * time.Hour)},
+		RandomSeed: bootstate.RandomSeed{CreditedBits: 256, Renewed: true},
 		Names: []bootstate.Name{
 			{Host: "hub.example.net", Server: "192.0.2.53:53", CNAMEs: []string{"edge.example."}, Addrs: []string{"192.0.2.1", "2001:db8::1"}, TTL: 60},
 			{Host: "hub2.example.net", Err: "no such host (NXDOMAIN)"},
@@ -94,6 +97,9 @@ func TestState(t *testing.T) {
 		"name hub.example.net: 192.0.2.1 2001:db8::1 via CNAME edge.example. (from 192.0.2.53:53, TTL 60s)\n",
 		"name hub2.example.net: no such host (NXDOMAIN)\n",
 		"init peak RSS 3484 KiB\n",
+		"watchdog /dev/watchdog0 (Software Watchdog): timeout 60s, armed at handoff\n",
+		"clock: ntp from 192.0.2.123:123, set forward 24h0m0s\n",
+		"random seed: 256 bits credited, renewed true\n",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("state lacks %q:\n%s", want, out)

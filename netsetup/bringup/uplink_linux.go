@@ -64,12 +64,24 @@ type Uplink struct {
 // address; otherwise the failure is logged, returned in Warnings, and the
 // boot goes on over what did come up (a DHCP network without IPv6, or the
 // reverse).
+//
+// A profile that gives the uplink's mac instead of its interface gets the
+// link whose permanent address is that (netsetup.LinkByMAC): kernel names
+// move between kernels and NICs. An interface name, such as ip='s, wins.
 func (n *Net) Uplink(ctx context.Context, u board.Uplink, needIPv6 bool) (*Uplink, error) {
-	if u.Interface == "" {
+	name := u.Interface
+	if name == "" && !u.MAC.IsZero() {
+		l, err := n.RT.LinkByMAC(u.MAC)
+		if err != nil {
+			return nil, fmt.Errorf("uplink mac %s: %w", u.MAC, err)
+		}
+		name = l.Name
+		n.Log.Infof("uplink: %s has the address %s", name, u.MAC)
+	}
+	if name == "" {
 		n.Log.Infof("uplink: none in the profile")
 		return nil, nil
 	}
-	name := u.Interface
 	var errs errcap.List
 	// Before the link comes up: the kernel solicits routers and starts
 	// duplicate address detection when it does.

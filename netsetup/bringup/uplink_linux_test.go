@@ -281,3 +281,33 @@ func TestIntegrationUplinkDHCPSilent(t *testing.T) {
 		}
 	})
 }
+
+// TestIntegrationUplinkByMAC: a profile's mac chooses the link that has
+// it (a veth has no permanent address: its current one); a mac that no
+// link has fails the uplink with the links it saw.
+func TestIntegrationUplinkByMAC(t *testing.T) {
+	t.Parallel()
+	p := netnstest.NewPair(t)
+	var links []struct{ Address string }
+	ipJSON(t, p, &links, "link", "show", "dev", netnstest.ClientLink)
+	mac, err := board.ParseMAC(links[0].Address)
+	if err != nil {
+		t.Fatalf("ip link: %v", err)
+	}
+	addr := netip.MustParsePrefix("192.0.2.2/24")
+	up, err, log := uplinkIn(t, p, board.Uplink{MAC: mac, Address: []netip.Prefix{addr}})
+	if err != nil {
+		t.Fatalf("Uplink(mac %s) error = %v", mac, err)
+	}
+	if up.Interface != netnstest.ClientLink || !slices.Contains(up.Addresses, addr) {
+		t.Errorf("Uplink(mac %s) = %s %v, want %s with %s", mac, up.Interface, up.Addresses, netnstest.ClientLink, addr)
+	}
+	if !log.has("uplink: " + netnstest.ClientLink + " has the address " + mac.String()) {
+		t.Errorf("the log does not say which link has the mac")
+	}
+	other := board.MAC{0x52, 0x54, 0, 0xde, 0xad, 1}
+	_, err, _ = uplinkIn(t, p, board.Uplink{MAC: other, Address: []netip.Prefix{addr}})
+	if !errors.Is(err, netsetup.ErrNoSuchMAC) || !strings.Contains(err.Error(), netnstest.ClientLink+" "+mac.String()) {
+		t.Errorf("Uplink(mac %s) error = %v, want ErrNoSuchMAC listing %s", other, err, netnstest.ClientLink)
+	}
+}

@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/wgboot/wgboot/internal/progress"
 	"github.com/wgboot/wgboot/internal/wgkey"
 	"github.com/wgboot/wgboot/netsetup/internal/nl"
 )
@@ -172,6 +173,7 @@ func (c *Client) WaitHandshake(ctx context.Context, ifname string, since time.Ti
 			return got, fmt.Errorf("wait for handshake on %s: %d of %d peers pending, %s first: %w",
 				ifname, len(pending), len(pending)+len(got), pending[0], ctx.Err())
 		case <-t.C:
+			progress.Report(ctx) // waiting in bounds: the boot moves
 		}
 	}
 }

@@ -1,0 +1,118 @@
+package e2e
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wgboot/wgboot/image/imagetest"
+)
+
+// withWatchdog edits the client profile of arch: softdog among the
+// board's modules (Debian's cloud kernels have no driver for a watchdog
+// QEMU emulates; softdog serves the same /dev/watchdog interface and
+// resets the machine when it expires, which QEMU's -no-reboot turns into
+// an exit), its device as the board's watchdog with a 10 s timeout and
+// handoff, and no handshake to wait for, so that no hub is needed.
+func withWatchdog(t *testing.T, arch, handoff string) func(string, []byte) []byte {
+	edit := replace(t,
+		`modules = ["wireguard", "virtio_pci", "virtio_net", "virtio_blk"]`,
+		`modules = ["wireguard", "virtio_pci", "virtio_net", "virtio_blk", "softdog"]`+"\n"+
+			`watchdog = "/dev/watchdog0"`+"\n"+`watchdog_timeout = "10s"`+"\n"+`watchdog_handoff = "`+handoff+`"`,
+		`wait_handshake = "20s"`, `wait_handshake = "0s"`,
+	)
+	return func(name string, data []byte) []byte {
+		if name != "qemu-"+arch+".toml" {
+			return data
+		}
+		return edit(name, data)
+	}
+}
+
+var (
+	reWatchdogOpen = `wgboot: watchdog /dev/watchdog0 \(Software Watchdog\): timeout 10s`
+	reSoftdogFired = regexp.MustCompile(`softdog: Initiating system reboot`)
+)
+
+// TestE2EWatchdogHang: a phase that hangs (wgboot.test=hang: the uplink
+// phase, after the modules, ignoring its 60 s deadline as a call wedged in
+// a driver would) gets no more pings, and the watchdog resets the guest
+// within its 10 s timeout, long before the deadline.
+func TestE2EWatchdogHang(t *testing.T) {
+	for _, arch := range arches {
+		t.Run(arch, func(t *testing.T) {
+			t.Parallel()
+			edit := withWatchdog(t, arch, "keep")
+			cli := guest{
+				arch:     arch,
+				profiles: allProfiles(t),
+				edit:     edit,
+				append:   []string{"wgboot.test=hang"},
+			}.boot(t, "client")
+			imagetest.Expect(t, cli, reWatchdogOpen, bootTimeout)
+			imagetest.Expect(t, cli, `wgboot: test: phase uplink hangs`, stepTimeout)
+			hung := time.Now()
+			if _, err := cli.ExpectAny(reSoftdogFired, 30*time.Second); err != nil {
+				t.Fatalf("the watchdog did not reset the guest: %v", err)
+			}
+			after := time.Since(hung)
+			if err := cli.Wait(30 * time.Second); err != nil {
+				t.Errorf("QEMU did not exit on the reset: %v", err)
+			}
+			t.Logf("%s: reset %v after the phase hung (timeout 10s)", arch, after.Round(100*time.Millisecond))
+			if after > 20*time.Second {
+				t.Errorf("reset %v after the phase hung; the timeout is 10s", after)
+			}
+			if con := cli.Console(); strings.Contains(con, "wgboot: FAILED") {
+				t.Error("the boot's deadline passed before the watchdog reset the guest")
+			}
+		})
+	}
+}
+
+// TestE2EWatchdogHandoff: a boot that completes leaves the watchdog as the
+// profile says. keep: armed for the next stage (testroot sees it active,
+// the state file says armed), which here does not take it over and holds
+// on, so the watchdog resets the guest. disarm: stopped with the magic
+// close (inactive, "disarmed"), and the guest powers off after the hold.
+func TestE2EWatchdogHandoff(t *testing.T) {
+	for _, arch := range arches {
+		for _, c := range []struct {
+			handoff, sysfs, state string
+			reset                 bool
+		}{
+			{"keep", "active", "armed", true},
+			{"disarm", "inactive", "disarmed", false},
+		} {
+			t.Run(arch+"/"+c.handoff, func(t *testing.T) {
+				t.Parallel()
+				edit := withWatchdog(t, arch, c.handoff)
+				cli := guest{
+					arch:     arch,
+					profiles: allProfiles(t),
+					edit:     edit,
+					disk:     rootDiskWith(t, arch, expectProfile(t, arch, edit)),
+					append:   []string{"testroot.hold=20s"},
+				}.boot(t, "client")
+				imagetest.Expect(t, cli, reWatchdogOpen, bootTimeout)
+				imagetest.Expect(t, cli, `wgboot: READY in`, stepTimeout)
+				verdict := imagetest.Expect(t, cli, `testroot: (OK|FAIL)`, stepTimeout)
+				if want := `watchdog=` + c.sysfs + ` state.watchdog="` + c.state + `"`; !strings.Contains(verdict, want) {
+					t.Errorf("next stage: %s; want %s", verdict, want)
+				}
+				_, err := cli.ExpectAny(reSoftdogFired, 40*time.Second)
+				if c.reset && err != nil {
+					t.Errorf("the watchdog left armed did not reset the guest: %v", err)
+				}
+				if !c.reset && err == nil {
+					t.Error("the disarmed watchdog reset the guest")
+				}
+				if err := cli.Wait(stepTimeout); err != nil {
+					t.Errorf("guest did not end: %v", err)
+				}
+				noPanic(t, cli)
+			})
+		}
+	}
+}

@@ -1,0 +1,214 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io/fs"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/wgboot/wgboot/board"
+	"github.com/wgboot/wgboot/internal/kmsg"
+	"github.com/wgboot/wgboot/internal/progress"
+	"github.com/wgboot/wgboot/internal/watchdog"
+)
+
+// fakeWatchdog records what the boot does with its watchdog.
+type fakeWatchdog struct {
+	mu  sync.Mutex
+	ops []string
+}
+
+func (f *fakeWatchdog) Path() string { return "/dev/watchdog0" }
+func (f *fakeWatchdog) Info() watchdog.Info {
+	return watchdog.Info{Identity: "Fake", Timeout: 10 * time.Second}
+}
+func (f *fakeWatchdog) op(s string) error {
+	f.mu.Lock()
+	f.ops = append(f.ops, s)
+	f.mu.Unlock()
+	return nil
+}
+func (f *fakeWatchdog) Keepalive() error { return f.op("ping") }
+func (f *fakeWatchdog) Release() error   { return f.op("release") }
+func (f *fakeWatchdog) Disarm() error    { return f.op("disarm") }
+func (f *fakeWatchdog) String() string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return strings.Join(f.ops, ",")
+}
+
+// watchdogBoot is a boot whose profile names a watchdog that appears once
+// the modules phase has run, with fake as the device.
+func watchdogBoot(t *testing.T, fake *fakeWatchdog, handoff board.WatchdogHandoff) *boot {
+	t.Helper()
+	var logs bytes.Buffer
+	log := kmsg.New("wgboot", &logs)
+	t.Cleanup(func() { t.Logf("log:\n%s", logs.String()) })
+	b := newBoot(log)
+	b.r.logf = func(int, string, ...any) {}
+	b.profile = &board.Profile{Board: board.Board{Watchdog: "/dev/watchdog0", WatchdogTimeout: 10 * time.Second, WatchdogHandoff: handoff}}
+	modulesDone := false
+	old := openWatchdogDevice
+	openWatchdogDevice = func(path string, timeout time.Duration) (watchdogDevice, error) {
+		if path != "/dev/watchdog0" || timeout != 10*time.Second {
+			t.Errorf("open(%s, %v)", path, timeout)
+		}
+		if !modulesDone {
+			return nil, &fs.PathError{Op: "open", Path: path, Err: fs.ErrNotExist}
+		}
+		return fake, nil
+	}
+	t.Cleanup(func() { openWatchdogDevice = old })
+	b.r.done = func(name string) {
+		if name == "modules" {
+			modulesDone = true
+		}
+		b.phaseDone(name)
+	}
+	return b
+}
+
+func phases(names ...string) []phase {
+	var ps []phase
+	for _, n := range names {
+		ps = append(ps, phase{n, func(context.Context) (func(), error) { return nil, nil }})
+	}
+	return ps
+}
+
+// TestWatchdogOpenAndPings: a device that a module brings is opened right
+// after the modules phase, and pinged after it and each phase after.
+func TestWatchdogOpenAndPings(t *testing.T) {
+	fake := &fakeWatchdog{}
+	b := watchdogBoot(t, fake, board.WatchdogKeep)
+	if err := b.r.run(context.Background(), phases("clock", "crng", "modules", "uplink", "tunnels")); err != nil {
+		t.Fatal(err)
+	}
+	if got := fake.String(); got != "ping,ping,ping" {
+		t.Errorf("after five phases: %s, want a ping after modules, uplink, tunnels", got)
+	}
+	if w := b.state.Watchdog; w.Device != "/dev/watchdog0" || w.Identity != "Fake" || w.TimeoutS != 10 {
+		t.Errorf("state: %+v", w)
+	}
+}
+
+// TestWatchdogNeverOpened: a device still missing after the modules is an
+// error in the log and the state file, not a failed boot.
+func TestWatchdogNeverOpened(t *testing.T) {
+	b := watchdogBoot(t, &fakeWatchdog{}, board.WatchdogKeep)
+	openWatchdogDevice = func(path string, timeout time.Duration) (watchdogDevice, error) {
+		return nil, &fs.PathError{Op: "open", Path: path, Err: fs.ErrNotExist}
+	}
+	if err := b.r.run(context.Background(), phases("modules", "uplink")); err != nil {
+		t.Fatalf("run = %v: a missing watchdog failed the boot", err)
+	}
+	if w := b.state.Watchdog; !strings.Contains(w.Error, "not exist") || w.Handoff != "" {
+		t.Errorf("state: %+v", w)
+	}
+	b.releaseWatchdog(nil)
+}
+
+// TestWatchdogStuckPhase: a phase stuck past its deadline gets no ping,
+// neither from the runner nor from its waits, and the boot's end pings no
+// more: the watchdog counts on from the last progress.
+func TestWatchdogStuckPhase(t *testing.T) {
+	fake := &fakeWatchdog{}
+	b := watchdogBoot(t, fake, board.WatchdogKeep)
+	base := progress.With(context.Background(), b.reportProgress)
+	ctx, cancel := context.WithTimeout(base, 100*time.Millisecond)
+	defer cancel()
+	reported := make(chan struct{})
+	stuck := phase{"uplink", func(ctx context.Context) (func(), error) {
+		<-ctx.Done()
+		time.Sleep(20 * time.Millisecond)
+		// A wait that outlives its deadline reports progress: nothing
+		// happens.
+		progress.Report(ctx)
+		close(reported)
+		time.Sleep(time.Hour)
+		return nil, nil
+	}}
+	err := b.r.run(ctx, append(phases("modules"), stuck))
+	if !errors.Is(err, errDeadline) {
+		t.Fatalf("run = %v", err)
+	}
+	<-reported
+	b.policy = board.FailContinue
+	b.releaseWatchdog(err)
+	if got := fake.String(); got != "ping,release" {
+		t.Errorf("watchdog: %s, want the modules phase's ping, then a release without one", got)
+	}
+	if b.state.Watchdog.Handoff != "armed" {
+		t.Errorf("state: %+v", b.state.Watchdog)
+	}
+}
+
+// TestWatchdogProgress: waits report progress at most once a second each.
+func TestWatchdogProgress(t *testing.T) {
+	fake := &fakeWatchdog{}
+	b := watchdogBoot(t, fake, board.WatchdogKeep)
+	if err := b.r.run(context.Background(), phases("modules")); err != nil {
+		t.Fatal(err)
+	}
+	ctx := progress.With(context.Background(), b.reportProgress)
+	for range 5 {
+		progress.Report(ctx) // within a second of the modules' ping
+	}
+	b.dog.lastPing.Store(int64(time.Since(b.start) - 2*time.Second))
+	progress.Report(ctx)
+	progress.Report(ctx)
+	if got := fake.String(); got != "ping,ping" {
+		t.Errorf("watchdog: %s, want the phase's ping and one more", got)
+	}
+}
+
+// TestWatchdogHandoff: what the boot's end does with the watchdog, by
+// outcome, policy and watchdog_handoff.
+func TestWatchdogHandoff(t *testing.T) {
+	boom := errors.New("boom")
+	for _, c := range []struct {
+		name    string
+		handoff board.WatchdogHandoff
+		err     error
+		policy  board.OnFailure
+		want    string
+		state   string
+	}{
+		{"ready, keep", board.WatchdogKeep, nil, board.FailContinue, "ping,release", "armed"},
+		{"ready, disarm", board.WatchdogDisarm, nil, board.FailContinue, "ping,disarm", "disarmed"},
+		{"failed, continue", board.WatchdogKeep, boom, board.FailContinue, "release", "armed"},
+		{"failed, shell", board.WatchdogKeep, boom, board.FailShell, "release", "armed"},
+		{"failed, reboot", board.WatchdogKeep, boom, board.FailReboot, "release", "armed"},
+		{"failed, halt: stays halted", board.WatchdogKeep, boom, board.FailHalt, "disarm", "disarmed"},
+		{"failed, disarm", board.WatchdogDisarm, boom, board.FailShell, "disarm", "disarmed"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			fake := &fakeWatchdog{}
+			b := watchdogBoot(t, fake, c.handoff)
+			if err := b.r.run(context.Background(), phases("modules")); err != nil {
+				t.Fatal(err)
+			}
+			fake.ops = nil
+			b.policy = c.policy
+			b.releaseWatchdog(c.err)
+			if got := fake.String(); got != c.want {
+				t.Errorf("watchdog: %s, want %s", got, c.want)
+			}
+			if b.state.Watchdog.Handoff != c.state {
+				t.Errorf("state says %q, want %q", b.state.Watchdog.Handoff, c.state)
+			}
+			b.pingWatchdog(false)
+			if got := fake.String(); got != c.want {
+				t.Errorf("pinged after the release: %s", got)
+			}
+			hint := b.watchdogShellHint()
+			if (c.state == "armed") != strings.Contains(hint, "printf V > /dev/watchdog0") {
+				t.Errorf("shell hint %q for a watchdog left %s", hint, c.state)
+			}
+		})
+	}
+}
