@@ -3,6 +3,8 @@ package board
 import (
 	"errors"
 	"fmt"
+	"net/netip"
+	"slices"
 	"strings"
 
 	"github.com/wgboot/wgboot/internal/krule"
@@ -22,9 +24,16 @@ type Overrides struct {
 	// Test lists the test behaviours of wgboot.test=a,b, which the QEMU
 	// tests use to provoke rare events. A production command line has none.
 	Test []string
+	// Uplink is what the ip= parameters (dracut's syntax) say: it
+	// replaces the profile's addressing of the uplink. nil without ip=.
+	Uplink *UplinkOverride
+	// Nameservers are the nameserver= parameters, in order: asked before
+	// the profile's [uplink] dns.
+	Nameservers []netip.Addr
 }
 
-// ParseCmdline extracts the wgboot.* parameters from a kernel command line
+// ParseCmdline extracts the wgboot.* parameters, and dracut's ip= and
+// nameserver= (see UplinkOverride), from a kernel command line
 // such as the contents of /proc/cmdline. It splits it as the kernel does
 // ([krule.SplitCmdline]: double quotes around values, nothing after "--")
 // and treats '-' and '_' in parameter names alike ([krule.FoldName]).
@@ -40,6 +49,28 @@ func ParseCmdline(cmdline string) (Overrides, error) {
 	for _, arg := range params {
 		name, value, hasValue := strings.Cut(arg, "=")
 		name = krule.FoldName(name)
+		switch name {
+		case "ip":
+			u := &UplinkOverride{}
+			if o.Uplink != nil {
+				u = o.Uplink
+			}
+			if err := parseIPParam(value, u); err != nil {
+				errs = append(errs, err)
+			}
+			if !u.empty() {
+				o.Uplink = u
+			}
+			continue
+		case "nameserver":
+			a, err := parseNameserver(value)
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			o.Nameservers = append(o.Nameservers, a)
+			continue
+		}
 		if !strings.HasPrefix(name, "wgboot.") {
 			continue
 		}
@@ -101,8 +132,23 @@ func cmdlineBool(hasValue bool, value string) (bool, error) {
 // ApplyOverrides applies the command line to p: the command line wins over
 // the profile. Profile and Board are used by the caller to choose p and do
 // not change it; Debug is not part of a profile.
-func (p *Profile) ApplyOverrides(o Overrides) {
+//
+// ip= replaces the uplink's address, gateway, dhcp and accept_ra (and its
+// interface, when it names a device); nameserver= and the name servers of
+// ip=…:none:DNS1:DNS2 come before the profile's [uplink] dns. What cannot
+// be applied is returned as an error, for the log; the rest is applied.
+func (p *Profile) ApplyOverrides(o Overrides) error {
 	if o.OnFailure != "" {
 		p.Handoff.OnFailure = o.OnFailure
 	}
+	var err error
+	dns := o.Nameservers
+	if o.Uplink != nil {
+		err = o.Uplink.apply(p)
+		dns = append(slices.Clip(dns), o.Uplink.DNS...)
+	}
+	if len(dns) > 0 {
+		p.Uplink.DNS = append(slices.Clip(dns), p.Uplink.DNS...)
+	}
+	return err
 }

@@ -1,7 +1,9 @@
 package board
 
 import (
+	"net/netip"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -53,5 +55,69 @@ func TestApplyOverrides(t *testing.T) {
 	p.ApplyOverrides(Overrides{OnFailure: FailShell})
 	if p.Handoff.OnFailure != FailShell {
 		t.Errorf("on_failure = %q after override, want shell (command line wins)", p.Handoff.OnFailure)
+	}
+}
+
+// TestCmdlineUplink: ip= and nameserver= on the command line, as dracut
+// writes them, replace the profile's uplink addressing and come first
+// among the name servers; bad values are reported and ignored.
+func TestCmdlineUplink(t *testing.T) {
+	static := func() *Profile {
+		p := newProfile()
+		p.Uplink.Interface = "eth0"
+		p.Uplink.Address = []netip.Prefix{netip.MustParsePrefix("192.168.50.2/24"), netip.MustParsePrefix("fd50::2/64")}
+		p.Uplink.Gateway = []netip.Addr{netip.MustParseAddr("192.168.50.1")}
+		p.Uplink.DNS = []netip.Addr{netip.MustParseAddr("192.0.2.53")}
+		return p
+	}
+	a := netip.MustParseAddr
+	tests := []struct {
+		name    string
+		cmdline string
+		want    func(p *Profile)
+		wantErr string
+	}{
+		{"none", "console=ttyS0", func(*Profile) {}, ""},
+		{"ip=dhcp", "ip=dhcp", func(p *Profile) { p.Uplink.Address, p.Uplink.Gateway, p.Uplink.DHCP = nil, nil, true }, ""},
+		{"another device", "ip=eth1:dhcp ip=eth1:auto6", func(p *Profile) {
+			p.Uplink.Interface, p.Uplink.Address, p.Uplink.Gateway, p.Uplink.DHCP, p.Uplink.AcceptRA = "eth1", nil, nil, true, true
+		}, ""},
+		{"static", "ip=10.0.0.5::10.0.0.1:255.255.255.0::eth0:none", func(p *Profile) {
+			p.Uplink.Address = []netip.Prefix{netip.MustParsePrefix("10.0.0.5/24")}
+			p.Uplink.Gateway = []netip.Addr{a("10.0.0.1")}
+		}, ""},
+		{"name servers first", "nameserver=198.51.100.53 nameserver=[2001:db8::53]", func(p *Profile) {
+			p.Uplink.DNS = []netip.Addr{a("198.51.100.53"), a("2001:db8::53"), a("192.0.2.53")}
+		}, ""},
+		{"bad ip= is ignored", "ip=eth0:dhcp6 ip=10.0.0.5::10.9.0.1:24::eth0:none", func(*Profile) {},
+			"ip=eth0:dhcp6: method \"dhcp6\" not supported"},
+		{"bad nameserver= is ignored", "nameserver=example.net nameserver=0.0.0.0", func(*Profile) {},
+			"nameserver=example.net: not a name server's address"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o, err := ParseCmdline(tt.cmdline)
+			if (err != nil) != (tt.wantErr != "") || err != nil && !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("ParseCmdline(%q) error = %v, want %q", tt.cmdline, err, tt.wantErr)
+			}
+			got, want := static(), static()
+			if err := got.ApplyOverrides(o); err != nil {
+				t.Errorf("ApplyOverrides: %v", err)
+			}
+			tt.want(want)
+			if !reflect.DeepEqual(got.Uplink, want.Uplink) {
+				t.Errorf("uplink after %q:\n%+v\nwant\n%+v", tt.cmdline, got.Uplink, want.Uplink)
+			}
+		})
+	}
+	// Without an uplink in the profile, ip=dhcp has no device.
+	p := newProfile()
+	o, _ := ParseCmdline("ip=dhcp")
+	if err := p.ApplyOverrides(o); err == nil || !strings.Contains(err.Error(), "give ip=<device>:dhcp") || p.Uplink.DHCP {
+		t.Errorf("ip=dhcp without an uplink: %v, %+v", err, p.Uplink)
+	}
+	o, _ = ParseCmdline("ip=eth0:dhcp")
+	if err := p.ApplyOverrides(o); err != nil || p.Uplink.Interface != "eth0" || !p.Uplink.DHCP {
+		t.Errorf("ip=eth0:dhcp without an uplink: %v, %+v", err, p.Uplink)
 	}
 }

@@ -31,6 +31,20 @@ func MarshalSecrets(p *Profile) ([]byte, error) {
 		e.addrs("gateway", p.Uplink.Gateway)
 	}
 	e.duration("carrier_timeout", p.Uplink.CarrierTimeout)
+	if u := &p.Uplink; u.DHCP {
+		e.bool("dhcp", true)
+		e.duration("dhcp_timeout", u.DHCPTimeout)
+	}
+	if u := &p.Uplink; u.AcceptRA {
+		e.bool("accept_ra", true)
+		e.duration("ra_timeout", u.RATimeout)
+	}
+	if len(p.Uplink.DNS) > 0 {
+		e.addrs("dns", p.Uplink.DNS)
+	}
+	if p.Uplink.NoDAD {
+		e.bool("dad", false)
+	}
 
 	for i := range p.Tunnels {
 		e.tunnel(&p.Tunnels[i])
@@ -135,6 +149,12 @@ func (e *encoder) str(k, v string) {
 func (e *encoder) int(k string, v int64) {
 	e.key(k)
 	e.b.WriteString(strconv.FormatInt(v, 10))
+	e.b.WriteByte('\n')
+}
+
+func (e *encoder) bool(k string, v bool) {
+	e.key(k)
+	e.b.WriteString(strconv.FormatBool(v))
 	e.b.WriteByte('\n')
 }
 

@@ -96,6 +96,9 @@ var fastPathDocs = []string{
 	"[handoff]\non_failure = 'explode'\n",
 	"[uplink]\ninterface = 'eth0'\naddress = ['192.0.2.2/24']\ngateway = ['192.0.2.1']\ncarrier_timeout = '1s'\n",
 	"[uplink]\ngateway = ['fe80::1%eth0']\n",
+	"[uplink]\ndhcp = true\naccept_ra = false # c\ndad = false\ndns = ['192.0.2.53']\n",
+	"[uplink]\ndhcp = trueish\n", "[uplink]\ndhcp = True\n", "[uplink]\ndhcp = [true]\n", "[uplink]\ndhcp = false,\n",
+	"[uplink]\ndhcp = tru\n", "[uplink]\ndhcp = true", "[uplink]\ndhcp = 'true'\n",
 }
 
 // fastPathCases returns fastPathDocs and every value of fastPathValues in
@@ -103,7 +106,7 @@ var fastPathDocs = []string{
 func fastPathCases() []string {
 	cases := append([]string(nil), fastPathDocs...)
 	for _, v := range fastPathValues {
-		cases = append(cases, "[board]\nname = "+v+"\n", "[board]\nmatch = "+v, "[[tunnel]]\nfwmark = "+v)
+		cases = append(cases, "[board]\nname = "+v+"\n", "[board]\nmatch = "+v, "[[tunnel]]\nfwmark = "+v, "[uplink]\ndhcp = "+v+"\n")
 	}
 	return cases
 }

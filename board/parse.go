@@ -259,7 +259,7 @@ type decoder struct {
 const (
 	topKeys     = "board uplink tunnel handoff"
 	boardKeys   = "name match modules"
-	uplinkKeys  = "interface address gateway carrier_timeout"
+	uplinkKeys  = "interface address gateway carrier_timeout dhcp dhcp_timeout accept_ra ra_timeout dns dad"
 	tunnelKeys  = "name private_key private_key_file listen_port fwmark mtu address table peer"
 	peerKeys    = "public_key preshared_key preshared_key_file endpoint allowed_ips persistent_keepalive"
 	handoffKeys = "root fstype init wait_handshake on_failure deadline"
@@ -343,6 +343,24 @@ func (d *decoder) uplinkKey(k string, v any, kp *fieldPath, u *Uplink) {
 	case "carrier_timeout":
 		if t, ok := d.duration(v, kp); ok {
 			u.CarrierTimeout = t
+		}
+	case "dhcp":
+		u.DHCP, _ = d.bool(v, kp)
+	case "dhcp_timeout":
+		if t, ok := d.duration(v, kp); ok {
+			u.DHCPTimeout = t
+		}
+	case "accept_ra":
+		u.AcceptRA, _ = d.bool(v, kp)
+	case "ra_timeout":
+		if t, ok := d.duration(v, kp); ok {
+			u.RATimeout = t
+		}
+	case "dns":
+		u.DNS = d.addrs(v, kp)
+	case "dad":
+		if b, ok := d.bool(v, kp); ok {
+			u.NoDAD = !b
 		}
 	default:
 		d.unknown(kp, k, uplinkKeys)
@@ -714,6 +732,15 @@ func (d *decoder) duration(v any, at *fieldPath) (time.Duration, bool) {
 		d.r.errorf(at.String(), ErrType, "want a duration string such as \"10s\", got %s", typeName(v))
 	}
 	return 0, false
+}
+
+// bool accepts true or false.
+func (d *decoder) bool(v any, at *fieldPath) (bool, bool) {
+	b, ok := v.(bool)
+	if !ok {
+		d.r.errorf(at.String(), ErrType, "want true or false, got %s", typeName(v))
+	}
+	return b, ok
 }
 
 // table32 accepts "main", "off" or a table number.

@@ -10,6 +10,8 @@ import (
 // Defaults for keys a profile may leave out.
 const (
 	DefaultCarrierTimeout = 10 * time.Second
+	DefaultDHCPTimeout    = 30 * time.Second
+	DefaultRATimeout      = 10 * time.Second
 	DefaultMTU            = 1420
 	DefaultTable          = TableMain
 	DefaultInit           = "/sbin/init"
@@ -49,6 +51,20 @@ type Uplink struct {
 	Address        []netip.Prefix // interface addresses, e.g. 192.168.50.2/24
 	Gateway        []netip.Addr   // default gateways, at most one per family
 	CarrierTimeout time.Duration  // how long to wait for carrier; 0: do not wait
+	// DHCP gets the IPv4 address, routes, MTU and name servers by DHCPv4,
+	// trying for at most DHCPTimeout.
+	DHCP        bool
+	DHCPTimeout time.Duration
+	// AcceptRA configures IPv6 from router advertisements (SLAAC) and
+	// waits, at most RATimeout, for a global address and a default route.
+	AcceptRA  bool
+	RATimeout time.Duration
+	// DNS are name servers for endpoint host names, asked before the
+	// lease's.
+	DNS []netip.Addr
+	// NoDAD turns IPv6 duplicate address detection off on the uplink
+	// (dad = false).
+	NoDAD bool
 }
 
 // Tunnel is one WireGuard interface.
@@ -153,7 +169,7 @@ func (p *Profile) File() string {
 // newProfile returns a profile with the defaults of every top-level table.
 func newProfile() *Profile {
 	return &Profile{
-		Uplink: Uplink{CarrierTimeout: DefaultCarrierTimeout},
+		Uplink: Uplink{CarrierTimeout: DefaultCarrierTimeout, DHCPTimeout: DefaultDHCPTimeout, RATimeout: DefaultRATimeout},
 		Handoff: Handoff{
 			Init:      DefaultInit,
 			OnFailure: DefaultOnFailure,

@@ -42,13 +42,13 @@ import (
 //     to its table; not peer = ... in a tunnel;
 //   - values: "basic strings" with the escapes \b \t \n \f \r \" \\
 //     \uXXXX and \UXXXXXXXX, 'literal strings', decimal integers without
-//     underscores or leading zeros, and arrays of these that may span
-//     lines and hold comments and a trailing comma.
+//     underscores or leading zeros, true and false, and arrays of these
+//     that may span lines and hold comments and a trailing comma.
 //
 // Not in the subset: keys outside these tables, multi-line strings, other
-// escapes, inline tables, dotted or quoted keys, nested arrays, booleans
-// (no key takes one), floats, dates and times, hex, octal, binary and
-// 1_000 integers, a byte order mark, invalid UTF-8 and control characters.
+// escapes, inline tables, dotted or quoted keys, nested arrays, floats,
+// dates and times, hex, octal, binary and 1_000 integers, a byte order
+// mark, invalid UTF-8 and control characters.
 type scanner struct {
 	s    string
 	i    int
@@ -571,8 +571,26 @@ func (s *scanner) value(p string, depth int) (any, bool) {
 		return nil, true
 	case c == '+' || c == '-' || c >= '0' && c <= '9':
 		return s.integer()
+	case c == 't' || c == 'f':
+		return s.boolean()
 	}
 	s.fail()
+	return nil, false
+}
+
+// boolean reads true or false, which must end there: "trueish" is not.
+func (s *scanner) boolean() (any, bool) {
+	for _, w := range []string{"true", "false"} {
+		if !strings.HasPrefix(s.s[s.i:], w) {
+			continue
+		}
+		end := s.i + len(w)
+		if end < len(s.s) && !strings.ContainsRune(" \t\r\n#,]", rune(s.s[end])) {
+			return nil, false
+		}
+		s.i = end
+		return w == "true", true
+	}
 	return nil, false
 }
 

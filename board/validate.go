@@ -91,7 +91,7 @@ func (v *validator) board() {
 
 func (v *validator) uplink() {
 	u := &v.p.Uplink
-	if u.Interface == "" && len(u.Address) == 0 && len(u.Gateway) == 0 && !v.isBad("uplink") {
+	if u.Interface == "" && len(u.Address) == 0 && len(u.Gateway) == 0 && !u.DHCP && !u.AcceptRA && len(u.DNS) == 0 && !v.isBad("uplink") {
 		// No [uplink]: the network under the tunnels is set up by other
 		// means (the kernel's ip=, an interface that needs nothing).
 		return
@@ -109,8 +109,43 @@ func (v *validator) uplink() {
 		}
 		seen[a.Addr()] = i
 	}
-	if len(u.Address) == 0 && !v.isBad("uplink.address") {
-		v.r.warnf("uplink.address", ErrRequired, "no address: only IPv6 autoconfiguration can give the uplink one")
+	if len(u.Address) == 0 && !u.DHCP && !u.AcceptRA && !v.isBad("uplink.address") {
+		v.r.warnf("uplink.address", ErrRequired, "no address, no dhcp, no accept_ra: only the kernel's own IPv6 autoconfiguration can give the uplink one")
+	}
+	// dhcp configures IPv4 and accept_ra IPv6; a static setting of the
+	// same family would be a guess the lease or the router contradicts.
+	for i, a := range u.Address {
+		if u.DHCP && a.IsValid() && a.Addr().Unmap().Is4() {
+			v.r.errorf(indexPath("uplink.address", i), ErrInvalid, "%s is IPv4, which dhcp = true configures: leave it out, or dhcp", a)
+		}
+	}
+	for i, g := range u.Gateway {
+		switch {
+		case !g.IsValid():
+		case u.DHCP && g.Unmap().Is4():
+			v.r.errorf(indexPath("uplink.gateway", i), ErrInvalid, "%s is IPv4, which dhcp = true configures: the lease gives the routes", g)
+		case u.AcceptRA && !g.Unmap().Is4():
+			v.r.errorf(indexPath("uplink.gateway", i), ErrInvalid, "%s is IPv6, which accept_ra = true configures: router advertisements give the default route", g)
+		}
+	}
+	for _, t := range []struct {
+		on   bool
+		key  string
+		d    time.Duration
+		what string
+	}{{u.DHCP, "uplink.dhcp_timeout", u.DHCPTimeout, "a lease"}, {u.AcceptRA, "uplink.ra_timeout", u.RATimeout, "a router"}} {
+		switch {
+		case !t.on || v.isBad(t.key):
+		case t.d <= 0:
+			v.r.errorf(t.key, ErrRange, "must be positive: how long to wait for %s", t.what)
+		case t.d >= v.p.Handoff.Deadline && v.p.Handoff.Deadline > 0:
+			v.r.warnf(t.key, ErrRange, "%s is not shorter than handoff.deadline (%s)", t.d, v.p.Handoff.Deadline)
+		}
+	}
+	for i, a := range u.DNS {
+		if a.IsValid() && (a.IsUnspecified() || a.IsMulticast()) {
+			v.r.errorf(indexPath("uplink.dns", i), ErrInvalid, "%s cannot be a name server", a)
+		}
 	}
 	var gw4, gw6 bool
 	for i, g := range u.Gateway {
@@ -287,6 +322,8 @@ func (v *validator) peers(at string, t *Tunnel) {
 			v.r.errorf(field("endpoint"), ErrInvalid, "%s cannot be a peer's address", a)
 		case a.IsLoopback():
 			v.r.warnf(field("endpoint"), ErrInvalid, "%s is a loopback address", a)
+		case a.Is4() && u.DHCP, !a.Is4() && u.AcceptRA:
+			// The lease or the router gives the routes.
 		case !slices.ContainsFunc(u.Address, func(p netip.Prefix) bool { return p.Contains(a) }) &&
 			!slices.ContainsFunc(u.Gateway, func(g netip.Addr) bool { return g.IsValid() && g.Unmap().Is4() == a.Is4() }):
 			v.r.warnf(field("endpoint"), ErrInvalid, "%s is not on the uplink's networks and the uplink has no IPv%d gateway", a, familyOf(a))
@@ -558,8 +595,18 @@ func (v *validator) handoff() {
 	if h.WaitHandshake >= h.Deadline {
 		v.r.warnf("handoff.wait_handshake", ErrRange, "%s is not shorter than deadline (%s)", h.WaitHandshake, h.Deadline)
 	}
-	if sum := v.p.Uplink.CarrierTimeout + h.WaitHandshake; sum > h.Deadline && v.p.Uplink.CarrierTimeout < h.Deadline && h.WaitHandshake < h.Deadline {
-		v.r.warnf("handoff.deadline", ErrRange, "%s is shorter than carrier_timeout + wait_handshake (%s)", h.Deadline, sum.Round(time.Millisecond))
+	u := &v.p.Uplink
+	// DHCP and router advertisements run at the same time, after carrier.
+	var dynamic time.Duration
+	what := ""
+	if u.DHCP && u.DHCPTimeout > dynamic {
+		dynamic, what = u.DHCPTimeout, " + dhcp_timeout"
+	}
+	if u.AcceptRA && u.RATimeout > dynamic {
+		dynamic, what = u.RATimeout, " + ra_timeout"
+	}
+	if sum := u.CarrierTimeout + dynamic + h.WaitHandshake; sum > h.Deadline && u.CarrierTimeout < h.Deadline && dynamic < h.Deadline && h.WaitHandshake < h.Deadline {
+		v.r.warnf("handoff.deadline", ErrRange, "%s is shorter than carrier_timeout%s + wait_handshake (%s)", h.Deadline, what, sum.Round(time.Millisecond))
 	}
 }
 

@@ -147,6 +147,19 @@ func TestE2EFaults(t *testing.T) {
 			exits: true,
 		},
 		{
+			// Nothing answers DHCP: the uplink phase gives up at
+			// dhcp_timeout, well inside the deadline, saying why.
+			name: "dhcp-silent",
+			g: func(t *testing.T, arch string) guest {
+				return guest{arch: arch, profiles: ownProfile(t, arch),
+					edit: editUplink(t, arch, "dhcp = true\ndhcp_timeout = \"6s\"\n", `on_failure = "continue"`, `on_failure = "halt"`)}
+			},
+			expect: []string{`dhcp on eth0: DISCOVER unanswered after [345]\.\d+s`,
+				`phase uplink failed after 6\.\d+s: dhcp on eth0: no lease within 6s: 2 DHCPDISCOVER unanswered: no DHCPOFFER`,
+				`policy halt: halting`},
+			exits: true,
+		},
+		{
 			name: "root-device-missing",
 			g: func(t *testing.T, arch string) guest {
 				return guest{arch: arch, profiles: ownProfile(t, arch), edit: noHub(t)}

@@ -20,14 +20,21 @@ func allProfiles(t *testing.T) []string {
 }
 
 // startHub boots the hub guest on one end of a fresh link and returns the
-// other end for the client.
-func startHub(t *testing.T, arch string) (*image.VM, image.Net) {
+// other end for the client. The hub's wgboot hands off to testhub, which
+// serves DHCP on the link (and more, as extra kernel parameters such as
+// testhub.ra=PREFIX ask).
+func startHub(t *testing.T, arch string, extra ...string) (*image.VM, image.Net) {
 	hubNet, cliNet := link(t)
 	hubNet.MAC, cliNet.MAC = "52:54:00:77:00:01", "52:54:00:77:00:02"
+	bin, err := os.ReadFile(imagetest.BuildPackage(t, arch, "./image/testhub"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	hub := guest{
 		arch:     arch,
 		profiles: allProfiles(t),
-		append:   []string{"wgboot.board=hub", "wgboot.test=park"},
+		files:    []image.File{{Path: "/sbin/testhub", Data: bin, Mode: 0o755}},
+		append:   append([]string{"wgboot.board=hub"}, extra...),
 		nets:     []image.Net{hubNet},
 	}.boot(t, "hub")
 	return hub, cliNet

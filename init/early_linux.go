@@ -115,7 +115,9 @@ func (b *boot) selectProfile(ctx context.Context) (func(), error) {
 		// The profile's policy applies even when it is invalid, if it
 		// could be read: the firmware builder asked for it; the command
 		// line's wins over it.
-		p.ApplyOverrides(b.over)
+		if err := p.ApplyOverrides(b.over); err != nil {
+			b.log.Warnf("kernel command line: %v", err)
+		}
 		if p.Handoff.OnFailure.Valid() {
 			policy = p.Handoff.OnFailure
 		}

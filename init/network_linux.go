@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"time"
 
 	"github.com/wgboot/wgboot/internal/wgkey"
-	"github.com/wgboot/wgboot/netsetup"
 	"github.com/wgboot/wgboot/netsetup/bringup"
 	"github.com/wgboot/wgboot/netsetup/wg"
 )
@@ -16,21 +16,13 @@ import (
 // only by their commits.
 type network struct {
 	bringup.Net
+	uplink *bringup.Uplink // what the uplink came up with; nil without one
+	// dns are the name servers endpoint names are resolved with, in the
+	// order asked: the command line's nameserver=, the profile's
+	// [uplink] dns, the DHCP lease's (see uplinkUp).
+	dns     []netip.Addr
 	tunnels []bringup.Tunnel // the tunnels brought up, in profile order
 	since   time.Time        // when configuring the tunnels began
-}
-
-// uplinkUp opens rtnetlink and brings up the underlay interface: link up,
-// carrier (bounded), addresses, default routes.
-func (b *boot) uplinkUp(ctx context.Context) (func(), error) {
-	rt, err := netsetup.Open()
-	if err != nil {
-		return nil, fmt.Errorf("open rtnetlink: %w", err)
-	}
-	n := &network{Net: bringup.Net{RT: rt, Log: b.log}}
-	n.Bind(ctx)
-	commit := func() { b.net = n }
-	return commit, n.Uplink(ctx, b.profile.Uplink)
 }
 
 // tunnelsUp creates and configures every tunnel of the profile. A tunnel

@@ -4,7 +4,9 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"net/netip"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -22,7 +24,15 @@ type Address struct {
 	// Flags holds IFA_F_* flags, such as IFA_F_TENTATIVE while IPv6
 	// duplicate address detection runs, and IFA_F_PERMANENT.
 	Flags uint32
+	// Valid and Preferred are the lifetimes left (IFA_CACHEINFO), in
+	// whole seconds; Forever for a permanent address, or when the kernel
+	// did not say.
+	Valid, Preferred time.Duration
 }
+
+// Forever is the lifetime of a permanent address: the kernel's
+// INFINITY_LIFE_TIME, 0xffffffff seconds.
+const Forever = time.Duration(math.MaxUint32) * time.Second
 
 // AddressOption changes how AddAddress adds an address.
 type AddressOption func(*addrOptions)
@@ -30,6 +40,22 @@ type AddressOption func(*addrOptions)
 // addrOptions collects the AddressOptions of one AddAddress.
 type addrOptions struct {
 	flags uint8 // ifa_flags
+	// valid and preferred, if valid is not 0, go in IFA_CACHEINFO.
+	valid, preferred time.Duration
+}
+
+// Lifetimes adds the address with a valid and a preferred lifetime
+// (IFA_CACHEINFO, `ip addr add … valid_lft V preferred_lft P`), in whole
+// seconds, Forever at most: once preferred has passed the kernel stops
+// choosing the address as a source, once valid has it removes the address
+// and its prefix route. A DHCP lease's address gets what is left of the
+// lease, so that it does not outlive the lease unless renewed. valid must
+// be at least a second, and preferred not longer.
+//
+// The lifetimes also apply when the address is already there (AddAddress
+// then replaces it, NLM_F_REPLACE, with the same prefix).
+func Lifetimes(valid, preferred time.Duration) AddressOption {
+	return func(o *addrOptions) { o.valid, o.preferred = valid, preferred }
 }
 
 // NoDAD adds an IPv6 address without duplicate address detection
@@ -55,7 +81,7 @@ func (h *Handle) AddAddress(index int32, p netip.Prefix, opts ...AddressOption) 
 	for _, opt := range opts {
 		opt(&o)
 	}
-	req, err := addrRequest(unix.RTM_NEWADDR, flagsCreate, index, p, o.flags)
+	req, err := addrRequest(unix.RTM_NEWADDR, flagsCreate, index, p, o)
 	if err != nil {
 		return fmt.Errorf("add address %s to link %d: %w", p, index, err)
 	}
@@ -72,6 +98,14 @@ func (h *Handle) AddAddress(index int32, p netip.Prefix, opts ...AddressOption) 
 	}
 	var found []string
 	for _, a := range addrs {
+		if a.Prefix == p && o.valid != 0 {
+			// There, but perhaps not with these lifetimes: replace.
+			req.Flags = flagsReplace
+			if err := h.ack(req, "RTM_NEWADDR"); err != nil {
+				return fmt.Errorf("replace address %s on link %d: %w", p, index, err)
+			}
+			return nil
+		}
 		if a.Prefix == p {
 			// Already in the desired state.
 			return nil
@@ -89,7 +123,7 @@ func (h *Handle) AddAddress(index int32, p netip.Prefix, opts ...AddressOption) 
 // DeleteAddress removes p from the link. If it is not there, the error
 // wraps unix.EADDRNOTAVAIL.
 func (h *Handle) DeleteAddress(index int32, p netip.Prefix) error {
-	req, err := addrRequest(unix.RTM_DELADDR, flagsAck, index, p, 0)
+	req, err := addrRequest(unix.RTM_DELADDR, flagsAck, index, p, addrOptions{})
 	if err == nil {
 		err = h.ack(req, "RTM_DELADDR")
 	}
@@ -173,14 +207,18 @@ func checkHostPrefix(p netip.Prefix) error {
 // addrRequest builds RTM_NEWADDR or RTM_DELADDR for p with IFA_LOCAL and
 // IFA_ADDRESS both set to the address, as iproute2 does: for IPv4,
 // IFA_ADDRESS is the peer on point-to-point links and equals IFA_LOCAL
-// otherwise; for IPv6, IFA_ADDRESS is the address. ifaFlags go in
-// ifa_flags, as iproute2 puts flags that fit in 8 bits (IFA_F_NODAD).
-func addrRequest(typ, flags uint16, index int32, p netip.Prefix, ifaFlags uint8) (nl.Message, error) {
+// otherwise; for IPv6, IFA_ADDRESS is the address. o's flags go in
+// ifa_flags, as iproute2 puts flags that fit in 8 bits (IFA_F_NODAD), and
+// its lifetimes in IFA_CACHEINFO.
+func addrRequest(typ, flags uint16, index int32, p netip.Prefix, o addrOptions) (nl.Message, error) {
 	if err := checkIndex(index); err != nil {
 		return nl.Message{}, err
 	}
 	if err := checkHostPrefix(p); err != nil {
 		return nl.Message{}, err
+	}
+	if o.valid != 0 && (o.valid < time.Second || o.preferred > o.valid || o.preferred < 0) {
+		return nl.Message{}, fmt.Errorf("lifetimes valid %v, preferred %v: want valid at least 1s and preferred not longer", o.valid, o.preferred)
 	}
 	a := p.Addr()
 	// iproute2's default_scope: host for 127.0.0.0/8 when adding; the
@@ -192,7 +230,31 @@ func addrRequest(typ, flags uint16, index int32, p netip.Prefix, ifaFlags uint8)
 	var ae nl.AttrEncoder
 	ae.Bytes(unix.IFA_LOCAL, a.AsSlice())
 	ae.Bytes(unix.IFA_ADDRESS, a.AsSlice())
-	return message(typ, flags, ifaddrmsg(family(a), uint8(p.Bits()), ifaFlags, scope, index), &ae)
+	if o.valid != 0 {
+		ae.Bytes(unix.IFA_CACHEINFO, cacheinfo(o.valid, o.preferred))
+	}
+	return message(typ, flags, ifaddrmsg(family(a), uint8(p.Bits()), o.flags, scope, index), &ae)
+}
+
+// cacheinfo encodes a struct ifa_cacheinfo with the lifetimes; the
+// kernel sets the time stamps.
+//
+//	struct ifa_cacheinfo {	/* include/uapi/linux/if_addr.h */
+//		__u32	ifa_prefered;
+//		__u32	ifa_valid;
+//		__u32	cstamp; /* created timestamp, hundredths of seconds */
+//		__u32	tstamp; /* updated timestamp, hundredths of seconds */
+//	};
+func cacheinfo(valid, preferred time.Duration) []byte {
+	b := make([]byte, unix.SizeofIfaCacheinfo)
+	binary.NativeEndian.PutUint32(b[0:4], lifetimeSeconds(preferred))
+	binary.NativeEndian.PutUint32(b[4:8], lifetimeSeconds(valid))
+	return b
+}
+
+// lifetimeSeconds is d in whole seconds, Forever at most.
+func lifetimeSeconds(d time.Duration) uint32 {
+	return uint32(min(d, Forever) / time.Second)
 }
 
 // dumpAddrsRequest builds the RTM_GETADDR dump, filtered by link if index
@@ -225,6 +287,7 @@ func parseAddress(m nl.Message) (Address, error) {
 		Index: int32(binary.NativeEndian.Uint32(fixed[4:8])),
 		Scope: fixed[3],
 		Flags: uint32(fixed[2]),
+		Valid: Forever, Preferred: Forever,
 	}
 	var local, address netip.Addr
 	ad := nl.NewAttrDecoder(attrs)
@@ -236,6 +299,11 @@ func parseAddress(m nl.Message) (Address, error) {
 			address, err = addrOfSize(ad.Bytes(), size)
 		case unix.IFA_FLAGS:
 			a.Flags = ad.Uint32()
+		case unix.IFA_CACHEINFO:
+			if b := ad.Bytes(); len(b) == unix.SizeofIfaCacheinfo {
+				a.Preferred = time.Duration(binary.NativeEndian.Uint32(b[0:4])) * time.Second
+				a.Valid = time.Duration(binary.NativeEndian.Uint32(b[4:8])) * time.Second
+			}
 		}
 		if err != nil {
 			return Address{}, fmt.Errorf("address on link %d: %w", a.Index, err)

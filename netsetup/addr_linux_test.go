@@ -17,7 +17,7 @@ func addrDump(t *testing.T, prefixes ...string) nltest.Func {
 	return func(req nl.Message) ([]nl.Message, error) {
 		var msgs []nl.Message
 		for _, s := range prefixes {
-			m, err := addrRequest(unix.RTM_NEWADDR, 0, d0.Index, pfx(t, s), 0)
+			m, err := addrRequest(unix.RTM_NEWADDR, 0, d0.Index, pfx(t, s), addrOptions{})
 			if err != nil {
 				return nil, err
 			}
@@ -83,11 +83,11 @@ func TestAddAddressExtAck(t *testing.T) {
 
 func TestAddressRequestValidation(t *testing.T) {
 	for _, p := range []netip.Prefix{{}, netip.MustParsePrefix("0.0.0.0/8"), netip.MustParsePrefix("::ffff:10.0.0.1/120")} {
-		if _, err := addrRequest(unix.RTM_NEWADDR, flagsCreate, 2, p, 0); err == nil {
+		if _, err := addrRequest(unix.RTM_NEWADDR, flagsCreate, 2, p, addrOptions{}); err == nil {
 			t.Errorf("addrRequest(%s) succeeded, want an error", p)
 		}
 	}
-	if _, err := addrRequest(unix.RTM_NEWADDR, flagsCreate, 0, netip.MustParsePrefix("10.0.0.1/8"), 0); err == nil {
+	if _, err := addrRequest(unix.RTM_NEWADDR, flagsCreate, 0, netip.MustParsePrefix("10.0.0.1/8"), addrOptions{}); err == nil {
 		t.Error("addrRequest(index 0) succeeded, want an error")
 	}
 }
@@ -96,8 +96,8 @@ func TestAddressesFiltersByLink(t *testing.T) {
 	k := newKernel(t, d0)
 	// A kernel without strict checking ignores the index filter.
 	k.on[unix.RTM_GETADDR] = func(req nl.Message) ([]nl.Message, error) {
-		a, _ := addrRequest(unix.RTM_NEWADDR, 0, 2, pfx(t, "10.0.0.2/24"), 0)
-		b, _ := addrRequest(unix.RTM_NEWADDR, 0, 3, pfx(t, "10.0.1.2/24"), 0)
+		a, _ := addrRequest(unix.RTM_NEWADDR, 0, 2, pfx(t, "10.0.0.2/24"), addrOptions{})
+		b, _ := addrRequest(unix.RTM_NEWADDR, 0, 3, pfx(t, "10.0.1.2/24"), addrOptions{})
 		return nltest.Dump(req, a, b), nil
 	}
 	addrs, err := k.handle().Addresses(2)

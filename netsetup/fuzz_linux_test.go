@@ -60,12 +60,16 @@ func fuzzAddress(t *testing.T, m nl.Message) {
 	if err != nil {
 		return
 	}
-	req, err := addrRequest(unix.RTM_NEWADDR, flagsCreate, a.Index, a.Prefix, 0)
+	var o addrOptions
+	if a.Valid != Forever || a.Preferred != Forever {
+		o.valid, o.preferred = a.Valid, a.Preferred
+	}
+	req, err := addrRequest(unix.RTM_NEWADDR, flagsCreate, a.Index, a.Prefix, o)
 	if err != nil {
 		return
 	}
 	got, err := parseAddress(req)
-	if err != nil || got.Index != a.Index || got.Prefix != a.Prefix {
+	if err != nil || got.Index != a.Index || got.Prefix != a.Prefix || got.Valid != a.Valid || got.Preferred != a.Preferred {
 		t.Fatalf("address %+v re-encoded parses to %+v, %v", a, got, err)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -32,8 +33,12 @@ type goldenCase struct {
 	// call runs the operation on a Handle served by a fake kernel that
 	// knows d0 (index 2).
 	call func(h *Handle) error
-	// typ is the request compared: the first one of this type.
-	typ uint16
+	// typ is the request compared: the first one of this type, or the
+	// last with last.
+	typ  uint16
+	last bool
+	// fake, if not nil, sets up the fake kernel's answers first.
+	fake func(k *kernel)
 	// ip is the iproute2 command (arguments after "ip -n NS"), nil if no
 	// iproute2 command sends this request.
 	ip []string
@@ -132,6 +137,40 @@ func goldenCases(t testing.TB) []goldenCase {
 			name: "addr-add-v6-nodad", desc: `AddAddress(2, 2001:db8::2/64, NoDAD())`,
 			call: func(h *Handle) error { return h.AddAddress(2, pfx(t, "2001:db8::2/64"), NoDAD()) },
 			typ:  unix.RTM_NEWADDR, ip: []string{"-6", "addr", "add", "2001:db8::2/64", "dev", "d0", "nodad"},
+		},
+		{
+			name: "addr-add-v4-lifetimes", desc: `AddAddress(2, 10.0.0.2/24, Lifetimes(3600s, 1800s)), as a DHCP lease is applied`,
+			call: func(h *Handle) error {
+				return h.AddAddress(2, pfx(t, "10.0.0.2/24"), Lifetimes(3600*time.Second, 1800*time.Second))
+			},
+			typ: unix.RTM_NEWADDR, ip: []string{"addr", "add", "10.0.0.2/24", "dev", "d0", "valid_lft", "3600", "preferred_lft", "1800"},
+		},
+		{
+			name: "addr-add-v6-nodad-lifetimes", desc: `AddAddress(2, 2001:db8::2/64, NoDAD(), Lifetimes(86400s, 14400s))`,
+			call: func(h *Handle) error {
+				return h.AddAddress(2, pfx(t, "2001:db8::2/64"), NoDAD(), Lifetimes(86400*time.Second, 14400*time.Second))
+			},
+			typ: unix.RTM_NEWADDR, ip: []string{"-6", "addr", "add", "2001:db8::2/64", "dev", "d0", "nodad", "valid_lft", "86400", "preferred_lft", "14400"},
+		},
+		{
+			name: "addr-replace-v4-lifetimes", desc: `AddAddress(2, 10.0.0.2/24, Lifetimes(600s, 600s)) when it is there: a renewed lease`,
+			call: func(h *Handle) error {
+				return h.AddAddress(2, pfx(t, "10.0.0.2/24"), Lifetimes(600*time.Second, 600*time.Second))
+			},
+			fake: func(k *kernel) {
+				k.on[unix.RTM_NEWADDR] = func(req nl.Message) ([]nl.Message, error) {
+					if req.Flags&unix.NLM_F_REPLACE == 0 {
+						return nltest.Errno(req, unix.EEXIST, ""), nil
+					}
+					return nltest.Ack(req), nil
+				}
+				k.on[unix.RTM_GETADDR] = func(req nl.Message) ([]nl.Message, error) {
+					m, err := addrRequest(unix.RTM_NEWADDR, 0, 2, pfx(t, "10.0.0.2/24"), addrOptions{})
+					return nltest.Dump(req, m), err
+				}
+			},
+			typ: unix.RTM_NEWADDR, last: true, setup: v4Setup,
+			ip: []string{"addr", "replace", "10.0.0.2/24", "dev", "d0", "valid_lft", "600", "preferred_lft", "600"},
 		},
 		{
 			name: "addr-add-v4-loopback", desc: `AddAddress(2, 127.0.0.2/8)`,
@@ -302,6 +341,9 @@ func TestGolden(t *testing.T) {
 	for _, tc := range goldenCases(t) {
 		t.Run(tc.name, func(t *testing.T) {
 			k := newKernel(t, d0)
+			if tc.fake != nil {
+				tc.fake(k)
+			}
 			// The operation's own result does not matter here: the fake
 			// kernel may not answer as a real one would.
 			_ = tc.call(k.handle())
@@ -310,7 +352,9 @@ func TestGolden(t *testing.T) {
 			for _, m := range k.requests() {
 				if m.Type == tc.typ {
 					got, found = m, true
-					break
+					if !tc.last {
+						break
+					}
 				}
 			}
 			if !found {
@@ -416,6 +460,7 @@ var rtnlFamilies = []struct {
 	}},
 	{unix.RTM_NEWADDR, "ifaddrmsg family prefixlen flags scope index", unix.SizeofIfAddrmsg, map[uint16]string{
 		unix.IFA_ADDRESS: "IFA_ADDRESS", unix.IFA_LOCAL: "IFA_LOCAL", unix.IFA_FLAGS: "IFA_FLAGS",
+		unix.IFA_CACHEINFO: "IFA_CACHEINFO ifa_prefered ifa_valid cstamp tstamp",
 	}},
 	{unix.RTM_NEWROUTE, "rtmsg family dst_len src_len tos table protocol scope type flags", unix.SizeofRtMsg, map[uint16]string{
 		unix.RTA_DST: "RTA_DST", unix.RTA_OIF: "RTA_OIF", unix.RTA_GATEWAY: "RTA_GATEWAY",

@@ -44,6 +44,9 @@ func linkMessage(t testing.TB, typ uint16, l Link) nl.Message {
 	ae.String(unix.IFLA_IFNAME, l.Name)
 	ae.Uint32(unix.IFLA_MTU, l.MTU)
 	ae.Uint8(unix.IFLA_OPERSTATE, l.OperState)
+	if l.MAC != [6]byte{} {
+		ae.Bytes(unix.IFLA_ADDRESS, l.MAC[:])
+	}
 	if l.Kind != "" {
 		ae.Nested(unix.IFLA_LINKINFO, func(li *nl.AttrEncoder) error {
 			li.String(unix.IFLA_INFO_KIND, l.Kind)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/netip"
+	"os"
 	"reflect"
 	"slices"
 	"strings"
@@ -719,6 +720,82 @@ func TestIntegrationBringUpUplinkDAD(t *testing.T) {
 		f := flagsOf(t, h, u0.Index, u.Addresses[0])
 		if f&unix.IFA_F_TENTATIVE != 0 || noDAD != (f&unix.IFA_F_NODAD != 0) {
 			t.Errorf("nodad %v: %s flags %#x after BringUpUplink, want not tentative", noDAD, u.Addresses[0], f)
+		}
+	}
+}
+
+// TestIntegrationAddressLifetimes: an address added with Lifetimes, as a
+// DHCP lease's is, has them in the kernel (read back from IFA_CACHEINFO),
+// and adding it again with others replaces them.
+func TestIntegrationAddressLifetimes(t *testing.T) {
+	t.Parallel()
+	h := newNetNS(t).handle(t)
+	l := newDummy(t, h, "d0")
+	p := pfx(t, "192.0.2.10/24")
+	lifetimes := func() (time.Duration, time.Duration) {
+		t.Helper()
+		addrs, err := h.Addresses(l.Index)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range addrs {
+			if a.Prefix == p {
+				return a.Valid, a.Preferred
+			}
+		}
+		t.Fatalf("%s not on the link: %+v", p, addrs)
+		return 0, 0
+	}
+	if err := h.AddAddress(l.Index, p, Lifetimes(3600*time.Second, 1800*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if v, pr := lifetimes(); v < 3598*time.Second || v > 3600*time.Second || pr < 1798*time.Second || pr > 1800*time.Second {
+		t.Errorf("lifetimes %v/%v, want 3600s/1800s", v, pr)
+	}
+	if err := h.AddAddress(l.Index, p, Lifetimes(600*time.Second, 600*time.Second)); err != nil {
+		t.Fatalf("AddAddress again: %v", err)
+	}
+	if v, pr := lifetimes(); v > 600*time.Second || pr > 600*time.Second || v < 598*time.Second {
+		t.Errorf("lifetimes after the second add %v/%v, want 600s/600s", v, pr)
+	}
+	if err := h.AddAddress(l.Index, pfx(t, "192.0.2.11/24"), Lifetimes(time.Second, 2*time.Second)); err == nil {
+		t.Error("AddAddress with preferred longer than valid succeeded")
+	}
+	q := pfx(t, "192.0.2.12/24")
+	if err := h.AddAddress(l.Index, q); err != nil {
+		t.Fatal(err)
+	}
+	addrs, _ := h.Addresses(l.Index)
+	for _, a := range addrs {
+		if a.Prefix == q && (a.Valid != Forever || a.Preferred != Forever) {
+			t.Errorf("permanent address has lifetimes %v/%v, want Forever", a.Valid, a.Preferred)
+		}
+	}
+}
+
+// TestIntegrationSetIPv6Conf sets a link's IPv6 settings in its network
+// namespace, as sysctl(8) would, and refuses names that would leave the
+// link's directory.
+func TestIntegrationSetIPv6Conf(t *testing.T) {
+	t.Parallel()
+	ns := newNetNS(t)
+	h := ns.handle(t)
+	newDummy(t, h, "d0")
+	var got []byte
+	err := ns.do(func() error {
+		if err := SetIPv6Conf("d0", "accept_ra", 2); err != nil {
+			return err
+		}
+		var err error
+		got, err = os.ReadFile("/proc/sys/net/ipv6/conf/d0/accept_ra")
+		return err
+	})
+	if err != nil || string(got) != "2\n" {
+		t.Errorf("accept_ra after SetIPv6Conf: %q, %v; want 2", got, err)
+	}
+	for _, bad := range []struct{ link, key string }{{"d0", "../all/forwarding"}, {"..", "accept_ra"}, {"d0", ""}, {"nosuch0", "accept_ra"}} {
+		if err := ns.do(func() error { return SetIPv6Conf(bad.link, bad.key, 1) }); err == nil {
+			t.Errorf("SetIPv6Conf(%q, %q) succeeded", bad.link, bad.key)
 		}
 	}
 }

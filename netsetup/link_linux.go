@@ -31,6 +31,10 @@ type Link struct {
 	// OperState is the RFC 2863 operational state (IFLA_OPERSTATE):
 	// 0 unknown, 2 down, 5 dormant, 6 up.
 	OperState uint8
+	// MAC is the link's Ethernet address (an IFLA_ADDRESS of 6 bytes):
+	// what a DHCP client puts in chaddr. Zero for links without one,
+	// such as wireguard.
+	MAC [6]byte
 }
 
 // Up reports whether the link is administratively up (IFF_UP).
@@ -404,6 +408,12 @@ func parseLink(m nl.Message) (Link, error) {
 			l.MTU = ad.Uint32()
 		case unix.IFLA_OPERSTATE:
 			l.OperState = ad.Uint8()
+		case unix.IFLA_ADDRESS:
+			// Other lengths (InfiniBand's 20, none at all) are not
+			// Ethernet addresses: MAC stays zero.
+			if b := ad.Bytes(); len(b) == len(l.MAC) {
+				l.MAC = [6]byte(b)
+			}
 		case unix.IFLA_LINKINFO:
 			ad.Nested(func(li *nl.AttrDecoder) error {
 				for li.Next() {

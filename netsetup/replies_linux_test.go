@@ -49,10 +49,11 @@ func replyCases() []replyCase {
 					t.Fatal(err)
 				}
 				// Just after it is set up, a bridge without ports has
-				// carrier and an unknown operational state.
+				// carrier and an unknown operational state. Its MAC
+				// is the random one of the capture.
 				want := Link{Index: 2, Name: "d0", Kind: "bridge", Type: unix.ARPHRD_ETHER, MTU: 1420,
 					Flags:     unix.IFF_UP | unix.IFF_BROADCAST | unix.IFF_RUNNING | unix.IFF_MULTICAST | unix.IFF_LOWER_UP,
-					OperState: ifOperUnknown}
+					OperState: ifOperUnknown, MAC: [6]byte{0x12, 0xcf, 0xfb, 0xf0, 0x73, 0x7f}}
 				if l != want {
 					t.Errorf("parseLink() = %+v, want %+v", l, want)
 				}

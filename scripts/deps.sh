@@ -16,6 +16,7 @@ command -v dpkg-deb >/dev/null || need+=(dpkg)
 # The reference for `wgboot import` (internal/cli TestImportReference).
 command -v wg-quick >/dev/null || need+=(wireguard-tools)
 command -v unshare >/dev/null || need+=(util-linux)
+command -v dnsmasq >/dev/null || need+=(dnsmasq-base) # the DHCP tests' server
 [ ${#need[@]} -eq 0 ] && exit 0
 sudo=
 [ "$(id -u)" -eq 0 ] || sudo=sudo

@@ -68,6 +68,13 @@ func run() error {
 	var st struct {
 		Ready   bool
 		Tunnels []struct{ Name string }
+		Uplink  *struct {
+			Interface string
+			DHCP      *struct {
+				Address  string
+				ServerID string `json:"server_id"`
+			}
+		}
 	}
 	data, err := os.ReadFile("/run/wgboot/state.json")
 	if err != nil {
@@ -105,6 +112,12 @@ func run() error {
 	if err := secretsGone(); err != nil {
 		return err
 	}
+	lease := ""
+	if st.Uplink != nil && st.Uplink.DHCP != nil {
+		if lease, err = leaseHeld(h, st.Uplink.Interface, st.Uplink.DHCP.Address, st.Uplink.DHCP.ServerID); err != nil {
+			return err
+		}
+	}
 	replies := 0
 	if target := params["testroot.ping"]; target != "" && st.Ready {
 		addr, err := netip.ParseAddr(target)
@@ -116,9 +129,38 @@ func run() error {
 			return err
 		}
 	}
-	fmt.Printf("testroot: OK tunnel=%s up peers=%d handshake=%v pings=%d/10 ready=%v checked=%d secrets=0 args=%q\n",
-		tunnel, len(dev.Peers), !dev.Peers[0].LastHandshake.IsZero(), replies, st.Ready, checked, os.Args[1:])
+	fmt.Printf("testroot: OK tunnel=%s up peers=%d handshake=%v pings=%d/10 ready=%v checked=%d secrets=0 args=%q%s\n",
+		tunnel, len(dev.Peers), !dev.Peers[0].LastHandshake.IsZero(), replies, st.Ready, checked, os.Args[1:], lease)
 	return nil
+}
+
+// leaseHeld checks that the DHCP lease of the state file is what the
+// kernel has: the address on the uplink, with a finite lifetime that
+// counts the lease down. It returns " lease=ADDR server=ID valid=Ns" for
+// the verdict.
+func leaseHeld(h *netsetup.Handle, uplink, addr, server string) (string, error) {
+	p, err := netip.ParsePrefix(addr)
+	if err != nil {
+		return "", fmt.Errorf("state file: lease address: %w", err)
+	}
+	l, err := h.LinkByName(uplink)
+	if err != nil {
+		return "", err
+	}
+	addrs, err := h.Addresses(l.Index)
+	if err != nil {
+		return "", err
+	}
+	for _, a := range addrs {
+		if a.Prefix != p {
+			continue
+		}
+		if a.Valid <= 0 || a.Valid == netsetup.Forever {
+			return "", fmt.Errorf("leased address %s has lifetime %v, want the lease's", p, a.Valid)
+		}
+		return fmt.Sprintf(" lease=%s server=%s valid=%ds", p, server, int(a.Valid.Seconds())), nil
+	}
+	return "", fmt.Errorf("leased address %s is not on %s after switch_root", p, uplink)
 }
 
 // secretsGone fails if the next stage can read what wgboot had to keep

@@ -23,6 +23,13 @@ func Encode(s *State) []byte {
 	if s.Profile != "" {
 		e.str("profile", s.Profile)
 	}
+	if s.Uplink != nil {
+		e.key("uplink")
+		e.uplink(s.Uplink)
+	}
+	if len(s.DNSServers) > 0 {
+		e.strs("dns_servers", s.DNSServers)
+	}
 	if len(s.Tunnels) > 0 {
 		e.key("tunnels")
 		e.begin('[')
@@ -56,6 +63,54 @@ func Encode(s *State) []byte {
 	e.int("written_uptime_ns", int64(s.WrittenNS))
 	e.end('}')
 	return e.buf
+}
+
+func (e *encoder) uplink(u *Uplink) {
+	e.begin('{')
+	e.str("interface", u.Interface)
+	e.int("ifindex", int64(u.Index))
+	e.int("mtu", int64(u.MTU))
+	if len(u.Addresses) > 0 {
+		e.strs("addresses", u.Addresses)
+	}
+	if len(u.Gateways) > 0 {
+		e.strs("gateways", u.Gateways)
+	}
+	if u.DHCP != nil {
+		e.key("dhcp")
+		e.lease(u.DHCP)
+	}
+	if u.AcceptRA {
+		e.key("accept_ra")
+		e.buf = strconv.AppendBool(e.buf, true)
+	}
+	e.end('}')
+}
+
+func (e *encoder) lease(l *Lease) {
+	e.begin('{')
+	e.str("address", l.Address)
+	if l.ServerID != "" {
+		e.str("server_id", l.ServerID)
+	}
+	if l.Router != "" {
+		e.str("router", l.Router)
+	}
+	if len(l.Routes) > 0 {
+		e.strs("routes", l.Routes)
+	}
+	if len(l.DNS) > 0 {
+		e.strs("dns", l.DNS)
+	}
+	if l.MTU != 0 {
+		e.int("mtu", int64(l.MTU))
+	}
+	e.int("lease_time_s", l.LeaseTimeS)
+	e.int("renew_s", l.RenewS)
+	e.int("rebind_s", l.RebindS)
+	e.time("obtained", l.Obtained)
+	e.int("obtained_uptime_ns", int64(l.ObtainedUptimeNS))
+	e.end('}')
 }
 
 func (e *encoder) tunnel(t *Tunnel) {
@@ -95,13 +150,20 @@ func (e *encoder) peer(p *Peer) {
 		}
 		e.end(']')
 	}
-	if !p.LastHandshake.IsZero() && rfc3339OK(p.LastHandshake) {
-		e.key("last_handshake")
-		e.buf = append(e.buf, '"')
-		e.buf = p.LastHandshake.AppendFormat(e.buf, time.RFC3339Nano)
-		e.buf = append(e.buf, '"')
-	}
+	e.time("last_handshake", p.LastHandshake)
 	e.end('}')
+}
+
+// time writes an omitzero time member, left out also when it has no RFC
+// 3339 form (see Peer).
+func (e *encoder) time(name string, t time.Time) {
+	if t.IsZero() || !rfc3339OK(t) {
+		return
+	}
+	e.key(name)
+	e.buf = append(e.buf, '"')
+	e.buf = t.AppendFormat(e.buf, time.RFC3339Nano)
+	e.buf = append(e.buf, '"')
 }
 
 func (e *encoder) phase(p *Phase) {
@@ -174,6 +236,17 @@ func (e *encoder) key(name string) {
 func (e *encoder) str(name, v string) {
 	e.key(name)
 	e.buf = appendString(e.buf, v)
+}
+
+// strs writes a non-empty array of strings.
+func (e *encoder) strs(name string, vs []string) {
+	e.key(name)
+	e.begin('[')
+	for _, v := range vs {
+		e.elem()
+		e.buf = appendString(e.buf, v)
+	}
+	e.end(']')
 }
 
 func (e *encoder) int(name string, v int64) {

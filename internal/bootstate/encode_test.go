@@ -46,17 +46,31 @@ func cases() map[string]*State {
 			{Name: "wg1", Index: math.MaxInt32, Peers: []Peer{}},
 			{Name: "wg2", Index: math.MinInt32, ListenPort: -1},
 		},
+		Uplink: &Uplink{Interface: "eth0", Index: 2, MTU: 1400, AcceptRA: true,
+			Addresses: []string{"192.0.2.14/24", "2001:db8::5054:ff:fe12:3456/64", "fe80::5054:ff:fe12:3456/64"},
+			Gateways:  []string{"192.0.2.1", "fe80::1"},
+			DHCP: &Lease{Address: "192.0.2.14/24", ServerID: "192.0.2.1", Router: "192.0.2.1",
+				Routes: []string{"10.0.0.0/8 via 192.0.2.254", "198.51.100.0/24 on-link"}, DNS: []string{"192.0.2.53"},
+				MTU: 1400, LeaseTimeS: 3600, RenewS: 1800, RebindS: 3150, Obtained: t0.In(east), ObtainedUptimeNS: 1_300_000_000},
+		},
+		DNSServers: []string{"192.0.2.53", "2001:db8::53"},
 	}
 	c := map[string]*State{
-		"zero":         {},
-		"no phases":    {Version: "v", Phases: []Phase{}, Tunnels: []Tunnel{}},
-		"full":         full,
-		"extreme ints": {PeakRSSKB: math.MinInt, StartUptimeNS: math.MinInt64, WrittenNS: math.MaxInt64, Phases: []Phase{{Start: -1, Dur: math.MaxInt64}}},
+		"zero":      {},
+		"no phases": {Version: "v", Phases: []Phase{}, Tunnels: []Tunnel{}},
+		"full":      full,
+		"extreme ints": {PeakRSSKB: math.MinInt, StartUptimeNS: math.MinInt64, WrittenNS: math.MaxInt64, Phases: []Phase{{Start: -1, Dur: math.MaxInt64}},
+			Uplink: &Uplink{Index: math.MinInt32, MTU: -1, DHCP: &Lease{LeaseTimeS: math.MaxInt64, RenewS: math.MinInt64, ObtainedUptimeNS: math.MinInt64}}},
+		"empty uplink":   {Uplink: &Uplink{}, DNSServers: []string{}},
+		"infinite lease": {Uplink: &Uplink{Interface: "eth0", DHCP: &Lease{Address: "192.0.2.14/24", LeaseTimeS: 4294967295, RenewS: 4294967295, RebindS: 4294967295}}},
 	}
 	for i, s := range nasty {
 		st := &State{Version: s, Board: s, Profile: s, Failure: s, Policy: s,
-			Phases:  []Phase{{Name: s, Err: s}},
-			Tunnels: []Tunnel{{Name: s, PublicKey: s, Peers: []Peer{{PublicKey: s, Endpoint: s, AllowedIPs: []string{s, s}}}}},
+			Uplink: &Uplink{Interface: s, Addresses: []string{s}, Gateways: []string{s, s},
+				DHCP: &Lease{Address: s, ServerID: s, Router: s, Routes: []string{s}, DNS: []string{s}}},
+			DNSServers: []string{s},
+			Phases:     []Phase{{Name: s, Err: s}},
+			Tunnels:    []Tunnel{{Name: s, PublicKey: s, Peers: []Peer{{PublicKey: s, Endpoint: s, AllowedIPs: []string{s, s}}}}},
 		}
 		c["strings "+string(rune('a'+i))] = st
 	}
@@ -104,6 +118,9 @@ func fill(v reflect.Value) {
 		v.SetInt(7)
 	case reflect.Bool:
 		v.SetBool(true)
+	case reflect.Pointer:
+		v.Set(reflect.New(v.Type().Elem()))
+		fill(v.Elem())
 	case reflect.Slice:
 		v.Set(reflect.MakeSlice(v.Type(), 2, 2))
 		for i := range v.Len() {
@@ -146,6 +163,22 @@ func TestEncodeRoundTrip(t *testing.T) {
 func normalize(s *State) State {
 	n := *s
 	n.Version, n.Board, n.Profile, n.Failure, n.Policy = repair(s.Version), repair(s.Board), repair(s.Profile), repair(s.Failure), repair(s.Policy)
+	n.DNSServers = repairAll(s.DNSServers)
+	if s.Uplink != nil {
+		u := *s.Uplink
+		u.Interface, u.Addresses, u.Gateways = repair(u.Interface), repairAll(u.Addresses), repairAll(u.Gateways)
+		if u.DHCP != nil {
+			l := *u.DHCP
+			l.Address, l.ServerID, l.Router = repair(l.Address), repair(l.ServerID), repair(l.Router)
+			l.Routes, l.DNS = repairAll(l.Routes), repairAll(l.DNS)
+			l.Obtained = l.Obtained.UTC()
+			if !rfc3339OK(l.Obtained) {
+				l.Obtained = time.Time{}
+			}
+			u.DHCP = &l
+		}
+		n.Uplink = &u
+	}
 	if len(s.Tunnels) == 0 {
 		n.Tunnels = nil
 	} else {
@@ -181,6 +214,18 @@ func normalize(s *State) State {
 	return n
 }
 
+// repairAll is repair for an omitempty list: empty is absent.
+func repairAll(ss []string) []string {
+	if len(ss) == 0 {
+		return nil
+	}
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = repair(s)
+	}
+	return out
+}
+
 // repair replaces every byte that is not part of a UTF-8 sequence with
 // U+FFFD, as a JSON encoder must (and encoding/json does).
 func repair(s string) string {
@@ -197,20 +242,22 @@ func repair(s string) string {
 	return b.String()
 }
 
-// TestEncodeUnwritableHandshake: a handshake time encoding/json refuses is
-// left out, and the rest of the state is still written.
+// TestEncodeUnwritableHandshake: a handshake or lease time encoding/json
+// refuses is left out, and the rest of the state is still written.
 func TestEncodeUnwritableHandshake(t *testing.T) {
 	for _, at := range []time.Time{
 		time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC),
 		time.Date(-1, 1, 1, 0, 0, 0, 0, time.UTC),
 		time.Date(2026, 1, 1, 0, 0, 0, 0, time.FixedZone("", 24*3600)),
 	} {
-		s := &State{Version: "v", Tunnels: []Tunnel{{Name: "wg0", Peers: []Peer{{PublicKey: "k", LastHandshake: at}}}}}
+		s := &State{Version: "v", Tunnels: []Tunnel{{Name: "wg0", Peers: []Peer{{PublicKey: "k", LastHandshake: at}}}},
+			Uplink: &Uplink{DHCP: &Lease{Obtained: at}}}
 		if _, err := json.Marshal(s); err == nil {
 			t.Fatalf("%v: encoding/json accepts it; the test is wrong", at)
 		}
 		got := Encode(s)
 		s.Tunnels[0].Peers[0].LastHandshake = time.Time{}
+		s.Uplink.DHCP.Obtained = time.Time{}
 		if want := marshalIndent(t, s); !bytes.Equal(got, want) {
 			t.Errorf("%v:\ngot:\n%s\nwant:\n%s", at, got, want)
 		}
@@ -230,10 +277,14 @@ func FuzzEncode(f *testing.F) {
 		hs := time.Unix(sec, nsec).In(time.FixedZone("", off%(26*3600)))
 		st := &State{Version: s, Board: s, Profile: s, Failure: s, Policy: s,
 			PeakRSSKB: int(n), StartUptimeNS: time.Duration(n), WrittenNS: time.Duration(-n),
-			Phases: []Phase{{Name: s, Start: time.Duration(n), Dur: time.Duration(n / 3), Err: s}},
+			Uplink: &Uplink{Interface: s, Index: int32(n), MTU: int(n), Addresses: []string{s}, Gateways: []string{s, s},
+				DHCP: &Lease{Address: s, ServerID: s, Router: s, Routes: []string{s}, DNS: []string{s}, LeaseTimeS: n, ObtainedUptimeNS: time.Duration(n)}},
+			DNSServers: []string{s},
+			Phases:     []Phase{{Name: s, Start: time.Duration(n), Dur: time.Duration(n / 3), Err: s}},
 			Tunnels: []Tunnel{{Name: s, Index: int32(n), PublicKey: s, ListenPort: int(n),
 				Peers: []Peer{{PublicKey: s, Endpoint: s, AllowedIPs: []string{s}, LastHandshake: hs}}}},
 		}
+		st.Uplink.DHCP.Obtained = hs
 		got := Encode(st)
 		if !json.Valid(got) {
 			t.Fatalf("not valid JSON:\n%s", got)
@@ -242,6 +293,7 @@ func FuzzEncode(f *testing.F) {
 		if err != nil {
 			// encoding/json refuses the time; Encode leaves it out.
 			st.Tunnels[0].Peers[0].LastHandshake = time.Time{}
+			st.Uplink.DHCP.Obtained = time.Time{}
 			if want, err = json.MarshalIndent(st, "", "  "); err != nil {
 				t.Fatal(err)
 			}
@@ -255,7 +307,9 @@ func FuzzEncode(f *testing.F) {
 		}
 		p := d.Tunnels[0].Peers[0]
 		r := repair(s)
-		for _, v := range []string{d.Version, d.Phases[0].Name, d.Phases[0].Err, d.Tunnels[0].Name, p.PublicKey, p.AllowedIPs[0]} {
+		u := d.Uplink
+		for _, v := range []string{d.Version, d.Phases[0].Name, d.Phases[0].Err, d.Tunnels[0].Name, p.PublicKey, p.AllowedIPs[0],
+			u.Interface, u.Addresses[0], u.Gateways[1], u.DHCP.Address, u.DHCP.Routes[0], u.DHCP.DNS[0], d.DNSServers[0]} {
 			if v != r {
 				t.Fatalf("decoded %q, want %q (from %q)", v, r, s)
 			}

@@ -16,19 +16,61 @@ const Path = "/run/wgboot/state.json"
 
 // State is what the boot did.
 type State struct {
-	Version   string   `json:"version"`
-	Board     string   `json:"board,omitempty"`
-	Profile   string   `json:"profile,omitempty"`
-	Tunnels   []Tunnel `json:"tunnels,omitempty"`
-	Phases    []Phase  `json:"phases"`
-	Ready     bool     `json:"ready"`
-	Failure   string   `json:"failure,omitempty"`
-	Policy    string   `json:"policy,omitempty"` // the on_failure action taken
-	PeakRSSKB int      `json:"init_peak_rss_kb"`
+	Version string  `json:"version"`
+	Board   string  `json:"board,omitempty"`
+	Profile string  `json:"profile,omitempty"`
+	Uplink  *Uplink `json:"uplink,omitempty"`
+	// DNSServers are the name servers the boot resolves endpoint names
+	// with, in the order it asks them: the kernel command line's
+	// nameserver=, the profile's [uplink] dns, the DHCP lease's.
+	DNSServers []string `json:"dns_servers,omitempty"`
+	Tunnels    []Tunnel `json:"tunnels,omitempty"`
+	Phases     []Phase  `json:"phases"`
+	Ready      bool     `json:"ready"`
+	Failure    string   `json:"failure,omitempty"`
+	Policy     string   `json:"policy,omitempty"` // the on_failure action taken
+	PeakRSSKB  int      `json:"init_peak_rss_kb"`
 	// The kernel's uptime (CLOCK_BOOTTIME) when init started and when the
 	// state was written: phase times are relative to the first.
 	StartUptimeNS time.Duration `json:"start_uptime_ns"`
 	WrittenNS     time.Duration `json:"written_uptime_ns"`
+}
+
+// Uplink is the underlay interface as the uplink phase left it.
+type Uplink struct {
+	Interface string `json:"interface"`
+	Index     int32  `json:"ifindex"`
+	MTU       int    `json:"mtu"`
+	// Addresses are the link's addresses with their prefix lengths, and
+	// Gateways the next hops of its default routes, static, leased or
+	// learnt from router advertisements.
+	Addresses []string `json:"addresses,omitempty"`
+	Gateways  []string `json:"gateways,omitempty"`
+	DHCP      *Lease   `json:"dhcp,omitempty"`
+	// AcceptRA says the kernel configures IPv6 from router
+	// advertisements on the link (accept_ra = true).
+	AcceptRA bool `json:"accept_ra,omitempty"`
+}
+
+// Lease is the DHCPv4 lease the uplink got, for the next stage to renew
+// (see docs/boot.md).
+type Lease struct {
+	Address  string   `json:"address"` // with the prefix length
+	ServerID string   `json:"server_id,omitempty"`
+	Router   string   `json:"router,omitempty"`
+	Routes   []string `json:"routes,omitempty"` // option 121: "10.0.0.0/8 via 192.0.2.254", "198.51.100.0/24 on-link"
+	DNS      []string `json:"dns,omitempty"`
+	MTU      int      `json:"mtu,omitempty"`
+	// Lease, renewal (T1) and rebinding (T2) times in seconds, as the
+	// server gave them; 4294967295 is an infinite lease.
+	LeaseTimeS int64 `json:"lease_time_s"`
+	RenewS     int64 `json:"renew_s"`
+	RebindS    int64 `json:"rebind_s"`
+	// Obtained is when the ACK arrived, by the boot's wall clock (on a
+	// board without RTC, possibly the build time), and ObtainedUptimeNS by
+	// the kernel's CLOCK_BOOTTIME, which no clock setting moves.
+	Obtained         time.Time     `json:"obtained,omitzero"`
+	ObtainedUptimeNS time.Duration `json:"obtained_uptime_ns"`
 }
 
 // Tunnel is one WireGuard interface as the kernel had it after bring-up.

@@ -62,6 +62,20 @@ func writeState(w io.Writer, s *bootstate.State) {
 		}
 		fmt.Fprintf(w, "  %-10s at %8v took %8v  %s\n", p.Name, round(p.Start), round(p.Dur), status)
 	}
+	if u := s.Uplink; u != nil {
+		fmt.Fprintf(w, "uplink %s (index %d): mtu %d, addresses %v, gateways %v\n", u.Interface, u.Index, u.MTU, u.Addresses, u.Gateways)
+		if l := u.DHCP; l != nil {
+			lease := "infinite"
+			if l.LeaseTimeS != 4294967295 {
+				lease = (time.Duration(l.LeaseTimeS) * time.Second).String()
+			}
+			fmt.Fprintf(w, "  dhcp lease %s from %s for %s, router %s, routes %v, name servers %v\n",
+				l.Address, l.ServerID, lease, l.Router, l.Routes, l.DNS)
+		}
+	}
+	if len(s.DNSServers) > 0 {
+		fmt.Fprintf(w, "name servers %v\n", s.DNSServers)
+	}
 	for _, t := range s.Tunnels {
 		fmt.Fprintf(w, "tunnel %s (index %d): public key %s, port %d\n", t.Name, t.Index, t.PublicKey, t.ListenPort)
 		for _, p := range t.Peers {

@@ -1,7 +1,6 @@
 package bringup
 
 import (
-	"context"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -13,22 +12,6 @@ import (
 	"github.com/wgboot/wgboot/netsetup"
 	"github.com/wgboot/wgboot/netsetup/wg"
 )
-
-// Uplink brings up the profile's uplink: link up, carrier (bounded by the
-// profile and ctx), addresses, default routes. A profile without an uplink
-// interface leaves the underlay alone.
-func (n *Net) Uplink(ctx context.Context, u board.Uplink) error {
-	if u.Interface == "" {
-		n.Log.Infof("uplink: none in the profile")
-		return nil
-	}
-	return n.RT.BringUpUplink(ctx, netsetup.Uplink{
-		Interface:      u.Interface,
-		Addresses:      u.Address,
-		Gateways:       u.Gateway,
-		CarrierTimeout: u.CarrierTimeout,
-	}, n.Log.Infof)
-}
 
 // Check compares the kernel's state with what TunnelUp makes of t: the
 // link up with its MTU and addresses, a route per allowed IP in the

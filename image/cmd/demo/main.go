@@ -60,12 +60,20 @@ func run(arch, kernels string) error {
 	if err != nil {
 		return err
 	}
-	profiles, _ := filepath.Glob("board/profiles/qemu-*.toml")
-	profiles = append(profiles, "board/profiles/hub.toml")
+	hubServices, err := build(arch, "./image/testhub", filepath.Join(out, "testhub"))
+	if err != nil {
+		return err
+	}
+	profiles, err := demoProfiles(arch, filepath.Join(out, "demo-profiles"))
+	if err != nil {
+		return err
+	}
 	files, modules, err := image.Profiles(profiles)
 	if err != nil {
 		return err
 	}
+	// The hub hands off to testhub, which serves the client DHCP.
+	files = append(files, image.File{Path: "/sbin/testhub", Data: hubServices, Mode: 0o755})
 	var buf bytes.Buffer
 	spec := image.Spec{Init: initBin, ModulesDir: filepath.Join(kernels, arch, "modules"), Modules: modules, Files: files, Compress: "xz"}
 	spec.XZ, _ = image.XZFor(arch, spec.ModulesDir) // as make image compresses
@@ -91,7 +99,7 @@ func run(arch, kernels string) error {
 	kernel := filepath.Join(kernels, arch, "vmlinuz")
 	hub, err := image.Start(ctx, image.Config{
 		Arch: arch, Kernel: kernel, Initrd: initrd,
-		Append: []string{"wgboot.board=hub", "wgboot.test=park"},
+		Append: []string{"wgboot.board=hub"},
 		Nets:   []image.Net{{Local: ports[0], Remote: ports[1], MAC: "52:54:00:77:00:01"}},
 	}, filepath.Join(out, "demo-hub.log"))
 	if err != nil {
@@ -99,10 +107,10 @@ func run(arch, kernels string) error {
 	}
 	defer hub.Kill()
 	fmt.Println("demo: hub guest booting (profile hub.toml, 10.77.0.1)")
-	if _, err := hub.Expect(regexp.MustCompile(`wgboot: READY`), 3*time.Minute); err != nil {
+	if _, err := hub.Expect(regexp.MustCompile(`testhub: dhcp: serving`), 3*time.Minute); err != nil {
 		return fmt.Errorf("hub: %w\n%s", err, hub.Tail(30))
 	}
-	fmt.Println("demo: hub ready; client guest booting (board detected from firmware, root disk attached)")
+	fmt.Println("demo: hub ready, serving DHCP; client guest booting (board detected from firmware, uplink by DHCP, root disk attached)")
 	cli, err := image.Start(ctx, image.Config{
 		Arch: arch, Kernel: kernel, Initrd: initrd,
 		Append: []string{"testroot.ping=10.77.0.1"},
@@ -120,6 +128,11 @@ func run(arch, kernels string) error {
 			fmt.Println(l)
 		}
 	}
+	for _, l := range strings.Split(hub.Console(), "\n") {
+		if strings.Contains(l, "testhub: dhcp: ACK") {
+			fmt.Println("hub:", l)
+		}
+	}
 	fmt.Printf("\ndemo: full consoles in %s/demo-client.log and demo-hub.log\n", out)
 	if err != nil {
 		return err
@@ -129,6 +142,54 @@ func run(arch, kernels string) error {
 	}
 	return nil
 }
+
+// demoProfiles copies the shipped QEMU profiles (and their keys) to dir
+// and returns their paths. The client's, qemu-ARCH.toml, gets its IPv4
+// uplink by DHCP, as a router on a real network would; its static IPv6
+// address stays. The shipped profile keeps its static uplink, which the
+// end-to-end tests without a hub rely on.
+func demoProfiles(arch, dir string) ([]string, error) {
+	if err := os.RemoveAll(dir); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "keys"), 0o755); err != nil {
+		return nil, err
+	}
+	keys, _ := filepath.Glob("board/profiles/keys/*")
+	for _, k := range keys {
+		data, err := os.ReadFile(k)
+		if err != nil {
+			return nil, err
+		}
+		if err := os.WriteFile(filepath.Join(dir, "keys", filepath.Base(k)), data, 0o600); err != nil {
+			return nil, err
+		}
+	}
+	sources, _ := filepath.Glob("board/profiles/qemu-*.toml")
+	sources = append(sources, "board/profiles/hub.toml")
+	var out []string
+	for _, src := range sources {
+		data, err := os.ReadFile(src)
+		if err != nil {
+			return nil, err
+		}
+		if filepath.Base(src) == "qemu-"+arch+".toml" {
+			if !staticUplink.Match(data) {
+				return nil, fmt.Errorf("%s: no static uplink to replace by DHCP", src)
+			}
+			data = staticUplink.ReplaceAll(data, []byte("dhcp = true\naddress = [\"$1\"]\n"))
+		}
+		dst := filepath.Join(dir, filepath.Base(src))
+		if err := os.WriteFile(dst, data, 0o644); err != nil {
+			return nil, err
+		}
+		out = append(out, dst)
+	}
+	return out, nil
+}
+
+// staticUplink matches a QEMU client profile's static dual-stack uplink.
+var staticUplink = regexp.MustCompile(`(?m)^address = \["192\.168\.50\.\d+/24", "(fd50::\d+/64)"\]\ngateway = \["192\.168\.50\.1"\]\n`)
 
 // freePorts returns n UDP ports on 127.0.0.1 that were free a moment ago.
 func freePorts(n int) ([]int, error) {
