@@ -24,6 +24,9 @@ type Overrides struct {
 	// Test lists the test behaviours of wgboot.test=a,b, which the QEMU
 	// tests use to provoke rare events. A production command line has none.
 	Test []string
+	// Root holds root=, rootfstype=, rootflags=, ro, rw, rootwait and
+	// rootdelay=, which override handoff.root and fstype.
+	Root RootArgs
 	// Uplink is what the ip= parameters (dracut's syntax) say: it
 	// replaces the profile's addressing of the uplink. nil without ip=.
 	Uplink *UplinkOverride
@@ -71,7 +74,7 @@ func ParseCmdline(cmdline string) (Overrides, error) {
 			o.Nameservers = append(o.Nameservers, a)
 			continue
 		}
-		if !strings.HasPrefix(name, "wgboot.") {
+		if o.Root.parse(name, value, hasValue, &errs) || !strings.HasPrefix(name, "wgboot.") {
 			continue
 		}
 		switch name {

@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestParseCmdline(t *testing.T) {
@@ -14,7 +15,14 @@ func TestParseCmdline(t *testing.T) {
 		want    Overrides
 		wantErr bool
 	}{
-		{"none", "console=ttyS0 panic=-1 root=/dev/vda", Overrides{}, false},
+		{"none", "console=ttyS0 panic=-1", Overrides{}, false},
+		{"root", "root=/dev/vda", Overrides{Root: RootArgs{Device: "/dev/vda"}}, false},
+		{"root by identity, kernel and dracut style", `root=PARTUUID=0fa4c36b-5b8a-4c2b-b3a8-4c2e5b7a9d02 rootfstype=ext4 rootflags="noatime,data=journal" ro rootwait rootdelay=5`,
+			Overrides{Root: RootArgs{Device: "PARTUUID=0fa4c36b-5b8a-4c2b-b3a8-4c2e5b7a9d02", FSType: "ext4", Flags: "noatime,data=journal", ReadOnly: true, Wait: true, Delay: 5 * time.Second}}, false},
+		{"rw after ro", "ro rw root=LABEL=root", Overrides{Root: RootArgs{Device: "LABEL=root"}}, false},
+		{"ro with a value is not ro", "ro=1", Overrides{}, false},
+		{"malformed root is ignored", "root=LABEL= rootdelay=x", Overrides{}, true},
+		{"root=/dev/nfs", "root=nfs:10.0.0.1:/srv", Overrides{}, true},
 		{"all", "console=ttyS0 wgboot.profile=/etc/wgboot/profiles/hub.toml wgboot.board=hub wgboot.on_failure=shell wgboot.debug\n",
 			Overrides{Profile: "/etc/wgboot/profiles/hub.toml", Board: "hub", OnFailure: FailShell, Debug: true}, false},
 		{"dashes like underscores", "wgboot.on-failure=halt", Overrides{OnFailure: FailHalt}, false},

@@ -24,6 +24,12 @@ func MarshalSecrets(p *Profile) ([]byte, error) {
 	e.strs("match", p.Board.Match)
 	e.strs("modules", p.Board.Modules)
 
+	if p.Persist != (Persist{}) {
+		e.header("[persist]")
+		e.str("device", p.Persist.Device)
+		e.str("fstype", p.Persist.FSType)
+	}
+
 	e.header("[uplink]")
 	e.str("interface", p.Uplink.Interface)
 	e.prefixes("address", p.Uplink.Address)
@@ -82,6 +88,9 @@ func (e *encoder) tunnel(t *Tunnel) {
 	e.str("name", t.Name)
 	if t.PrivateKeyFile != "" {
 		e.str("private_key_file", t.PrivateKeyFile)
+	}
+	if t.GenerateKey {
+		e.bool("generate_key", true)
 	}
 	if !t.PrivateKey.IsZero() && (t.inlineKey || t.PrivateKeyFile == "") {
 		e.str("private_key", t.PrivateKey.Reveal())

@@ -8,6 +8,7 @@ import (
 	"path"
 	"strings"
 
+	"github.com/wgboot/wgboot/internal/persist"
 	"github.com/wgboot/wgboot/internal/wgkey"
 )
 
@@ -24,9 +25,17 @@ const maxKeyFile = 4096
 // for `check` on a build host that has no staged image, the file's base
 // name is looked up in Dir instead, and a missing file is only a warning:
 // the key may be provisioned into the image later.
+//
+// A key path under /persist names a file on the board's config partition
+// ([OnPersist]). Those are read from Persist, the partition's tree, when
+// it is set (`check -persist DIR`), and a missing one is fine when the
+// tunnel has generate_key. Without Persist they are not read here: at
+// boot, the keys phase reads them once the partition is mounted and the
+// CRNG seeded, and makes the missing ones.
 type KeySource struct {
-	Root fs.FS // the image's root filesystem; nil on a build host
-	Dir  fs.FS // the profile's directory
+	Root    fs.FS // the image's root filesystem; nil on a build host
+	Dir     fs.FS // the profile's directory
+	Persist fs.FS // the config partition's tree; nil to leave its key files
 }
 
 // ReadKeys reads every private_key_file and preshared_key_file of p and
@@ -37,20 +46,20 @@ func (p *Profile) ReadKeys(src KeySource) Diagnostics {
 	for i := range p.Tunnels {
 		t := &p.Tunnels[i]
 		tp := indexPath("tunnel", i)
-		if t.PrivateKeyFile != "" {
+		if t.PrivateKeyFile != "" && src.reads(t.PrivateKeyFile) {
 			var b [wgkey.Len]byte
-			if readKeyFile(&r, src, joinPath(tp, "private_key_file"), t.PrivateKeyFile, &b) {
+			if readKeyFile(&r, src, joinPath(tp, "private_key_file"), t.PrivateKeyFile, &b, t.GenerateKey) {
 				t.PrivateKey = wgkey.PrivateKeyFromBytes(b)
 			}
 			clear(b[:])
 		}
 		for j := range t.Peers {
 			peer := &t.Peers[j]
-			if peer.PresharedKeyFile == "" {
+			if peer.PresharedKeyFile == "" || !src.reads(peer.PresharedKeyFile) {
 				continue
 			}
 			var b [wgkey.Len]byte
-			if readKeyFile(&r, src, joinPath(indexPath(joinPath(tp, "peer"), j), "preshared_key_file"), peer.PresharedKeyFile, &b) {
+			if readKeyFile(&r, src, joinPath(indexPath(joinPath(tp, "peer"), j), "preshared_key_file"), peer.PresharedKeyFile, &b, false) {
 				peer.PresharedKey = wgkey.PresharedKeyFromBytes(b)
 			}
 			clear(b[:])
@@ -60,12 +69,21 @@ func (p *Profile) ReadKeys(src KeySource) Diagnostics {
 	return r.ds
 }
 
-// readKeyFile reads one key into dst and reports whether it did.
-func readKeyFile(r *report, src KeySource, field, name string, dst *[wgkey.Len]byte) bool {
+// reads reports whether ReadKeys reads key file name from src now.
+func (src KeySource) reads(name string) bool {
+	return !OnPersist(name) || src.Persist != nil
+}
+
+// readKeyFile reads one key into dst and reports whether it did. made says
+// that a missing file is made at boot (generate_key).
+func readKeyFile(r *report, src KeySource, field, name string, dst *[wgkey.Len]byte, made bool) bool {
 	data, perm, err := readKeyBytes(src, name)
 	defer clear(data[:cap(data)])
 	if err != nil {
 		var ke *keyFileError
+		if errors.As(err, &ke) && ke.onPartition && made {
+			return false // made at first boot
+		}
 		if errors.As(err, &ke) && ke.notOnHost {
 			r.warnf(field, ErrKeyFile, "%v", err)
 		} else {
@@ -100,8 +118,9 @@ func ReadKeyFile(src KeySource, name string) ([]byte, error) {
 // keyFileError is why a key file could not be read; the message names the
 // file as the profile wrote it.
 type keyFileError struct {
-	msg       string
-	notOnHost bool // an absolute path looked up next to the profile, not there
+	msg         string
+	notOnHost   bool // an absolute path looked up next to the profile, not there
+	onPartition bool // a file of the config partition, not there
 }
 
 func (e *keyFileError) Error() string { return e.msg }
@@ -120,6 +139,8 @@ func readKeyBytes(src KeySource, name string) ([]byte, fs.FileMode, error) {
 	}
 	data, info, err := readRegular(fsys, rel, maxKeyFile)
 	switch {
+	case OnPersist(name) && errors.Is(err, fs.ErrNotExist):
+		return nil, 0, &keyFileError{msg: fmt.Sprintf("%s is not on the config partition (and generate_key is off)", name), onPartition: true}
 	case hostOnly && errors.Is(err, fs.ErrNotExist):
 		return nil, 0, &keyFileError{msg: fmt.Sprintf("%s is not on this host (looked for %s next to the profile); it must be in the image", name, path.Base(name)), notOnHost: true}
 	case errors.Is(err, errNotRegular):
@@ -149,6 +170,9 @@ func decodeInto(dst *[wgkey.Len]byte, text []byte) error {
 func resolveKeyPath(src KeySource, name string) (fsys fs.FS, rel string, hostOnly bool) {
 	if !strings.HasPrefix(name, "/") {
 		return src.Dir, path.Clean(name), false
+	}
+	if OnPersist(name) {
+		return src.Persist, strings.TrimPrefix(path.Clean(name), persist.Dir+"/"), false
 	}
 	if src.Root != nil {
 		return src.Root, strings.TrimPrefix(path.Clean(name), "/"), false

@@ -167,3 +167,44 @@ func TestReadKeyFileChecksTheOpenFile(t *testing.T) {
 		t.Errorf("ReadKeyFile(wg0.key) = %q, %v; want the key", data, err)
 	}
 }
+
+func TestReadKeysPersist(t *testing.T) {
+	part := fstest.MapFS{
+		"wg0.key":   {Data: []byte(testPrivate + "\n"), Mode: 0o600},
+		"bad.key":   {Data: []byte("correct horse battery staple\n"), Mode: 0o600},
+		"wg0.psk":   {Data: []byte(testPSK + "\n"), Mode: 0o600},
+		"wgboot/x":  {Data: []byte("x")},
+		"other.txt": {Data: []byte("x")},
+	}
+	tests := []struct {
+		name     string
+		key, psk string
+		generate bool
+		persist  fs.FS
+		wantKey  bool
+		want     error // of the one diagnostic; nil for none
+	}{
+		{"left for the boot", "/persist/wg0.key", "/persist/wg0.psk", false, nil, false, nil},
+		{"read from the tree", "/persist/wg0.key", "/persist/wg0.psk", false, part, true, nil},
+		{"missing, made at first boot", "/persist/new.key", "", true, part, false, nil},
+		{"missing", "/persist/new.key", "", false, part, false, ErrKeyFile},
+		{"malformed, even with generate_key", "/persist/bad.key", "", true, part, false, ErrKey},
+		{"missing psk", "/persist/wg0.key", "/persist/none.psk", false, part, true, ErrKeyFile},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := keyProfile(t, tt.key, tt.psk)
+			p.Tunnels[0].GenerateKey = tt.generate
+			ds := p.ReadKeys(KeySource{Root: fstest.MapFS{}, Dir: fstest.MapFS{}, Persist: tt.persist})
+			if got := !p.Tunnels[0].PrivateKey.IsZero(); got != tt.wantKey {
+				t.Errorf("key read = %v, want %v", got, tt.wantKey)
+			}
+			switch {
+			case tt.want == nil && len(ds) > 0:
+				t.Errorf("ReadKeys() = %v, want nothing", ds)
+			case tt.want != nil && (len(ds) != 1 || !errors.Is(ds[0], tt.want)):
+				t.Errorf("ReadKeys() = %v, want one %v", ds, tt.want)
+			}
+		})
+	}
+}

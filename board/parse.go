@@ -257,10 +257,11 @@ type decoder struct {
 
 // The keys of each table, for messages about unknown keys.
 const (
-	topKeys     = "board uplink tunnel handoff"
+	topKeys     = "board persist uplink tunnel handoff"
+	persistKeys = "device fstype"
 	boardKeys   = "name match modules"
 	uplinkKeys  = "interface address gateway carrier_timeout dhcp dhcp_timeout accept_ra ra_timeout dns dad"
-	tunnelKeys  = "name private_key private_key_file listen_port fwmark mtu address table peer"
+	tunnelKeys  = "name private_key private_key_file generate_key listen_port fwmark mtu address table peer"
 	peerKeys    = "public_key preshared_key preshared_key_file endpoint allowed_ips persistent_keepalive"
 	handoffKeys = "root fstype init wait_handshake on_failure deadline"
 )
@@ -272,6 +273,8 @@ func (d *decoder) profile(m map[string]any, p *Profile) {
 		switch k {
 		case "board":
 			d.board(v, &at, &p.Board)
+		case "persist":
+			d.persist(v, &at, &p.Persist)
 		case "uplink":
 			d.uplink(v, &at, &p.Uplink)
 		case "tunnel":
@@ -394,6 +397,8 @@ func (d *decoder) tunnelKey(k string, v any, kp *fieldPath, t *Tunnel) {
 		}
 	case "private_key_file":
 		t.PrivateKeyFile = d.keep(v, kp)
+	case "generate_key":
+		t.GenerateKey, _ = d.bool(v, kp)
 	case "listen_port":
 		if n, ok := d.int(v, kp, 0, math.MaxUint16); ok {
 			t.ListenPort = uint16(n)
@@ -472,6 +477,29 @@ func (d *decoder) peerKey(k string, v any, kp *fieldPath, p *Peer) {
 		}
 	default:
 		d.unknown(kp, k, peerKeys)
+	}
+}
+
+func (d *decoder) persist(v any, at *fieldPath, ps *Persist) {
+	m, ok := d.table(v, at)
+	if !ok {
+		return
+	}
+	for k, v := range m {
+		kp := at.child(k)
+		d.persistKey(k, v, &kp, ps)
+	}
+}
+
+// persistKey decodes key k of [persist].
+func (d *decoder) persistKey(k string, v any, kp *fieldPath, ps *Persist) {
+	switch k {
+	case "device":
+		ps.Device = d.keep(v, kp)
+	case "fstype":
+		ps.FSType = d.keep(v, kp)
+	default:
+		d.unknown(kp, k, persistKeys)
 	}
 }
 

@@ -26,11 +26,27 @@ const DefaultBoard = "default"
 // Profile is one board profile: the parsed form of a TOML file.
 type Profile struct {
 	Board   Board
+	Persist Persist
 	Uplink  Uplink
 	Tunnels []Tunnel // [[tunnel]]
 	Handoff Handoff
 
+	// OnPartition is set, by whoever reads the profile, for a profile of
+	// the board's config partition (persist.ProfileDir): the image's
+	// profile says where the partition is, so its own [persist] table is
+	// ignored, and its key files under /persist are there by definition.
+	OnPartition bool
+
 	src *source // where the profile came from; nil when built in code
+}
+
+// Persist is the board's config partition, mounted on /persist
+// (internal/persist.Dir): per-device key files and profiles.
+type Persist struct {
+	// Device names the partition: LABEL=, PARTLABEL=, PARTUUID=, UUID=
+	// (internal/blkid) or a /dev path. "": the board has none.
+	Device string
+	FSType string // ext4 or vfat
 }
 
 // Board identifies the hardware a profile is for.
@@ -74,12 +90,15 @@ type Tunnel struct {
 	// from PrivateKeyFile by [Profile.ReadKeys].
 	PrivateKey     wgkey.PrivateKey
 	PrivateKeyFile string
-	ListenPort     uint16 // 0: the kernel picks a port
-	FwMark         uint32 // 0: off
-	MTU            int
-	Address        []netip.Prefix
-	Table          Table // where routes for the peers' allowed_ips go
-	Peers          []Peer
+	// GenerateKey makes the private key at boot when PrivateKeyFile, on
+	// the config partition, does not exist (issue 13).
+	GenerateKey bool
+	ListenPort  uint16 // 0: the kernel picks a port
+	FwMark      uint32 // 0: off
+	MTU         int
+	Address     []netip.Prefix
+	Table       Table // where routes for the peers' allowed_ips go
+	Peers       []Peer
 
 	inlineKey bool // private_key was written in the profile
 
@@ -118,7 +137,7 @@ type Peer struct {
 
 // Handoff says how early boot ends.
 type Handoff struct {
-	Root          string        // block device to mount; "": run Init from the initramfs
+	Root          string        // device to mount, as blkid.Parse reads it; "": run Init from the initramfs
 	FSType        string        // filesystem type of Root
 	Init          string        // program to exec as PID 1 in the new root
 	WaitHandshake time.Duration // wait for a handshake on every tunnel; 0: do not wait

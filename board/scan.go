@@ -36,7 +36,7 @@ import (
 // anywhere between tokens:
 //
 //   - blank lines and # comments, also after a header or a value;
-//   - the headers [board], [uplink] and [handoff], each once, [[tunnel]],
+//   - the headers [board], [persist], [uplink] and [handoff], each once, [[tunnel]],
 //     and [[tunnel.peer]] after a [[tunnel]];
 //   - key = value in those tables, with a bare key (A-Z a-z 0-9 _ -) new
 //     to its table; not peer = ... in a tunnel;
@@ -59,7 +59,7 @@ type scanner struct {
 	// scanFast
 	prof   *Profile
 	d      decoder
-	table  string   // the table that key = value lines go into: "", board, uplink, handoff, tunnel or peer
+	table  string   // the table that key = value lines go into: "", board, persist, uplink, handoff, tunnel or peer
 	tables []string // the single-bracket tables seen
 	seen   []string // the keys seen in the current table
 	pool   []Peer   // the peers of all tunnels (see peerPool)
@@ -340,7 +340,7 @@ func (s *scanner) startTable(keys []string, array bool) {
 		sub = keys[1]
 	}
 	switch {
-	case !array && sub == "" && (k == "board" || k == "uplink" || k == "handoff"):
+	case !array && sub == "" && (k == "board" || k == "persist" || k == "uplink" || k == "handoff"):
 		if slices.Contains(s.tables, k) {
 			s.fail()
 			return
@@ -513,6 +513,8 @@ func (s *scanner) fastKeyValue() {
 	switch s.table {
 	case "board":
 		s.d.boardKey(k, v, &kp, &s.prof.Board)
+	case "persist":
+		s.d.persistKey(k, v, &kp, &s.prof.Persist)
 	case "uplink":
 		s.d.uplinkKey(k, v, &kp, &s.prof.Uplink)
 	case "handoff":

@@ -27,6 +27,7 @@ func (p *Profile) Validate() Diagnostics {
 	v.board()
 	v.uplink()
 	v.tunnels()
+	v.persist()
 	v.handoff()
 	ds := v.r.ds
 	if len(v.bad) > 0 {
@@ -239,6 +240,7 @@ func (v *validator) tunnelKey(at string, t *Tunnel) {
 	case t.PrivateKeyFile == "" && t.PrivateKey.IsZero():
 		v.r.errorf(joinPath(at, "private_key_file"), ErrRequired, "required: private_key_file (or private_key)")
 	}
+	v.persistKey(at, t)
 	if t.PrivateKey.IsZero() {
 		return
 	}
@@ -577,10 +579,11 @@ func (v *validator) handoff() {
 		if h.FSType != "" {
 			v.r.warnf("handoff.fstype", ErrInvalid, "ignored: root is empty, so init runs from the initramfs")
 		}
-	case !strings.HasPrefix(h.Root, "/dev/") || len(h.Root) == len("/dev/"):
-		v.r.errorf("handoff.root", ErrInvalid, "%q: want a block device such as /dev/vda, or \"\" to stay in the initramfs", h.Root)
 	case h.FSType == "":
+		v.root(h)
 		v.r.errorf("handoff.fstype", ErrRequired, "required when root is set, e.g. \"ext4\"")
+	default:
+		v.root(h)
 	}
 	if !strings.HasPrefix(h.Init, "/") {
 		v.r.errorf("handoff.init", ErrInvalid, "%q: want an absolute path such as /sbin/init", h.Init)

@@ -47,7 +47,41 @@ func TestValidate_code(t *testing.T) {
 		{"bad on_failure", func(p *Profile) { p.Handoff.OnFailure = "explode" }, "handoff.on_failure", ErrInvalid},
 		{"zero deadline", func(p *Profile) { p.Handoff.Deadline = 0 }, "handoff.deadline", ErrRange},
 		{"relative init", func(p *Profile) { p.Handoff.Init = "sbin/init" }, "handoff.init", ErrInvalid},
-		{"root not a device", func(p *Profile) { p.Handoff.Root, p.Handoff.FSType = "LABEL=root", "ext4" }, "handoff.root", ErrInvalid},
+		{"root not a device", func(p *Profile) { p.Handoff.Root, p.Handoff.FSType = "/proc/cmdline", "ext4" }, "handoff.root", ErrInvalid},
+		{"root PARTUUID malformed", func(p *Profile) { p.Handoff.Root, p.Handoff.FSType = "PARTUUID=6b3e58a2-1a4c-4f1e-9c39", "ext4" }, "handoff.root", ErrInvalid},
+		{"root UUID malformed", func(p *Profile) { p.Handoff.Root, p.Handoff.FSType = "UUID=x", "ext4" }, "handoff.root", ErrInvalid},
+		{"root label too long for ext4", func(p *Profile) { p.Handoff.Root, p.Handoff.FSType = "LABEL=a-very-long-root-label", "ext4" }, "handoff.root", ErrInvalid},
+		{"root tag in lower case", func(p *Profile) { p.Handoff.Root, p.Handoff.FSType = "label=root", "ext4" }, "handoff.root", ErrInvalid},
+		{"persist without fstype", func(p *Profile) { p.Persist.Device = "LABEL=wgboot" }, "persist.fstype", ErrRequired},
+		{"persist fstype unknown", func(p *Profile) { p.Persist = Persist{Device: "LABEL=wgboot", FSType: "ntfs"} }, "persist.fstype", ErrInvalid},
+		{"persist fstype without device", func(p *Profile) { p.Persist.FSType = "ext4" }, "persist.device", ErrRequired},
+		{"persist device malformed", func(p *Profile) { p.Persist = Persist{Device: "PARTLABEL=", FSType: "ext4"} }, "persist.device", ErrInvalid},
+		{"persist vfat label too long", func(p *Profile) { p.Persist = Persist{Device: "LABEL=wgboot-config", FSType: "vfat"} }, "persist.device", ErrInvalid},
+		{"generate_key without a file", func(p *Profile) {
+			p.Persist = Persist{Device: "LABEL=wgboot", FSType: "ext4"}
+			p.Tunnels[0].PrivateKeyFile, p.Tunnels[0].GenerateKey = "", true
+		}, "tunnel[0].generate_key", ErrRequired},
+		{"generate_key in the image", func(p *Profile) {
+			p.Persist = Persist{Device: "LABEL=wgboot", FSType: "ext4"}
+			p.Tunnels[0].PrivateKeyFile, p.Tunnels[0].GenerateKey = "/etc/wgboot/wg0.key", true
+		}, "tunnel[0].generate_key", ErrInvalid},
+		{"fleet profile", func(p *Profile) {
+			p.Persist = Persist{Device: "LABEL=wgboot", FSType: "ext4"}
+			p.Tunnels[0].PrivateKeyFile, p.Tunnels[0].GenerateKey = "/persist/wg0.key", true
+			p.Handoff.Root, p.Handoff.FSType = "PARTUUID=0fa4c36b-5b8a-4c2b-b3a8-4c2e5b7a9d02", "ext4"
+		}, "", nil},
+		{"on the partition", func(p *Profile) {
+			p.OnPartition = true
+			p.Tunnels[0].PrivateKeyFile = "/persist/wg0.key"
+			p.Handoff.Root, p.Handoff.FSType = "LABEL=root", "ext4"
+		}, "", nil},
+		{"[persist] on the partition", func(p *Profile) {
+			p.OnPartition = true
+			p.Persist = Persist{Device: "LABEL=other", FSType: "ext4"}
+		}, "persist", ErrInvalid},
+		{"key on the partition without [persist]", func(p *Profile) {
+			p.Tunnels[0].PrivateKeyFile, p.Tunnels[0].GenerateKey = "/persist/wg0.key", true
+		}, "tunnel[0].private_key_file", ErrInvalid},
 		{"two IPv4 gateways", func(p *Profile) {
 			p.Uplink.Gateway = append(p.Uplink.Gateway, netip.MustParseAddr("192.0.2.254"))
 		}, "uplink.gateway[1]", ErrDuplicate},

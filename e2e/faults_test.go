@@ -164,7 +164,7 @@ func TestE2EFaults(t *testing.T) {
 			g: func(t *testing.T, arch string) guest {
 				return guest{arch: arch, profiles: ownProfile(t, arch), edit: noHub(t)}
 			},
-			expect: []string{`READY in`, `handoff failed: root device: /dev/vda did not appear`, `nothing to hand off to: rebooting`},
+			expect: []string{`READY in`, `handoff failed: root device: /dev/vda: no such device after 10`, `nothing to hand off to: rebooting`},
 			exits:  true,
 		},
 		{

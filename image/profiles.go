@@ -18,7 +18,8 @@ const ProfileDir = "/etc/wgboot/profiles"
 // Profiles returns the image files for the board profiles at the host paths
 // given — each profile, and the key files it names by a relative path,
 // which are resolved against the profile's directory and stored 0600 — and
-// the union of the modules the profiles list, wireguard first.
+// the union of the modules the profiles list, wireguard first, with those
+// a [persist] partition's file system needs ([board.FSModules]).
 //
 // Key files are read by the rules the boot reads them by
 // ([board.ReadKeyFile]): a relative path may not leave the profile's
@@ -44,7 +45,9 @@ func Profiles(paths []string) ([]File, []string, error) {
 		}
 		base := filepath.Base(p)
 		files = append(files, File{Path: path.Join(ProfileDir, base), Data: data})
-		for _, m := range prof.Board.Modules {
+		// The config partition's file system modules: PID 1 loads them
+		// before it mounts the partition.
+		for _, m := range append(prof.Board.Modules, board.FSModules(prof.Persist.FSType)...) {
 			if !slices.Contains(modules, ModuleName(m)) {
 				modules = append(modules, ModuleName(m))
 			}

@@ -191,3 +191,27 @@ func symlink(t *testing.T, target, name string) {
 		t.Fatal(err)
 	}
 }
+
+// TestProfilesPersistModules: a vfat config partition brings the modules
+// that mounting it needs into the image; the key file on the partition is
+// not looked for on the build host.
+func TestProfilesPersistModules(t *testing.T) {
+	_, dir := profileDir(t)
+	p := filepath.Join(dir, "fleet.toml")
+	prof := strings.Replace(profileWithKey("/persist/wg0.key"), "[[tunnel]]", "[persist]\ndevice = \"LABEL=WGBOOT\"\nfstype = \"vfat\"\n\n[[tunnel]]", 1)
+	prof = strings.Replace(prof, "private_key_file = '/persist/wg0.key'", "private_key_file = '/persist/wg0.key'\ngenerate_key = true", 1)
+	if err := os.WriteFile(p, []byte(prof), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	files, modules, err := Profiles([]string{p})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) != 1 {
+		t.Errorf("Profiles gave %d files, want the profile alone", len(files))
+	}
+	want := []string{"wireguard", "vfat", "nls_cp437", "nls_ascii"}
+	if strings.Join(modules, " ") != strings.Join(want, " ") {
+		t.Errorf("Profiles modules = %q, want %q", modules, want)
+	}
+}

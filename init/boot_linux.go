@@ -25,8 +25,11 @@ type boot struct {
 
 	modParams map[string]string // <module>.<param>= from the command line
 	over      board.Overrides
+	id        board.Identity
 	profile   *board.Profile
+	image     *board.Profile // the image's, while the config partition's runs (fallback_linux.go)
 	policy    board.OnFailure
+	persist   *persistMount
 	net       *network
 	state     state
 
@@ -53,16 +56,6 @@ func (b *boot) main() {
 		{"cmdline", b.readCmdline},     // wgboot.* overrides, module parameters
 		{"profile", b.selectProfile},   // board identity → profile, validated, keys read
 	}
-	bringUp := []phase{
-		{"clock", only(b.clockFloor)},    // no RTC: not before the build
-		{"crng", only(b.waitCRNG)},       // WireGuard needs a seeded CRNG
-		{"modules", only(b.loadModules)}, // wireguard + the board's, with dependencies
-		{"uplink", b.uplinkUp},           // carrier, addresses, default routes
-		{"tunnels", b.tunnelsUp},         // links, keys and peers, addresses, routes
-		{"verify", b.verifyTunnels},      // read back what the kernel took
-		{"handshake", b.handshakeGate},   // optional: wait for every peer
-	}
-
 	// Until a profile says otherwise, the boot has the default deadline.
 	ctx, cancel := context.WithDeadline(context.Background(), b.start.Add(board.DefaultDeadline))
 	err := b.r.run(ctx, early)
@@ -74,9 +67,12 @@ func (b *boot) main() {
 		case b.test("sigterm"):
 			b.signalSelf(unix.SIGTERM)
 		}
-		ctx, cancel = context.WithDeadline(context.Background(), b.start.Add(b.profile.Handoff.Deadline))
-		err = b.r.run(ctx, bringUp)
-		cancel()
+		// The image's profile bounds the boot, whichever profile runs.
+		end := b.start.Add(b.profile.Handoff.Deadline)
+		err = b.runUntil(end, []phase{{"persist", b.persistUp}}) // the config partition, its profiles
+		if err == nil {
+			err = b.bringUp(end) // clock … handshake, and the fallback to the image's profile
+		}
 	}
 	b.finish(err)
 }
@@ -88,6 +84,9 @@ func (b *boot) finish(err error) {
 		// Whatever happened, no key is needed any more: the kernel has
 		// those of the tunnels that came up.
 		b.profile.Wipe()
+	}
+	if b.image != nil {
+		b.image.Wipe() // the fallback, not needed
 	}
 	total := round(time.Since(b.start))
 	var timings []string
@@ -177,8 +176,10 @@ func deadlineLeft(ctx context.Context) time.Duration {
 
 var errNoProfile = errors.New("no profile")
 
-// keyFilesOf lists the key files p names, as absolute paths: relative ones
-// are relative to the profile's directory.
+// keyFilesOf lists the key files p names in the image, as absolute paths:
+// relative ones are relative to the profile's directory. Key files on the
+// config partition are the board's own and stay: the partition is
+// unmounted before the handoff.
 func keyFilesOf(p *board.Profile) []string {
 	dir := "/" + path.Dir(p.File())
 	abs := func(f string) string {
@@ -189,11 +190,11 @@ func keyFilesOf(p *board.Profile) []string {
 	}
 	var out []string
 	for _, t := range p.Tunnels {
-		if t.PrivateKeyFile != "" {
+		if t.PrivateKeyFile != "" && !board.OnPersist(t.PrivateKeyFile) {
 			out = append(out, abs(t.PrivateKeyFile))
 		}
 		for _, peer := range t.Peers {
-			if peer.PresharedKeyFile != "" {
+			if peer.PresharedKeyFile != "" && !board.OnPersist(peer.PresharedKeyFile) {
 				out = append(out, abs(peer.PresharedKeyFile))
 			}
 		}

@@ -61,6 +61,7 @@ func (b *boot) selectProfile(ctx context.Context) (func(), error) {
 	var p *board.Profile
 	var diags board.Diagnostics
 	var keyFiles []string
+	var id board.Identity
 	if file := b.over.Profile; file != "" {
 		p, diags = board.Load(root, strings.TrimPrefix(file, "/"))
 		b.log.Infof("profile %s (wgboot.profile= on the command line)", file)
@@ -69,7 +70,7 @@ func (b *boot) selectProfile(ctx context.Context) (func(), error) {
 		for _, other := range all {
 			keyFiles = append(keyFiles, keyFilesOf(other)...)
 		}
-		id := board.Identify(root)
+		id = board.Identify(root)
 		chosen, why := board.Select(all, id, b.over.Board)
 		for _, d := range ldiags {
 			if chosen != nil && d.Pos.File == chosen.File() {
@@ -125,10 +126,12 @@ func (b *boot) selectProfile(ctx context.Context) (func(), error) {
 	commit := func() {
 		b.policy = policy
 		b.keyFiles = keyFiles
+		b.id = id
 		if diags.Err() == nil && p != nil {
 			b.profile = p
 			b.state.Board = p.Board.Name
 			b.state.Profile = p.File()
+			b.state.ProfileFrom = "image"
 		} else if p != nil {
 			p.Wipe() // never used: its keys go now
 		}

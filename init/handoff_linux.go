@@ -6,7 +6,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -19,19 +18,19 @@ var handoffEnv = []string{
 	"HOME=/",
 }
 
-// rootWait bounds the wait for the root device to appear.
-const rootWait = 10 * time.Second
-
 // handoff ends the boot in the main system: switch_root into the profile's
-// root and exec its init, or exec the next stage inside the initramfs. It
-// returns only when that failed. The tunnels stay configured: the kernel
-// keeps the links and their state across exec and chroot.
+// root (or the command line's root=) and exec its init, or exec the next
+// stage inside the initramfs. The config partition is synced and
+// unmounted first: the main system mounts it itself. It returns only when
+// that failed. The tunnels stay configured: the kernel keeps the links and
+// their state across exec and chroot.
 func (b *boot) handoff() error {
 	if b.profile == nil {
 		return errNoProfile
 	}
 	h := b.profile.Handoff
-	if h.Root == "" {
+	if h.Root == "" && b.over.Root.Device == "" {
+		b.persistRelease()
 		b.removeSecrets()
 		b.log.Outcomef(levelInfo, "handoff: exec %s in the initramfs", h.Init)
 		return execInit(h.Init, b.initArgs)
@@ -39,21 +38,29 @@ func (b *boot) handoff() error {
 	if err := checkInitramfs("/", unix.Statfs); err != nil {
 		return err
 	}
-	if err := waitForFile(h.Root, rootWait); err != nil {
+	m, err := rootMountOf(h, b.over.Root)
+	if err != nil {
+		return fmt.Errorf("root device: %w", err)
+	}
+	dev, fstype, err := findRoot(m)
+	if err != nil {
 		return fmt.Errorf("root device: %w", err)
 	}
 	const newRoot = "/newroot"
 	if err := os.MkdirAll(newRoot, 0o755); err != nil {
 		return err
 	}
-	if err := unix.Mount(h.Root, newRoot, h.FSType, 0, ""); err != nil {
-		return fmt.Errorf("mount -t %s %s %s: %w", h.FSType, h.Root, newRoot, err)
+	if err := unix.Mount(dev.Path, newRoot, fstype, m.flags, m.data); err != nil {
+		return fmt.Errorf("mount -t %s %s %s: %w", fstype, dev.Path, newRoot, err)
 	}
 	if _, err := os.Lstat(filepath.Join(newRoot, h.Init)); err != nil {
 		unix.Unmount(newRoot, 0)
-		return fmt.Errorf("init %s not found on %s: %w", h.Init, h.Root, err)
+		return fmt.Errorf("init %s not found on %s: %w", h.Init, m.spec, err)
 	}
-	b.log.Outcomef(levelInfo, "handoff: switch_root to %s (%s) and exec %s", h.Root, h.FSType, h.Init)
+	// Only now, with the new root mounted and its init there: a handoff
+	// that fails before keeps the partition for what follows (a shell).
+	b.persistRelease()
+	b.log.Outcomef(levelInfo, "handoff: switch_root to %s and exec %s", rootName(m, dev, fstype), h.Init)
 	if err := switchRoot(newRoot); err != nil {
 		return err
 	}
@@ -134,21 +141,6 @@ func removeSameFS(dir string, dev uint64) {
 func execInit(path string, args []string) error {
 	err := unix.Exec(path, append([]string{path}, args...), handoffEnv)
 	return fmt.Errorf("exec %s: %w", path, err)
-}
-
-// waitForFile waits until path exists, polling, for at most limit.
-func waitForFile(path string, limit time.Duration) error {
-	deadline := time.Now().Add(limit)
-	for {
-		_, err := os.Stat(path)
-		if err == nil {
-			return nil
-		}
-		if !errors.Is(err, fs.ErrNotExist) || time.Now().After(deadline) {
-			return fmt.Errorf("%s did not appear within %v: %w", path, limit, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 // secretsDir holds the image's profiles and, by convention, their keys.

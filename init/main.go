@@ -37,6 +37,7 @@ func commands() []command {
 	return []command{
 		{"show", "[INTERFACE...]", "the WireGuard tunnels, like wg show (no secrets)", showWG},
 		{"state", "[STATE.json]", "what init did at boot: " + statePath, showState},
+		{"pubkey", "[KEYFILE...]", "the tunnels' public keys, for enrolling the board", showPubkey},
 		{"version", "", "the build", printVersion},
 		{"help", "", "this text", printUsage},
 	}

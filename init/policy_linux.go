@@ -120,6 +120,7 @@ func exitText(ws unix.WaitStatus) string {
 
 // rebootNow syncs and reboots at once.
 func rebootNow(b *boot) {
+	b.persistRelease()
 	unix.Sync()
 	if err := unix.Reboot(unix.LINUX_REBOOT_CMD_RESTART); err != nil {
 		b.log.Errorf("reboot: %v", err)
@@ -128,6 +129,7 @@ func rebootNow(b *boot) {
 
 // powerOff syncs and powers off, or halts where power-off is not possible.
 func powerOff(b *boot) {
+	b.persistRelease()
 	unix.Sync()
 	if err := unix.Reboot(unix.LINUX_REBOOT_CMD_POWER_OFF); err != nil {
 		b.log.Errorf("power off: %v; halting", err)

@@ -4,7 +4,7 @@
 // /run/wgboot (state, timeline). `wgboot help` lists the commands.
 //
 // The device's /init, run as /bin/wgboot from a rescue shell, has only
-// show, state and version; everything here stays off the boards.
+// show, state, pubkey and version; everything here stays off the boards.
 package main
 
 import (

@@ -202,6 +202,7 @@ type GuestTest struct {
 	Package string   // import path or ./dir of the package under test
 	Run     string   // -test.run pattern
 	Modules []string // loaded before the test runs
+	Disks   []string // raw disk images, attached as virtio-blk in order (vda, vdb…)
 	Timeout time.Duration
 	Icount  bool // guest time counts instructions (image.Config.Icount)
 }
@@ -240,7 +241,7 @@ func RunGuestTest(t *testing.T, g GuestTest) {
 		timeout = 5 * time.Minute
 	}
 	vm := Boot(t, "guest", image.Config{
-		Arch: g.Arch, Kernel: k.Image, Initrd: initrd, MemoryMB: 1024, Icount: g.Icount,
+		Arch: g.Arch, Kernel: k.Image, Initrd: initrd, MemoryMB: 1024, Disks: g.Disks, Icount: g.Icount,
 		Append: []string{
 			"testinit.modules=" + strings.Join(g.Modules, ","),
 			"testinit.run=/tests/pkg.test",

@@ -5,7 +5,10 @@
 // and powers off.
 //
 // Kernel command line: testroot.ping=ADDR (the hub's tunnel address),
-// testroot.tunnel=NAME (default wg0).
+// testroot.tunnel=NAME (default wg0), testroot.persist=DEV (the config
+// partition, which must not be mounted any more). The verdict ends with
+// what the state file says of a fleet boot: from=image|persist, the
+// fallback's profile, and key=TUNNEL:PUBLIC-KEY[:new] for each key file.
 //
 // When the disk has the board's profile at /etc/wgboot-expect/profile.toml
 // (put there by the test, without keys), every tunnel's kernel state —
@@ -66,7 +69,14 @@ func run() error {
 		}
 	}
 	var st struct {
-		Ready   bool
+		Ready       bool
+		ProfileFrom string `json:"profile_from"`
+		Fallback    struct{ Profile string }
+		Keys        []struct {
+			Tunnel    string
+			PublicKey string `json:"public_key"`
+			Generated bool
+		}
 		Tunnels []struct{ Name string }
 		Uplink  *struct {
 			Interface string
@@ -112,6 +122,11 @@ func run() error {
 	if err := secretsGone(); err != nil {
 		return err
 	}
+	if dev := params["testroot.persist"]; dev != "" {
+		if err := notMounted(dev); err != nil {
+			return err
+		}
+	}
 	lease := ""
 	if st.Uplink != nil && st.Uplink.DHCP != nil {
 		if lease, err = leaseHeld(h, st.Uplink.Interface, st.Uplink.DHCP.Address, st.Uplink.DHCP.ServerID); err != nil {
@@ -129,8 +144,22 @@ func run() error {
 			return err
 		}
 	}
-	fmt.Printf("testroot: OK tunnel=%s up peers=%d handshake=%v pings=%d/10 ready=%v checked=%d secrets=0 args=%q%s\n",
-		tunnel, len(dev.Peers), !dev.Peers[0].LastHandshake.IsZero(), replies, st.Ready, checked, os.Args[1:], lease)
+	// Which profile ran, and the keys for enrollment (issue 13).
+	fleet := ""
+	if st.ProfileFrom != "" {
+		fleet += " from=" + st.ProfileFrom
+	}
+	if st.Fallback.Profile != "" {
+		fleet += " fallback=" + st.Fallback.Profile
+	}
+	for _, k := range st.Keys {
+		fleet += " key=" + k.Tunnel + ":" + k.PublicKey
+		if k.Generated {
+			fleet += ":new"
+		}
+	}
+	fmt.Printf("testroot: OK tunnel=%s up peers=%d handshake=%v pings=%d/10 ready=%v checked=%d secrets=0 args=%q%s%s\n",
+		tunnel, len(dev.Peers), !dev.Peers[0].LastHandshake.IsZero(), replies, st.Ready, checked, os.Args[1:], lease, fleet)
 	return nil
 }
 
@@ -190,6 +219,21 @@ func secretsGone() error {
 	})
 	if len(found) > 0 {
 		return fmt.Errorf("key files left for the next stage: %v", found)
+	}
+	return nil
+}
+
+// notMounted fails if dev, the board's config partition, is still mounted:
+// wgboot unmounts it before the handoff.
+func notMounted(dev string) error {
+	data, err := os.ReadFile("/proc/self/mounts")
+	if err != nil {
+		return err
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if f := strings.Fields(line); len(f) > 1 && f[0] == dev {
+			return fmt.Errorf("the config partition %s is still mounted on %s", dev, f[1])
+		}
 	}
 	return nil
 }

@@ -23,12 +23,52 @@ func Encode(s *State) []byte {
 	if s.Profile != "" {
 		e.str("profile", s.Profile)
 	}
+	if s.ProfileFrom != "" {
+		e.str("profile_from", s.ProfileFrom)
+	}
+	if s.Fallback != (Fallback{}) {
+		e.key("fallback")
+		e.begin('{')
+		e.str("profile", s.Fallback.Profile)
+		e.str("reason", s.Fallback.Reason)
+		e.end('}')
+	}
+	if s.Persist != (Persist{}) {
+		e.key("persist")
+		e.begin('{')
+		e.str("device", s.Persist.Device)
+		if s.Persist.Path != "" {
+			e.str("path", s.Persist.Path)
+		}
+		e.str("fstype", s.Persist.FSType)
+		if s.Persist.Error != "" {
+			e.str("error", s.Persist.Error)
+		}
+		e.end('}')
+	}
 	if s.Uplink != nil {
 		e.key("uplink")
 		e.uplink(s.Uplink)
 	}
 	if len(s.DNSServers) > 0 {
 		e.strs("dns_servers", s.DNSServers)
+	}
+	if len(s.Keys) > 0 {
+		e.key("keys")
+		e.begin('[')
+		for _, k := range s.Keys {
+			e.elem()
+			e.begin('{')
+			e.str("tunnel", k.Tunnel)
+			e.str("file", k.File)
+			e.str("public_key", k.PublicKey)
+			if k.Generated {
+				e.key("generated")
+				e.buf = append(e.buf, "true"...)
+			}
+			e.end('}')
+		}
+		e.end(']')
 	}
 	if len(s.Tunnels) > 0 {
 		e.key("tunnels")

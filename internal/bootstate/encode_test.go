@@ -30,6 +30,10 @@ func cases() map[string]*State {
 	east := time.FixedZone("", 2*3600+30*60)
 	full := &State{
 		Version: "v1.2-3-gabcdef-dirty", Board: "qemu-arm64", Profile: "/etc/wgboot/profiles/qemu-arm64.toml",
+		ProfileFrom: "image", Fallback: Fallback{Profile: "persist/wgboot/profiles/a.toml", Reason: "tunnels: tunnel wg0: EEXIST"},
+		Persist: Persist{Device: "LABEL=wgboot", Path: "/dev/vda1", FSType: "ext4"},
+		Keys: []Key{{Tunnel: "wg0", File: "/persist/wg0.key", PublicKey: "ww8qAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", Generated: true},
+			{Tunnel: "wg1", File: "keys/wg1.key", PublicKey: "b"}},
 		Ready: false, Failure: "handshake: no handshake with every peer within 3s", Policy: "shell",
 		PeakRSSKB: 3484, StartUptimeNS: 1_234_567_890, WrittenNS: 1_734_567_890,
 		Phases: []Phase{
@@ -56,19 +60,22 @@ func cases() map[string]*State {
 		DNSServers: []string{"192.0.2.53", "2001:db8::53"},
 	}
 	c := map[string]*State{
-		"zero":      {},
-		"no phases": {Version: "v", Phases: []Phase{}, Tunnels: []Tunnel{}},
-		"full":      full,
+		"zero":          {},
+		"persist error": {Persist: Persist{Device: "LABEL=wgboot", FSType: "vfat", Error: "no such device"}},
+		"no phases":     {Version: "v", Phases: []Phase{}, Tunnels: []Tunnel{}},
+		"full":          full,
 		"extreme ints": {PeakRSSKB: math.MinInt, StartUptimeNS: math.MinInt64, WrittenNS: math.MaxInt64, Phases: []Phase{{Start: -1, Dur: math.MaxInt64}},
 			Uplink: &Uplink{Index: math.MinInt32, MTU: -1, DHCP: &Lease{LeaseTimeS: math.MaxInt64, RenewS: math.MinInt64, ObtainedUptimeNS: math.MinInt64}}},
 		"empty uplink":   {Uplink: &Uplink{}, DNSServers: []string{}},
 		"infinite lease": {Uplink: &Uplink{Interface: "eth0", DHCP: &Lease{Address: "192.0.2.14/24", LeaseTimeS: 4294967295, RenewS: 4294967295, RebindS: 4294967295}}},
 	}
 	for i, s := range nasty {
-		st := &State{Version: s, Board: s, Profile: s, Failure: s, Policy: s,
+		st := &State{Version: s, Board: s, Profile: s, Failure: s, Policy: s, ProfileFrom: s,
+			Fallback: Fallback{Profile: s, Reason: s}, Persist: Persist{Device: s, Path: s, FSType: s, Error: s},
 			Uplink: &Uplink{Interface: s, Addresses: []string{s}, Gateways: []string{s, s},
 				DHCP: &Lease{Address: s, ServerID: s, Router: s, Routes: []string{s}, DNS: []string{s}}},
 			DNSServers: []string{s},
+			Keys:       []Key{{Tunnel: s, File: s, PublicKey: s}},
 			Phases:     []Phase{{Name: s, Err: s}},
 			Tunnels:    []Tunnel{{Name: s, PublicKey: s, Peers: []Peer{{PublicKey: s, Endpoint: s, AllowedIPs: []string{s, s}}}}},
 		}
@@ -163,6 +170,15 @@ func TestEncodeRoundTrip(t *testing.T) {
 func normalize(s *State) State {
 	n := *s
 	n.Version, n.Board, n.Profile, n.Failure, n.Policy = repair(s.Version), repair(s.Board), repair(s.Profile), repair(s.Failure), repair(s.Policy)
+	n.ProfileFrom = repair(s.ProfileFrom)
+	n.Fallback = Fallback{repair(s.Fallback.Profile), repair(s.Fallback.Reason)}
+	n.Persist = Persist{repair(s.Persist.Device), repair(s.Persist.Path), repair(s.Persist.FSType), repair(s.Persist.Error)}
+	if s.Keys != nil {
+		n.Keys = make([]Key, len(s.Keys))
+		for i, k := range s.Keys {
+			n.Keys[i] = Key{repair(k.Tunnel), repair(k.File), repair(k.PublicKey), k.Generated}
+		}
+	}
 	n.DNSServers = repairAll(s.DNSServers)
 	if s.Uplink != nil {
 		u := *s.Uplink
@@ -275,7 +291,9 @@ func FuzzEncode(f *testing.F) {
 	f.Add("x", int64(math.MinInt64), int64(253402300800), int64(0), -3600)
 	f.Fuzz(func(t *testing.T, s string, n, sec, nsec int64, off int) {
 		hs := time.Unix(sec, nsec).In(time.FixedZone("", off%(26*3600)))
-		st := &State{Version: s, Board: s, Profile: s, Failure: s, Policy: s,
+		st := &State{Version: s, Board: s, Profile: s, Failure: s, Policy: s, ProfileFrom: s,
+			Fallback: Fallback{Profile: s, Reason: s}, Persist: Persist{Device: s, Path: s, FSType: s, Error: s},
+			Keys:      []Key{{Tunnel: s, File: s, PublicKey: s}},
 			PeakRSSKB: int(n), StartUptimeNS: time.Duration(n), WrittenNS: time.Duration(-n),
 			Uplink: &Uplink{Interface: s, Index: int32(n), MTU: int(n), Addresses: []string{s}, Gateways: []string{s, s},
 				DHCP: &Lease{Address: s, ServerID: s, Router: s, Routes: []string{s}, DNS: []string{s}, LeaseTimeS: n, ObtainedUptimeNS: time.Duration(n)}},

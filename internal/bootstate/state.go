@@ -16,14 +16,22 @@ const Path = "/run/wgboot/state.json"
 
 // State is what the boot did.
 type State struct {
-	Version string  `json:"version"`
-	Board   string  `json:"board,omitempty"`
-	Profile string  `json:"profile,omitempty"`
-	Uplink  *Uplink `json:"uplink,omitempty"`
+	Version string `json:"version"`
+	Board   string `json:"board,omitempty"`
+	Profile string `json:"profile,omitempty"`
+	// ProfileFrom says where the profile that ran came from: "persist"
+	// (the board's config partition) or "image".
+	ProfileFrom string `json:"profile_from,omitempty"`
+	// Fallback is the partition's profile that was chosen but did not
+	// run to the end, and why: the image's profile ran instead.
+	Fallback Fallback `json:"fallback,omitzero"`
+	Persist  Persist  `json:"persist,omitzero"`
+	Uplink   *Uplink  `json:"uplink,omitempty"`
 	// DNSServers are the name servers the boot resolves endpoint names
 	// with, in the order it asks them: the kernel command line's
 	// nameserver=, the profile's [uplink] dns, the DHCP lease's.
 	DNSServers []string `json:"dns_servers,omitempty"`
+	Keys       []Key    `json:"keys,omitempty"` // the tunnels' keys from key files
 	Tunnels    []Tunnel `json:"tunnels,omitempty"`
 	Phases     []Phase  `json:"phases"`
 	Ready      bool     `json:"ready"`
@@ -34,6 +42,32 @@ type State struct {
 	// state was written: phase times are relative to the first.
 	StartUptimeNS time.Duration `json:"start_uptime_ns"`
 	WrittenNS     time.Duration `json:"written_uptime_ns"`
+}
+
+// Fallback is a profile of the config partition that was given up for the
+// image's.
+type Fallback struct {
+	Profile string `json:"profile"`
+	Reason  string `json:"reason"`
+}
+
+// Persist is the board's config partition.
+type Persist struct {
+	Device string `json:"device"`         // as the profile names it: LABEL=wgboot
+	Path   string `json:"path,omitempty"` // the device found: /dev/vda1
+	FSType string `json:"fstype"`
+	Error  string `json:"error,omitempty"` // why it is not mounted
+}
+
+// Key is a tunnel's private key file, by its public key: what a fleet's
+// hub needs to enroll a board.
+type Key struct {
+	Tunnel    string `json:"tunnel"`
+	File      string `json:"file"`
+	PublicKey string `json:"public_key"`
+	// Generated is true when this boot made the key: it is new and the
+	// hub does not know it yet.
+	Generated bool `json:"generated,omitempty"`
 }
 
 // Uplink is the underlay interface as the uplink phase left it.

@@ -18,6 +18,7 @@ import (
 	"strings"
 
 	"github.com/wgboot/wgboot/board"
+	"github.com/wgboot/wgboot/internal/persist"
 )
 
 // Exit statuses.
@@ -40,8 +41,9 @@ type command struct {
 // commands are the host command's commands, in the order of the usage.
 func commands() []command {
 	return []command{
-		{"check", "[-root DIR] [-strict] PROFILE...", "validate board profiles", Check},
+		{"check", "[-root DIR] [-persist DIR] [-strict] PROFILE...", "validate board profiles", Check},
 		{"import", "WG-QUICK.conf > PROFILE.toml", "convert a wg-quick config", importCmd},
+		{"pubkey", "[KEYFILE...]", "the public key of private key files (or stdin)", pubkeyCmd},
 		{"timeline", "[-console LOG] [-title TEXT] STATE.json", "the boot as an SVG chart on stdout", Timeline},
 		{"state", "[STATE.json]", "what init did at boot (" + statePath + ")", State},
 		{"version", "", "the build", version},
@@ -53,7 +55,7 @@ func commands() []command {
 // Run dispatches (TestUsageDispatches).
 func usage() string {
 	var b strings.Builder
-	b.WriteString("usage: wgboot COMMAND, on a build host (the device's /bin/wgboot has show, state and version):\n")
+	b.WriteString("usage: wgboot COMMAND, on a build host (the device's /bin/wgboot has show, state, pubkey and version):\n")
 	for _, c := range commands() {
 		line := "wgboot " + c.name
 		if c.args != "" {
@@ -121,6 +123,10 @@ func buildVersion() string {
 	return rev + dirty
 }
 
+func pubkeyCmd(stdout, stderr io.Writer, args []string) int {
+	return Pubkey(stdin, stdout, stderr, args)
+}
+
 func importCmd(stdout, stderr io.Writer, args []string) int {
 	if len(args) != 1 || len(args[0]) > 0 && args[0][0] == '-' && args[0] != "-" {
 		fmt.Fprint(stderr, usage())
@@ -134,6 +140,10 @@ func importCmd(stdout, stderr io.Writer, args []string) int {
 //	-root DIR  the staged image tree: absolute key file paths are read
 //	           below DIR (without it, they are looked up by base name next
 //	           to the profile, and a missing one is only a warning)
+//	-persist DIR  a staged config partition: its profiles, under
+//	           DIR/wgboot/profiles, are checked as the board reads them
+//	           (after the image's), and key files under /persist are
+//	           read below DIR (a missing one is fine with generate_key)
 //	-strict    count warnings as errors
 //
 // Every problem is printed to stdout as one "file:line:col: field:
@@ -146,6 +156,7 @@ func Check(stdout, stderr io.Writer, args []string) int {
 	flags.SetOutput(stderr)
 	flags.Usage = func() { fmt.Fprint(stderr, usage()) }
 	root := flags.String("root", "", "staged image `directory` for absolute key file paths")
+	persistDir := flags.String("persist", "", "staged config partition `directory`: its wgboot/profiles and the key files under /persist")
 	strict := flags.Bool("strict", false, "count warnings as errors")
 	if err := flags.Parse(args); err != nil {
 		return ExitUsage
@@ -163,19 +174,36 @@ func Check(stdout, stderr io.Writer, args []string) int {
 		}
 		src.Root = os.DirFS(*root)
 	}
-	var (
-		all      board.Diagnostics
-		profiles []*board.Profile
-	)
-	for _, name := range flags.Args() {
-		ds, p := checkOne(name, src)
-		all = append(all, ds...)
-		if p != nil {
-			profiles = append(profiles, p)
+	var partition []string // the config partition's profiles
+	if *persistDir != "" {
+		info, err := os.Stat(*persistDir)
+		if err != nil || !info.IsDir() {
+			fmt.Fprintf(stderr, "wgboot check: -persist %s: not a directory\n%s", *persistDir, usage())
+			return ExitUsage
 		}
+		src.Persist = os.DirFS(*persistDir)
+		// Glob's only error is a bad pattern; a partition without
+		// profiles has none to check.
+		partition, _ = filepath.Glob(filepath.Join(*persistDir, filepath.FromSlash(persist.ProfileDir), "*.toml"))
 	}
-	if len(profiles) > 1 {
-		all = append(all, board.Conflicts(profiles)...)
+	var all board.Diagnostics
+	// The image's profiles and the partition's are chosen from apart (the
+	// partition's first), so conflicts are looked for within each.
+	for _, set := range []struct {
+		names       []string
+		onPartition bool
+	}{{flags.Args(), false}, {partition, true}} {
+		var profiles []*board.Profile
+		for _, name := range set.names {
+			ds, p := checkOne(name, src, set.onPartition)
+			all = append(all, ds...)
+			if p != nil {
+				profiles = append(profiles, p)
+			}
+		}
+		if len(profiles) > 1 {
+			all = append(all, board.Conflicts(profiles)...)
+		}
 	}
 	failed := false
 	for _, d := range all {
@@ -190,8 +218,9 @@ func Check(stdout, stderr io.Writer, args []string) int {
 	return ExitOK
 }
 
-// checkOne parses, reads keys for and validates one profile file.
-func checkOne(name string, src board.KeySource) (board.Diagnostics, *board.Profile) {
+// checkOne parses, reads keys for and validates one profile file;
+// onPartition says it is one of the config partition's.
+func checkOne(name string, src board.KeySource, onPartition bool) (board.Diagnostics, *board.Profile) {
 	data, err := os.ReadFile(name)
 	if err != nil {
 		return board.Diagnostics{{
@@ -204,6 +233,7 @@ func checkOne(name string, src board.KeySource) (board.Diagnostics, *board.Profi
 	if p == nil {
 		return ds, nil
 	}
+	p.OnPartition = onPartition
 	src.Dir = os.DirFS(filepath.Dir(name))
 	ds = append(ds, p.ReadKeys(src)...)
 	ds = append(ds, p.Validate()...)

@@ -41,6 +41,7 @@ func TestRun_usage(t *testing.T) {
 		{"check without profiles", []string{"check"}, ExitUsage},
 		{"check with an unknown flag", []string{"check", "-x", "a.toml"}, ExitUsage},
 		{"check with a bad root", []string{"check", "-root", "/nonexistent/dir", "a.toml"}, ExitUsage},
+		{"check with a bad persist", []string{"check", "-persist", "/nonexistent/dir", "a.toml"}, ExitUsage},
 		{"import without a file", []string{"import"}, ExitUsage},
 		{"import with two files", []string{"import", "a", "b"}, ExitUsage},
 		{"import with a flag", []string{"import", "-x"}, ExitUsage},
@@ -247,5 +248,89 @@ func golden(t *testing.T, file, got string) {
 	}
 	if got != string(want) {
 		t.Errorf("%s differs (-want +got):\n-%s\n+%s", file, strings.ReplaceAll(string(want), "\n", "\n-"), strings.ReplaceAll(got, "\n", "\n+"))
+	}
+}
+
+// TestCheck_persist checks a staged config partition with -persist: its
+// profiles as the board reads them, and its key files.
+func TestCheck_persist(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, text string, mode os.FileMode) {
+		t.Helper()
+		name = filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(name, []byte(text), mode); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const tunnel = `[uplink]
+interface = "eth0"
+address = ["192.0.2.2/24"]
+[[tunnel]]
+name = "wg0"
+private_key_file = "/persist/wg0.key"
+`
+	const peer = `[[tunnel.peer]]
+public_key = "ho3m6xXZ1V3QYg080KspEDJpRrjIn5MB+nIckvhpe0Y="
+allowed_ips = ["10.9.0.0/24"]
+`
+	image := filepath.Join(dir, "image", "fleet.toml")
+	write("image/fleet.toml", "[board]\nname = \"fleet\"\n[persist]\ndevice = \"LABEL=wgboot\"\nfstype = \"ext4\"\n"+tunnel+"generate_key = true\n"+peer, 0o644)
+	part := filepath.Join(dir, "part")
+	site := filepath.Join(part, "wgboot", "profiles", "site.toml")
+	write("part/wgboot/profiles/site.toml", "[board]\nname = \"default\"\n"+tunnel+"mtu = 9\n"+peer, 0o644)
+
+	// Without -persist, the partition is not looked at.
+	code, out, _ := run(t, "check", image)
+	if code != ExitOK || out != "" {
+		t.Errorf("check without -persist = %d:\n%s", code, out)
+	}
+	// With it, its profiles are checked as the board's own, after the
+	// image's; the key that generate_key makes may be missing, but the
+	// partition's profile, without generate_key, needs it.
+	code, out, _ = run(t, "check", "-persist", part, image)
+	for _, want := range []string{
+		site + ":9:7: tunnel[0].mtu: 9 is out of range 68–65535",
+		site + ":8:20: tunnel[0].private_key_file: /persist/wg0.key is not on the config partition (and generate_key is off)",
+	} {
+		if code != ExitFail || !strings.Contains(out, want) {
+			t.Errorf("check -persist = %d, want %q in:\n%s", code, want, out)
+		}
+	}
+	if strings.Contains(out, image) {
+		t.Errorf("check -persist: the image's profile has no problem:\n%s", out)
+	}
+
+	// A key file that is there but no key is an error, in every profile
+	// that names it: the board would not replace it. Its content is not
+	// printed.
+	write("part/wg0.key", "correct horse battery staple\n", 0o600)
+	write("part/wgboot/profiles/site.toml", "[board]\nname = \"default\"\n[persist]\ndevice = \"/dev/sda1\"\n"+tunnel+peer, 0o644)
+	code, out, _ = run(t, "check", "-persist", part, image)
+	for _, want := range []string{
+		image + ":11:20: tunnel[0].private_key_file: /persist/wg0.key: invalid key: 28 characters",
+		site + ":10:20: tunnel[0].private_key_file: /persist/wg0.key: invalid key: 28 characters",
+		site + ":3:1: persist: warning: ignored: this profile is on the config partition",
+	} {
+		if code != ExitFail || !strings.Contains(out, want) {
+			t.Errorf("check -persist with a bad key = %d, want %q in:\n%s", code, want, out)
+		}
+	}
+
+	// A good key: both pass. Two partition profiles with one name
+	// conflict; the image's of the same name does not, it is chosen from
+	// apart.
+	write("part/wg0.key", "d2dib290IFRFU1Qga2V5OiB0ZXN0ZGF0YSAjIyMjIyM=\n", 0o600)
+	write("part/wgboot/profiles/site.toml", "[board]\nname = \"fleet\"\n"+tunnel+peer, 0o644)
+	code, out, _ = run(t, "check", "-persist", part, image)
+	if code != ExitOK || out != "" {
+		t.Errorf("check -persist with a key = %d:\n%s", code, out)
+	}
+	write("part/wgboot/profiles/zz.toml", "[board]\nname = \"fleet\"\n"+tunnel+peer, 0o644)
+	code, out, _ = run(t, "check", "-persist", part, image)
+	if code != ExitFail || !strings.Contains(out, "zz.toml:2:8: board.name: \"fleet\" is also the name of "+site) || strings.Count(out, "\n") != 1 {
+		t.Errorf("check -persist with two profiles of one name = %d:\n%s", code, out)
 	}
 }

@@ -52,6 +52,29 @@ func State(stdout, stderr io.Writer, args []string) int {
 
 func writeState(w io.Writer, s *bootstate.State) {
 	fmt.Fprintf(w, "wgboot %s: board %s, profile %s, ready %v\n", s.Version, s.Board, s.Profile, s.Ready)
+	switch s.ProfileFrom {
+	case "persist":
+		fmt.Fprintln(w, "profile from the config partition")
+	case "image":
+		fmt.Fprintln(w, "profile from the image")
+	}
+	if s.Fallback.Profile != "" {
+		fmt.Fprintf(w, "fell back from %s: %s\n", s.Fallback.Profile, s.Fallback.Reason)
+	}
+	if p := s.Persist; p.Device != "" {
+		if p.Error != "" {
+			fmt.Fprintf(w, "persist %s (%s): %s\n", p.Device, p.FSType, p.Error)
+		} else {
+			fmt.Fprintf(w, "persist %s (%s) on %s\n", p.Device, p.FSType, p.Path)
+		}
+	}
+	for _, k := range s.Keys {
+		made := ""
+		if k.Generated {
+			made = " (new: made at this boot)"
+		}
+		fmt.Fprintf(w, "key of tunnel %s in %s: public key %s%s\n", k.Tunnel, k.File, k.PublicKey, made)
+	}
 	if s.Failure != "" {
 		fmt.Fprintf(w, "failure: %s (policy %s)\n", s.Failure, s.Policy)
 	}

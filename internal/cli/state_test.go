@@ -103,6 +103,31 @@ func TestState(t *testing.T) {
 	}
 }
 
+// TestStateFleet: where the profile came from, the fallback, the config
+// partition and the keys made at first boot.
+func TestStateFleet(t *testing.T) {
+	path := writeStateFile(t, &bootstate.State{
+		Version: "v1", Board: "qemu-amd64", Profile: "etc/wgboot/profiles/qemu-amd64.toml", Ready: true,
+		ProfileFrom: "image", Fallback: bootstate.Fallback{Profile: "persist/wgboot/profiles/site.toml", Reason: "invalid: tunnel[0].mtu: 9 is out of range"},
+		Persist: bootstate.Persist{Device: "LABEL=wgboot", Path: "/dev/vda1", FSType: "ext4"},
+		Keys:    []bootstate.Key{{Tunnel: "wg0", File: "/persist/wg0.key", PublicKey: "PUB", Generated: true}},
+	})
+	code, out, stderr := run(t, "state", path)
+	if code != ExitOK {
+		t.Fatalf("state: exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{
+		"profile from the image\n",
+		"fell back from persist/wgboot/profiles/site.toml: invalid: tunnel[0].mtu: 9 is out of range\n",
+		"persist LABEL=wgboot (ext4) on /dev/vda1\n",
+		"key of tunnel wg0 in /persist/wg0.key: public key PUB (new: made at this boot)\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("state lacks %q:\n%s", want, out)
+		}
+	}
+}
+
 func TestTimeline(t *testing.T) {
 	path := writeStateFile(t, &bootstate.State{Version: "test", StartUptimeNS: 900 * time.Millisecond, WrittenNS: 1100 * time.Millisecond,
 		Phases: []bootstate.Phase{{Name: "mounts", Dur: 2 * time.Millisecond}, {Name: "profile", Start: 2 * time.Millisecond, Dur: 30 * time.Millisecond}}})
