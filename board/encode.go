@@ -127,8 +127,27 @@ func (e *encoder) peer(p *Peer) {
 	if !p.PresharedKey.IsZero() && (p.inlinePSK || p.PresharedKeyFile == "") {
 		e.str("preshared_key", p.PresharedKey.Reveal())
 	}
-	if p.Endpoint.IsValid() {
-		e.str("endpoint", p.Endpoint.String())
+	eps := p.EndpointList()
+	if len(eps) > p.fallbacks {
+		e.str("endpoint", eps[0].String())
+		eps = eps[1:]
+	}
+	if len(eps) > 0 {
+		list := make([]string, len(eps))
+		for i, ep := range eps {
+			list[i] = ep.String()
+		}
+		e.strs("fallback_endpoints", list)
+	}
+	// Written where it matters or was changed: a hub's thousands of
+	// peers without fallbacks need no line each. Zero is a profile
+	// built in code that left the default.
+	timeout := p.EndpointTimeout
+	if timeout == 0 {
+		timeout = DefaultEndpointTimeout
+	}
+	if len(eps) > 0 || timeout != DefaultEndpointTimeout {
+		e.duration("endpoint_timeout", timeout)
 	}
 	e.prefixes("allowed_ips", p.AllowedIPs)
 	if p.PersistentKeepalive != 0 {

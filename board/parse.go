@@ -8,12 +8,14 @@ import (
 	"math"
 	"net/netip"
 	"path"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/BurntSushi/toml"
 
+	"github.com/wgboot/wgboot/internal/dnsclient"
 	"github.com/wgboot/wgboot/internal/wgkey"
 )
 
@@ -262,7 +264,7 @@ const (
 	boardKeys   = "name match modules"
 	uplinkKeys  = "interface address gateway carrier_timeout dhcp dhcp_timeout accept_ra ra_timeout dns dad"
 	tunnelKeys  = "name private_key private_key_file generate_key listen_port fwmark mtu address table peer"
-	peerKeys    = "public_key preshared_key preshared_key_file endpoint allowed_ips persistent_keepalive"
+	peerKeys    = "public_key preshared_key preshared_key_file endpoint fallback_endpoints endpoint_timeout allowed_ips persistent_keepalive"
 	handoffKeys = "root fstype init wait_handshake on_failure deadline"
 )
 
@@ -424,6 +426,7 @@ func (d *decoder) tunnelKey(k string, v any, kp *fieldPath, t *Tunnel) {
 		}
 		for i, pm := range ps {
 			pp := kp.elem(i)
+			t.Peers[i] = newPeer()
 			d.peer(pm, &pp, &t.Peers[i])
 		}
 	default:
@@ -467,7 +470,34 @@ func (d *decoder) peerKey(k string, v any, kp *fieldPath, p *Peer) {
 		p.PresharedKeyFile = d.keep(v, kp)
 	case "endpoint":
 		if s, ok := d.str(v, kp); ok {
-			p.Endpoint, _ = d.endpoint(s, kp)
+			if e, ok := d.endpoint(s, kp); ok {
+				// endpoint comes first, whichever key the file
+				// has first.
+				p.Endpoints = append([]Endpoint{e}, p.Endpoints...)
+				p.Endpoint = e.Addr
+			}
+		}
+	case "fallback_endpoints":
+		a := d.list(v, kp)
+		for i, e := range a {
+			ep := kp.elem(i)
+			if s, ok := d.str(e, &ep); ok {
+				if e, ok := d.endpoint(s, &ep); ok {
+					p.Endpoints = append(p.Endpoints, e)
+					continue
+				}
+			}
+			// A bad element stays in the list, so that later paths
+			// keep the file's indexes.
+			p.Endpoints = append(p.Endpoints, Endpoint{})
+		}
+		p.fallbacks = len(a)
+	case "endpoint_timeout":
+		switch t, ok := d.duration(v, kp); {
+		case ok && t == 0:
+			d.r.errorf(kp.String(), ErrRange, "0: give how long each endpoint gets to answer, e.g. \"5s\"")
+		case ok:
+			p.EndpointTimeout = t
 		}
 	case "allowed_ips":
 		p.AllowedIPs = d.prefixes(v, kp)
@@ -696,32 +726,42 @@ func (d *decoder) addrs(v any, at *fieldPath) []netip.Addr {
 	return out
 }
 
-// endpoint parses host:port or [v6]:port. Host names are refused: there is
-// no resolver during early boot.
-func (d *decoder) endpoint(s string, at *fieldPath) (netip.AddrPort, bool) {
+// endpoint parses host:port, ip:port or [ipv6]:port: a host name is
+// resolved at boot (see package dnsclient for the names it takes).
+func (d *decoder) endpoint(s string, at *fieldPath) (Endpoint, bool) {
 	ap, err := netip.ParseAddrPort(s)
 	if err == nil {
 		if ap.Addr().Zone() != "" {
 			d.r.errorf(at.String(), ErrInvalid, "%q has a zone; leave it out", s)
-			return netip.AddrPort{}, false
+			return Endpoint{}, false
 		}
-		return ap, true
+		return Endpoint{Addr: ap}, true
 	}
-	host := s
-	if i := strings.LastIndexByte(s, ':'); i >= 0 {
-		host = s[:i]
+	i := strings.LastIndexByte(s, ':')
+	host, port := s, ""
+	if i >= 0 {
+		host, port = s[:i], s[i+1:]
 	}
 	switch {
 	case strings.Count(s, ":") > 1 && !strings.HasPrefix(s, "["):
 		d.r.errorf(at.String(), ErrInvalid, "%q: write an IPv6 endpoint in brackets, e.g. [fd00::1]:51820", s)
-	case !strings.Contains(s, ":"):
-		d.r.errorf(at.String(), ErrInvalid, "%q has no port; write host:port, e.g. 192.0.2.1:51820", s)
-	case host != "" && !strings.HasPrefix(host, "[") && strings.Trim(host, "0123456789.") != "":
-		d.r.errorf(at.String(), ErrInvalid, "%q: host names cannot be resolved during early boot; use an IP address", s)
+	case i < 0:
+		d.r.errorf(at.String(), ErrInvalid, "%q has no port; write host:port, e.g. hub.example.net:51820 or 192.0.2.1:51820", s)
+	case strings.HasPrefix(host, "["):
+		d.r.errorf(at.String(), ErrInvalid, "%q is not an endpoint such as [2001:db8::1]:51820", s)
 	default:
-		d.r.errorf(at.String(), ErrInvalid, "%q is not an endpoint such as 192.0.2.1:51820 or [2001:db8::1]:51820", s)
+		n, perr := strconv.ParseUint(port, 10, 16)
+		if perr != nil || port[0] == '+' {
+			d.r.errorf(at.String(), ErrInvalid, "%q: the port %q is not a number from 1 to 65535", s, port)
+			return Endpoint{}, false
+		}
+		if err := dnsclient.CheckHost(host); err != nil {
+			d.r.errorf(at.String(), ErrInvalid, "%q: %v", s, err)
+			return Endpoint{}, false
+		}
+		return Endpoint{Host: host, Port: uint16(n)}, true
 	}
-	return netip.AddrPort{}, false
+	return Endpoint{}, false
 }
 
 func (d *decoder) int(v any, at *fieldPath, lo, hi int64) (int64, bool) {

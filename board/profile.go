@@ -2,6 +2,7 @@ package board
 
 import (
 	"net/netip"
+	"strconv"
 	"time"
 
 	"github.com/wgboot/wgboot/internal/wgkey"
@@ -9,14 +10,15 @@ import (
 
 // Defaults for keys a profile may leave out.
 const (
-	DefaultCarrierTimeout = 10 * time.Second
-	DefaultDHCPTimeout    = 30 * time.Second
-	DefaultRATimeout      = 10 * time.Second
-	DefaultMTU            = 1420
-	DefaultTable          = TableMain
-	DefaultInit           = "/sbin/init"
-	DefaultOnFailure      = FailContinue
-	DefaultDeadline       = 60 * time.Second
+	DefaultCarrierTimeout  = 10 * time.Second
+	DefaultDHCPTimeout     = 30 * time.Second
+	DefaultRATimeout       = 10 * time.Second
+	DefaultEndpointTimeout = 5 * time.Second
+	DefaultMTU             = 1420
+	DefaultTable           = TableMain
+	DefaultInit            = "/sbin/init"
+	DefaultOnFailure       = FailContinue
+	DefaultDeadline        = 60 * time.Second
 )
 
 // DefaultBoard is the board name of the fallback profile that [Select]
@@ -126,13 +128,65 @@ func (t *Tunnel) PublicKey() wgkey.Key {
 type Peer struct {
 	PublicKey wgkey.Key
 	// PresharedKey holds the key once known, as for Tunnel.PrivateKey.
-	PresharedKey        wgkey.PresharedKey
-	PresharedKeyFile    string
-	Endpoint            netip.AddrPort // zero: wait for the peer to connect
+	PresharedKey     wgkey.PresharedKey
+	PresharedKeyFile string
+	// Endpoint is the address the kernel gets: endpoint's, when the
+	// profile gives an address; for a host name, or when falling back,
+	// the boot sets it (see Endpoints). Zero: wait for the peer to
+	// connect.
+	Endpoint netip.AddrPort
+	// Endpoints are endpoint and fallback_endpoints, in order, as the
+	// profile writes them: addresses or host names, tried in turn until
+	// one answers a handshake (see EndpointTimeout). Empty when the peer
+	// has no endpoint, or when a profile built in code sets only
+	// Endpoint; EndpointList covers both.
+	Endpoints []Endpoint
+	// EndpointTimeout is how long each of Endpoints gets to answer a
+	// handshake initiation before the next is tried.
+	EndpointTimeout     time.Duration
 	AllowedIPs          []netip.Prefix
 	PersistentKeepalive uint16 // seconds; 0: off
 
 	inlinePSK bool // preshared_key was written in the profile
+	// fallbacks is how many of Endpoints fallback_endpoints gave, so
+	// that Endpoints[0] is endpoint's when there are more.
+	fallbacks int
+}
+
+// Endpoint is where a peer is reached, as a profile writes it: an IP
+// address and port, or a host name and port that the boot resolves.
+type Endpoint struct {
+	Addr netip.AddrPort // the address, when the profile gives one
+	Host string         // the host name, when the profile gives one
+	Port uint16         // Host's port
+}
+
+// String is the endpoint as a profile writes it: "hub.example.net:51820",
+// "192.0.2.1:51820" or "[2001:db8::1]:51820".
+func (e Endpoint) String() string {
+	if e.Host != "" {
+		return e.Host + ":" + strconv.Itoa(int(e.Port))
+	}
+	return e.Addr.String()
+}
+
+// EndpointList is p's endpoints in order: Endpoints, or Endpoint alone
+// when a profile built in code gives only that.
+func (p *Peer) EndpointList() []Endpoint {
+	if len(p.Endpoints) == 0 && p.Endpoint.IsValid() {
+		return []Endpoint{{Addr: p.Endpoint}}
+	}
+	return p.Endpoints
+}
+
+// HasHost reports whether one of p's endpoints is a host name.
+func (p *Peer) HasHost() bool {
+	for _, e := range p.Endpoints {
+		if e.Host != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // Handoff says how early boot ends.
@@ -195,6 +249,11 @@ func newProfile() *Profile {
 			Deadline:  DefaultDeadline,
 		},
 	}
+}
+
+// newPeer returns a peer with its defaults.
+func newPeer() Peer {
+	return Peer{EndpointTimeout: DefaultEndpointTimeout}
 }
 
 // newTunnel returns a tunnel with its defaults.

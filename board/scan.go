@@ -361,7 +361,7 @@ func (s *scanner) startTable(keys []string, array bool) {
 		if t.Peers == nil {
 			t.Peers = s.peerPool()
 		}
-		t.Peers = append(t.Peers, Peer{})
+		t.Peers = append(t.Peers, newPeer())
 		k = sub
 	default:
 		s.fail()

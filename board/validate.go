@@ -41,6 +41,9 @@ type validator struct {
 	p   *Profile
 	bad map[string]bool
 	r   report
+	// hostWarned: the warning about host names without a DNS server is
+	// given once, at the first.
+	hostWarned bool
 }
 
 func (v *validator) board() {
@@ -291,7 +294,6 @@ func (v *validator) mtu(at string, t *Tunnel) {
 
 func (v *validator) peers(at string, t *Tunnel) {
 	keys := make(map[wgkey.Key]int, len(t.Peers))
-	u := &v.p.Uplink
 	for j := range t.Peers {
 		peer := &t.Peers[j]
 		// Paths are built only when something is reported: hubs have
@@ -313,24 +315,101 @@ func (v *validator) peers(at string, t *Tunnel) {
 		if len(peer.AllowedIPs) == 0 && !v.isBad(field("allowed_ips")) {
 			v.r.warnf(field("allowed_ips"), ErrRequired, "empty: no traffic can go to or come from this peer")
 		}
-		if !peer.Endpoint.IsValid() {
-			continue
+		v.endpoints(at, j, peer)
+	}
+}
+
+// endpoints checks a peer's endpoint and fallback_endpoints: ports,
+// addresses a packet can go to, repeats, the timeout between them, and
+// what host names need at boot.
+func (v *validator) endpoints(at string, j int, peer *Peer) {
+	field := func(k string) string { return peerPath(at, j, k) }
+	u := &v.p.Uplink
+	eps := peer.EndpointList()
+	// Zero is a profile built in code that left the default.
+	if peer.EndpointTimeout != 0 && peer.EndpointTimeout < time.Second && !v.isBad(field("endpoint_timeout")) {
+		v.r.errorf(field("endpoint_timeout"), ErrRange, "%s is too short: an endpoint needs at least a second to answer a handshake", peer.EndpointTimeout)
+	}
+	if len(eps) == 0 {
+		return
+	}
+	if len(eps) <= peer.fallbacks && !v.isBad(field("endpoint")) {
+		v.r.errorf(field("fallback_endpoints"), ErrRequired, "fallback endpoints without endpoint: write the first of them as endpoint")
+	}
+	if len(eps) > 1 {
+		h := &v.p.Handoff
+		timeout := peer.EndpointTimeout
+		if timeout == 0 {
+			timeout = DefaultEndpointTimeout
 		}
-		a := peer.Endpoint.Addr().Unmap()
-		switch {
-		case peer.Endpoint.Port() == 0:
-			v.r.errorf(field("endpoint"), ErrRange, "port 0: give the peer's listen port")
-		case a.IsUnspecified() || a.IsMulticast() || a == netip.AddrFrom4([4]byte{255, 255, 255, 255}):
-			v.r.errorf(field("endpoint"), ErrInvalid, "%s cannot be a peer's address", a)
-		case a.IsLoopback():
-			v.r.warnf(field("endpoint"), ErrInvalid, "%s is a loopback address", a)
-		case a.Is4() && u.DHCP, !a.Is4() && u.AcceptRA:
-			// The lease or the router gives the routes.
-		case !slices.ContainsFunc(u.Address, func(p netip.Prefix) bool { return p.Contains(a) }) &&
-			!slices.ContainsFunc(u.Gateway, func(g netip.Addr) bool { return g.IsValid() && g.Unmap().Is4() == a.Is4() }):
-			v.r.warnf(field("endpoint"), ErrInvalid, "%s is not on the uplink's networks and the uplink has no IPv%d gateway", a, familyOf(a))
+		switch fb := field("fallback_endpoints"); {
+		case h.WaitHandshake == 0:
+			v.r.warnf(fb, ErrInvalid, "fallback endpoints are tried only while the boot waits for handshakes, and handoff.wait_handshake is 0: only endpoint is used")
+		case timeout >= h.WaitHandshake && !v.isBad(field("endpoint_timeout")):
+			v.r.warnf(field("endpoint_timeout"), ErrRange, "%s is not shorter than handoff.wait_handshake (%s): the fallback endpoints are never tried", timeout, h.WaitHandshake)
 		}
 	}
+	seen := make(map[string]int, len(eps))
+	for k, e := range eps {
+		path := endpointPath(at, j, k, len(eps) > peer.fallbacks)
+		switch {
+		case e.Host != "":
+			if e.Port == 0 {
+				v.r.errorf(path, ErrRange, "port 0: give the peer's listen port")
+			}
+			if !u.hasDNSSource() && !v.hostWarned {
+				v.hostWarned = true
+				v.r.warnf(path, ErrRequired, "%s is a host name, and the profile names no DNS server (uplink.dns) and has no dhcp: the boot can only resolve it with nameserver= on the kernel command line", e.Host)
+			}
+		case e.Addr.IsValid():
+			v.endpointAddr(path, e.Addr)
+		default:
+			continue // reported by the parser
+		}
+		if first, dup := seen[strings.ToLower(e.String())]; dup {
+			v.r.warnf(path, ErrDuplicate, "the same endpoint as %s", endpointPath(at, j, first, len(eps) > peer.fallbacks))
+		} else {
+			seen[strings.ToLower(e.String())] = k
+		}
+	}
+}
+
+// endpointAddr checks an endpoint's address.
+func (v *validator) endpointAddr(path string, ep netip.AddrPort) {
+	u := &v.p.Uplink
+	a := ep.Addr().Unmap()
+	switch {
+	case ep.Port() == 0:
+		v.r.errorf(path, ErrRange, "port 0: give the peer's listen port")
+	case a.IsUnspecified() || a.IsMulticast() || a == netip.AddrFrom4([4]byte{255, 255, 255, 255}):
+		v.r.errorf(path, ErrInvalid, "%s cannot be a peer's address", a)
+	case a.IsLoopback():
+		v.r.warnf(path, ErrInvalid, "%s is a loopback address", a)
+	case a.Is4() && u.DHCP, !a.Is4() && u.AcceptRA:
+		// The lease or the router gives the routes.
+	case !slices.ContainsFunc(u.Address, func(p netip.Prefix) bool { return p.Contains(a) }) &&
+		!slices.ContainsFunc(u.Gateway, func(g netip.Addr) bool { return g.IsValid() && g.Unmap().Is4() == a.Is4() }):
+		v.r.warnf(path, ErrInvalid, "%s is not on the uplink's networks and the uplink has no IPv%d gateway", a, familyOf(a))
+	}
+}
+
+// hasDNSSource reports whether the boot gets name servers for endpoint
+// host names from the profile's uplink: its own, or the DHCP lease's.
+func (u *Uplink) hasDNSSource() bool {
+	return len(u.DNS) > 0 || u.DHCP
+}
+
+// endpointPath renders the path of a peer's k-th endpoint (EndpointList's
+// order): endpoint first, when the peer has one, then
+// fallback_endpoints[i].
+func endpointPath(at string, j, k int, hasEndpoint bool) string {
+	if hasEndpoint {
+		if k == 0 {
+			return peerPath(at, j, "endpoint")
+		}
+		k--
+	}
+	return indexPath(peerPath(at, j, "fallback_endpoints"), k)
 }
 
 // peerPath renders tunnel[i].peer[j].key given at = "tunnel[i]".
@@ -457,12 +536,18 @@ func (v *validator) allowedPath(at string, peer, elem int) string {
 // that excludes the tunnel's own packets (as wg-quick does).
 func (v *validator) loops(at string, t *Tunnel) {
 	for j := range t.Peers {
-		a := t.Peers[j].Endpoint.Addr()
-		for _, own := range t.Address {
-			if t.Peers[j].Endpoint.IsValid() && own.Contains(a) && !v.onLink(a, own.Bits()) {
-				v.r.errorf(peerPath(at, j, "endpoint"), ErrLoop,
-					"%s is inside the tunnel's own address prefix %s: packets to the endpoint would loop through the tunnel", a, own)
-				break
+		eps := t.Peers[j].EndpointList()
+		for k, e := range eps {
+			if !e.Addr.IsValid() {
+				continue
+			}
+			a := e.Addr.Addr()
+			for _, own := range t.Address {
+				if own.Contains(a) && !v.onLink(a, own.Bits()) {
+					v.r.errorf(endpointPath(at, j, k, len(eps) > t.Peers[j].fallbacks), ErrLoop,
+						"%s is inside the tunnel's own address prefix %s: packets to the endpoint would loop through the tunnel", a, own)
+					break
+				}
 			}
 		}
 	}
@@ -475,7 +560,7 @@ func (v *validator) loops(at string, t *Tunnel) {
 		endpoints int
 	)
 	for j := range t.Peers {
-		if t.Peers[j].Endpoint.IsValid() {
+		if len(t.Peers[j].EndpointList()) > 0 {
 			endpoints++
 		} else {
 			roaming = true
@@ -513,29 +598,31 @@ func (v *validator) loops(at string, t *Tunnel) {
 		}
 	}
 	for j := range t.Peers {
-		ep := t.Peers[j].Endpoint
-		if !ep.IsValid() {
-			continue
-		}
-		a := ep.Addr()
-		longest, found := allowedEntry{}, false
-		for bits := a.BitLen(); bits >= 0 && !found; bits-- {
-			if !lengths[familyIndex(a)][bits] {
+		eps := t.Peers[j].EndpointList()
+		for k, e := range eps {
+			if !e.Addr.IsValid() {
 				continue
 			}
-			pfx, err := a.Prefix(bits)
-			if err != nil {
-				break
+			a := e.Addr.Addr()
+			longest, found := allowedEntry{}, false
+			for bits := a.BitLen(); bits >= 0 && !found; bits-- {
+				if !lengths[familyIndex(a)][bits] {
+					continue
+				}
+				pfx, err := a.Prefix(bits)
+				if err != nil {
+					break
+				}
+				longest, found = allowed[pfx]
 			}
-			longest, found = allowed[pfx]
-		}
-		if !found {
-			continue
-		}
-		if !v.onLink(a, longest.p.Bits()) {
-			v.r.errorf(peerPath(at, j, "endpoint"), ErrLoop,
-				"%s is inside %s (%s) and no more specific uplink route reaches it: packets to the endpoint would loop through the tunnel; %s",
-				a, longest.p, v.allowedPath(at, longest.peer, longest.elem), hint)
+			if !found {
+				continue
+			}
+			if !v.onLink(a, longest.p.Bits()) {
+				v.r.errorf(endpointPath(at, j, k, len(eps) > t.Peers[j].fallbacks), ErrLoop,
+					"%s is inside %s (%s) and no more specific uplink route reaches it: packets to the endpoint would loop through the tunnel; %s",
+					a, longest.p, v.allowedPath(at, longest.peer, longest.elem), hint)
+			}
 		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/netip"
 	"testing"
+	"time"
 
 	"github.com/wgboot/wgboot/internal/krule/kruletest"
 	"github.com/wgboot/wgboot/internal/wgkey"
@@ -115,6 +116,38 @@ func TestValidate_code(t *testing.T) {
 		{"self peer", func(p *Profile) {
 			p.Tunnels[0].Peers[0].PublicKey = p.Tunnels[0].PrivateKey.PublicKey()
 		}, "tunnel[0].peer[0].public_key", ErrSelfPeer},
+		{"host name without a DNS server", func(p *Profile) {
+			p.Tunnels[0].Peers[0].Endpoints = []Endpoint{{Host: "hub.example.net", Port: 51820}}
+		}, "tunnel[0].peer[0].endpoint", ErrRequired},
+		{"host name with a DNS server", func(p *Profile) {
+			p.Uplink.DNS = []netip.Addr{netip.MustParseAddr("192.0.2.53")}
+			p.Tunnels[0].Peers[0].Endpoints = []Endpoint{{Host: "hub.example.net", Port: 51820}}
+		}, "", nil},
+		{"host name with the DHCP lease's name servers", func(p *Profile) {
+			p.Uplink.DHCP, p.Uplink.Address, p.Uplink.Gateway = true, nil, nil
+			p.Tunnels[0].Peers[0].Endpoints = []Endpoint{{Host: "hub.example.net", Port: 51820}}
+		}, "", nil},
+		{"fallbacks without a handshake wait", func(p *Profile) {
+			p.Tunnels[0].Peers[0].Endpoints = []Endpoint{
+				{Addr: netip.MustParseAddrPort("192.0.2.7:51820")}, {Addr: netip.MustParseAddrPort("192.0.2.8:51820")}}
+		}, "tunnel[0].peer[0].fallback_endpoints", ErrInvalid},
+		{"fallbacks after a timeout as long as the handshake wait", func(p *Profile) {
+			p.Handoff.WaitHandshake = 5 * time.Second
+			p.Tunnels[0].Peers[0].Endpoints = []Endpoint{
+				{Addr: netip.MustParseAddrPort("192.0.2.7:51820")}, {Addr: netip.MustParseAddrPort("192.0.2.8:51820")}}
+		}, "tunnel[0].peer[0].endpoint_timeout", ErrRange},
+		{"fallbacks with time for each", func(p *Profile) {
+			p.Handoff.WaitHandshake = 20 * time.Second
+			p.Tunnels[0].Peers[0].Endpoints = []Endpoint{
+				{Addr: netip.MustParseAddrPort("192.0.2.7:51820")}, {Addr: netip.MustParseAddrPort("192.0.2.8:51820")}}
+		}, "", nil},
+		{"a fallback address inside a longer allowed prefix", func(p *Profile) {
+			p.Handoff.WaitHandshake = 20 * time.Second
+			p.Tunnels[0].Peers[0].Endpoints = []Endpoint{
+				{Addr: netip.MustParseAddrPort("198.51.100.7:51820")}, {Addr: netip.MustParseAddrPort("192.0.2.1:51820")}}
+			p.Uplink.Gateway = []netip.Addr{netip.MustParseAddr("192.0.2.1")}
+			p.Tunnels[0].Peers[0].AllowedIPs = []netip.Prefix{netip.MustParsePrefix("192.0.2.0/25")}
+		}, "tunnel[0].peer[0].fallback_endpoints[0]", ErrLoop},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -21,21 +21,46 @@ func allProfiles(t *testing.T) []string {
 
 // startHub boots the hub guest on one end of a fresh link and returns the
 // other end for the client. The hub's wgboot hands off to testhub, which
-// serves DHCP on the link (and more, as extra kernel parameters such as
-// testhub.ra=PREFIX ask).
+// serves DHCP and DNS on the link (and more, as extra kernel parameters such
+// as testhub.ra=PREFIX ask).
 func startHub(t *testing.T, arch string, extra ...string) (*image.VM, image.Net) {
+	return startHubWith(t, arch, hubConfig{append: extra})
+}
+
+// hubConfig varies the hub guest.
+type hubConfig struct {
+	edit   func(name string, data []byte) []byte // changes the profiles
+	zone   string                                // the DNS zone testhub serves; "": hubZone
+	append []string                              // more kernel parameters
+}
+
+// hubZone is what the hub's DNS server knows by default: itself.
+const hubZone = `hub.wgboot.test A 192.168.50.1
+hub.wgboot.test AAAA fd50::1
+`
+
+// startHubWith boots a hub guest as startHub does, varied by hc.
+func startHubWith(t *testing.T, arch string, hc hubConfig) (*image.VM, image.Net) {
 	hubNet, cliNet := link(t)
 	hubNet.MAC, cliNet.MAC = "52:54:00:77:00:01", "52:54:00:77:00:02"
 	bin, err := os.ReadFile(imagetest.BuildPackage(t, arch, "./image/testhub"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	zone := hc.zone
+	if zone == "" {
+		zone = hubZone
+	}
 	hub := guest{
 		arch:     arch,
 		profiles: allProfiles(t),
-		files:    []image.File{{Path: "/sbin/testhub", Data: bin, Mode: 0o755}},
-		append:   append([]string{"wgboot.board=hub"}, extra...),
-		nets:     []image.Net{hubNet},
+		edit:     hc.edit,
+		files: []image.File{
+			{Path: "/sbin/testhub", Data: bin, Mode: 0o755},
+			{Path: "/etc/testhub/zone", Data: []byte(zone), Mode: 0o644},
+		},
+		append: append([]string{"wgboot.board=hub"}, hc.append...),
+		nets:   []image.Net{hubNet},
 	}.boot(t, "hub")
 	return hub, cliNet
 }

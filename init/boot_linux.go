@@ -15,6 +15,7 @@ import (
 
 	"github.com/wgboot/wgboot/board"
 	"github.com/wgboot/wgboot/internal/kmsg"
+	"github.com/wgboot/wgboot/netsetup/bringup"
 )
 
 // boot is PID 1's state from the first mount to the handoff.
@@ -31,6 +32,7 @@ type boot struct {
 	policy    board.OnFailure
 	persist   *persistMount
 	net       *network
+	endpoints map[peerRef]bringup.Fallback // the peers' candidate endpoints, from the resolve phase
 	state     state
 
 	initArgs []string // what the kernel passed to init, passed on to the next

@@ -24,6 +24,7 @@ func (b *boot) bringUp(end time.Time) error {
 		{"keys", b.keysUp},               // the key files on the config partition, made when missing
 		{"modules", only(b.loadModules)}, // wireguard + the board's, with dependencies
 		{"uplink", b.uplinkUp},           // carrier, addresses, default routes
+		{"resolve", b.resolveEndpoints},  // endpoint host names, fallback endpoints
 		{"tunnels", b.tunnelsUp},         // links, keys and peers, addresses, routes
 		{"verify", b.verifyTunnels},      // read back what the kernel took
 		{"handshake", b.handshakeGate},   // optional: wait for every peer
@@ -52,6 +53,8 @@ func (b *boot) bringUp(end time.Time) error {
 	b.state.Fallback = bootstate.Fallback{Profile: failed.File(), Reason: err.Error()}
 	made := b.state.Keys // a key the failed profile made is new to the hub all the same
 	b.state.Tunnels, b.state.Keys = nil, nil
+	// The failed profile's endpoint plan and names are not the image's.
+	b.endpoints, b.state.Names = nil, nil
 	b.useProfile(b.image, "image")
 	b.image = nil
 	err = b.runUntil(end, phases[2:]) // from keys: the clock and the CRNG are as they were

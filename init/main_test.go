@@ -92,6 +92,14 @@ func TestLean(t *testing.T) {
 			switch pkg {
 			case "flag", "github.com/wgboot/wgboot/internal/cli", "github.com/wgboot/wgboot/internal/timeline":
 				t.Errorf("%s: /init links %s", arch, pkg)
+			case "github.com/wgboot/wgboot/internal/dnsclient":
+				// net's resolver costs /init about 97 KB xz (net
+				// itself is linked, for the DHCP client's types):
+				// endpoint names are looked up with dnsmessage over
+				// raw sockets.
+				if strings.Contains(" "+imports+" ", " net ") {
+					t.Errorf("%s: %s imports net", arch, pkg)
+				}
 			}
 			// BurntSushi/toml imports encoding/json for json.Number; the
 			// linker keeps a few KB of it (its init). No package of

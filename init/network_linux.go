@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"sync"
 	"time"
 
+	"github.com/wgboot/wgboot/board"
 	"github.com/wgboot/wgboot/internal/wgkey"
 	"github.com/wgboot/wgboot/netsetup/bringup"
 	"github.com/wgboot/wgboot/netsetup/wg"
@@ -81,6 +83,15 @@ func (b *boot) verifyTunnels(ctx context.Context) (func(), error) {
 	commit := func() {
 		for _, dev := range devs {
 			b.state.addTunnel(dev)
+			// Where the endpoints of planned peers come from (the gate,
+			// if it switches, says more).
+			first := make(map[wgkey.Key]bringup.PeerEndpoint)
+			for ref, f := range b.endpoints {
+				if ref.tunnel == dev.Name {
+					first[ref.key] = bringup.PeerEndpoint{Current: f.Candidates[0], Tried: f.Candidates[:1]}
+				}
+			}
+			b.state.setEndpoints(dev.Name, first, nil)
 		}
 	}
 	return commit, errors.Join(errs...)
@@ -88,7 +99,10 @@ func (b *boot) verifyTunnels(ctx context.Context) (func(), error) {
 
 // handshakeGate waits, bounded by the profile's wait_handshake and the boot
 // deadline, until every peer with an endpoint has completed a handshake
-// since the configuration was applied.
+// since the configuration was applied. Tunnels are waited for at the same
+// time, so that each peer's endpoint_timeout runs from its own start. A
+// peer with fallback endpoints (see resolveEndpoints) is switched to the
+// next when one stays silent.
 func (b *boot) handshakeGate(ctx context.Context) (func(), error) {
 	wait := b.profile.Handoff.WaitHandshake
 	if wait <= 0 {
@@ -97,25 +111,64 @@ func (b *boot) handshakeGate(ctx context.Context) (func(), error) {
 	ctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
 	b.net.Bind(ctx)
+	type result struct {
+		gate bringup.Gate
+		dev  *wg.Device // read after switching endpoints, for the state file
+		took time.Duration
+		err  error
+	}
+	tunnels := b.profile.Tunnels
+	results := make([]result, len(tunnels))
+	var running sync.WaitGroup
+	for i := range tunnels {
+		t := &tunnels[i]
+		fb := b.fallbacks(t)
+		running.Go(func() {
+			r := &results[i]
+			start := time.Now()
+			if len(fb) == 0 {
+				got, n, err := b.net.Handshakes(ctx, t, b.net.since)
+				r.gate, r.err = bringup.Gate{Handshakes: got, Waited: n}, err
+			} else {
+				r.gate, r.err = b.net.HandshakesWithFallback(ctx, t, b.net.since, fb)
+				var err error
+				if r.dev, err = b.net.WG.Device(t.Name); err != nil {
+					b.log.Warnf("tunnel %s: read back the endpoints: %v", t.Name, err)
+				}
+			}
+			r.took = time.Since(start)
+		})
+	}
+	running.Wait()
 	var errs []error
-	seen := make(map[string]map[wgkey.Key]time.Time)
-	for i := range b.profile.Tunnels {
-		t := &b.profile.Tunnels[i]
-		start := time.Now()
-		got, n, err := b.net.Handshakes(ctx, t, b.net.since)
-		seen[t.Name] = got
-		if err != nil {
-			errs = append(errs, fmt.Errorf("tunnel %s: no handshake with every peer within %v: %w", t.Name, wait, err))
-			continue
-		}
-		if n > 0 {
-			b.log.Infof("tunnel %s: handshake with %d peer(s) in %v", t.Name, n, round(time.Since(start)))
+	for i, r := range results {
+		name := tunnels[i].Name
+		if r.err != nil {
+			errs = append(errs, fmt.Errorf("tunnel %s: no handshake with every peer within %v: %w", name, wait, r.err))
+		} else if r.gate.Waited > 0 {
+			b.log.Infof("tunnel %s: handshake with %d peer(s) in %v", name, r.gate.Waited, round(r.took))
 		}
 	}
 	commit := func() {
-		for name, got := range seen {
-			b.state.setHandshakes(name, got)
+		for i, r := range results {
+			b.state.setHandshakes(tunnels[i].Name, r.gate.Handshakes)
+			b.state.setEndpoints(tunnels[i].Name, r.gate.Endpoints, r.dev)
 		}
 	}
 	return commit, errors.Join(errs...)
+}
+
+// fallbacks are the candidate endpoints of t's peers that have more than
+// one, by public key.
+func (b *boot) fallbacks(t *board.Tunnel) map[wgkey.Key]bringup.Fallback {
+	var fb map[wgkey.Key]bringup.Fallback
+	for ref, f := range b.endpoints {
+		if ref.tunnel == t.Name && len(f.Candidates) > 1 {
+			if fb == nil {
+				fb = make(map[wgkey.Key]bringup.Fallback)
+			}
+			fb[ref.key] = f
+		}
+	}
+	return fb
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"net/netip"
 	"os"
 	"path/filepath"
 	"time"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/wgboot/wgboot/internal/bootstate"
 	"github.com/wgboot/wgboot/internal/wgkey"
+	"github.com/wgboot/wgboot/netsetup/bringup"
 	"github.com/wgboot/wgboot/netsetup/wg"
 )
 
@@ -47,6 +49,55 @@ func (s *state) setHandshakes(tunnel string, got map[wgkey.Key]time.Time) {
 		for j := range s.Tunnels[i].Peers {
 			if at, ok := byKey[s.Tunnels[i].Peers[j].PublicKey]; ok {
 				s.Tunnels[i].Peers[j].LastHandshake = at
+			}
+		}
+	}
+}
+
+// setEndpoints records, for the peers of tunnel in eps, the profile
+// endpoint their address comes from and, when the handshake gate switched,
+// the addresses it tried. dev, if not nil, is the device as read after the
+// gate: its endpoints are the kernel's, which a handshake may have changed
+// (WireGuard follows a peer that answers from another address).
+func (s *state) setEndpoints(tunnel string, eps map[wgkey.Key]bringup.PeerEndpoint, dev *wg.Device) {
+	if len(eps) == 0 {
+		return
+	}
+	kernel := make(map[string]netip.AddrPort)
+	if dev != nil {
+		for _, p := range dev.Peers {
+			kernel[p.PublicKey.String()] = p.Endpoint
+		}
+	}
+	byKey := make(map[string]bringup.PeerEndpoint, len(eps))
+	for k, e := range eps {
+		byKey[k.String()] = e
+	}
+	for i := range s.Tunnels {
+		if s.Tunnels[i].Name != tunnel {
+			continue
+		}
+		for j := range s.Tunnels[i].Peers {
+			p := &s.Tunnels[i].Peers[j]
+			e, ok := byKey[p.PublicKey]
+			if !ok {
+				continue
+			}
+			from := e.Current.From
+			if ep, ok := kernel[p.PublicKey]; ok && ep.IsValid() {
+				p.Endpoint = ep.String()
+				for _, c := range e.Tried {
+					if c.Addr == ep {
+						from = c.From
+					}
+				}
+			}
+			p.EndpointFrom = from
+			p.EndpointsTried = nil
+			if len(e.Tried) > 1 {
+				for _, c := range e.Tried {
+					p.EndpointsTried = append(p.EndpointsTried, c.Addr.String())
+				}
 			}
 		}
 	}

@@ -4,11 +4,17 @@
 // environment — pings the hub through the tunnel, prints one verdict line
 // and powers off.
 //
-// Kernel command line: testroot.ping=ADDR (the hub's tunnel address),
-// testroot.tunnel=NAME (default wg0), testroot.persist=DEV (the config
-// partition, which must not be mounted any more). The verdict ends with
-// what the state file says of a fleet boot: from=image|persist, the
-// fallback's profile, and key=TUNNEL:PUBLIC-KEY[:new] for each key file.
+// Kernel command line: testroot.ping=ADDR[,ADDR...] (the hub's tunnel
+// addresses, each pinged 10 times), testroot.tunnel=NAME (default wg0),
+// testroot.persist=DEV (the config partition, which must not be mounted
+// any more). The verdict ends with what the state file says of a fleet
+// boot: from=image|persist, the fallback's profile, and
+// key=TUNNEL:PUBLIC-KEY[:new] for each key file.
+//
+// Every peer the state file gives an endpoint_from (a host name or
+// fallback endpoints were involved) must have, in the kernel, the endpoint
+// the state file says, and is printed: "testroot: endpoint wg0 PEER
+// 192.168.50.1:51820 from hub.wgboot.test:51820".
 //
 // When the disk has the board's profile at /etc/wgboot-expect/profile.toml
 // (put there by the test, without keys), every tunnel's kernel state —
@@ -31,6 +37,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/wgboot/wgboot/board"
+	"github.com/wgboot/wgboot/internal/bootstate"
 	"github.com/wgboot/wgboot/netsetup"
 	"github.com/wgboot/wgboot/netsetup/bringup"
 	"github.com/wgboot/wgboot/netsetup/wg"
@@ -68,25 +75,8 @@ func run() error {
 			return fmt.Errorf("unexpected environment variable %s", k)
 		}
 	}
-	var st struct {
-		Ready       bool
-		ProfileFrom string `json:"profile_from"`
-		Fallback    struct{ Profile string }
-		Keys        []struct {
-			Tunnel    string
-			PublicKey string `json:"public_key"`
-			Generated bool
-		}
-		Tunnels []struct{ Name string }
-		Uplink  *struct {
-			Interface string
-			DHCP      *struct {
-				Address  string
-				ServerID string `json:"server_id"`
-			}
-		}
-	}
-	data, err := os.ReadFile("/run/wgboot/state.json")
+	var st bootstate.State
+	data, err := os.ReadFile(bootstate.Path)
 	if err != nil {
 		return fmt.Errorf("state file: %w", err)
 	}
@@ -122,6 +112,10 @@ func run() error {
 	if err := secretsGone(); err != nil {
 		return err
 	}
+	endpoints, err := checkEndpoints(c, &st)
+	if err != nil {
+		return err
+	}
 	if dev := params["testroot.persist"]; dev != "" {
 		if err := notMounted(dev); err != nil {
 			return err
@@ -133,16 +127,21 @@ func run() error {
 			return err
 		}
 	}
-	replies := 0
-	if target := params["testroot.ping"]; target != "" && st.Ready {
-		addr, err := netip.ParseAddr(target)
-		if err != nil {
-			return err
+	replies, sent := 0, 0
+	if targets := params["testroot.ping"]; targets != "" && st.Ready {
+		for target := range strings.SplitSeq(targets, ",") {
+			addr, err := netip.ParseAddr(target)
+			if err != nil {
+				return err
+			}
+			n, err := ping(addr, 10)
+			if err != nil {
+				return err
+			}
+			replies, sent = replies+n, sent+10
 		}
-		replies, err = ping(addr, 10)
-		if err != nil {
-			return err
-		}
+	} else {
+		sent = 10
 	}
 	// Which profile ran, and the keys for enrollment (issue 13).
 	fleet := ""
@@ -158,9 +157,42 @@ func run() error {
 			fleet += ":new"
 		}
 	}
-	fmt.Printf("testroot: OK tunnel=%s up peers=%d handshake=%v pings=%d/10 ready=%v checked=%d secrets=0 args=%q%s%s\n",
-		tunnel, len(dev.Peers), !dev.Peers[0].LastHandshake.IsZero(), replies, st.Ready, checked, os.Args[1:], lease, fleet)
+	fmt.Printf("testroot: OK tunnel=%s up peers=%d handshake=%v pings=%d/%d ready=%v checked=%d secrets=0 args=%q endpoints=%d%s%s\n",
+		tunnel, len(dev.Peers), !dev.Peers[0].LastHandshake.IsZero(), replies, sent, st.Ready, checked, os.Args[1:], endpoints, lease, fleet)
 	return nil
+}
+
+// checkEndpoints compares, for every peer that the state file says where
+// its endpoint came from, the kernel's endpoint with the state file's, and
+// prints each; it returns how many it checked.
+func checkEndpoints(c *wg.Client, st *bootstate.State) (int, error) {
+	n := 0
+	for _, t := range st.Tunnels {
+		var dev *wg.Device
+		for _, p := range t.Peers {
+			if p.EndpointFrom == "" {
+				continue
+			}
+			if dev == nil {
+				var err error
+				if dev, err = c.Device(t.Name); err != nil {
+					return n, err
+				}
+			}
+			var got string
+			for _, kp := range dev.Peers {
+				if kp.PublicKey.String() == p.PublicKey {
+					got = kp.Endpoint.String()
+				}
+			}
+			if got != p.Endpoint {
+				return n, fmt.Errorf("tunnel %s peer %s: the kernel has endpoint %q, the state file %q", t.Name, p.PublicKey, got, p.Endpoint)
+			}
+			fmt.Printf("testroot: endpoint %s %s %s from %s tried %v\n", t.Name, p.PublicKey, p.Endpoint, p.EndpointFrom, p.EndpointsTried)
+			n++
+		}
+	}
+	return n, nil
 }
 
 // leaseHeld checks that the DHCP lease of the state file is what the

@@ -79,6 +79,15 @@ func Encode(s *State) []byte {
 		}
 		e.end(']')
 	}
+	if len(s.Names) > 0 {
+		e.key("names")
+		e.begin('[')
+		for i := range s.Names {
+			e.elem()
+			e.name(&s.Names[i])
+		}
+		e.end(']')
+	}
 	e.key("phases")
 	if s.Phases == nil {
 		e.buf = append(e.buf, "null"...)
@@ -191,6 +200,33 @@ func (e *encoder) peer(p *Peer) {
 		e.end(']')
 	}
 	e.time("last_handshake", p.LastHandshake)
+	if p.EndpointFrom != "" {
+		e.str("endpoint_from", p.EndpointFrom)
+	}
+	if len(p.EndpointsTried) > 0 {
+		e.strs("endpoints_tried", p.EndpointsTried)
+	}
+	e.end('}')
+}
+
+func (e *encoder) name(n *Name) {
+	e.begin('{')
+	e.str("host", n.Host)
+	if n.Server != "" {
+		e.str("server", n.Server)
+	}
+	if len(n.CNAMEs) > 0 {
+		e.strs("cnames", n.CNAMEs)
+	}
+	if len(n.Addrs) > 0 {
+		e.strs("addresses", n.Addrs)
+	}
+	if n.TTL != 0 {
+		e.int("ttl_s", int64(n.TTL))
+	}
+	if n.Err != "" {
+		e.str("error", n.Err)
+	}
 	e.end('}')
 }
 

@@ -44,11 +44,17 @@ func cases() map[string]*State {
 			{Name: "wg0", Index: 3, PublicKey: "ww8qAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", ListenPort: 51820, Peers: []Peer{
 				{PublicKey: "xkSiuuwzFSr9eB4uyyHVhGU4hlPxfL8VN1fLD/W8J2c=", Endpoint: "192.168.50.1:51820",
 					AllowedIPs: []string{"10.77.0.0/24", "fd77::/64"}, LastHandshake: t0},
-				{PublicKey: "b", Endpoint: "[2001:db8::1]:51820", AllowedIPs: []string{}, LastHandshake: t0.In(east)},
+				{PublicKey: "b", Endpoint: "[2001:db8::1]:51820", AllowedIPs: []string{}, LastHandshake: t0.In(east),
+					EndpointFrom: "hub2.example.net:51820", EndpointsTried: []string{"192.0.2.1:51820", "[2001:db8::1]:51820"}},
 				{PublicKey: "c", LastHandshake: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)},
 			}},
 			{Name: "wg1", Index: math.MaxInt32, Peers: []Peer{}},
 			{Name: "wg2", Index: math.MinInt32, ListenPort: -1},
+		},
+		Names: []Name{
+			{Host: "hub.example.net", Server: "192.0.2.53:53", CNAMEs: []string{"edge.example."}, Addrs: []string{"192.0.2.1", "2001:db8::1"}, TTL: 300},
+			{Host: "hub2.example.net", Err: "no such host (NXDOMAIN)"},
+			{Host: "empty.example", Addrs: []string{}, CNAMEs: []string{}, TTL: -1},
 		},
 		Uplink: &Uplink{Interface: "eth0", Index: 2, MTU: 1400, AcceptRA: true,
 			Addresses: []string{"192.0.2.14/24", "2001:db8::5054:ff:fe12:3456/64", "fe80::5054:ff:fe12:3456/64"},
@@ -77,7 +83,9 @@ func cases() map[string]*State {
 			DNSServers: []string{s},
 			Keys:       []Key{{Tunnel: s, File: s, PublicKey: s}},
 			Phases:     []Phase{{Name: s, Err: s}},
-			Tunnels:    []Tunnel{{Name: s, PublicKey: s, Peers: []Peer{{PublicKey: s, Endpoint: s, AllowedIPs: []string{s, s}}}}},
+			Tunnels: []Tunnel{{Name: s, PublicKey: s, Peers: []Peer{{PublicKey: s, Endpoint: s, AllowedIPs: []string{s, s},
+				EndpointFrom: s, EndpointsTried: []string{s}}}}},
+			Names: []Name{{Host: s, Server: s, CNAMEs: []string{s}, Addrs: []string{s, s}, Err: s}},
 		}
 		c["strings "+string(rune('a'+i))] = st
 	}
@@ -205,7 +213,8 @@ func normalize(s *State) State {
 		if tu.Peers != nil {
 			ps := make([]Peer, len(tu.Peers))
 			for j, p := range tu.Peers {
-				p.PublicKey, p.Endpoint = repair(p.PublicKey), repair(p.Endpoint)
+				p.PublicKey, p.Endpoint, p.EndpointFrom = repair(p.PublicKey), repair(p.Endpoint), repair(p.EndpointFrom)
+				p.EndpointsTried = repairAll(p.EndpointsTried)
 				if p.AllowedIPs != nil {
 					ips := make([]string, len(p.AllowedIPs))
 					for k, a := range p.AllowedIPs {
@@ -219,6 +228,16 @@ func normalize(s *State) State {
 			tu.Peers = ps
 		}
 		n.Tunnels[i] = tu
+	}
+	if len(s.Names) == 0 {
+		n.Names = nil
+	} else {
+		n.Names = make([]Name, len(s.Names))
+	}
+	for i, nm := range s.Names {
+		nm.Host, nm.Server, nm.Err = repair(nm.Host), repair(nm.Server), repair(nm.Err)
+		nm.CNAMEs, nm.Addrs = repairAll(nm.CNAMEs), repairAll(nm.Addrs)
+		n.Names[i] = nm
 	}
 	if s.Phases != nil {
 		n.Phases = make([]Phase, len(s.Phases))
@@ -300,7 +319,9 @@ func FuzzEncode(f *testing.F) {
 			DNSServers: []string{s},
 			Phases:     []Phase{{Name: s, Start: time.Duration(n), Dur: time.Duration(n / 3), Err: s}},
 			Tunnels: []Tunnel{{Name: s, Index: int32(n), PublicKey: s, ListenPort: int(n),
-				Peers: []Peer{{PublicKey: s, Endpoint: s, AllowedIPs: []string{s}, LastHandshake: hs}}}},
+				Peers: []Peer{{PublicKey: s, Endpoint: s, AllowedIPs: []string{s}, LastHandshake: hs,
+					EndpointFrom: s, EndpointsTried: []string{s}}}}},
+			Names: []Name{{Host: s, Server: s, CNAMEs: []string{s}, Addrs: []string{s}, TTL: int(n), Err: s}},
 		}
 		st.Uplink.DHCP.Obtained = hs
 		got := Encode(st)
@@ -326,13 +347,16 @@ func FuzzEncode(f *testing.F) {
 		p := d.Tunnels[0].Peers[0]
 		r := repair(s)
 		u := d.Uplink
+		nm := d.Names[0]
 		for _, v := range []string{d.Version, d.Phases[0].Name, d.Phases[0].Err, d.Tunnels[0].Name, p.PublicKey, p.AllowedIPs[0],
-			u.Interface, u.Addresses[0], u.Gateways[1], u.DHCP.Address, u.DHCP.Routes[0], u.DHCP.DNS[0], d.DNSServers[0]} {
+			u.Interface, u.Addresses[0], u.Gateways[1], u.DHCP.Address, u.DHCP.Routes[0], u.DHCP.DNS[0], d.DNSServers[0],
+			p.EndpointsTried[0], nm.Host, nm.CNAMEs[0], nm.Addrs[0]} {
 			if v != r {
 				t.Fatalf("decoded %q, want %q (from %q)", v, r, s)
 			}
 		}
-		if s != "" && (d.Board != r || d.Profile != r || d.Failure != r || d.Policy != r || p.Endpoint != r) {
+		if s != "" && (d.Board != r || d.Profile != r || d.Failure != r || d.Policy != r || p.Endpoint != r ||
+			p.EndpointFrom != r || nm.Server != r || nm.Err != r) {
 			t.Fatalf("an omitempty field decoded differently: %+v", d)
 		}
 		if d.StartUptimeNS != time.Duration(n) || d.Tunnels[0].Index != int32(n) {

@@ -33,11 +33,14 @@ type State struct {
 	DNSServers []string `json:"dns_servers,omitempty"`
 	Keys       []Key    `json:"keys,omitempty"` // the tunnels' keys from key files
 	Tunnels    []Tunnel `json:"tunnels,omitempty"`
-	Phases     []Phase  `json:"phases"`
-	Ready      bool     `json:"ready"`
-	Failure    string   `json:"failure,omitempty"`
-	Policy     string   `json:"policy,omitempty"` // the on_failure action taken
-	PeakRSSKB  int      `json:"init_peak_rss_kb"`
+	// Names are the endpoint host names the boot looked up, in the
+	// order the profile names them.
+	Names     []Name  `json:"names,omitempty"`
+	Phases    []Phase `json:"phases"`
+	Ready     bool    `json:"ready"`
+	Failure   string  `json:"failure,omitempty"`
+	Policy    string  `json:"policy,omitempty"` // the on_failure action taken
+	PeakRSSKB int     `json:"init_peak_rss_kb"`
 	// The kernel's uptime (CLOCK_BOOTTIME) when init started and when the
 	// state was written: phase times are relative to the first.
 	StartUptimeNS time.Duration `json:"start_uptime_ns"`
@@ -125,6 +128,24 @@ type Peer struct {
 	// written as RFC 3339 (a year outside 0–9999), which encoding/json
 	// would refuse: one odd clock must not cost the whole state file.
 	LastHandshake time.Time `json:"last_handshake,omitzero"`
+	// EndpointFrom is the profile's endpoint, as written (endpoint or
+	// one of fallback_endpoints, a host name or an address), that
+	// Endpoint was configured from: set for peers with a host name or
+	// fallbacks.
+	EndpointFrom string `json:"endpoint_from,omitempty"`
+	// EndpointsTried lists the addresses the handshake gate configured,
+	// in order, the one kept last: set when it switched.
+	EndpointsTried []string `json:"endpoints_tried,omitempty"`
+}
+
+// Name is a host name looked up for peer endpoints, and the answer.
+type Name struct {
+	Host   string   `json:"host"`
+	Server string   `json:"server,omitempty"` // the DNS server that answered
+	CNAMEs []string `json:"cnames,omitempty"` // the chain to the name with the addresses
+	Addrs  []string `json:"addresses,omitempty"`
+	TTL    int      `json:"ttl_s,omitempty"` // the answer's smallest TTL, in seconds
+	Err    string   `json:"error,omitempty"` // why the lookup failed
 }
 
 // Phase is what one phase of the boot did.

@@ -17,6 +17,7 @@ import (
 	"unicode"
 
 	"github.com/wgboot/wgboot/board"
+	"github.com/wgboot/wgboot/internal/dnsclient"
 	"github.com/wgboot/wgboot/internal/wgkey"
 )
 
@@ -132,6 +133,7 @@ type converter struct {
 	tableLine      int
 	dns            []string
 	dnsLine        int
+	hostEndpoint   bool // an Endpoint is a host name
 	sections       []*peerSection
 	peerLines      []int // the first [Peer] line of each peer of the profile
 }
@@ -156,7 +158,7 @@ type peerSection struct {
 	keyBad       bool // a PublicKey line that did not parse
 	psk          wgkey.PresharedKey
 	hasPSK       bool
-	endpoint     netip.AddrPort
+	endpoint     board.Endpoint
 	hasEndpoint  bool
 	keepalive    uint16
 	hasKeepalive bool
@@ -542,8 +544,9 @@ func (c *converter) peerKey(s *peerSection, key, spelled, value string) {
 	case "AllowedIPs":
 		c.allowedIPs(s, spelled, value)
 	case "Endpoint":
-		if ap, ok := c.endpoint(spelled, value); ok {
-			s.endpoint, s.hasEndpoint = ap, true
+		if ep, ok := c.endpoint(spelled, value); ok {
+			s.endpoint, s.hasEndpoint = ep, true
+			c.hostEndpoint = c.hostEndpoint || ep.Host != ""
 		}
 	case "PersistentKeepalive":
 		n, ok := wgNumber(value, false, math.MaxUint16)
@@ -584,49 +587,59 @@ func (c *converter) allowedIPs(s *peerSection, spelled, value string) {
 // endpoint reads Endpoint as wg(8)'s parse_endpoint splits it and
 // getaddrinfo(3) reads the parts, then asks endpointForProfile what a
 // profile can say.
-func (c *converter) endpoint(spelled, value string) (netip.AddrPort, bool) {
+func (c *converter) endpoint(spelled, value string) (board.Endpoint, bool) {
 	host, port, bad := endpointSyntax(value)
 	if bad != "" {
 		c.errorf("%s %s %s", spelled, value, bad)
-		return netip.AddrPort{}, false
+		return board.Endpoint{}, false
 	}
 	addr, kind, plain := endpointHost(host)
 	switch kind {
 	case hostInvalid:
 		c.errorf("%s %s: %s is neither an IP address nor a host name", spelled, value, host)
-		return netip.AddrPort{}, false
+		return board.Endpoint{}, false
 	case hostZoned:
 		c.errorf("%s %s: a link-local address with a zone (%%%s), which names an interface of the machine the file was written for; a profile endpoint cannot carry one", spelled, value, addr.Zone())
-		return netip.AddrPort{}, false
+		return board.Endpoint{}, false
 	}
 	sp := readService(port)
 	switch {
 	case !sp.numeric && port[0] != '-':
 		c.errorf("%s %s: the port %s is a service name, which wg(8) looks up in /etc/services; write the number", spelled, value, port)
-		return netip.AddrPort{}, false
+		return board.Endpoint{}, false
 	case !sp.numeric:
 		c.errorf("%s %s: %s is not a port number", spelled, value, port)
-		return netip.AddrPort{}, false
+		return board.Endpoint{}, false
 	case sp.wraps:
 		c.errorf("%s %s: the port is above 65535; wg(8) would silently use %d (its low 16 bits)", spelled, value, sp.port)
-		return netip.AddrPort{}, false
+		return board.Endpoint{}, false
 	}
-	return c.endpointForProfile(spelled, value, host, addr, kind, plain && sp.plain, sp.port)
+	// A name is kept as written: only its port can be spelled oddly.
+	return c.endpointForProfile(spelled, value, host, addr, kind, (plain || kind == hostName) && sp.plain, sp.port)
 }
 
 // endpointForProfile is the one place that decides what a profile's
-// endpoint can hold. Profiles take IP addresses only, so a host name is
-// refused here; when profiles learn host names, this is what changes.
-func (c *converter) endpointForProfile(spelled, value, host string, addr netip.Addr, kind hostKind, plain bool, port uint16) (netip.AddrPort, bool) {
+// endpoint can hold: an address, or a host name that the boot resolves
+// (wg(8) resolves it when the file is loaded). A name the boot's resolver
+// cannot ask for is refused, saying why.
+func (c *converter) endpointForProfile(spelled, value, host string, addr netip.Addr, kind hostKind, plain bool, port uint16) (board.Endpoint, bool) {
 	if kind == hostName {
-		c.errorf("%s %s: %s is a host name, which wg(8) resolves when the file is loaded; a profile endpoint takes an IP address (there is no resolver in early boot), so write the address the name resolves to", spelled, value, host)
-		return netip.AddrPort{}, false
+		if err := dnsclient.CheckHost(host); err != nil {
+			c.errorf("%s %s: wg(8) would resolve %s, but the boot cannot look it up: %v", spelled, value, host, err)
+			return board.Endpoint{}, false
+		}
+		ep := board.Endpoint{Host: host, Port: port}
+		if !plain {
+			c.warnf("%s %s read as %s, as wg(8) reads it", spelled, value, ep)
+		}
+		c.add(c.line, false, "note: %s %s: kept as a host name, which the boot resolves (A and AAAA) through nameserver= on the kernel command line, [uplink] dns or the DHCP lease's name servers (dhcp = true): give the profile one of them", spelled, value)
+		return ep, true
 	}
 	ap := netip.AddrPortFrom(addr, port)
 	if !plain {
 		c.warnf("%s %s read as %s, as wg(8) reads it", spelled, value, ap)
 	}
-	return ap, true
+	return board.Endpoint{Addr: ap}, true
 }
 
 // quickKey handles a key wg-quick reads itself. spelled is the key as
@@ -805,8 +818,12 @@ func (c *converter) mergePeers() []board.Peer {
 		if s.hasPSK {
 			p.PresharedKey = s.psk
 		}
-		if s.hasEndpoint {
-			p.Endpoint = s.endpoint
+		switch {
+		case !s.hasEndpoint:
+		case s.endpoint.Host != "":
+			p.Endpoints = []board.Endpoint{s.endpoint}
+		default:
+			p.Endpoint = s.endpoint.Addr
 		}
 		if s.hasKeepalive {
 			p.PersistentKeepalive = s.keepalive
@@ -931,6 +948,11 @@ func (c *converter) dnsNote() {
 		what += " and search domains " + strings.Join(search, ", ")
 	}
 	c.add(c.dnsLine, false, "warning: DNS dropped (%s): wg-quick hands them to resolvconf while the tunnel is up, for the system's name lookups (not for endpoints); wgboot sets up no resolver, so configure them in the system that boots next", what)
+	if c.hostEndpoint {
+		// wg(8) resolves Endpoint with the host's resolver before the
+		// tunnel is up, never with DNS: neither does the boot.
+		c.add(c.dnsLine, false, "note: DNS is not made [uplink] dns: it answers inside the tunnel, and the endpoint's host name is resolved before the tunnel is up")
+	}
 }
 
 // lint runs the profile's checks on the converted tunnel. An error means

@@ -151,7 +151,9 @@ func TestWGModelReference(t *testing.T) {
 		m := wgModel(name+".conf", data)
 		wgOK := strings.TrimSpace(read(name+".strip.rc")) == "0" && strings.TrimSpace(read(name+".setconf.rc")) == "0"
 		code, stdout, errOut := run(t, "import", filepath.Join(in, name+".conf"))
-		if code == ExitOK && !wgOK {
+		// A host name wg cannot resolve here is still a profile's
+		// endpoint: the boot resolves it.
+		if code == ExitOK && !wgOK && !m.named {
 			t.Errorf("%s: import accepts what wg rejects (%s):\n%s", name, read(name+".setconf.err"), data)
 		}
 		if code == ExitOK && wgOK {
@@ -160,7 +162,7 @@ func TestWGModelReference(t *testing.T) {
 				t.Fatalf("%s: profile does not parse: %v", name, ds.Err())
 			}
 			tun := &p.Tunnels[0]
-			want := deviceOf(t, tun, "")
+			want := resolveNames(t, deviceOf(t, tun, ""))
 			got := parseShowconf(t, read(name+".showconf"))
 			if tun.PrivateKeyFile != "" {
 				got.PrivateKey = ""

@@ -455,7 +455,7 @@ func TestImportReference(t *testing.T) {
 			}
 			tun := &p.Tunnels[0]
 			if res.up == nil { // wg setconf alone: the device is all there is
-				if d := sameDevice(deviceOf(t, tun, corpusKeys), res.setconf); d != "" {
+				if d := sameDevice(resolveNames(t, deviceOf(t, tun, corpusKeys)), res.setconf); d != "" {
 					t.Errorf("device: the profile and wg differ: %s", d)
 				}
 				return
@@ -472,7 +472,7 @@ func TestImportReference(t *testing.T) {
 			slices.Sort(got.rules)
 			slices.Sort(want.rules)
 			diffs := map[string]string{
-				"device":    sameDevice(deviceOf(t, tun, corpusKeys), got.device),
+				"device":    sameDevice(resolveNames(t, deviceOf(t, tun, corpusKeys)), got.device),
 				"addresses": diffLists(want.addresses, got.addresses),
 				"mtu":       diffLists([]string{strconv.Itoa(want.mtu)}, []string{strconv.Itoa(got.mtu)}),
 				"routes":    diffLists(want.routes, got.routes),

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/wgboot/wgboot/internal/bootstate"
@@ -99,6 +100,17 @@ func writeState(w io.Writer, s *bootstate.State) {
 	if len(s.DNSServers) > 0 {
 		fmt.Fprintf(w, "name servers %v\n", s.DNSServers)
 	}
+	for _, n := range s.Names {
+		if n.Err != "" {
+			fmt.Fprintf(w, "name %s: %s\n", n.Host, n.Err)
+			continue
+		}
+		via := ""
+		if len(n.CNAMEs) > 0 {
+			via = " via CNAME " + strings.Join(n.CNAMEs, " → ")
+		}
+		fmt.Fprintf(w, "name %s: %s%s (from %s, TTL %ds)\n", n.Host, strings.Join(n.Addrs, " "), via, n.Server, n.TTL)
+	}
 	for _, t := range s.Tunnels {
 		fmt.Fprintf(w, "tunnel %s (index %d): public key %s, port %d\n", t.Name, t.Index, t.PublicKey, t.ListenPort)
 		for _, p := range t.Peers {
@@ -106,7 +118,14 @@ func writeState(w io.Writer, s *bootstate.State) {
 			if !p.LastHandshake.IsZero() {
 				hs = p.LastHandshake.UTC().Format("2006-01-02 15:04:05Z")
 			}
-			fmt.Fprintf(w, "  peer %s endpoint %s allowed %v handshake %s\n", p.PublicKey, p.Endpoint, p.AllowedIPs, hs)
+			from := ""
+			if p.EndpointFrom != "" {
+				from = " (" + p.EndpointFrom + ")"
+			}
+			if len(p.EndpointsTried) > 1 {
+				from += " after " + strings.Join(p.EndpointsTried[:len(p.EndpointsTried)-1], ", ")
+			}
+			fmt.Fprintf(w, "  peer %s endpoint %s%s allowed %v handshake %s\n", p.PublicKey, p.Endpoint, from, p.AllowedIPs, hs)
 		}
 	}
 	fmt.Fprintf(w, "init peak RSS %d KiB\n", s.PeakRSSKB)

@@ -69,7 +69,13 @@ func TestState(t *testing.T) {
 		Tunnels: []bootstate.Tunnel{{Name: "wg0", Index: 3, PublicKey: "PUB", ListenPort: 51820, Peers: []bootstate.Peer{
 			{PublicKey: "PEER", Endpoint: "192.168.50.1:51820", AllowedIPs: []string{"10.77.0.0/24"},
 				LastHandshake: time.Date(2026, 12, 7, 5, 29, 3, 0, time.FixedZone("", 3600))},
+			{PublicKey: "PEER2", Endpoint: "203.0.113.7:51820", EndpointFrom: "203.0.113.7:51820",
+				EndpointsTried: []string{"192.0.2.1:51820", "203.0.113.7:51820"}, AllowedIPs: []string{"10.78.0.0/24"}},
 		}}},
+		Names: []bootstate.Name{
+			{Host: "hub.example.net", Server: "192.0.2.53:53", CNAMEs: []string{"edge.example."}, Addrs: []string{"192.0.2.1", "2001:db8::1"}, TTL: 60},
+			{Host: "hub2.example.net", Err: "no such host (NXDOMAIN)"},
+		},
 	})
 	code, out, stderr := run(t, "state", path)
 	if code != ExitOK {
@@ -84,6 +90,9 @@ func TestState(t *testing.T) {
 		"name servers [192.0.2.53 192.168.50.1]\n",
 		"tunnel wg0 (index 3): public key PUB, port 51820\n",
 		"  peer PEER endpoint 192.168.50.1:51820 allowed [10.77.0.0/24] handshake 2026-12-07 04:29:03Z\n",
+		"  peer PEER2 endpoint 203.0.113.7:51820 (203.0.113.7:51820) after 192.0.2.1:51820 allowed [10.78.0.0/24] handshake never\n",
+		"name hub.example.net: 192.0.2.1 2001:db8::1 via CNAME edge.example. (from 192.0.2.53:53, TTL 60s)\n",
+		"name hub2.example.net: no such host (NXDOMAIN)\n",
 		"init peak RSS 3484 KiB\n",
 	} {
 		if !strings.Contains(out, want) {

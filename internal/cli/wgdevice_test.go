@@ -3,6 +3,7 @@ package cli
 import (
 	"bufio"
 	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
@@ -109,8 +110,12 @@ func deviceOf(t *testing.T, tun *board.Tunnel, keyDir string) wgDevice {
 		if !p.PresharedKey.IsZero() {
 			wp.PresharedKey = p.PresharedKey.Reveal()
 		}
-		if p.Endpoint.IsValid() {
+		switch eps := p.EndpointList(); {
+		case p.Endpoint.IsValid():
 			wp.Endpoint = p.Endpoint.String()
+		case len(eps) > 0:
+			// A host name, which wg(8) resolves (see resolveNames).
+			wp.Endpoint = eps[0].String()
 		}
 		var ips []string
 		for _, a := range p.AllowedIPs {
@@ -161,4 +166,46 @@ func redact(p wgPeer) wgPeer {
 		p.PresharedKey = "(set)"
 	}
 	return p
+}
+
+// resolveNames is dev with each host name endpoint resolved as wg(8)
+// resolves it in the reference's namespace: from testdata/corpus/hosts.
+func resolveNames(t *testing.T, dev wgDevice) wgDevice {
+	t.Helper()
+	peers := make(map[string]wgPeer, len(dev.Peers))
+	for k, p := range dev.Peers {
+		if host, port, ok := strings.Cut(p.Endpoint, ":"); ok && !isAddrPort(p.Endpoint) && !strings.HasPrefix(p.Endpoint, "[") {
+			n, err := strconv.ParseUint(port, 10, 16)
+			if err != nil {
+				t.Fatalf("endpoint %q: %v", p.Endpoint, err)
+			}
+			p.Endpoint = netip.AddrPortFrom(corpusHost(t, host), uint16(n)).String()
+		}
+		peers[k] = p
+	}
+	dev.Peers = peers
+	return dev
+}
+
+// corpusHost looks host up in testdata/corpus/hosts, the /etc/hosts of
+// the reference, as wg(8) would there.
+func corpusHost(t *testing.T, host string) netip.Addr {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", "corpus", "hosts"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for line := range strings.SplitSeq(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 2 || strings.HasPrefix(f[0], "#") {
+			continue
+		}
+		if slices.Contains(f[1:], host) {
+			if a, err := netip.ParseAddr(f[0]); err == nil {
+				return a
+			}
+		}
+	}
+	t.Fatalf("%s is not in testdata/corpus/hosts", host)
+	return netip.Addr{}
 }

@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/wgboot/wgboot/internal/wgkey"
@@ -24,9 +25,12 @@ import (
 type modelResult struct {
 	ok            bool
 	why           string
-	indeterminate bool     // needs a resolver, /etc/services or a named interface
-	dev           wgDevice // after wg setconf
-	upFwMark      uint32   // the fwmark after wg-quick up
+	indeterminate bool // needs a resolver, /etc/services or a named interface
+	// named: an endpoint is a host name, which dev has as "host:port"
+	// (wg resolves it; a profile keeps it for the boot to resolve).
+	named    bool
+	dev      wgDevice // after wg setconf
+	upFwMark uint32   // the fwmark after wg-quick up
 }
 
 // wgModel runs the model on the file named base (only its name matters).
@@ -94,6 +98,7 @@ func wgModel(base string, data []byte) modelResult {
 		fwmark  uint32
 		peers   []*mpeer
 		indet   bool
+		named   bool
 	)
 	for _, line := range wgConfig {
 		if i := strings.IndexByte(line, '#'); i >= 0 {
@@ -195,6 +200,7 @@ func wgModel(base string, data []byte) modelResult {
 				return fail("Unable to parse endpoint")
 			}
 			indet = indet || in
+			named = named || in && ep != "" && !isAddrPort(ep)
 			p.endpoint = ep
 		}
 	}
@@ -266,7 +272,7 @@ func wgModel(base string, data []byte) modelResult {
 	if (table == "" || table == "auto") && hasDefault && up == 0 {
 		up = defaultPolicyTable
 	}
-	return modelResult{ok: true, indeterminate: indet, dev: dev, upFwMark: up}
+	return modelResult{ok: true, indeterminate: indet, named: named, dev: dev, upFwMark: up}
 }
 
 // modelTrim is wg-quick's ${v##*([[:space:]])} and ${v%%*([[:space:]])}.
@@ -318,10 +324,18 @@ func modelEndpoint(v string) (ep string, ok, indeterminate bool) {
 	if a, ok := inetAton(host); ok {
 		return netip.AddrPortFrom(a, sp.port).String(), true, indet
 	}
+	if isHostName(host) && sp.numeric {
+		return host + ":" + strconv.Itoa(int(sp.port)), true, true
+	}
 	if isHostName(host) {
 		return "", true, true
 	}
 	// glibc asks the resolver for anything else too; it fails, but the
 	// error depends on the resolver.
 	return "", true, true
+}
+
+func isAddrPort(s string) bool {
+	_, err := netip.ParseAddrPort(s)
+	return err == nil
 }

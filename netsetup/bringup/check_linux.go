@@ -16,9 +16,10 @@ import (
 // Check compares the kernel's state with what TunnelUp makes of t: the
 // link up with its MTU and addresses, a route per allowed IP in the
 // tunnel's table, the policy rules, and the device's peers with their
-// endpoints, keepalives and allowed IPs. Keys are not compared (t may come
-// from a profile whose key files were not read), except the peers' public
-// keys. It is the check of a next stage that wants to know that the tunnel
+// endpoints (but for peers with fallbacks or a host name, which may be at
+// any of their candidates), keepalives and allowed IPs. Keys are not
+// compared (t may come from a profile whose key files were not read),
+// except the peers' public keys. It is the check of a next stage that wants to know that the tunnel
 // it inherited is the one the profile describes.
 func (n *Net) Check(t *board.Tunnel) error {
 	var errs errcap.List
@@ -71,8 +72,22 @@ func (n *Net) Check(t *board.Tunnel) error {
 	if err != nil {
 		return fmt.Errorf("tunnel %s: %w", t.Name, err)
 	}
-	if err := wg.Verify(expectation(DeviceConfig(t)), dev); err != nil {
+	want := checkExpectation(t)
+	if err := wg.Verify(want, dev); err != nil {
 		errs.Add(fmt.Errorf("tunnel %s: %w", t.Name, err))
 	}
 	return errs.Err()
+}
+
+// checkExpectation is what Check wants of t's device. A peer with
+// fallbacks or a host name ends up at whichever candidate answered (the
+// state file says which): its endpoint is not the profile's to check.
+func checkExpectation(t *board.Tunnel) wg.Config {
+	want := expectation(DeviceConfig(t))
+	for i := range t.Peers {
+		if len(t.Peers[i].EndpointList()) > 1 || t.Peers[i].HasHost() {
+			want.Peers[i].Endpoint = netip.AddrPort{}
+		}
+	}
+	return want
 }

@@ -3,10 +3,12 @@ package bringup
 import (
 	"encoding/binary"
 	"fmt"
+	"maps"
 	"net/netip"
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -38,6 +40,12 @@ type fakeKernel struct {
 	failRoute netip.Prefix
 	// failSet makes WG_CMD_SET_DEVICE fail with EINVAL.
 	failSet bool
+	// alive holds the endpoints that answer: a peer configured with one
+	// completes a handshake, seen by the next WG_CMD_GET_DEVICE.
+	alive map[netip.AddrPort]bool
+	// unsendable holds the endpoints the kernel cannot send to (no
+	// route): no handshake initiation leaves for them.
+	unsendable map[netip.AddrPort]bool
 }
 
 type fakeLink struct {
@@ -63,12 +71,19 @@ type fakeDevice struct {
 	privateKey bool
 	peers      []wgkey.Key
 	psks       int
+	endpoints  map[wgkey.Key]netip.AddrPort
+	handshakes map[wgkey.Key]time.Time
+	// tx counts the bytes of handshake initiations sent to each peer;
+	// reads counts the GET_DEVICEs since its endpoint last changed.
+	tx    map[wgkey.Key]uint64
+	reads map[wgkey.Key]int
 }
 
 const testFamily = 0x1c
 
 func newFakeKernel(t *testing.T, links ...fakeLink) *fakeKernel {
-	k := &fakeKernel{t: t, links: make(map[int32]*fakeLink), next: 1, devices: make(map[string]*fakeDevice)}
+	k := &fakeKernel{t: t, links: make(map[int32]*fakeLink), next: 1, devices: make(map[string]*fakeDevice),
+		alive: make(map[netip.AddrPort]bool), unsendable: make(map[netip.AddrPort]bool)}
 	for _, l := range links {
 		k.addLink(l)
 	}
@@ -80,7 +95,7 @@ func (k *fakeKernel) addLink(l fakeLink) int32 {
 	k.next++
 	k.links[i] = &l
 	if l.kind == "wireguard" {
-		k.devices[l.name] = &fakeDevice{}
+		k.devices[l.name] = newFakeDevice()
 	}
 	return i
 }
@@ -281,7 +296,13 @@ func parseRoute(req nl.Message) (fakeRoute, error) {
 	return r, ad.Err()
 }
 
-// serveWG answers WG_CMD_SET_DEVICE, recording which keys were sent.
+func newFakeDevice() *fakeDevice {
+	return &fakeDevice{endpoints: make(map[wgkey.Key]netip.AddrPort), handshakes: make(map[wgkey.Key]time.Time),
+		tx: make(map[wgkey.Key]uint64), reads: make(map[wgkey.Key]int)}
+}
+
+// serveWG answers WG_CMD_SET_DEVICE, recording which keys were sent and
+// the peers' endpoints, and WG_CMD_GET_DEVICE.
 func (k *fakeKernel) serveWG(req nl.Message) ([]nl.Message, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
@@ -289,11 +310,15 @@ func (k *fakeKernel) serveWG(req nl.Message) ([]nl.Message, error) {
 	if err != nil {
 		return nil, err
 	}
+	if h.Command == unix.WG_CMD_GET_DEVICE {
+		return k.getDevice(req, ad)
+	}
 	if h.Command != unix.WG_CMD_SET_DEVICE {
 		return nil, fmt.Errorf("fake kernel: unexpected wireguard command %d", h.Command)
 	}
 	var name string
-	var dev fakeDevice
+	dev := newFakeDevice()
+	var updates []wgkey.Key // peers sent with UPDATE_ONLY
 	replace := false
 	for ad.Next() {
 		switch ad.Type() {
@@ -307,13 +332,28 @@ func (k *fakeKernel) serveWG(req nl.Message) ([]nl.Message, error) {
 			ad.Nested(func(peers *nl.AttrDecoder) error {
 				for peers.Next() {
 					peers.Nested(func(p *nl.AttrDecoder) error {
+						var key wgkey.Key
+						var ep netip.AddrPort
+						update := false
 						for p.Next() {
 							switch p.Type() {
 							case unix.WGPEER_A_PUBLIC_KEY:
-								dev.peers = append(dev.peers, wgkey.Key(p.Bytes()))
+								key = wgkey.Key(p.Bytes())
 							case unix.WGPEER_A_PRESHARED_KEY:
 								dev.psks++
+							case unix.WGPEER_A_FLAGS:
+								update = p.Uint32()&unix.WGPEER_F_UPDATE_ONLY != 0
+							case unix.WGPEER_A_ENDPOINT:
+								ep = parseSockaddr(p.Bytes())
 							}
+						}
+						if update {
+							updates = append(updates, key)
+						} else {
+							dev.peers = append(dev.peers, key)
+						}
+						if ep.IsValid() {
+							dev.endpoints[key] = ep
 						}
 						return p.Err()
 					})
@@ -334,12 +374,121 @@ func (k *fakeKernel) serveWG(req nl.Message) ([]nl.Message, error) {
 	}
 	if replace {
 		d.peers = nil
+		clear(d.endpoints)
 	}
 	d.privateKey = d.privateKey || dev.privateKey
 	d.peers = append(d.peers, dev.peers...)
 	d.psks += dev.psks
-	k.op("set device %s: private key %v, %d peer(s), %d preshared key(s)", name, dev.privateKey, len(dev.peers), dev.psks)
+	maps.Copy(d.endpoints, dev.endpoints)
+	for key := range dev.endpoints {
+		d.reads[key] = 0
+	}
+	for _, key := range updates {
+		if slices.Contains(d.peers, key) {
+			k.op("set device %s: peer %s endpoint %s", name, key, dev.endpoints[key])
+		}
+	}
+	if len(dev.peers) > 0 || len(updates) == 0 {
+		k.op("set device %s: private key %v, %d peer(s), %d preshared key(s)", name, dev.privateKey, len(dev.peers), dev.psks)
+	}
 	return nltest.Ack(req), nil
+}
+
+// getDevice answers WG_CMD_GET_DEVICE with the device's peers, their
+// endpoints, handshake times and transmitted bytes, in one part. Between
+// two reads after a peer's endpoint changed, the fake sends a handshake
+// initiation (148 bytes) to it, unless it is unsendable; an alive endpoint
+// completes the handshake at once.
+func (k *fakeKernel) getDevice(req nl.Message, ad *nl.AttrDecoder) ([]nl.Message, error) {
+	var name string
+	for ad.Next() {
+		if ad.Type() == unix.WGDEVICE_A_IFNAME {
+			name = ad.String()
+		}
+	}
+	d := k.devices[name]
+	if d == nil {
+		return nltest.Errno(req, unix.ENODEV, ""), nil
+	}
+	index, _ := k.byName(name)
+	var ae nl.AttrEncoder
+	ae.Uint32(unix.WGDEVICE_A_IFINDEX, uint32(index))
+	ae.String(unix.WGDEVICE_A_IFNAME, name)
+	ae.Nested(unix.WGDEVICE_A_PEERS, func(peers *nl.AttrEncoder) error {
+		for i, key := range d.peers {
+			ep := d.endpoints[key]
+			if d.reads[key] > 0 && ep.IsValid() && !k.unsendable[ep] && d.handshakes[key].IsZero() {
+				d.tx[key] += 148
+				if k.alive[ep] {
+					d.handshakes[key] = time.Now()
+					k.op("handshake on %s with %s at %s", name, key, ep)
+				}
+			}
+			d.reads[key]++
+			peers.Nested(uint16(i), func(p *nl.AttrEncoder) error {
+				p.Bytes(unix.WGPEER_A_PUBLIC_KEY, key[:])
+				ts := make([]byte, 16)
+				if hs := d.handshakes[key]; !hs.IsZero() {
+					binary.NativeEndian.PutUint64(ts, uint64(hs.Unix()))
+					binary.NativeEndian.PutUint64(ts[8:], uint64(hs.Nanosecond()))
+				}
+				p.Bytes(unix.WGPEER_A_LAST_HANDSHAKE_TIME, ts)
+				p.Uint64(unix.WGPEER_A_TX_BYTES, d.tx[key])
+				if ep.IsValid() {
+					p.Bytes(unix.WGPEER_A_ENDPOINT, sockaddr(ep))
+				}
+				return nil
+			})
+		}
+		return nil
+	})
+	data, err := nl.GenlPayload(nl.GenlHeader{Command: unix.WG_CMD_GET_DEVICE, Version: unix.WG_GENL_VERSION}, &ae)
+	if err != nil {
+		return nil, err
+	}
+	return nltest.Dump(req, nl.Message{Header: nl.Header{Type: testFamily}, Data: data}), nil
+}
+
+// sockaddr encodes ep as the kernel's struct sockaddr_in or sockaddr_in6.
+func sockaddr(ep netip.AddrPort) []byte {
+	a := ep.Addr()
+	if a.Is4() {
+		b := binary.NativeEndian.AppendUint16(nil, unix.AF_INET)
+		b = binary.BigEndian.AppendUint16(b, ep.Port())
+		v := a.As4()
+		return append(append(b, v[:]...), make([]byte, 8)...)
+	}
+	b := binary.NativeEndian.AppendUint16(nil, unix.AF_INET6)
+	b = binary.BigEndian.AppendUint16(b, ep.Port())
+	b = append(b, 0, 0, 0, 0)
+	v := a.As16()
+	return append(append(b, v[:]...), 0, 0, 0, 0)
+}
+
+// parseSockaddr decodes what sockaddr encodes; anything else is the zero
+// AddrPort.
+func parseSockaddr(b []byte) netip.AddrPort {
+	switch {
+	case len(b) == unix.SizeofSockaddrInet4 && binary.NativeEndian.Uint16(b) == unix.AF_INET:
+		return netip.AddrPortFrom(netip.AddrFrom4([4]byte(b[4:8])), binary.BigEndian.Uint16(b[2:4]))
+	case len(b) == unix.SizeofSockaddrInet6 && binary.NativeEndian.Uint16(b) == unix.AF_INET6:
+		return netip.AddrPortFrom(netip.AddrFrom16([16]byte(b[8:24])), binary.BigEndian.Uint16(b[2:4]))
+	}
+	return netip.AddrPort{}
+}
+
+// live makes the fake's endpoint ep answer handshakes from now on.
+func (k *fakeKernel) live(ep netip.AddrPort) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.alive[ep] = true
+}
+
+// endpoint is the endpoint the fake has for a peer of device dev.
+func (k *fakeKernel) endpoint(dev string, key wgkey.Key) netip.AddrPort {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.devices[dev].endpoints[key]
 }
 
 // hasRoute reports whether the kernel has a route to dst.

@@ -32,6 +32,11 @@ type Net struct {
 	// Trace, if not nil, is called after each step of TunnelUp with the
 	// step's name: the boot benchmark stamps each in the kernel log.
 	Trace func(step string)
+
+	// rekeyTimeout stands for WireGuard's REKEY_TIMEOUT in
+	// HandshakesWithFallback; zero means the kernel's 5 seconds. Tests
+	// shorten it.
+	rekeyTimeout time.Duration
 }
 
 // Bind bounds every netlink exchange of both handles by ctx's deadline (none

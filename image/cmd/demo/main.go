@@ -1,8 +1,9 @@
 // Command demo shows wgboot's whole story under QEMU (TCG): it builds the
 // images, boots a hub guest and a client guest joined by a point-to-point
 // Ethernet on 127.0.0.1, and prints the client's boot — board detection,
-// modules, uplink, tunnel, handshake, switch_root into a root disk whose
-// init pings the hub through the tunnel — with the per-phase timings.
+// modules, uplink by DHCP, the hub's host name resolved, tunnel, handshake,
+// switch_root into a root disk whose init pings the hub through the tunnel
+// — with the per-phase timings.
 // It is what `make demo` runs.
 package main
 
@@ -72,8 +73,10 @@ func run(arch, kernels string) error {
 	if err != nil {
 		return err
 	}
-	// The hub hands off to testhub, which serves the client DHCP.
-	files = append(files, image.File{Path: "/sbin/testhub", Data: hubServices, Mode: 0o755})
+	// The hub hands off to testhub, which serves the client DHCP, and DNS
+	// for the hub's name.
+	files = append(files, image.File{Path: "/sbin/testhub", Data: hubServices, Mode: 0o755},
+		image.File{Path: "/etc/testhub/zone", Data: []byte(hubZone), Mode: 0o644})
 	var buf bytes.Buffer
 	spec := image.Spec{Init: initBin, ModulesDir: filepath.Join(kernels, arch, "modules"), Modules: modules, Files: files, Compress: "xz"}
 	spec.XZ, _ = image.XZFor(arch, spec.ModulesDir) // as make image compresses
@@ -107,10 +110,12 @@ func run(arch, kernels string) error {
 	}
 	defer hub.Kill()
 	fmt.Println("demo: hub guest booting (profile hub.toml, 10.77.0.1)")
-	if _, err := hub.Expect(regexp.MustCompile(`testhub: dhcp: serving`), 3*time.Minute); err != nil {
-		return fmt.Errorf("hub: %w\n%s", err, hub.Tail(30))
+	for _, ready := range []string{`testhub: dhcp: serving`, `testhub: dns: serving`} {
+		if _, err := hub.Expect(regexp.MustCompile(ready), 3*time.Minute); err != nil {
+			return fmt.Errorf("hub: %w\n%s", err, hub.Tail(30))
+		}
 	}
-	fmt.Println("demo: hub ready, serving DHCP; client guest booting (board detected from firmware, uplink by DHCP, root disk attached)")
+	fmt.Println("demo: hub ready, serving DHCP and DNS (hub.wgboot.test); client guest booting (board detected from firmware, uplink by DHCP, the hub by name, root disk attached)")
 	cli, err := image.Start(ctx, image.Config{
 		Arch: arch, Kernel: kernel, Initrd: initrd,
 		Append: []string{"testroot.ping=10.77.0.1"},
@@ -129,7 +134,7 @@ func run(arch, kernels string) error {
 		}
 	}
 	for _, l := range strings.Split(hub.Console(), "\n") {
-		if strings.Contains(l, "testhub: dhcp: ACK") {
+		if strings.Contains(l, "testhub: dhcp: ACK") || strings.Contains(l, "testhub: dns: ") && !strings.Contains(l, "serving") {
 			fmt.Println("hub:", l)
 		}
 	}
@@ -145,8 +150,9 @@ func run(arch, kernels string) error {
 
 // demoProfiles copies the shipped QEMU profiles (and their keys) to dir
 // and returns their paths. The client's, qemu-ARCH.toml, gets its IPv4
-// uplink by DHCP, as a router on a real network would; its static IPv6
-// address stays. The shipped profile keeps its static uplink, which the
+// uplink (and name server) by DHCP and reaches the hub by its name, as a
+// router on a real network would; its static IPv6 address stays. The
+// shipped profile keeps its static uplink and the hub's address, which the
 // end-to-end tests without a hub rely on.
 func demoProfiles(arch, dir string) ([]string, error) {
 	if err := os.RemoveAll(dir); err != nil {
@@ -178,6 +184,10 @@ func demoProfiles(arch, dir string) ([]string, error) {
 				return nil, fmt.Errorf("%s: no static uplink to replace by DHCP", src)
 			}
 			data = staticUplink.ReplaceAll(data, []byte("dhcp = true\naddress = [\"$1\"]\n"))
+			if !bytes.Contains(data, []byte(hubEndpoint)) {
+				return nil, fmt.Errorf("%s: no %s to replace by the hub's name", src, hubEndpoint)
+			}
+			data = bytes.Replace(data, []byte(hubEndpoint), []byte(`endpoint = "hub.wgboot.test:51820"`), 1)
 		}
 		dst := filepath.Join(dir, filepath.Base(src))
 		if err := os.WriteFile(dst, data, 0o644); err != nil {
@@ -187,6 +197,14 @@ func demoProfiles(arch, dir string) ([]string, error) {
 	}
 	return out, nil
 }
+
+// hubEndpoint is the client profiles' endpoint, the hub's address.
+const hubEndpoint = `endpoint = "192.168.50.1:51820"`
+
+// hubZone is what the hub's DNS server (image/testhub) knows: itself.
+const hubZone = `hub.wgboot.test A 192.168.50.1
+hub.wgboot.test AAAA fd50::1
+`
 
 // staticUplink matches a QEMU client profile's static dual-stack uplink.
 var staticUplink = regexp.MustCompile(`(?m)^address = \["192\.168\.50\.\d+/24", "(fd50::\d+/64)"\]\ngateway = \["192\.168\.50\.1"\]\n`)
