@@ -39,8 +39,7 @@ type boot struct {
 	initArgs []string // what the kernel passed to init, passed on to the next
 	keyFiles []string // every key file the image's profiles name, absolute
 
-	parked   chan struct{}  // closed once PID 1 stays (see park)
-	sigs     chan os.Signal // PID 1's signals (see pid1, park)
+	parked   chan struct{} // closed once PID 1 stays (see park)
 	parkOnce sync.Once
 
 	dog         watchdogState // [board] watchdog

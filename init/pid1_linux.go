@@ -18,17 +18,13 @@ import (
 func pid1() {
 	// Signals first, before anything else runs. The kernel delivers to
 	// PID 1 only the signals it has a handler for, but the Go runtime
-	// installs one for almost every signal, and for some its default is
-	// to exit — and the kernel panics when PID 1 exits. Notify takes
-	// those away from the runtime's defaults: SIGQUIT, SIGABRT, SIGSEGV
-	// sent with kill, … are now only logged. (A SIGSEGV from a real fault
-	// is still the runtime's panic.) The others follow once PID 1 stays
-	// (park), not now: the runtime's default for them is to ignore them,
-	// and Notify costs a switch to the runtime's signal thread and back
-	// per signal, 1.0 instruction-ms for all 65, a tenth of the boot up
-	// to the tunnel.
+	// installs one for every signal, and for most its default is to
+	// exit — and the kernel panics when PID 1 exits. Notify with no
+	// signal named takes all of them away from the runtime's defaults:
+	// SIGQUIT, SIGABRT, SIGSEGV sent with kill, … are now only logged.
+	// (A SIGSEGV from a real fault is still the runtime's panic.)
 	sigs := make(chan os.Signal, 32)
-	signal.Notify(sigs, bootSignals...)
+	signal.Notify(sigs)
 	// Ctrl-alt-del becomes SIGINT to PID 1 instead of an immediate hard
 	// reboot, so that init decides: ignored while booting, a clean
 	// reboot once parked.
@@ -36,7 +32,6 @@ func pid1() {
 
 	log := kmsg.New("wgboot", os.Stderr)
 	b := newBoot(log)
-	b.sigs = sigs
 	if cadErr != nil {
 		log.Warnf("ctrl-alt-del stays a hard reboot: %v", cadErr)
 	}
@@ -62,28 +57,10 @@ func pid1() {
 }
 
 // park marks PID 1 as staying: from now on, SIGTERM and ctrl-alt-del
-// reboot, SIGUSR1 halts and SIGUSR2 powers off, and every other signal is
-// logged. The rescue shell counts as parked.
+// reboot, SIGUSR1 halts and SIGUSR2 powers off. The rescue shell counts as
+// parked.
 func (b *boot) park() {
-	b.parkOnce.Do(func() {
-		if b.sigs != nil {
-			signal.Notify(b.sigs) // all of them, see pid1
-		}
-		close(b.parked)
-	})
-}
-
-// bootSignals are the signals PID 1 answers from its first statement:
-// those whose Go runtime default ends the process (SIGHUP, SIGINT, SIGTERM
-// exit; SIGQUIT, SIGILL, SIGTRAP, SIGABRT, SIGSTKFLT, SIGSYS crash it;
-// SIGPIPE on the console would), SIGSEGV, SIGBUS and SIGFPE sent with kill,
-// SIGCHLD (reaping) and the two that act once parked (SIGUSR1, SIGUSR2).
-// The runtime ignores the others until park notifies them too
-// (TestBootSignalsKeepPID1).
-var bootSignals = []os.Signal{
-	unix.SIGHUP, unix.SIGINT, unix.SIGQUIT, unix.SIGILL, unix.SIGTRAP, unix.SIGABRT,
-	unix.SIGBUS, unix.SIGFPE, unix.SIGSEGV, unix.SIGPIPE, unix.SIGTERM, unix.SIGSTKFLT,
-	unix.SIGSYS, unix.SIGCHLD, unix.SIGUSR1, unix.SIGUSR2,
+	b.parkOnce.Do(func() { close(b.parked) })
 }
 
 // sigAction is what PID 1 does with a signal.

@@ -2,14 +2,8 @@ package main
 
 import (
 	"errors"
-	"os"
-	"os/exec"
-	"os/signal"
-	"slices"
 	"strings"
 	"testing"
-	"time"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -36,52 +30,6 @@ func TestSignalActions(t *testing.T) {
 		if w, ok := want[s]; ok && got != w || !ok && got != sigLog {
 			t.Errorf("signalAction(%v) = %d", s, got)
 		}
-	}
-}
-
-// TestBootSignalsKeepPID1: with only bootSignals notified, as during the
-// boot, every other catchable signal leaves the process running (the Go
-// runtime ignores it), and each of bootSignals reaches the channel. A
-// child process does it, sending itself each signal that has a handler:
-// those the runtime leaves at the kernel's default (SIGTSTP, real-time
-// signal 34, …) would stop or end a process, but the kernel never delivers
-// them to PID 1.
-func TestBootSignalsKeepPID1(t *testing.T) {
-	if os.Getenv("WGBOOT_SIGNALS_CHILD") == "1" {
-		sigs := make(chan os.Signal, 64)
-		signal.Notify(sigs, bootSignals...)
-		for _, s := range catchable() {
-			var old [4]uint64 // the kernel's struct sigaction; the handler first
-			if _, _, e := unix.RawSyscall6(unix.SYS_RT_SIGACTION, uintptr(s), 0, uintptr(unsafe.Pointer(&old)), 8, 0, 0); e != 0 {
-				os.Stdout.WriteString("rt_sigaction: " + e.Error() + "\n")
-				os.Exit(1)
-			}
-			if old[0] == 0 { // SIG_DFL
-				continue
-			}
-			unix.Kill(os.Getpid(), s)
-			if slices.Contains(bootSignals, os.Signal(s)) {
-				select {
-				case got := <-sigs:
-					os.Stdout.WriteString("notified " + got.String() + "\n")
-				case <-time.After(5 * time.Second):
-					os.Stdout.WriteString("not notified " + s.String() + "\n")
-				}
-			} else {
-				time.Sleep(time.Millisecond)
-			}
-		}
-		os.Stdout.WriteString("alive\n")
-		os.Exit(0)
-	}
-	cmd := exec.Command(os.Args[0], "-test.run=^TestBootSignalsKeepPID1$")
-	cmd.Env = append(os.Environ(), "WGBOOT_SIGNALS_CHILD=1")
-	out, err := cmd.CombinedOutput()
-	if err != nil || !strings.HasSuffix(string(out), "alive\n") {
-		t.Fatalf("child: %v\n%s", err, out)
-	}
-	if n := strings.Count(string(out), "notified "); n != len(bootSignals) || strings.Contains(string(out), "not notified") {
-		t.Errorf("child saw %d of %d boot signals:\n%s", n, len(bootSignals), out)
 	}
 }
 
