@@ -29,8 +29,11 @@ type Clock struct {
 	// or "kernel" (as the kernel had it: a real-time clock, or the
 	// command line's).
 	Source string `json:"source"`
-	// NTPServer is the server whose time was taken, as host:port.
+	// NTPServer is the server whose time was taken, as address:port;
+	// NTPHost the host name it was looked up by, when [clock] ntp named
+	// the server so.
 	NTPServer string `json:"ntp_server,omitempty"`
+	NTPHost   string `json:"ntp_host,omitempty"`
 	// StepNS is how far the boot moved the clock in all, forward when
 	// positive.
 	StepNS int64 `json:"step_ns,omitempty"`
@@ -81,6 +84,9 @@ func (e *encoder) clock(c *Clock) {
 	e.str("source", c.Source)
 	if c.NTPServer != "" {
 		e.str("ntp_server", c.NTPServer)
+	}
+	if c.NTPHost != "" {
+		e.str("ntp_host", c.NTPHost)
 	}
 	if c.StepNS != 0 {
 		e.int("step_ns", c.StepNS)
