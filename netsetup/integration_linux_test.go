@@ -774,28 +774,36 @@ func TestIntegrationAddressLifetimes(t *testing.T) {
 }
 
 // TestIntegrationSetIPv6Conf sets a link's IPv6 settings in its network
-// namespace, as sysctl(8) would, and refuses names that would leave the
-// link's directory.
+// namespace, as sysctl(8) would, reads them back with IPv6Conf, and
+// refuses names that would leave the link's directory.
 func TestIntegrationSetIPv6Conf(t *testing.T) {
 	t.Parallel()
 	ns := newNetNS(t)
 	h := ns.handle(t)
 	newDummy(t, h, "d0")
 	var got []byte
+	var read int
 	err := ns.do(func() error {
 		if err := SetIPv6Conf("d0", "accept_ra", 2); err != nil {
 			return err
 		}
 		var err error
 		got, err = os.ReadFile("/proc/sys/net/ipv6/conf/d0/accept_ra")
+		if err != nil {
+			return err
+		}
+		read, err = IPv6Conf("d0", "accept_ra")
 		return err
 	})
-	if err != nil || string(got) != "2\n" {
-		t.Errorf("accept_ra after SetIPv6Conf: %q, %v; want 2", got, err)
+	if err != nil || string(got) != "2\n" || read != 2 {
+		t.Errorf("accept_ra after SetIPv6Conf: %q, IPv6Conf %d, %v; want 2", got, read, err)
 	}
 	for _, bad := range []struct{ link, key string }{{"d0", "../all/forwarding"}, {"..", "accept_ra"}, {"d0", ""}, {"nosuch0", "accept_ra"}} {
 		if err := ns.do(func() error { return SetIPv6Conf(bad.link, bad.key, 1) }); err == nil {
 			t.Errorf("SetIPv6Conf(%q, %q) succeeded", bad.link, bad.key)
+		}
+		if _, err := IPv6Conf(bad.link, bad.key); err == nil {
+			t.Errorf("IPv6Conf(%q, %q) succeeded", bad.link, bad.key)
 		}
 	}
 }
