@@ -25,7 +25,7 @@ func (b *boot) uplinkUp(ctx context.Context) (func(), error) {
 	}
 	n := &network{Net: bringup.Net{RT: rt, Log: b.log}}
 	n.Bind(ctx) // a kernel call that never answers ends with the phase
-	up, err := n.Uplink(ctx, b.profile.Uplink, bringup.NeedsIPv6(b.profile))
+	up, err := n.Uplink(ctx, b.profile.Uplink, b.profile.NeedsIPv6())
 	dns := nameServers(b.profile.Uplink.DNS, up)
 	st := uplinkState(up, b.profile.Uplink.AcceptRA, time.Now())
 	commit := func() {

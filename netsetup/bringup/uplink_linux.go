@@ -18,12 +18,6 @@ import (
 	"github.com/wgboot/wgboot/netsetup/dhcp"
 )
 
-// DADTimeout bounds the wait for duplicate address detection once the
-// uplink's static addresses are set (netsetup.Uplink.DADTimeout): about a
-// second with the kernel's defaults (one probe, RetransTimer 1 s, a random
-// delay up to 1 s).
-const DADTimeout = 5 * time.Second
-
 // Uplink is what the uplink came up with: for the phases after it and the
 // state file.
 type Uplink struct {
@@ -54,10 +48,11 @@ type Uplink struct {
 
 // Uplink brings up the profile's uplink: IPv6 settings, link up, carrier
 // (bounded by the profile and ctx), static addresses and default routes,
-// and, when needIPv6 (see NeedsIPv6) and the profile has static IPv6
-// addresses, the wait (netsetup's, at most DADTimeout) until the link's
-// addresses have passed duplicate address detection, unless dad = false:
-// a first handshake from a tentative address is lost. Without it the
+// and, when needIPv6 (see board.Profile.NeedsIPv6) and the profile has
+// static IPv6 addresses, the wait (netsetup's, at most board.DADTimeout:
+// board.Uplink.DADWait) until the link's addresses have passed duplicate
+// address detection, unless dad = false: a first handshake from a
+// tentative address is lost. Without it the
 // kernel finishes DAD on its own, and the boot does not wait the second
 // or two it takes. Then, at the same time, a DHCPv4 lease (dhcp, bounded
 // by dhcp_timeout) and IPv6 by router advertisements (accept_ra, bounded
@@ -65,8 +60,8 @@ type Uplink struct {
 // uplink interface leaves the underlay alone and returns nil.
 //
 // The kernel refusing an address or a route, a missing carrier, a
-// duplicate address and an address still tentative after DADTimeout fail
-// the uplink. No lease or no router within its
+// duplicate address and an address still tentative after
+// board.DADTimeout fail the uplink. No lease or no router within its
 // time fails it only when the link is left without a usable global
 // address; otherwise the failure is logged, returned in Warnings, and the
 // boot goes on over what did come up (a DHCP network without IPv6, or the
@@ -118,9 +113,7 @@ func (n *Net) Uplink(ctx context.Context, u board.Uplink, needIPv6 bool) (*Uplin
 		Gateways:       u.Gateway,
 		CarrierTimeout: u.CarrierTimeout,
 		NoDAD:          u.NoDAD,
-	}
-	if needIPv6 && !u.NoDAD && slices.ContainsFunc(u.Address, func(p netip.Prefix) bool { return p.Addr().Is6() }) {
-		nu.DADTimeout = DADTimeout
+		DADTimeout:     u.DADWait(needIPv6),
 	}
 	err := n.RT.BringUpUplink(ctx, nu, n.Log.Infof)
 	if err != nil {
@@ -292,19 +285,6 @@ func (n *Net) readUplink(res *Uplink) error {
 		}
 	}
 	return nil
-}
-
-// NeedsIPv6 reports whether the tunnels need the uplink's IPv6 at once:
-// some peer's endpoint is an IPv6 address.
-func NeedsIPv6(p *board.Profile) bool {
-	for i := range p.Tunnels {
-		for _, peer := range p.Tunnels[i].Peers {
-			if a := peer.Endpoint.Addr(); a.Is6() && !a.Is4In6() {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // globals returns the global (not link-local, not loopback) prefixes.
