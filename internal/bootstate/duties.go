@@ -60,21 +60,11 @@ func (e *encoder) watchdog(w *Watchdog) {
 	e.key("watchdog")
 	e.begin('{')
 	e.str("device", w.Device)
-	if w.Identity != "" {
-		e.str("identity", w.Identity)
-	}
-	if w.TimeoutS != 0 {
-		e.int("timeout_s", int64(w.TimeoutS))
-	}
-	if w.LastResetByWatchdog {
-		e.bool("last_reset_by_watchdog", true)
-	}
-	if w.Handoff != "" {
-		e.str("handoff", w.Handoff)
-	}
-	if w.Error != "" {
-		e.str("error", w.Error)
-	}
+	e.optStr("identity", w.Identity)
+	e.optInt("timeout_s", int64(w.TimeoutS))
+	e.optTrue("last_reset_by_watchdog", w.LastResetByWatchdog)
+	e.optStr("handoff", w.Handoff)
+	e.optStr("error", w.Error)
 	e.end('}')
 }
 
@@ -82,20 +72,12 @@ func (e *encoder) clock(c *Clock) {
 	e.key("clock")
 	e.begin('{')
 	e.str("source", c.Source)
-	if c.NTPServer != "" {
-		e.str("ntp_server", c.NTPServer)
-	}
-	if c.NTPHost != "" {
-		e.str("ntp_host", c.NTPHost)
-	}
-	if c.StepNS != 0 {
-		e.int("step_ns", c.StepNS)
-	}
+	e.optStr("ntp_server", c.NTPServer)
+	e.optStr("ntp_host", c.NTPHost)
+	e.optInt("step_ns", c.StepNS)
 	e.time("saved", c.Saved)
 	e.time("saved_now", c.SavedNow)
-	if c.Error != "" {
-		e.str("error", c.Error)
-	}
+	e.optStr("error", c.Error)
 	e.end('}')
 }
 
@@ -104,9 +86,7 @@ func (e *encoder) randomSeed(r *RandomSeed) {
 	e.begin('{')
 	e.int("credited_bits", int64(r.CreditedBits))
 	e.bool("renewed", r.Renewed)
-	if r.Error != "" {
-		e.str("error", r.Error)
-	}
+	e.optStr("error", r.Error)
 	e.end('}')
 }
 
