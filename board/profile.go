@@ -9,6 +9,9 @@ import (
 	"github.com/wgboot/wgboot/internal/wgkey"
 )
 
+// NTPPort is an NTP server's port when [Clock] NTP gives none.
+const NTPPort = 123
+
 // Defaults for keys a profile may leave out.
 const (
 	DefaultCarrierTimeout  = 10 * time.Second
@@ -73,8 +76,10 @@ type Persist struct {
 // [Persist] SaveClock.
 type Clock struct {
 	// NTP lists SNTP servers, asked in turn over the uplink before the
-	// tunnels phase; port 123 unless given.
-	NTP []netip.AddrPort
+	// tunnels phase: IP addresses, or host names that the ntp phase looks
+	// up through the boot's DNS servers, as the resolve phase does the
+	// endpoints'; port 123 unless given.
+	NTP []Endpoint
 }
 
 // Board identifies the hardware a profile is for.

@@ -27,6 +27,7 @@ func (p *Profile) Validate() Diagnostics {
 	}
 	v.board()
 	v.uplink()
+	v.clock()
 	v.tunnels()
 	v.persist()
 	v.handoff()
@@ -426,6 +427,20 @@ func (v *validator) endpointAddr(path string, ep netip.AddrPort) {
 	case !slices.ContainsFunc(u.Address, func(p netip.Prefix) bool { return p.Contains(a) }) &&
 		!slices.ContainsFunc(u.Gateway, func(g netip.Addr) bool { return g.IsValid() && g.Unmap().Is4() == a.Is4() }):
 		v.r.warnf(path, ErrInvalid, "%s is not on the uplink's networks and the uplink has no IPv%d gateway", a, familyOf(a))
+	}
+}
+
+// clock checks [clock] beyond the parser: a host name among the NTP
+// servers needs a DNS server, as an endpoint's does.
+func (v *validator) clock() {
+	if v.p.Uplink.hasDNSSource() {
+		return
+	}
+	for i, e := range v.p.Clock.NTP {
+		if e.Host != "" {
+			v.r.warnf(indexPath("clock.ntp", i), ErrRequired, "%s is a host name, and the profile names no DNS server (uplink.dns) and has no dhcp: the boot can only resolve it with nameserver= on the kernel command line", e.Host)
+			return
+		}
 	}
 }
 

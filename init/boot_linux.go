@@ -60,6 +60,7 @@ func (b *boot) main() {
 	early := []phase{
 		{"mounts", only(b.mountEarly)}, // proc, sys, devtmpfs, /run; then /dev/kmsg
 		{"cmdline", b.readCmdline},     // wgboot.* overrides, module parameters
+		{"watchdog", b.watchdogEarly},  // the image's watchdog, when its profiles agree on one
 		{"profile", b.selectProfile},   // board identity → profile, validated, keys read
 	}
 	// Until a profile says otherwise, the boot has the default deadline.

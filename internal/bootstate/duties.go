@@ -29,8 +29,11 @@ type Clock struct {
 	// or "kernel" (as the kernel had it: a real-time clock, or the
 	// command line's).
 	Source string `json:"source"`
-	// NTPServer is the server whose time was taken, as host:port.
+	// NTPServer is the server whose time was taken, as address:port;
+	// NTPHost the host name it was looked up by, when [clock] ntp named
+	// the server so.
 	NTPServer string `json:"ntp_server,omitempty"`
+	NTPHost   string `json:"ntp_host,omitempty"`
 	// StepNS is how far the boot moved the clock in all, forward when
 	// positive.
 	StepNS int64 `json:"step_ns,omitempty"`
@@ -70,6 +73,7 @@ func (e *encoder) clock(c *Clock) {
 	e.begin('{')
 	e.str("source", c.Source)
 	e.optStr("ntp_server", c.NTPServer)
+	e.optStr("ntp_host", c.NTPHost)
 	e.optInt("step_ns", c.StepNS)
 	e.time("saved", c.Saved)
 	e.time("saved_now", c.SavedNow)

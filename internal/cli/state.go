@@ -155,7 +155,9 @@ func writeDuties(w io.Writer, s *bootstate.State) {
 	}
 	if c := s.Clock; c != (bootstate.Clock{}) {
 		fmt.Fprintf(w, "clock: %s", c.Source)
-		if c.NTPServer != "" {
+		if c.NTPHost != "" {
+			fmt.Fprintf(w, " from %s (%s)", c.NTPHost, c.NTPServer)
+		} else if c.NTPServer != "" {
 			fmt.Fprintf(w, " from %s", c.NTPServer)
 		}
 		switch d := time.Duration(c.StepNS).Round(time.Millisecond); {
