@@ -107,6 +107,9 @@ func Encode(s *State) []byte {
 	if s.Policy != "" {
 		e.str("policy", s.Policy)
 	}
+	if !s.Rescue.zero() {
+		e.rescue(&s.Rescue)
+	}
 	e.int("init_peak_rss_kb", int64(s.PeakRSSKB))
 	if s.Watchdog != (Watchdog{}) {
 		e.watchdog(&s.Watchdog)
