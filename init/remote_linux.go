@@ -167,6 +167,8 @@ func (b *boot) remoteOnce() error {
 		return err
 	}
 	b.log.Warnf("remote rescue: %s started (pid %d) on %s", remoteServer, pid, strings.Join(addrs, " "))
+	b.state.Policy = string(board.FailRemote)
+	b.state.Rescue.Listen, b.state.Rescue.Error = nil, ""
 	go b.copyLog(logR)
 	status := make(chan string, 8)
 	go func() {
@@ -259,9 +261,16 @@ func (b *boot) remoteOnce() error {
 			stop()
 			killAll()
 			b.releaseRemoteWatchdog(dog)
+			// The next stage reads a boot that got there.
+			failure := b.state.Failure
+			b.state.Failure, b.state.Policy = "", ""
+			b.writeState()
 			if err := b.handoff(); err != nil {
 				b.log.Outcomef(levelErr, "remote rescue: handoff failed: %v; starting the SSH server again", err)
 				b.state.Failure = err.Error()
+				if failure != "" && failure != b.state.Failure {
+					b.log.Infof("remote rescue: the failure before the retry: %s", failure)
+				}
 				b.writeState()
 				return errRetryFailed
 			}
