@@ -111,7 +111,8 @@ var reRemoteReady = regexp.MustCompile(`wgboot: remote rescue: ssh root@(\S+) or
 // reads `wgboot state`, repairs the root disk and runs `wgboot retry`: the
 // client switch_roots and testroot reports OK. The host key was made on
 // the config partition (0600, with a .pub) and is the one the hub saw.
-// idle: no hub, nobody logs in, and the 20 s timeout reboots the client.
+// idle: no hub, nobody logs in, and the 20 s timeout reboots the client;
+// its 10 s watchdog, fed by PID 1 meanwhile, does not.
 func TestE2ERemote(t *testing.T) {
 	for _, arch := range arches {
 		t.Run(arch, func(t *testing.T) {
@@ -125,11 +126,22 @@ func TestE2ERemote(t *testing.T) {
 				_, authorized := sshKey(t, "operator@hub")
 				disk := remoteDisk(t, arch, nil)
 				start := time.Now()
-				cli := remoteClient(t, arch, "20s", authorized, disk, nil, `wait_handshake = "20s"`, `wait_handshake = "0s"`)
+				// The board's watchdog (softdog, 10 s; see withWatchdog)
+				// would reset the board 10 s into the rescue unless
+				// PID 1 fed it.
+				cli := remoteClient(t, arch, "20s", authorized, disk, nil,
+					`wait_handshake = "20s"`, `wait_handshake = "0s"`,
+					`modules = ["wireguard", "virtio_pci", "virtio_net", "virtio_blk"]`,
+					`modules = ["wireguard", "virtio_pci", "virtio_net", "virtio_blk", "softdog"]`+"\n"+
+						`watchdog = "/dev/watchdog0"`+"\n"+`watchdog_timeout = "10s"`)
 				imagetest.Expect(t, cli, `wgboot: handoff failed: init /sbin/init not found on PARTLABEL=root`, bootTimeout)
+				imagetest.Expect(t, cli, `wgboot: remote rescue: watchdog /dev/watchdog0 fed while the rescue runs`, stepTimeout)
 				imagetest.Expect(t, cli, reRemoteReady.String(), stepTimeout)
 				ready := time.Now()
 				imagetest.Expect(t, cli, `wgboot: remote rescue: no login within 20s: rebooting`, stepTimeout)
+				if reSoftdogFired.MatchString(cli.Console()) {
+					t.Error("the watchdog reset the board during the rescue")
+				}
 				if err := cli.Wait(stepTimeout); err != nil {
 					t.Errorf("client did not reboot: %v", err)
 				}
@@ -187,6 +199,8 @@ func testRemoteRepair(t *testing.T, arch string) {
 		`testrescue: keyboard-interactive refused`,
 		`testrescue: logged in as root, host key ` + regexp.QuoteMeta(fp),
 		`testrescue: state tells the failure`,
+		`testrescue: \|   "rescue": \{`,
+		`testrescue: \|     "host_key": "` + regexp.QuoteMeta(fp) + `",`,
 		`testrescue: \| repaired`,
 		`testrescue: DONE`,
 	} {
