@@ -112,7 +112,8 @@ var reRemoteReady = regexp.MustCompile(`wgboot: remote rescue: ssh root@(\S+) or
 // client switch_roots and testroot reports OK. The host key was made on
 // the config partition (0600, with a .pub) and is the one the hub saw.
 // idle: no hub, nobody logs in, and the 20 s timeout reboots the client;
-// its 10 s watchdog, fed by PID 1 meanwhile, does not.
+// its 10 s watchdog, fed by PID 1 meanwhile, does not. fallback: the
+// uplink fails, no tunnel comes up, and remote_fallback ("halt") follows.
 func TestE2ERemote(t *testing.T) {
 	for _, arch := range arches {
 		t.Run(arch, func(t *testing.T) {
@@ -120,6 +121,24 @@ func TestE2ERemote(t *testing.T) {
 			t.Run("repair", func(t *testing.T) {
 				t.Parallel()
 				testRemoteRepair(t, arch)
+			})
+			t.Run("fallback", func(t *testing.T) {
+				t.Parallel()
+				// No tunnel: the uplink phase fails, and a rescue
+				// nobody can reach gives way to remote_fallback.
+				_, authorized := sshKey(t, "operator@hub")
+				cli := remoteClient(t, arch, "20s", authorized, remoteDisk(t, arch, nil), nil,
+					`interface = "eth0"`, `interface = "eth7"`,
+					`on_failure = "remote"`, "on_failure = \"remote\"\nremote_fallback = \"halt\"")
+				imagetest.Expect(t, cli, `wgboot: .*phase uplink failed`, bootTimeout)
+				imagetest.Expect(t, cli, `wgboot: remote rescue: no tunnel came up: nobody could reach the board; remote_fallback halt: halting`, stepTimeout)
+				if err := cli.Wait(stepTimeout); err != nil {
+					t.Errorf("client did not halt: %v", err)
+				}
+				if strings.Contains(cli.Console(), "wgboot-remote started") {
+					t.Error("the SSH server was started without a tunnel")
+				}
+				noPanic(t, cli)
 			})
 			t.Run("idle", func(t *testing.T) {
 				t.Parallel()
