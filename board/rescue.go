@@ -26,16 +26,21 @@ func (d *decoder) rescue(v any, at *fieldPath, r *Rescue) {
 	}
 	for k, v := range m {
 		kp := at.child(k)
-		switch k {
-		case "authorized_keys_file":
-			r.AuthorizedKeysFile = d.keep(v, &kp)
-		case "timeout":
-			if t, ok := d.duration(v, &kp); ok {
-				r.Timeout = t
-			}
-		default:
-			d.unknown(&kp, k, rescueKeys)
+		d.rescueKey(k, v, &kp, r)
+	}
+}
+
+// rescueKey decodes key k of [rescue].
+func (d *decoder) rescueKey(k string, v any, kp *fieldPath, r *Rescue) {
+	switch k {
+	case "authorized_keys_file":
+		r.AuthorizedKeysFile = d.keep(v, kp)
+	case "timeout":
+		if t, ok := d.duration(v, kp); ok {
+			r.Timeout = t
 		}
+	default:
+		d.unknown(kp, k, rescueKeys)
 	}
 }
 

@@ -362,7 +362,10 @@ func (b *boot) onRetrySignal() bool {
 
 // retryWait bounds how long `wgboot retry` waits for PID 1 to take its
 // request.
-const retryWait = 10 * time.Second
+var retryWait = 10 * time.Second
+
+// signalInit sends PID 1 the retry signal; the tests replace it.
+var signalInit = func() error { return unix.Kill(1, unix.SIGHUP) }
 
 // retryCmd is `wgboot retry`: it asks PID 1, in a remote rescue, to run the
 // handoff again, and says whether it took the request. The session ends
@@ -376,7 +379,7 @@ func retryCmd(stdout, stderr io.Writer, args []string) int {
 		fmt.Fprintln(stderr, "wgboot retry:", err)
 		return 1
 	}
-	if err := unix.Kill(1, unix.SIGHUP); err != nil {
+	if err := signalInit(); err != nil {
 		os.Remove(retryRequest)
 		fmt.Fprintln(stderr, "wgboot retry: signal init:", err)
 		return 1
