@@ -139,6 +139,28 @@ func TestServer(t *testing.T) {
 	if ee, ok := err.(*ssh.ExitError); !ok || ee.ExitStatus() != 3 {
 		t.Errorf("exit: %v, want status 3", err)
 	}
+
+	// An interactive shell on a terminal, as ssh without a command has.
+	sess, err = c.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sess.RequestPty("xterm", 24, 80, ssh.TerminalModes{}); err != nil {
+		t.Fatalf("pty: %v", err)
+	}
+	var tout strings.Builder
+	sess.Stdout = &tout
+	in, _ := sess.StdinPipe()
+	if err := sess.Shell(); err != nil {
+		t.Fatal(err)
+	}
+	io.WriteString(in, "tty; echo x$((6*7))x; exit 5\n")
+	if err := sess.Wait(); err == nil || err.(*ssh.ExitError).ExitStatus() != 5 {
+		t.Errorf("shell exit: %v, want status 5", err)
+	}
+	if !strings.Contains(tout.String(), "x42x") || !strings.Contains(tout.String(), "/dev/pts/") {
+		t.Errorf("terminal session output %q", tout.String())
+	}
 	c.Close()
 	st.want(t, "idle")
 
