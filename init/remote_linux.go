@@ -191,6 +191,9 @@ func (b *boot) remoteOnce() error {
 	b.park() // SIGTERM and ctrl-alt-del reboot from here on
 
 	stop := func() {
+		if done == nil {
+			return // exited and reaped: the pid may be another's by now
+		}
 		unix.Kill(pid, unix.SIGTERM)
 		select {
 		case <-done:
