@@ -22,9 +22,9 @@ import (
 // on_failure = "remote" (docs/boot.md, "Remote rescue"): PID 1 starts the
 // rescue image's SSH server, wgboot-remote, on the tunnels' own addresses
 // and keeps the time. /init has no SSH code: the server, its host key and
-// its authentication are the rescue layer's. PID 1 reads two pipes of the
-// server's: its log, copied to the kernel log, and its status lines
-// (hostkey, listen, open, idle; see cmd/wgboot-remote).
+// its authentication are the rescue layer's. PID 1 reads one pipe of the
+// server's: its log ("remote: …"), copied to the kernel log, and its
+// status lines (hostkey, listen, open, idle; see cmd/wgboot-remote).
 
 // remoteServer is where a rescue image has the server (image.RemoteServer).
 const remoteServer = "/bbin/wgboot-remote"
@@ -137,47 +137,37 @@ func (b *boot) remoteOnce() error {
 		args = append(args, "-listen", a)
 	}
 
-	logR, logW, err := os.Pipe()
+	// One pipe for the server's log and its status lines, each line
+	// written whole: the log's lines start with "remote: ".
+	r, w, err := os.Pipe()
 	if err != nil {
 		return err
-	}
-	stR, stW, err := os.Pipe()
-	if err != nil {
-		logR.Close()
-		logW.Close()
-		return err
-	}
-	null, err := os.Open("/dev/null")
-	if err != nil {
-		null = logR // stdin: nothing to read either way
 	}
 	pid, done, err := startChild(remoteServer, args, &syscall.ProcAttr{
 		Env:   shellEnv,
-		Files: []uintptr{null.Fd(), logW.Fd(), logW.Fd(), stW.Fd()},
+		Files: []uintptr{w.Fd(), w.Fd(), w.Fd(), w.Fd()}, // stdin write-only: it reads nothing
 		Sys:   &syscall.SysProcAttr{Setsid: true},
 	})
-	logW.Close()
-	stW.Close()
-	if null != logR {
-		null.Close()
-	}
+	w.Close()
 	if err != nil {
-		logR.Close()
-		stR.Close()
+		r.Close()
 		return err
 	}
 	b.log.Warnf("remote rescue: %s started (pid %d) on %s", remoteServer, pid, strings.Join(addrs, " "))
 	b.state.Policy = string(board.FailRemote)
 	b.state.Rescue.Listen, b.state.Rescue.Error = nil, ""
-	go b.copyLog(logR)
 	status := make(chan string, 8)
 	go func() {
 		defer close(status)
-		sc := bufio.NewScanner(stR)
+		defer r.Close()
+		sc := bufio.NewScanner(r)
 		for sc.Scan() {
-			status <- sc.Text()
+			if l := sc.Text(); strings.HasPrefix(l, "remote: ") {
+				b.log.Infof("%s", l)
+			} else {
+				status <- l
+			}
 		}
-		stR.Close()
 	}()
 
 	dog := b.remoteWatchdog()
@@ -279,15 +269,6 @@ func (b *boot) remoteOnce() error {
 			}
 			return nil // not reached: handoff execs
 		}
-	}
-}
-
-// copyLog copies the server's log lines to the kernel log.
-func (b *boot) copyLog(r io.ReadCloser) {
-	defer r.Close()
-	sc := bufio.NewScanner(r)
-	for sc.Scan() {
-		b.log.Infof("%s", sc.Text())
 	}
 }
 

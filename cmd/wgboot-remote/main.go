@@ -12,7 +12,9 @@
 // .pub file next to it). Every login, session and logout goes to stderr,
 // which PID 1 copies to the kernel log.
 //
-// On the status descriptor (-status-fd) it tells PID 1, one line each:
+// On the status descriptor (-status-fd; PID 1 gives the pipe of stderr,
+// whose lines all start with "remote: ", and tells them apart) it tells
+// PID 1, one line each, written whole:
 //
 //	hostkey SHA256:… FILE|-   the host key's fingerprint (- : not saved)
 //	listen ADDR:PORT          a listener is up
