@@ -2,6 +2,7 @@ package board
 
 import (
 	"net/netip"
+	"slices"
 	"strconv"
 	"time"
 
@@ -26,6 +27,12 @@ const (
 	DefaultWatchdogTimeout = 60 * time.Second
 	DefaultWatchdogHandoff = WatchdogKeep
 )
+
+// DADTimeout bounds the boot's wait for IPv6 duplicate address detection
+// on the uplink's static addresses (see [Uplink.DADWait]): about a second
+// with the kernel's defaults (one probe, RetransTimer 1 s, a random delay
+// up to 1 s).
+const DADTimeout = 5 * time.Second
 
 // DefaultBoard is the board name of the fallback profile that [Select]
 // picks when no profile matches the board.
@@ -133,6 +140,33 @@ type Uplink struct {
 	// NoDAD turns IPv6 duplicate address detection off on the uplink
 	// (dad = false).
 	NoDAD bool
+}
+
+// DADWait is how long the boot may wait, after carrier and before DHCP
+// and router advertisements, for the uplink's addresses to pass duplicate
+// address detection: DADTimeout when needIPv6 (see
+// [Profile.NeedsIPv6]), the uplink has static IPv6 addresses and dad is
+// not false, otherwise 0 (the kernel finishes DAD on its own, and no
+// first handshake waits for it). The boot and the linter both ask here.
+func (u *Uplink) DADWait(needIPv6 bool) time.Duration {
+	if !needIPv6 || u.NoDAD || !slices.ContainsFunc(u.Address, func(p netip.Prefix) bool { return p.Addr().Is6() }) {
+		return 0
+	}
+	return DADTimeout
+}
+
+// NeedsIPv6 reports whether the tunnels need the uplink's IPv6 at once:
+// some peer's endpoint is an IPv6 address. A host name is resolved only
+// after the uplink, and does not count.
+func (p *Profile) NeedsIPv6() bool {
+	for i := range p.Tunnels {
+		for _, peer := range p.Tunnels[i].Peers {
+			if a := peer.Endpoint.Addr(); a.Is6() && !a.Is4In6() {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // Tunnel is one WireGuard interface.

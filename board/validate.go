@@ -726,17 +726,25 @@ func (v *validator) handoff() {
 		v.r.warnf("handoff.wait_handshake", ErrRange, "%s is not shorter than deadline (%s)", h.WaitHandshake, h.Deadline)
 	}
 	u := &v.p.Uplink
-	// DHCP and router advertisements run at the same time, after carrier.
+	// The waits in the order the boot runs them: carrier, duplicate
+	// address detection of the static addresses, then DHCP and router
+	// advertisements at the same time.
+	what := "carrier_timeout"
+	dad := u.DADWait(v.p.NeedsIPv6())
+	if dad > 0 {
+		what += " + dad (" + dad.String() + ")"
+	}
 	var dynamic time.Duration
-	what := ""
+	longest := ""
 	if u.DHCP && u.DHCPTimeout > dynamic {
-		dynamic, what = u.DHCPTimeout, " + dhcp_timeout"
+		dynamic, longest = u.DHCPTimeout, " + dhcp_timeout"
 	}
 	if u.AcceptRA && u.RATimeout > dynamic {
-		dynamic, what = u.RATimeout, " + ra_timeout"
+		dynamic, longest = u.RATimeout, " + ra_timeout"
 	}
-	if sum := u.CarrierTimeout + dynamic + h.WaitHandshake; sum > h.Deadline && u.CarrierTimeout < h.Deadline && dynamic < h.Deadline && h.WaitHandshake < h.Deadline {
-		v.r.warnf("handoff.deadline", ErrRange, "%s is shorter than carrier_timeout%s + wait_handshake (%s)", h.Deadline, what, sum.Round(time.Millisecond))
+	what += longest
+	if sum := u.CarrierTimeout + dad + dynamic + h.WaitHandshake; sum > h.Deadline && u.CarrierTimeout < h.Deadline && dynamic < h.Deadline && h.WaitHandshake < h.Deadline {
+		v.r.warnf("handoff.deadline", ErrRange, "%s is shorter than %s + wait_handshake (%s)", h.Deadline, what, sum.Round(time.Millisecond))
 	}
 }
 

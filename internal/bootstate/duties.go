@@ -57,21 +57,11 @@ func (e *encoder) watchdog(w *Watchdog) {
 	e.key("watchdog")
 	e.begin('{')
 	e.str("device", w.Device)
-	if w.Identity != "" {
-		e.str("identity", w.Identity)
-	}
-	if w.TimeoutS != 0 {
-		e.int("timeout_s", int64(w.TimeoutS))
-	}
-	if w.LastResetByWatchdog {
-		e.bool("last_reset_by_watchdog", true)
-	}
-	if w.Handoff != "" {
-		e.str("handoff", w.Handoff)
-	}
-	if w.Error != "" {
-		e.str("error", w.Error)
-	}
+	e.optStr("identity", w.Identity)
+	e.optInt("timeout_s", int64(w.TimeoutS))
+	e.optTrue("last_reset_by_watchdog", w.LastResetByWatchdog)
+	e.optStr("handoff", w.Handoff)
+	e.optStr("error", w.Error)
 	e.end('}')
 }
 
@@ -79,17 +69,11 @@ func (e *encoder) clock(c *Clock) {
 	e.key("clock")
 	e.begin('{')
 	e.str("source", c.Source)
-	if c.NTPServer != "" {
-		e.str("ntp_server", c.NTPServer)
-	}
-	if c.StepNS != 0 {
-		e.int("step_ns", c.StepNS)
-	}
+	e.optStr("ntp_server", c.NTPServer)
+	e.optInt("step_ns", c.StepNS)
 	e.time("saved", c.Saved)
 	e.time("saved_now", c.SavedNow)
-	if c.Error != "" {
-		e.str("error", c.Error)
-	}
+	e.optStr("error", c.Error)
 	e.end('}')
 }
 
@@ -98,9 +82,7 @@ func (e *encoder) randomSeed(r *RandomSeed) {
 	e.begin('{')
 	e.int("credited_bits", int64(r.CreditedBits))
 	e.bool("renewed", r.Renewed)
-	if r.Error != "" {
-		e.str("error", r.Error)
-	}
+	e.optStr("error", r.Error)
 	e.end('}')
 }
 
@@ -126,17 +108,9 @@ func (r *Rescue) zero() bool {
 func (e *encoder) rescue(r *Rescue) {
 	e.key("rescue")
 	e.begin('{')
-	if len(r.Listen) > 0 {
-		e.strs("listen", r.Listen)
-	}
-	if r.HostKey != "" {
-		e.str("host_key", r.HostKey)
-	}
-	if r.HostKeyFile != "" {
-		e.str("host_key_file", r.HostKeyFile)
-	}
-	if r.Error != "" {
-		e.str("error", r.Error)
-	}
+	e.optStrs("listen", r.Listen)
+	e.optStr("host_key", r.HostKey)
+	e.optStr("host_key_file", r.HostKeyFile)
+	e.optStr("error", r.Error)
 	e.end('}')
 }
