@@ -259,14 +259,15 @@ type decoder struct {
 
 // The keys of each table, for messages about unknown keys.
 const (
-	topKeys     = "board persist clock uplink tunnel handoff"
+	topKeys     = "board persist clock uplink tunnel handoff rescue"
 	clockKeys   = "ntp"
 	persistKeys = "device fstype random_seed save_clock"
 	boardKeys   = "name match modules watchdog watchdog_timeout watchdog_handoff"
 	uplinkKeys  = "interface mac address gateway carrier_timeout dhcp dhcp_timeout accept_ra ra_timeout dns dad"
 	tunnelKeys  = "name private_key private_key_file generate_key listen_port fwmark mtu address table peer"
 	peerKeys    = "public_key preshared_key preshared_key_file endpoint fallback_endpoints endpoint_timeout allowed_ips persistent_keepalive"
-	handoffKeys = "root fstype init wait_handshake on_failure deadline"
+	handoffKeys = "root fstype init wait_handshake on_failure remote_fallback deadline"
+	rescueKeys  = "authorized_keys_file timeout"
 )
 
 func (d *decoder) profile(m map[string]any, p *Profile) {
@@ -294,6 +295,8 @@ func (d *decoder) profile(m map[string]any, p *Profile) {
 			}
 		case "handoff":
 			d.handoff(v, &at, &p.Handoff)
+		case "rescue":
+			d.rescue(v, &at, &p.Rescue)
 		case "peer":
 			d.r.errorf(at.String(), ErrUnknownKey, "unknown key; peers belong to a tunnel: write [[tunnel.peer]]")
 		default:
@@ -654,6 +657,14 @@ func (d *decoder) handoffKey(k string, v any, kp *fieldPath, h *Handoff) {
 		if s, ok := d.str(v, kp); ok {
 			if f := OnFailure(s); f.Valid() {
 				h.OnFailure = OnFailure(strings.Clone(s))
+			} else {
+				d.r.errorf(kp.String(), ErrInvalid, "unknown action %q: want "+onFailureWant, s)
+			}
+		}
+	case "remote_fallback":
+		if s, ok := d.str(v, kp); ok {
+			if f := OnFailure(s); f.Valid() && f != FailRemote {
+				h.RemoteFallback = OnFailure(strings.Clone(s))
 			} else {
 				d.r.errorf(kp.String(), ErrInvalid, "unknown action %q: want continue, shell, reboot or halt", s)
 			}

@@ -22,6 +22,8 @@ const (
 	DefaultTable           = TableMain
 	DefaultInit            = "/sbin/init"
 	DefaultOnFailure       = FailContinue
+	DefaultRemoteFallback  = FailReboot
+	DefaultRescueTimeout   = 30 * time.Minute
 	DefaultDeadline        = 60 * time.Second
 	// DefaultWatchdogTimeout is the watchdog timeout when a profile
 	// names a watchdog without one: the default of most drivers.
@@ -47,6 +49,7 @@ type Profile struct {
 	Uplink  Uplink
 	Tunnels []Tunnel // [[tunnel]]
 	Handoff Handoff
+	Rescue  Rescue
 
 	// OnPartition is set, by whoever reads the profile, for a profile of
 	// the board's config partition (persist.ProfileDir): the image's
@@ -282,7 +285,10 @@ type Handoff struct {
 	Init          string        // program to exec as PID 1 in the new root
 	WaitHandshake time.Duration // wait for a handshake on every tunnel; 0: do not wait
 	OnFailure     OnFailure     // what to do when a phase fails
-	Deadline      time.Duration // limit for all of early boot
+	// RemoteFallback is the action that replaces on_failure = "remote"
+	// when no tunnel came up: a rescue nobody can reach is worth nothing.
+	RemoteFallback OnFailure
+	Deadline       time.Duration // limit for all of early boot
 }
 
 // Table is a routing table number. A tunnel's table receives one route per
@@ -305,12 +311,18 @@ const (
 	FailShell    OnFailure = "shell"    // start a shell on the console
 	FailReboot   OnFailure = "reboot"
 	FailHalt     OnFailure = "halt"
+	// FailRemote starts an SSH server on the tunnels' own addresses
+	// (a rescue image's wgboot-remote); see [Rescue].
+	FailRemote OnFailure = "remote"
 )
+
+// onFailureWant lists the actions for messages.
+const onFailureWant = "continue, shell, remote, reboot or halt"
 
 // Valid reports whether f is one of the known actions.
 func (f OnFailure) Valid() bool {
 	switch f {
-	case FailContinue, FailShell, FailReboot, FailHalt:
+	case FailContinue, FailShell, FailReboot, FailHalt, FailRemote:
 		return true
 	}
 	return false
@@ -331,10 +343,12 @@ func newProfile() *Profile {
 		Board:  Board{WatchdogTimeout: DefaultWatchdogTimeout, WatchdogHandoff: DefaultWatchdogHandoff},
 		Uplink: Uplink{CarrierTimeout: DefaultCarrierTimeout, DHCPTimeout: DefaultDHCPTimeout, RATimeout: DefaultRATimeout},
 		Handoff: Handoff{
-			Init:      DefaultInit,
-			OnFailure: DefaultOnFailure,
-			Deadline:  DefaultDeadline,
+			Init:           DefaultInit,
+			OnFailure:      DefaultOnFailure,
+			RemoteFallback: DefaultRemoteFallback,
+			Deadline:       DefaultDeadline,
 		},
+		Rescue: Rescue{Timeout: DefaultRescueTimeout},
 	}
 }
 

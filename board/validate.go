@@ -30,6 +30,7 @@ func (p *Profile) Validate() Diagnostics {
 	v.clock()
 	v.tunnels()
 	v.persist()
+	v.rescue()
 	v.handoff()
 	ds := v.r.ds
 	if len(v.bad) > 0 {
@@ -727,7 +728,10 @@ func (v *validator) handoff() {
 		v.r.errorf("handoff.init", ErrInvalid, "%q: want an absolute path such as /sbin/init", h.Init)
 	}
 	if !h.OnFailure.Valid() {
-		v.r.errorf("handoff.on_failure", ErrInvalid, "unknown action %q: want continue, shell, reboot or halt", h.OnFailure)
+		v.r.errorf("handoff.on_failure", ErrInvalid, "unknown action %q: want "+onFailureWant, h.OnFailure)
+	}
+	if !h.RemoteFallback.Valid() || h.RemoteFallback == FailRemote {
+		v.r.errorf("handoff.remote_fallback", ErrInvalid, "unknown action %q: want continue, shell, reboot or halt", h.RemoteFallback)
 	}
 	if h.Deadline <= 0 {
 		v.r.errorf("handoff.deadline", ErrRange, "must be positive: it bounds all of early boot")

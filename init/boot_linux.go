@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -41,6 +42,7 @@ type boot struct {
 
 	parked   chan struct{} // closed once PID 1 stays (see park)
 	parkOnce sync.Once
+	retry    atomic.Pointer[chan struct{}] // where `wgboot retry` goes in a remote rescue (remote_linux.go)
 
 	dog         watchdogState // [board] watchdog
 	seedPending string        // a seed file to write at the end (see saveSeed)
@@ -141,6 +143,7 @@ var policyText = map[board.OnFailure]string{
 	board.FailShell:    "starting a shell on the console",
 	board.FailReboot:   "rebooting",
 	board.FailHalt:     "halting",
+	board.FailRemote:   "starting the SSH server on the tunnel's addresses",
 }
 
 // test reports whether the kernel command line asks for a test behaviour:

@@ -87,6 +87,9 @@ func Encode(s *State) []byte {
 	e.bool("ready", s.Ready)
 	e.optStr("failure", s.Failure)
 	e.optStr("policy", s.Policy)
+	if !s.Rescue.zero() {
+		e.rescue(&s.Rescue)
+	}
 	e.int("init_peak_rss_kb", int64(s.PeakRSSKB))
 	if s.Watchdog != (Watchdog{}) {
 		e.watchdog(&s.Watchdog)
