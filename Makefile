@@ -42,6 +42,9 @@ LDFLAGS    := -s -w -X main.buildTime=$(BUILD_TIME) -X main.version=$(VERSION)
 # net would then give a dynamic binary that cannot run as /init.
 # GOAMD64=v1: QEMU's default CPU and older boards.
 GOFLAGS_TARGET := CGO_ENABLED=0 GOOS=linux GOAMD64=v1 GOARM64=v8.0
+# INIT_FLAGS: /init's compiler flags, one a line in image/initflags.txt
+# (which says why), shared with the images the tests build.
+INIT_FLAGS := $(shell sed '/^[[:space:]]*[\#]/d' image/initflags.txt)
 
 .PHONY: all build kernels image demo test fuzz vet deps clean static-check bench-peers check-profiles
 all: build
@@ -50,7 +53,7 @@ build: $(foreach a,$(ARCHES),$(OUT)/$(a)/init) static-check $(OUT)/host/wgboot
 
 $(OUT)/%/init: FORCE
 	@mkdir -p $(dir $@)
-	$(GOFLAGS_TARGET) GOARCH=$* $(GO) build -trimpath -ldflags='$(LDFLAGS)' -o $@ ./init
+	$(GOFLAGS_TARGET) GOARCH=$* $(GO) build -trimpath $(INIT_FLAGS) -ldflags='$(LDFLAGS)' -o $@ ./init
 
 static-check:
 	@for a in $(ARCHES); do \

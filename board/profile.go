@@ -213,6 +213,26 @@ func (t *Tunnel) PublicKey() wgkey.Key {
 	return t.pub
 }
 
+// KnownPublicKey returns the public key of t.PrivateKey if it is already
+// known (derived by Validate or PublicKey, or given to SetPrivateKey), and
+// false if it is not, without deriving it. It writes nothing, so that a
+// boot phase may call it on the profile it shares with others.
+func (t *Tunnel) KnownPublicKey() (wgkey.Key, bool) {
+	if t.PrivateKey.IsZero() || t.pub.IsZero() || !t.pubOf.Equal(t.PrivateKey) {
+		return wgkey.Key{}, false
+	}
+	return t.pub, true
+}
+
+// SetPrivateKey sets t.PrivateKey to k, and pub as its public key, which
+// the caller derived from k (k.PublicKey()): PublicKey then returns pub
+// without deriving it again. A boot that reads a key file derives the
+// public key once, for the state file, and hands it on here.
+func (t *Tunnel) SetPrivateKey(k wgkey.PrivateKey, pub wgkey.Key) {
+	t.PrivateKey = k
+	t.pub, t.pubOf = pub, k
+}
+
 // Peer is one WireGuard peer of a tunnel.
 type Peer struct {
 	PublicKey wgkey.Key

@@ -277,6 +277,36 @@ func TestTunnelPublicKey(t *testing.T) {
 	}
 }
 
+// TestTunnelKnownPublicKey: KnownPublicKey tells a derived key without
+// deriving one, and SetPrivateKey hands a derived key on to PublicKey.
+func TestTunnelKnownPublicKey(t *testing.T) {
+	p := baseProfile(t)
+	tun := &p.Tunnels[0]
+	if k, ok := tun.KnownPublicKey(); ok || !k.IsZero() || !tun.pub.IsZero() {
+		t.Fatalf("KnownPublicKey() before Validate = %v, %v (cache %v), want none and nothing derived", k, ok, tun.pub)
+	}
+	if ds := p.Validate(); len(ds) > 0 {
+		t.Fatal(ds)
+	}
+	if k, ok := tun.KnownPublicKey(); !ok || k != tun.PrivateKey.PublicKey() {
+		t.Fatalf("KnownPublicKey() after Validate = %v, %v", k, ok)
+	}
+	other := wgkey.PrivateKeyFromBytes([32]byte{42})
+	tun.PrivateKey = other
+	if _, ok := tun.KnownPublicKey(); ok {
+		t.Error("KnownPublicKey() reports the old private key's public key")
+	}
+	marker := wgkey.Key{1}
+	tun.SetPrivateKey(other, marker)
+	if k, ok := tun.KnownPublicKey(); !ok || k != marker || tun.PublicKey() != marker || !tun.PrivateKey.Equal(other) {
+		t.Errorf("after SetPrivateKey: KnownPublicKey() = %v, %v, PublicKey() = %v; want %v, derived by the caller", k, ok, tun.PublicKey(), marker)
+	}
+	p.Wipe()
+	if _, ok := tun.KnownPublicKey(); ok {
+		t.Error("KnownPublicKey() of a wiped tunnel")
+	}
+}
+
 // TestValidate_deadlineWaits: the warning that the uplink's waits and the
 // handshake wait do not fit handoff.deadline counts the wait for DAD as
 // the boot runs it (Uplink.DADWait): with an IPv6 endpoint and static

@@ -69,6 +69,9 @@ func TestLoadPartitionKeys(t *testing.T) {
 	if len(log.lines) != 1 || log.lines[0] != want {
 		t.Errorf("first boot logged %q, want %q", log.lines, want)
 	}
+	if got.pub[0].String() != pub {
+		t.Errorf("first boot: public key handed on %v, want %s", got.pub[0], pub)
+	}
 	st, err := os.Stat(filepath.Join(dir, "wg0.key"))
 	if err != nil || st.Mode().Perm() != 0o600 {
 		t.Errorf("wg0.key: %v, %v; want mode 0600", st.Mode(), err)
@@ -160,6 +163,41 @@ func TestLoadPartitionKeysImage(t *testing.T) {
 	got, err := loadPartitionKeys(p, t.TempDir(), &log, ready)
 	if err != nil || len(got.priv) != 0 || len(got.state) != 1 || got.state[0].PublicKey != k.PublicKey().String() {
 		t.Errorf("loadPartitionKeys() = %+v, %v", got.state, err)
+	}
+}
+
+// TestLoadPartitionKeysDerivesOnce: the public key of a key the profile
+// phase read is the one Validate derived, not derived again (an X25519,
+// 1.5 million instructions); a key read from the partition is derived
+// once and handed on to the tunnel.
+func TestLoadPartitionKeysDerivesOnce(t *testing.T) {
+	p := fleetProfile(t, false)
+	k, err := wgkey.GeneratePrivateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Tunnels[0].PrivateKeyFile = "/etc/wgboot/wg0.key"
+	// A marker as the derived key shows whether it is derived again.
+	marker := wgkey.Key{1}
+	p.Tunnels[0].SetPrivateKey(k, marker)
+	var log keysLogger
+	got, err := loadPartitionKeys(p, t.TempDir(), &log, ready)
+	if err != nil || len(got.state) != 1 || got.state[0].PublicKey != marker.String() || len(got.pub) != 0 {
+		t.Errorf("loadPartitionKeys() = %+v, %v, handed on %v; want the known public key %v, nothing handed on", got.state, err, got.pub, marker)
+	}
+
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "wg0.key"), k.FileText(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p = fleetProfile(t, false)
+	got, err = loadPartitionKeys(p, dir, &log, ready)
+	if err != nil || got.pub[0] != k.PublicKey() || got.state[0].PublicKey != k.PublicKey().String() {
+		t.Fatalf("partition key: handed on %v, state %+v, %v; want %v", got.pub, got.state, err, k.PublicKey())
+	}
+	p.Tunnels[0].SetPrivateKey(got.priv[0], got.pub[0])
+	if pub, ok := p.Tunnels[0].KnownPublicKey(); !ok || pub != k.PublicKey() {
+		t.Errorf("the tunnel's known public key = %v, %v; want %v", pub, ok, k.PublicKey())
 	}
 }
 

@@ -98,7 +98,11 @@ func BuildPackage(t testing.TB, arch, pkg string) string {
 	}
 	root := Root(t)
 	out := filepath.Join(root, "out", "test", arch, filepath.Base(pkg))
-	cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", out, pkg)
+	args := []string{"build", "-trimpath", "-ldflags=-s -w", "-o", out}
+	if pkg == "./init" {
+		args = append(args, image.InitBuildFlags()...) // as make build
+	}
+	cmd := exec.Command("go", append(args, pkg)...)
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+arch, "GOAMD64=v1")
 	if b, err := cmd.CombinedOutput(); err != nil {

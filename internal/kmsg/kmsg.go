@@ -128,12 +128,18 @@ func (l *Logger) consoleLevel() int {
 
 // Logf writes one record per line of the formatted message.
 func (l *Logger) Logf(level int, format string, args ...any) {
+	// A debug line that is not shown is not formatted either: the phase
+	// runner logs one per phase. The formatting stays outside the lock,
+	// where a value's String method may log.
+	l.mu.Lock()
+	skip := level >= Debug && !l.debug
+	l.mu.Unlock()
+	if skip {
+		return
+	}
 	msg := fmt.Sprintf(format, args...)
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if level >= Debug && !l.debug {
-		return
-	}
 	for _, line := range strings.Split(strings.TrimRight(msg, "\n"), "\n") {
 		rec := fmt.Sprintf("<%d>%s: %s", level, l.prefix, line)
 		if len(rec) > recordMax {

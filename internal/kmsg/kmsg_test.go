@@ -107,3 +107,25 @@ func TestOutcomeUnderQuiet(t *testing.T) {
 		})
 	}
 }
+
+// counted counts how often it is formatted.
+type counted struct{ n *int }
+
+func (c counted) String() string { *c.n++; return "value" }
+
+// TestHiddenDebugNotFormatted: a debug line that is not shown costs no
+// formatting (the phase runner logs one per phase); once shown, it is.
+func TestHiddenDebugNotFormatted(t *testing.T) {
+	var console bytes.Buffer
+	l := New("wgboot", &console)
+	n := 0
+	l.Debugf("phase %s: start", counted{&n})
+	if n != 0 || console.Len() != 0 {
+		t.Errorf("hidden debug line formatted %d times, printed %q", n, console.String())
+	}
+	l.SetDebug(true)
+	l.Debugf("phase %s: start", counted{&n})
+	if n != 1 || console.String() != "wgboot: phase value: start\n" {
+		t.Errorf("shown debug line formatted %d times, printed %q", n, console.String())
+	}
+}

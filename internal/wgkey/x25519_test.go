@@ -274,3 +274,39 @@ func BenchmarkECDHReference(b *testing.B) {
 		_ = priv.PublicKey().Bytes()
 	}
 }
+
+// TestSquareAndInvert checks the field operations X25519 is made of
+// against math/big: square as a·a mod p, at the loose bound too, and
+// invert as z^(p-2) mod p.
+func TestSquareAndInvert(t *testing.T) {
+	p := new(big.Int).Sub(new(big.Int).Lsh(big.NewInt(1), 255), big.NewInt(19))
+	val := func(v fe) *big.Int {
+		b := v.bytes()
+		for i, j := 0, Len-1; i < j; i, j = i+1, j-1 {
+			b[i], b[j] = b[j], b[i]
+		}
+		return new(big.Int).SetBytes(b[:])
+	}
+	// The largest loose element: every limb at its bound.
+	loose := fe{mask51 + 1<<18, mask51, mask51, mask51, mask51}
+	cases := []fe{{}, {1}, loose, {mask51, mask51, mask51, mask51, mask51}}
+	var b [Len]byte
+	for range 200 {
+		rand.Read(b[:])
+		cases = append(cases, feFromBytes(&b))
+	}
+	for _, a := range cases {
+		want := new(big.Int).Mul(val(a), val(a))
+		want.Mod(want, p)
+		if got := val(square(a)); got.Cmp(want) != 0 {
+			t.Fatalf("square(%x) = %x, want %x", a, got, want)
+		}
+		if got := val(square(a)); got.Cmp(val(mul(a, a))) != 0 {
+			t.Fatalf("square(%x) = %x, mul = %x", a, got, val(mul(a, a)))
+		}
+		want = new(big.Int).Exp(val(a), new(big.Int).Sub(p, big.NewInt(2)), p)
+		if got := val(invert(a)); got.Cmp(want) != 0 {
+			t.Fatalf("invert(%x) = %x, want %x", a, got, want)
+		}
+	}
+}

@@ -11,7 +11,6 @@ import (
 	"github.com/insomniacslk/dhcp/dhcpv4"
 	"github.com/insomniacslk/dhcp/dhcpv4/nclient4"
 	"github.com/mdlayher/packet"
-	"golang.org/x/net/bpf"
 	"golang.org/x/sys/unix"
 )
 
@@ -257,12 +256,8 @@ func sleep(ctx context.Context, d time.Duration) bool {
 // of the link, filtered in the kernel to UDP to port 68, wrapped by
 // nclient4 into a broadcasting UDP conn.
 func openConn(c Config) (net.PacketConn, error) {
-	filter, err := bpf.Assemble(bootpcProgram)
-	if err != nil {
-		return nil, fmt.Errorf("packet filter: %w", err)
-	}
 	ifi := &net.Interface{Index: int(c.Index), Name: c.Interface, HardwareAddr: c.HWAddr}
-	raw, err := packet.Listen(ifi, packet.Datagram, unix.ETH_P_IP, &packet.Config{Filter: filter})
+	raw, err := packet.Listen(ifi, packet.Datagram, unix.ETH_P_IP, &packet.Config{Filter: bootpcFilter})
 	if err != nil {
 		return nil, fmt.Errorf("open packet socket: %w", err)
 	}

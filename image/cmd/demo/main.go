@@ -35,7 +35,11 @@ func main() {
 
 // build compiles a main package of this module for the guest.
 func build(arch, pkg, out string) ([]byte, error) {
-	cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", out, pkg)
+	args := []string{"build", "-trimpath", "-ldflags=-s -w", "-o", out}
+	if pkg == "./init" {
+		args = append(args, image.InitBuildFlags()...) // as make build
+	}
+	cmd := exec.Command("go", append(args, pkg)...)
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+arch, "GOAMD64=v1")
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
 	if err := cmd.Run(); err != nil {

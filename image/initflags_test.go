@@ -1,0 +1,51 @@
+package image
+
+import (
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// TestInitBuildFlags checks that every package pattern in initflags.txt
+// matches a package /init is built from, so that a renamed package does
+// not silently lose its inlining, and that make build uses the file.
+func TestInitBuildFlags(t *testing.T) {
+	flags := InitBuildFlags()
+	if len(flags) == 0 || flags[0] != "-gcflags=all=-l" {
+		t.Fatalf("InitBuildFlags() = %q, want -gcflags=all=-l first", flags)
+	}
+	cmd := exec.Command("go", "list", "-deps", "./init")
+	cmd.Dir = ".."
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux")
+	out, err := cmd.Output()
+	if err != nil {
+		t.Skipf("go list: %v", err)
+	}
+	deps := strings.Fields(string(out))
+	for _, f := range flags[1:] {
+		pattern, value, ok := strings.Cut(strings.TrimPrefix(f, "-gcflags="), "=")
+		if !ok || !strings.HasPrefix(f, "-gcflags=") || value != "" {
+			t.Errorf("%q: want -gcflags=PACKAGE= (inlining back on)", f)
+			continue
+		}
+		dir, tree := strings.CutSuffix(pattern, "/...")
+		found := false
+		for _, d := range deps {
+			if d == dir || tree && strings.HasPrefix(d, dir+"/") {
+				found = true
+				break
+			}
+		}
+		if !found {
+			t.Errorf("%q: no package of /init matches %s", f, pattern)
+		}
+	}
+	mk, err := os.ReadFile("../Makefile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(mk), "image/initflags.txt") || !strings.Contains(string(mk), "build -trimpath $(INIT_FLAGS)") {
+		t.Error("make build does not build /init with image/initflags.txt's flags")
+	}
+}
