@@ -79,7 +79,8 @@ kernels: deps
 # given, and mkimage says so when it does not exist.
 IMAGE_KERNEL := $(if $(filter file,$(origin MODULES)),$(KERNELS)/$(ARCH)/.package)
 
-image: $(OUT)/$(ARCH)/init $(OUT)/host/mkimage $(IMAGE_KERNEL)
+image: $(OUT)/$(ARCH)/init $(OUT)/host/mkimage $(OUT)/host/wgboot $(IMAGE_KERNEL)
+	$(OUT)/host/wgboot check -image $(if $(RESCUE_ON),rescue,minimal) $(PROFILE)
 	$(OUT)/host/mkimage -init $(OUT)/$(ARCH)/init -modules-dir $(MODULES) \
 		-profile $(PROFILE) -bcj $(BCJ) $(if $(RESCUE_ON),-rescue -tools tools -out-dir $(OUT)) -o $(IMAGE)
 	@ls -l $(IMAGE)

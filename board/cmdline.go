@@ -93,7 +93,7 @@ func ParseCmdline(cmdline string) (Overrides, error) {
 		case "wgboot.on_failure":
 			f := OnFailure(value)
 			if !f.Valid() {
-				errs = append(errs, fmt.Errorf("wgboot.on_failure: unknown action %q, want continue, shell, reboot or halt", value))
+				errs = append(errs, fmt.Errorf("wgboot.on_failure: unknown action %q, want "+onFailureWant, value))
 				continue
 			}
 			o.OnFailure = f

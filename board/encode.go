@@ -94,7 +94,17 @@ func MarshalSecrets(p *Profile) ([]byte, error) {
 		e.duration("wait_handshake", h.WaitHandshake)
 	}
 	e.str("on_failure", string(h.OnFailure))
+	if h.RemoteFallback != DefaultRemoteFallback && h.RemoteFallback != "" {
+		e.str("remote_fallback", string(h.RemoteFallback))
+	}
 	e.duration("deadline", h.Deadline)
+	if r := &p.Rescue; r.AuthorizedKeysFile != "" || (r.Timeout != DefaultRescueTimeout && r.Timeout != 0) {
+		e.header("[rescue]")
+		if r.AuthorizedKeysFile != "" {
+			e.str("authorized_keys_file", r.AuthorizedKeysFile)
+		}
+		e.duration("timeout", r.Timeout)
+	}
 	if e.err != nil {
 		return nil, e.err
 	}

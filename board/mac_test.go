@@ -55,8 +55,12 @@ func TestDutiesKeys(t *testing.T) {
 	if ps := p.Persist; !ps.RandomSeed || !ps.SaveClock {
 		t.Errorf("[persist] = %+v, want random_seed and save_clock", ps)
 	}
-	if want := []netip.AddrPort{netip.MustParseAddrPort("192.0.2.123:123"), netip.MustParseAddrPort("[2001:db8::123]:1123")}; !reflect.DeepEqual(p.Clock.NTP, want) {
+	if want := []Endpoint{{Addr: netip.MustParseAddrPort("192.0.2.123:123")}, {Addr: netip.MustParseAddrPort("[2001:db8::123]:1123")}}; !reflect.DeepEqual(p.Clock.NTP, want) {
 		t.Errorf("[clock] ntp = %v, want %v", p.Clock.NTP, want)
+	}
+	named, ds := Parse("names.toml", []byte("[board]\nname = \"n\"\n[clock]\nntp = [\"pool.ntp.org\", \"time.example.net:1123\"]\n"))
+	if want := []Endpoint{{Host: "pool.ntp.org", Port: NTPPort}, {Host: "time.example.net", Port: 1123}}; !reflect.DeepEqual(named.Clock.NTP, want) {
+		t.Errorf("[clock] ntp by name = %v (%v), want %v", named.Clock.NTP, ds, want)
 	}
 	if p.Uplink.MAC != (MAC{0x52, 0x54, 0, 0x12, 0x34, 0x56}) || p.Uplink.Interface != "" {
 		t.Errorf("[uplink] mac = %s, interface = %q", p.Uplink.MAC, p.Uplink.Interface)

@@ -262,14 +262,15 @@ type decoder struct {
 
 // The keys of each table, for messages about unknown keys.
 const (
-	topKeys     = "board persist clock uplink tunnel handoff"
+	topKeys     = "board persist clock uplink tunnel handoff rescue"
 	clockKeys   = "ntp"
 	persistKeys = "device fstype random_seed save_clock"
 	boardKeys   = "name match modules watchdog watchdog_timeout watchdog_handoff"
 	uplinkKeys  = "interface mac address gateway carrier_timeout dhcp dhcp_timeout accept_ra ra_timeout dns dad"
 	tunnelKeys  = "name private_key private_key_file generate_key listen_port fwmark mtu address table peer"
 	peerKeys    = "public_key preshared_key preshared_key_file endpoint fallback_endpoints endpoint_timeout allowed_ips persistent_keepalive"
-	handoffKeys = "root fstype init wait_handshake on_failure deadline"
+	handoffKeys = "root fstype init wait_handshake on_failure remote_fallback deadline"
+	rescueKeys  = "authorized_keys_file timeout"
 )
 
 func (d *decoder) profile(m map[string]any, p *Profile) {
@@ -297,6 +298,8 @@ func (d *decoder) profile(m map[string]any, p *Profile) {
 			}
 		case "handoff":
 			d.handoff(v, &at, &p.Handoff)
+		case "rescue":
+			d.rescue(v, &at, &p.Rescue)
 		case "peer":
 			d.r.errorf(at.String(), ErrUnknownKey, "unknown key; peers belong to a tunnel: write [[tunnel.peer]]")
 		default:
@@ -558,7 +561,7 @@ func (d *decoder) clockKey(k string, v any, kp *fieldPath, c *Clock) {
 		if len(a) == 0 {
 			return
 		}
-		c.NTP = make([]netip.AddrPort, len(a))
+		c.NTP = make([]Endpoint, len(a))
 		for i, e := range a {
 			ep := kp.elem(i)
 			if s, ok := d.str(e, &ep); ok {
@@ -570,37 +573,36 @@ func (d *decoder) clockKey(k string, v any, kp *fieldPath, c *Clock) {
 	}
 }
 
-// ntpServer parses an NTP server: an IP address, with a port or not
-// (123). Host names are refused: the ntp phase runs before the resolve
-// phase, and asks no name server.
-func (d *decoder) ntpServer(s string, at *fieldPath) (netip.AddrPort, bool) {
-	if a, err := netip.ParseAddr(s); err == nil {
-		if a.Zone() != "" {
-			d.r.errorf(at.String(), ErrInvalid, "%q has a zone; leave it out", s)
-			return netip.AddrPort{}, false
-		}
-		return netip.AddrPortFrom(a, 123), true
-	}
-	const noNames = "%q: an NTP server is given by its IP address (the ntp phase comes before names are resolved)"
-	if !strings.Contains(s, ":") {
-		d.r.errorf(at.String(), ErrInvalid, noNames, s)
-		return netip.AddrPort{}, false
-	}
-	e, ok := d.endpoint(s, at)
-	ap := e.Addr
+// ntpServer parses an NTP server: an IP address or a host name, with a
+// port or not (123). A host name follows the endpoints' rules
+// (dnsclient.CheckHost): the ntp phase looks it up as the resolve phase
+// does theirs.
+func (d *decoder) ntpServer(s string, at *fieldPath) (Endpoint, bool) {
+	var e Endpoint
+	a, err := netip.ParseAddr(s)
 	switch {
-	case !ok:
-	case e.Host != "":
-		d.r.errorf(at.String(), ErrInvalid, noNames, s)
-		ok = false
-	case ap.Addr().IsUnspecified() || ap.Addr().IsMulticast() || ap.Port() == 0:
+	case err == nil && a.Zone() != "":
+		d.r.errorf(at.String(), ErrInvalid, "%q has a zone; leave it out", s)
+		return Endpoint{}, false
+	case err == nil:
+		e.Addr = netip.AddrPortFrom(a, NTPPort)
+	case !strings.Contains(s, ":"):
+		if err := dnsclient.CheckHost(s); err != nil {
+			d.r.errorf(at.String(), ErrInvalid, "%q: %v", s, err)
+			return Endpoint{}, false
+		}
+		return Endpoint{Host: s, Port: NTPPort}, true
+	default:
+		var ok bool
+		if e, ok = d.endpoint(s, at); !ok {
+			return Endpoint{}, false
+		}
+	}
+	if a := e.Addr.Addr(); e.Host == "" && (a.IsUnspecified() || a.IsMulticast()) || e.Port == 0 && e.Addr.Port() == 0 {
 		d.r.errorf(at.String(), ErrInvalid, "%q cannot be an NTP server", s)
-		ok = false
+		return Endpoint{}, false
 	}
-	if !ok {
-		return netip.AddrPort{}, false
-	}
-	return ap, true
+	return e, true
 }
 
 func (d *decoder) persist(v any, at *fieldPath, ps *Persist) {
@@ -658,6 +660,14 @@ func (d *decoder) handoffKey(k string, v any, kp *fieldPath, h *Handoff) {
 		if s, ok := d.str(v, kp); ok {
 			if f := OnFailure(s); f.Valid() {
 				h.OnFailure = OnFailure(strings.Clone(s))
+			} else {
+				d.r.errorf(kp.String(), ErrInvalid, "unknown action %q: want "+onFailureWant, s)
+			}
+		}
+	case "remote_fallback":
+		if s, ok := d.str(v, kp); ok {
+			if f := OnFailure(s); f.Valid() && f != FailRemote {
+				h.RemoteFallback = OnFailure(strings.Clone(s))
 			} else {
 				d.r.errorf(kp.String(), ErrInvalid, "unknown action %q: want continue, shell, reboot or halt", s)
 			}

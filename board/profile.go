@@ -2,11 +2,15 @@ package board
 
 import (
 	"net/netip"
+	"slices"
 	"strconv"
 	"time"
 
 	"github.com/wgboot/wgboot/internal/wgkey"
 )
+
+// NTPPort is an NTP server's port when [Clock] NTP gives none.
+const NTPPort = 123
 
 // Defaults for keys a profile may leave out.
 const (
@@ -18,12 +22,20 @@ const (
 	DefaultTable           = TableMain
 	DefaultInit            = "/sbin/init"
 	DefaultOnFailure       = FailContinue
+	DefaultRemoteFallback  = FailReboot
+	DefaultRescueTimeout   = 30 * time.Minute
 	DefaultDeadline        = 60 * time.Second
 	// DefaultWatchdogTimeout is the watchdog timeout when a profile
 	// names a watchdog without one: the default of most drivers.
 	DefaultWatchdogTimeout = 60 * time.Second
 	DefaultWatchdogHandoff = WatchdogKeep
 )
+
+// DADTimeout bounds the boot's wait for IPv6 duplicate address detection
+// on the uplink's static addresses (see [Uplink.DADWait]): about a second
+// with the kernel's defaults (one probe, RetransTimer 1 s, a random delay
+// up to 1 s).
+const DADTimeout = 5 * time.Second
 
 // DefaultBoard is the board name of the fallback profile that [Select]
 // picks when no profile matches the board.
@@ -37,6 +49,7 @@ type Profile struct {
 	Uplink  Uplink
 	Tunnels []Tunnel // [[tunnel]]
 	Handoff Handoff
+	Rescue  Rescue
 
 	// OnPartition is set, by whoever reads the profile, for a profile of
 	// the board's config partition (persist.ProfileDir): the image's
@@ -66,8 +79,10 @@ type Persist struct {
 // [Persist] SaveClock.
 type Clock struct {
 	// NTP lists SNTP servers, asked in turn over the uplink before the
-	// tunnels phase; port 123 unless given.
-	NTP []netip.AddrPort
+	// tunnels phase: IP addresses, or host names that the ntp phase looks
+	// up through the boot's DNS servers, as the resolve phase does the
+	// endpoints'; port 123 unless given.
+	NTP []Endpoint
 }
 
 // Board identifies the hardware a profile is for.
@@ -130,6 +145,33 @@ type Uplink struct {
 	// NoDAD turns IPv6 duplicate address detection off on the uplink
 	// (dad = false).
 	NoDAD bool
+}
+
+// DADWait is how long the boot may wait, after carrier and before DHCP
+// and router advertisements, for the uplink's addresses to pass duplicate
+// address detection: DADTimeout when needIPv6 (see
+// [Profile.NeedsIPv6]), the uplink has static IPv6 addresses and dad is
+// not false, otherwise 0 (the kernel finishes DAD on its own, and no
+// first handshake waits for it). The boot and the linter both ask here.
+func (u *Uplink) DADWait(needIPv6 bool) time.Duration {
+	if !needIPv6 || u.NoDAD || !slices.ContainsFunc(u.Address, func(p netip.Prefix) bool { return p.Addr().Is6() }) {
+		return 0
+	}
+	return DADTimeout
+}
+
+// NeedsIPv6 reports whether the tunnels need the uplink's IPv6 at once:
+// some peer's endpoint is an IPv6 address. A host name is resolved only
+// after the uplink, and does not count.
+func (p *Profile) NeedsIPv6() bool {
+	for i := range p.Tunnels {
+		for _, peer := range p.Tunnels[i].Peers {
+			if a := peer.Endpoint.Addr(); a.Is6() && !a.Is4In6() {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // Tunnel is one WireGuard interface.
@@ -243,7 +285,10 @@ type Handoff struct {
 	Init          string        // program to exec as PID 1 in the new root
 	WaitHandshake time.Duration // wait for a handshake on every tunnel; 0: do not wait
 	OnFailure     OnFailure     // what to do when a phase fails
-	Deadline      time.Duration // limit for all of early boot
+	// RemoteFallback is the action that replaces on_failure = "remote"
+	// when no tunnel came up: a rescue nobody can reach is worth nothing.
+	RemoteFallback OnFailure
+	Deadline       time.Duration // limit for all of early boot
 }
 
 // Table is a routing table number. A tunnel's table receives one route per
@@ -266,12 +311,18 @@ const (
 	FailShell    OnFailure = "shell"    // start a shell on the console
 	FailReboot   OnFailure = "reboot"
 	FailHalt     OnFailure = "halt"
+	// FailRemote starts an SSH server on the tunnels' own addresses
+	// (a rescue image's wgboot-remote); see [Rescue].
+	FailRemote OnFailure = "remote"
 )
+
+// onFailureWant lists the actions for messages.
+const onFailureWant = "continue, shell, remote, reboot or halt"
 
 // Valid reports whether f is one of the known actions.
 func (f OnFailure) Valid() bool {
 	switch f {
-	case FailContinue, FailShell, FailReboot, FailHalt:
+	case FailContinue, FailShell, FailReboot, FailHalt, FailRemote:
 		return true
 	}
 	return false
@@ -292,10 +343,12 @@ func newProfile() *Profile {
 		Board:  Board{WatchdogTimeout: DefaultWatchdogTimeout, WatchdogHandoff: DefaultWatchdogHandoff},
 		Uplink: Uplink{CarrierTimeout: DefaultCarrierTimeout, DHCPTimeout: DefaultDHCPTimeout, RATimeout: DefaultRATimeout},
 		Handoff: Handoff{
-			Init:      DefaultInit,
-			OnFailure: DefaultOnFailure,
-			Deadline:  DefaultDeadline,
+			Init:           DefaultInit,
+			OnFailure:      DefaultOnFailure,
+			RemoteFallback: DefaultRemoteFallback,
+			Deadline:       DefaultDeadline,
 		},
+		Rescue: Rescue{Timeout: DefaultRescueTimeout},
 	}
 }
 

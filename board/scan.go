@@ -340,7 +340,7 @@ func (s *scanner) startTable(keys []string, array bool) {
 		sub = keys[1]
 	}
 	switch {
-	case !array && sub == "" && (k == "board" || k == "persist" || k == "clock" || k == "uplink" || k == "handoff"):
+	case !array && sub == "" && (k == "board" || k == "persist" || k == "clock" || k == "uplink" || k == "handoff" || k == "rescue"):
 		if slices.Contains(s.tables, k) {
 			s.fail()
 			return
@@ -521,6 +521,8 @@ func (s *scanner) fastKeyValue() {
 		s.d.uplinkKey(k, v, &kp, &s.prof.Uplink)
 	case "handoff":
 		s.d.handoffKey(k, v, &kp, &s.prof.Handoff)
+	case "rescue":
+		s.d.rescueKey(k, v, &kp, &s.prof.Rescue)
 	default:
 		tunnels := root.child("tunnel")
 		i := len(s.prof.Tunnels) - 1

@@ -27,8 +27,10 @@ func (p *Profile) Validate() Diagnostics {
 	}
 	v.board()
 	v.uplink()
+	v.clock()
 	v.tunnels()
 	v.persist()
+	v.rescue()
 	v.handoff()
 	ds := v.r.ds
 	if len(v.bad) > 0 {
@@ -429,6 +431,20 @@ func (v *validator) endpointAddr(path string, ep netip.AddrPort) {
 	}
 }
 
+// clock checks [clock] beyond the parser: a host name among the NTP
+// servers needs a DNS server, as an endpoint's does.
+func (v *validator) clock() {
+	if v.p.Uplink.hasDNSSource() {
+		return
+	}
+	for i, e := range v.p.Clock.NTP {
+		if e.Host != "" {
+			v.r.warnf(indexPath("clock.ntp", i), ErrRequired, "%s is a host name, and the profile names no DNS server (uplink.dns) and has no dhcp: the boot can only resolve it with nameserver= on the kernel command line", e.Host)
+			return
+		}
+	}
+}
+
 // hasDNSSource reports whether the boot gets name servers for endpoint
 // host names from the profile's uplink: its own, or the DHCP lease's.
 func (u *Uplink) hasDNSSource() bool {
@@ -712,7 +728,10 @@ func (v *validator) handoff() {
 		v.r.errorf("handoff.init", ErrInvalid, "%q: want an absolute path such as /sbin/init", h.Init)
 	}
 	if !h.OnFailure.Valid() {
-		v.r.errorf("handoff.on_failure", ErrInvalid, "unknown action %q: want continue, shell, reboot or halt", h.OnFailure)
+		v.r.errorf("handoff.on_failure", ErrInvalid, "unknown action %q: want "+onFailureWant, h.OnFailure)
+	}
+	if !h.RemoteFallback.Valid() || h.RemoteFallback == FailRemote {
+		v.r.errorf("handoff.remote_fallback", ErrInvalid, "unknown action %q: want continue, shell, reboot or halt", h.RemoteFallback)
 	}
 	if h.Deadline <= 0 {
 		v.r.errorf("handoff.deadline", ErrRange, "must be positive: it bounds all of early boot")
@@ -722,17 +741,25 @@ func (v *validator) handoff() {
 		v.r.warnf("handoff.wait_handshake", ErrRange, "%s is not shorter than deadline (%s)", h.WaitHandshake, h.Deadline)
 	}
 	u := &v.p.Uplink
-	// DHCP and router advertisements run at the same time, after carrier.
+	// The waits in the order the boot runs them: carrier, duplicate
+	// address detection of the static addresses, then DHCP and router
+	// advertisements at the same time.
+	what := "carrier_timeout"
+	dad := u.DADWait(v.p.NeedsIPv6())
+	if dad > 0 {
+		what += " + dad (" + dad.String() + ")"
+	}
 	var dynamic time.Duration
-	what := ""
+	longest := ""
 	if u.DHCP && u.DHCPTimeout > dynamic {
-		dynamic, what = u.DHCPTimeout, " + dhcp_timeout"
+		dynamic, longest = u.DHCPTimeout, " + dhcp_timeout"
 	}
 	if u.AcceptRA && u.RATimeout > dynamic {
-		dynamic, what = u.RATimeout, " + ra_timeout"
+		dynamic, longest = u.RATimeout, " + ra_timeout"
 	}
-	if sum := u.CarrierTimeout + dynamic + h.WaitHandshake; sum > h.Deadline && u.CarrierTimeout < h.Deadline && dynamic < h.Deadline && h.WaitHandshake < h.Deadline {
-		v.r.warnf("handoff.deadline", ErrRange, "%s is shorter than carrier_timeout%s + wait_handshake (%s)", h.Deadline, what, sum.Round(time.Millisecond))
+	what += longest
+	if sum := u.CarrierTimeout + dad + dynamic + h.WaitHandshake; sum > h.Deadline && u.CarrierTimeout < h.Deadline && dynamic < h.Deadline && h.WaitHandshake < h.Deadline {
+		v.r.warnf("handoff.deadline", ErrRange, "%s is shorter than %s + wait_handshake (%s)", h.Deadline, what, sum.Round(time.Millisecond))
 	}
 }
 

@@ -276,3 +276,84 @@ func TestTunnelPublicKey(t *testing.T) {
 		t.Error("PublicKey() of a wiped tunnel is not zero")
 	}
 }
+
+// TestValidate_deadlineWaits: the warning that the uplink's waits and the
+// handshake wait do not fit handoff.deadline counts the wait for DAD as
+// the boot runs it (Uplink.DADWait): with an IPv6 endpoint and static
+// IPv6 addresses, unless dad = false.
+func TestValidate_deadlineWaits(t *testing.T) {
+	v6 := func(p *Profile) {
+		p.Uplink.Address = append(p.Uplink.Address, netip.MustParsePrefix("2001:db8::2/64"))
+		p.Uplink.Gateway = append(p.Uplink.Gateway, netip.MustParseAddr("2001:db8::1"))
+		p.Tunnels[0].Peers[0].Endpoint = netip.MustParseAddrPort("[2001:db8:1::1]:51820")
+	}
+	tests := []struct {
+		name   string
+		modify func(p *Profile)
+		msg    string // the warning's; "" for none
+	}{
+		{"carrier and handshake fit", func(p *Profile) { p.Handoff.WaitHandshake = 46 * time.Second }, ""},
+		{"carrier and handshake too long", func(p *Profile) { p.Handoff.WaitHandshake = 51 * time.Second },
+			"1m0s is shorter than carrier_timeout + wait_handshake (1m1s)"},
+		{"dad makes it too long", func(p *Profile) { v6(p); p.Handoff.WaitHandshake = 46 * time.Second },
+			"1m0s is shorter than carrier_timeout + dad (5s) + wait_handshake (1m1s)"},
+		{"dad fits", func(p *Profile) { v6(p); p.Handoff.WaitHandshake = 45 * time.Second }, ""},
+		{"dad = false", func(p *Profile) { v6(p); p.Uplink.NoDAD = true; p.Handoff.WaitHandshake = 46 * time.Second }, ""},
+		{"no IPv6 endpoint: no dad wait", func(p *Profile) {
+			v6(p)
+			p.Tunnels[0].Peers[0].Endpoint = netip.MustParseAddrPort("198.51.100.1:51820")
+			p.Handoff.WaitHandshake = 46 * time.Second
+		}, ""},
+		{"no static IPv6 address: no dad wait", func(p *Profile) {
+			v6(p)
+			p.Uplink.Address, p.Uplink.Gateway = p.Uplink.Address[:1], p.Uplink.Gateway[:1]
+			p.Uplink.AcceptRA, p.Uplink.RATimeout = true, 10*time.Second
+			p.Handoff.WaitHandshake = 36 * time.Second
+		}, ""},
+		{"dad and dhcp", func(p *Profile) {
+			v6(p)
+			p.Uplink.Address, p.Uplink.Gateway = p.Uplink.Address[1:], p.Uplink.Gateway[1:] // the lease's IPv4
+			p.Uplink.DHCP, p.Uplink.DHCPTimeout = true, 30*time.Second
+			p.Handoff.WaitHandshake = 16 * time.Second
+		}, "1m0s is shorter than carrier_timeout + dad (5s) + dhcp_timeout + wait_handshake (1m1s)"},
+		{"dad and the longer of dhcp and ra", func(p *Profile) {
+			v6(p)
+			p.Uplink.Address, p.Uplink.Gateway = p.Uplink.Address[1:], nil // the lease's and the router's
+			p.Uplink.DHCP, p.Uplink.DHCPTimeout = true, 20*time.Second
+			p.Uplink.AcceptRA, p.Uplink.RATimeout = true, 30*time.Second
+			p.Handoff.WaitHandshake = 16 * time.Second
+		}, "1m0s is shorter than carrier_timeout + dad (5s) + ra_timeout + wait_handshake (1m1s)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := baseProfile(t)
+			p.Uplink.CarrierTimeout, p.Handoff.Deadline = 10*time.Second, time.Minute
+			tt.modify(p)
+			ds := p.Validate()
+			if tt.msg == "" {
+				if len(ds) != 0 {
+					t.Errorf("Validate() = %v, want nothing", ds)
+				}
+				return
+			}
+			if len(ds) != 1 || ds[0].Path != "handoff.deadline" || !errors.Is(ds[0], ErrRange) || ds[0].Msg != tt.msg || ds[0].Severity != SeverityWarning {
+				t.Errorf("Validate() = %v, want the warning at handoff.deadline: %s", ds, tt.msg)
+			}
+		})
+	}
+}
+
+func TestNeedsIPv6(t *testing.T) {
+	p := &Profile{Tunnels: []Tunnel{{Peers: []Peer{{}, {Endpoint: netip.MustParseAddrPort("192.0.2.1:51820")}}}}}
+	if p.NeedsIPv6() {
+		t.Error("NeedsIPv6 with IPv4 endpoints = true")
+	}
+	p.Tunnels[0].Peers[1].Endpoint = netip.MustParseAddrPort("[::ffff:192.0.2.1]:51820")
+	if p.NeedsIPv6() {
+		t.Error("NeedsIPv6 with an IPv4-mapped endpoint = true")
+	}
+	p.Tunnels = append(p.Tunnels, Tunnel{Peers: []Peer{{Endpoint: netip.MustParseAddrPort("[2001:db8::1]:51820")}}})
+	if !p.NeedsIPv6() {
+		t.Error("NeedsIPv6 with an IPv6 endpoint = false")
+	}
+}

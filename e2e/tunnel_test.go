@@ -32,6 +32,7 @@ type hubConfig struct {
 	edit   func(name string, data []byte) []byte // changes the profiles
 	zone   string                                // the DNS zone testhub serves; "": hubZone
 	append []string                              // more kernel parameters
+	files  []image.File                          // more files in the hub's image
 }
 
 // hubZone is what the hub's DNS server knows by default: itself.
@@ -55,10 +56,10 @@ func startHubWith(t *testing.T, arch string, hc hubConfig) (*image.VM, image.Net
 		arch:     arch,
 		profiles: allProfiles(t),
 		edit:     hc.edit,
-		files: []image.File{
+		files: append([]image.File{
 			{Path: "/sbin/testhub", Data: bin, Mode: 0o755},
 			{Path: "/etc/testhub/zone", Data: []byte(zone), Mode: 0o644},
-		},
+		}, hc.files...),
 		append: append([]string{"wgboot.board=hub"}, hc.append...),
 		nets:   []image.Net{hubNet},
 	}.boot(t, "hub")

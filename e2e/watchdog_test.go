@@ -1,11 +1,13 @@
 package e2e
 
 import (
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/wgboot/wgboot/image"
 	"github.com/wgboot/wgboot/image/imagetest"
 )
 
@@ -35,6 +37,30 @@ var (
 	reSoftdogFired = regexp.MustCompile(`softdog: Initiating system reboot`)
 )
 
+// watchdogProfiles is the image's profiles for the watchdog tests: the
+// client's alone, so that every profile of the image names the watchdog
+// and the image builder tells PID 1 to open it early.
+func watchdogProfiles(t *testing.T, arch string) []string {
+	return []string{filepath.Join(profilesDir(t), "qemu-"+arch+".toml")}
+}
+
+// expectWatchdogEarly waits for the watchdog's opening and checks that
+// it came right after the early mounts: softdog loaded by the watchdog
+// phase, the device opened before the profile was chosen and before the
+// modules phase loaded the board's other modules.
+func expectWatchdogEarly(t *testing.T, cli *image.VM) {
+	t.Helper()
+	driver := imagetest.Expect(t, cli, `wgboot: watchdog /dev/watchdog0: driver loaded: softdog`, bootTimeout)
+	open := imagetest.Expect(t, cli, reWatchdogOpen+` \(right after the early mounts\)`, stepTimeout)
+	profile := imagetest.Expect(t, cli, `wgboot: profile \S+ for board`, stepTimeout)
+	modules := imagetest.Expect(t, cli, `wgboot: modules: loaded`, stepTimeout)
+	con := cli.Console()
+	at := func(line string) int { return strings.Index(con, line) }
+	if !(at(driver) < at(open) && at(open) < at(profile) && at(profile) < at(modules)) {
+		t.Errorf("watchdog opened out of order; want the driver, the opening, the profile, the modules:\n%s\n%s\n%s\n%s", driver, open, profile, modules)
+	}
+}
+
 // TestE2EWatchdogHang: a phase that hangs (wgboot.test=hang: the uplink
 // phase, after the modules, ignoring its 60 s deadline as a call wedged in
 // a driver would) gets no more pings, and the watchdog resets the guest
@@ -46,11 +72,11 @@ func TestE2EWatchdogHang(t *testing.T) {
 			edit := withWatchdog(t, arch, "keep")
 			cli := guest{
 				arch:     arch,
-				profiles: allProfiles(t),
+				profiles: watchdogProfiles(t, arch),
 				edit:     edit,
 				append:   []string{"wgboot.test=hang"},
 			}.boot(t, "client")
-			imagetest.Expect(t, cli, reWatchdogOpen, bootTimeout)
+			expectWatchdogEarly(t, cli)
 			imagetest.Expect(t, cli, `wgboot: test: phase uplink hangs`, stepTimeout)
 			hung := time.Now()
 			if _, err := cli.ExpectAny(reSoftdogFired, 30*time.Second); err != nil {
@@ -90,13 +116,13 @@ func TestE2EWatchdogHandoff(t *testing.T) {
 				edit := withWatchdog(t, arch, c.handoff)
 				cli := guest{
 					arch:     arch,
-					profiles: allProfiles(t),
+					profiles: watchdogProfiles(t, arch),
 					edit:     edit,
 					disk:     rootDiskWith(t, arch, expectProfile(t, arch, edit)),
 					append:   []string{"testroot.hold=20s"},
 				}.boot(t, "client")
-				imagetest.Expect(t, cli, reWatchdogOpen, bootTimeout)
-				imagetest.Expect(t, cli, `wgboot: READY in`, stepTimeout)
+				expectWatchdogEarly(t, cli)
+				imagetest.Expect(t, cli, `wgboot: READY in .*watchdog=`, stepTimeout)
 				verdict := imagetest.Expect(t, cli, `testroot: (OK|FAIL)`, stepTimeout)
 				if want := `watchdog=` + c.sysfs + ` state.watchdog="` + c.state + `"`; !strings.Contains(verdict, want) {
 					t.Errorf("next stage: %s; want %s", verdict, want)

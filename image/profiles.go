@@ -17,7 +17,8 @@ const ProfileDir = "/etc/wgboot/profiles"
 
 // Profiles returns the image files for the board profiles at the host paths
 // given — each profile, and the key files it names by a relative path,
-// which are resolved against the profile's directory and stored 0600 — and
+// which are resolved against the profile's directory and stored 0600, and
+// board.EarlyWatchdogFile when every profile names the same watchdog — and
 // the union of the modules the profiles list, wireguard first, with those
 // a [persist] partition's file system needs ([board.FSModules]).
 //
@@ -34,6 +35,7 @@ func Profiles(paths []string) ([]File, []string, error) {
 	var files []File
 	modules := []string{"wireguard"}
 	seen := map[string]bool{}
+	var profs []*board.Profile
 	for _, p := range paths {
 		data, err := os.ReadFile(p)
 		if err != nil {
@@ -43,6 +45,7 @@ func Profiles(paths []string) ([]File, []string, error) {
 		if err := diags.Err(); err != nil {
 			return nil, nil, fmt.Errorf("profile %s: %w", p, err)
 		}
+		profs = append(profs, prof)
 		base := filepath.Base(p)
 		files = append(files, File{Path: path.Join(ProfileDir, base), Data: data})
 		// The config partition's file system modules: PID 1 loads them
@@ -64,6 +67,11 @@ func Profiles(paths []string) ([]File, []string, error) {
 			return nil, nil, err
 		}
 		files = append(files, kf...)
+	}
+	// The watchdog every profile names is opened right after the early
+	// mounts, before the profile is chosen (docs/boot.md, "Watchdog").
+	if ew, ok := board.EarlyWatchdogOf(profs); ok {
+		files = append(files, File{Path: "/" + board.EarlyWatchdogFile, Data: ew.Marshal()})
 	}
 	return files, modules, nil
 }

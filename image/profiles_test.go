@@ -215,3 +215,44 @@ func TestProfilesPersistModules(t *testing.T) {
 		t.Errorf("Profiles modules = %q, want %q", modules, want)
 	}
 }
+
+// TestProfilesEarlyWatchdog: the image says which watchdog PID 1 opens
+// right after the early mounts when all its profiles name the same one,
+// and says nothing when one of them names none.
+func TestProfilesEarlyWatchdog(t *testing.T) {
+	_, dir := profileDir(t)
+	write := func(name, board string) string {
+		p := filepath.Join(dir, name)
+		prof := strings.Replace(profileWithKey("/persist/wg0.key"), "[board]\nname = \"default\"\nmodules = [\"wireguard\"]\n", board, 1)
+		if err := os.WriteFile(p, []byte(prof), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	dog := "[board]\nname = \"%s\"\nmodules = [\"softdog\", \"virtio_net\"]\nwatchdog = \"/dev/watchdog0\"\nwatchdog_timeout = \"10s\"\n"
+	a := write("a.toml", strings.Replace(dog, "%s", "a", 1))
+	b := write("b.toml", strings.Replace(strings.Replace(dog, "%s", "b", 1), `"softdog", `, "", 1))
+	none := write("c.toml", "[board]\nname = \"c\"\n")
+	early := func(paths ...string) string {
+		t.Helper()
+		files, _, err := Profiles(paths)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range files {
+			if f.Path == "/etc/wgboot/watchdog" {
+				return string(f.Data)
+			}
+		}
+		return ""
+	}
+	if got := early(a); !strings.Contains(got, "device /dev/watchdog0\ntimeout 10\nhandoff keep\nmodules softdog virtio_net\n") {
+		t.Errorf("one profile: early watchdog file %q", got)
+	}
+	if got := early(a, b); !strings.Contains(got, "modules virtio_net\n") {
+		t.Errorf("two profiles: early watchdog file %q, want the modules both load", got)
+	}
+	if got := early(a, none); got != "" {
+		t.Errorf("a profile without a watchdog: early watchdog file %q, want none", got)
+	}
+}

@@ -59,7 +59,8 @@ type Rescue struct {
 	OutDir   string    // out/: host tool in OutDir/host, cache in OutDir/rescue-cache/<arch>
 	Log      io.Writer // progress lines; nil for none
 
-	uRoot string // tests: run this instead of building the u-root tool
+	uRoot    string // tests: run this instead of building the u-root tool
+	noRemote bool   // tests: leave out wgboot-remote
 }
 
 // RescueFor returns the Rescue of the repository at root: root/tools and
@@ -111,7 +112,46 @@ func (r Rescue) Files(arch string) ([]File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("rescue: %s: %w", layer, err)
 	}
-	return append(files, rescueExtras...), nil
+	files = append(files, rescueExtras...)
+	if r.noRemote {
+		return files, nil
+	}
+	remote, err := r.Remote(arch)
+	if err != nil {
+		return nil, err
+	}
+	return append(files, File{Path: RemoteServer, Data: remote, Mode: 0o755}), nil
+}
+
+// RemoteServer is where a rescue image has wgboot-remote, the SSH server
+// of on_failure = "remote" (init looks for it there).
+const RemoteServer = "/bbin/wgboot-remote"
+
+// Remote builds cmd/wgboot-remote of the repository the tools module is
+// in, for arch, and returns the binary. It is a program of its own, not a
+// command of u-root's busybox: it is wgboot's module, and the busybox is
+// the tools module's. The go command's build cache makes a second build
+// cheap.
+func (r Rescue) Remote(arch string) ([]byte, error) {
+	repo, err := filepath.Abs(filepath.Join(r.ToolsDir, ".."))
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "wgboot-remote")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	bin := filepath.Join(dir, "wgboot-remote")
+	cmd := exec.Command("go", "build", "-trimpath", "-buildvcs=false", "-ldflags=-s -w", "-o", bin, "./cmd/wgboot-remote")
+	cmd.Dir = repo
+	cmd.Env = append(os.Environ(), guestGoEnv(arch)...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return nil, fmt.Errorf("rescue: build wgboot-remote for %s (in %s): %w\n%s", arch, repo, err, out)
+	}
+	r.logf("rescue: built wgboot-remote for %s", arch)
+	return os.ReadFile(bin)
 }
 
 // rescueExtras are what u-root has no command for.

@@ -144,7 +144,7 @@ cp "` + layer + `" "$out"
 	if err := os.WriteFile(fake, []byte(script), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	r := Rescue{ToolsDir: "tools", OutDir: "out", uRoot: fake}
+	r := Rescue{ToolsDir: "tools", OutDir: "out", uRoot: fake, noRemote: true}
 	files, err := r.Files("arm64")
 	if err != nil {
 		t.Fatalf("Files(arm64) with relative paths: %v", err)

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -41,6 +42,7 @@ type boot struct {
 
 	parked   chan struct{} // closed once PID 1 stays (see park)
 	parkOnce sync.Once
+	retry    atomic.Pointer[chan struct{}] // where `wgboot retry` goes in a remote rescue (remote_linux.go)
 
 	dog         watchdogState // [board] watchdog
 	seedPending string        // a seed file to write at the end (see saveSeed)
@@ -60,6 +62,7 @@ func (b *boot) main() {
 	early := []phase{
 		{"mounts", only(b.mountEarly)}, // proc, sys, devtmpfs, /run; then /dev/kmsg
 		{"cmdline", b.readCmdline},     // wgboot.* overrides, module parameters
+		{"watchdog", b.watchdogEarly},  // the image's watchdog, when its profiles agree on one
 		{"profile", b.selectProfile},   // board identity → profile, validated, keys read
 	}
 	// Until a profile says otherwise, the boot has the default deadline.
@@ -140,6 +143,7 @@ var policyText = map[board.OnFailure]string{
 	board.FailShell:    "starting a shell on the console",
 	board.FailReboot:   "rebooting",
 	board.FailHalt:     "halting",
+	board.FailRemote:   "starting the SSH server on the tunnel's addresses",
 }
 
 // test reports whether the kernel command line asks for a test behaviour:

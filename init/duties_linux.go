@@ -5,9 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/netip"
 	"os"
 	"path"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -15,6 +18,7 @@ import (
 	"github.com/wgboot/wgboot/board"
 	"github.com/wgboot/wgboot/internal/bootstate"
 	"github.com/wgboot/wgboot/internal/clockfile"
+	"github.com/wgboot/wgboot/internal/dnsclient"
 	"github.com/wgboot/wgboot/internal/persist"
 	"github.com/wgboot/wgboot/internal/randseed"
 	"github.com/wgboot/wgboot/internal/sntp"
@@ -122,9 +126,11 @@ const (
 
 // ntpUp is the ntp phase ([clock] ntp): SNTP over the uplink, before the
 // tunnels, so that the first handshake carries a timestamp later than
-// the last one the hub accepted, whatever the board's clock was. The
-// server's time is taken as it is, forward or back. No answer in time is
-// a warning: the boot goes on with the clock the clock phase set.
+// the last one the hub accepted, whatever the board's clock was. Host
+// names among the servers are looked up first (ntpAddrs); then every
+// address is asked in turn (sntp.First). The server's time is taken as it
+// is, forward or back. No answer in time is a warning: the boot goes on
+// with the clock the clock phase set.
 func (b *boot) ntpUp(ctx context.Context) (func(), error) {
 	servers := b.profile.Clock.NTP
 	if len(servers) == 0 {
@@ -136,7 +142,16 @@ func (b *boot) ntpUp(ctx context.Context) (func(), error) {
 	if !ok {
 		base = time.Now()
 	}
-	res, err := sntp.First(nctx, servers, base, ntpTry)
+	dns := &dnsclient.Client{Servers: b.nameservers(), Logf: b.log.Debugf}
+	addrs, names, lerr := b.ntpAddrs(nctx, dns, servers)
+	var res sntp.Result
+	err := lerr
+	if len(addrs) > 0 {
+		res, err = sntp.First(nctx, addrs, base, ntpTry)
+		if err != nil {
+			err = errors.Join(lerr, err)
+		}
+	}
 	if err != nil {
 		b.log.Warnf("clock: ntp: no time (%v); the clock stays at %s", err, time.Now().UTC().Format(time.RFC3339))
 		msg := err.Error()
@@ -148,12 +163,65 @@ func (b *boot) ntpUp(ctx context.Context) (func(), error) {
 		return nil, fmt.Errorf("set the clock to NTP's %s: %w", now.UTC().Format(time.RFC3339), err)
 	}
 	step := now.Sub(before)
-	b.log.Infof("clock: ntp %s (stratum %d, delay %v): %s, stepped %v", res.Server, res.Stratum,
+	host := names[res.Server]
+	server := res.Server.String()
+	if host != "" {
+		server = host + " at " + server
+	}
+	b.log.Infof("clock: ntp %s (stratum %d, delay %v): %s, stepped %v", server, res.Stratum,
 		res.Delay.Round(time.Microsecond), now.UTC().Format(time.RFC3339Nano), step.Round(time.Millisecond))
 	return func() {
 		c := &b.state.Clock
-		c.Source, c.NTPServer, c.StepNS = "ntp", res.Server.String(), c.StepNS+int64(step)
+		c.Source, c.NTPServer, c.NTPHost, c.StepNS = "ntp", res.Server.String(), host, c.StepNS+int64(step)
 	}, nil
+}
+
+// ntpAddrs makes the NTP servers into the addresses to ask, in the
+// profile's order, each server's in its answer's order (A records
+// first): an address as it is, a host name looked up with dns (the boot's
+// DNS servers) as the resolve phase looks up the endpoints' (lookupAll),
+// all names at once, within half of ctx's time so that the other half is
+// left for the servers. names says which name each address came from. A name
+// that gives no address is logged and its error returned with the rest.
+func (b *boot) ntpAddrs(ctx context.Context, dns *dnsclient.Client, servers []board.Endpoint) (addrs []netip.AddrPort, names map[netip.AddrPort]string, err error) {
+	var hosts []string
+	for _, s := range servers {
+		if s.Host != "" && !slices.Contains(hosts, s.Host) {
+			hosts = append(hosts, s.Host)
+		}
+	}
+	var answers map[string]lookup
+	var errs []error
+	if len(hosts) > 0 {
+		if len(dns.Servers) == 0 {
+			b.log.Warnf("clock: ntp: no DNS server to ask for %s: none from nameserver=, [uplink] dns or a DHCP lease", strings.Join(hosts, ", "))
+		}
+		lctx, cancel := context.WithTimeout(ctx, deadlineLeft(ctx)/2)
+		answers = b.lookupAll(lctx, dns, hosts)
+		cancel()
+		names = make(map[netip.AddrPort]string)
+	}
+	for _, s := range servers {
+		if s.Host == "" {
+			if !slices.Contains(addrs, s.Addr) {
+				addrs = append(addrs, s.Addr)
+			}
+			continue
+		}
+		l := answers[s.Host]
+		if l.err != nil {
+			errs = append(errs, l.err)
+			continue
+		}
+		for _, a := range l.addrs {
+			ap := netip.AddrPortFrom(a, s.Port)
+			if !slices.Contains(addrs, ap) {
+				addrs = append(addrs, ap)
+				names[ap] = s.Host
+			}
+		}
+	}
+	return addrs, names, errors.Join(errs...)
 }
 
 // clockHint explains, after a handshake that did not come, what the

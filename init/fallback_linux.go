@@ -93,8 +93,9 @@ const undoTimeout = 5 * time.Second
 
 // undo returns a phase that removes from the kernel what a bring-up of p
 // did: its tunnels' links (with their addresses and routes), its policy
-// rules, and its uplink's addresses and default routes, a DHCP lease's
-// included. It closes the
+// rules, and its uplink's addresses and default routes, a DHCP lease's and
+// router advertisements' included, with the uplink's IPv6 settings and
+// MTU put back (bringup.Net.Undo). It closes the
 // bring-up's handles and opens its own: a phase that passed its deadline
 // may have left none, or one in use.
 func (b *boot) undo(p *board.Profile) func(context.Context) (func(), error) {
@@ -119,7 +120,7 @@ func (b *boot) undo(p *board.Profile) func(context.Context) (func(), error) {
 		}
 		n.Bind(ctx) // a kernel call that never answers ends with the phase
 
-		var up *bringup.Uplink // what the uplink phase got, a DHCP lease included
+		var up *bringup.Uplink // what the uplink phase got or did before it failed, a DHCP lease included
 		if old != nil {
 			up = old.uplink
 		}

@@ -38,6 +38,7 @@ func commands() []command {
 		{"show", "[INTERFACE...]", "the WireGuard tunnels, like wg show (no secrets)", showWG},
 		{"state", "[STATE.json]", "what init did at boot: " + statePath, showState},
 		{"pubkey", "[KEYFILE...]", "the tunnels' public keys, for enrolling the board", showPubkey},
+		{"retry", "", "in a remote rescue: run the handoff again (after a repair)", retryCmd},
 		{"version", "", "the build", printVersion},
 		{"help", "", "this text", printUsage},
 	}

@@ -125,6 +125,9 @@ func (b *boot) onSignal(s os.Signal) {
 	case sigQuiet:
 		return
 	case sigLog:
+		if s == unix.SIGHUP && b.onRetrySignal() {
+			return
+		}
 		b.log.Infof("signal %v ignored", s)
 		return
 	}

@@ -28,6 +28,8 @@ func (b *boot) failurePolicy(p board.OnFailure) {
 		rebootNow(b)
 	case board.FailHalt:
 		powerOff(b)
+	case board.FailRemote:
+		b.remote()
 	}
 }
 
@@ -36,7 +38,7 @@ func (b *boot) failurePolicy(p board.OnFailure) {
 // reboots, giving the boot loader a chance to pick another image.
 func (b *boot) handoffFailed() {
 	switch b.policy {
-	case board.FailShell, board.FailHalt:
+	case board.FailShell, board.FailHalt, board.FailRemote:
 		b.failurePolicy(b.policy)
 	default:
 		b.log.Outcomef(levelErr, "nothing to hand off to: rebooting")

@@ -25,7 +25,7 @@ func (b *boot) uplinkUp(ctx context.Context) (func(), error) {
 	}
 	n := &network{Net: bringup.Net{RT: rt, Log: b.log}}
 	n.Bind(ctx) // a kernel call that never answers ends with the phase
-	up, err := n.Uplink(ctx, b.profile.Uplink, bringup.NeedsIPv6(b.profile))
+	up, err := n.Uplink(ctx, b.profile.Uplink, b.profile.NeedsIPv6())
 	dns := nameServers(b.profile.Uplink.DNS, up)
 	st := uplinkState(up, b.profile.Uplink.AcceptRA, time.Now())
 	commit := func() {
@@ -59,10 +59,11 @@ func nameServers(profile []netip.Addr, up *bringup.Uplink) []netip.Addr {
 	return out
 }
 
-// uplinkState is the uplink for the state file, nil without one. now
-// converts the lease's time to CLOCK_BOOTTIME.
+// uplinkState is the uplink for the state file, nil without one, or when
+// the bring-up failed before it had the link (what it returned then is
+// for the undo). now converts the lease's time to CLOCK_BOOTTIME.
 func uplinkState(up *bringup.Uplink, acceptRA bool, now time.Time) *bootstate.Uplink {
-	if up == nil {
+	if up == nil || up.Index == 0 {
 		return nil
 	}
 	s := &bootstate.Uplink{Interface: up.Interface, Index: up.Index, MTU: up.MTU, AcceptRA: acceptRA,

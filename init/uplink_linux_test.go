@@ -34,6 +34,12 @@ func TestUplinkState(t *testing.T) {
 	if uplinkState(nil, false, time.Now()) != nil {
 		t.Error("uplinkState(nil) is not nil")
 	}
+	// An uplink that failed before it had the link (no such link, no
+	// carrier) returns what it changed, for the undo; the state file
+	// has no uplink.
+	if s := uplinkState(&bringup.Uplink{Interface: "eth7"}, true, time.Now()); s != nil {
+		t.Errorf("uplinkState of a link never found = %+v, want nil", s)
+	}
 	now := time.Now()
 	l := &dhcp.Lease{Address: netip.MustParsePrefix("192.168.50.102/24"), ServerID: netip.MustParseAddr("192.168.50.1"),
 		Router: netip.MustParseAddr("192.168.50.1"), StaticRoutes: true,
@@ -57,7 +63,7 @@ func TestUplinkState(t *testing.T) {
 		t.Errorf("obtained at uptime %v, now %v: want 2 s before", d.ObtainedUptimeNS, up)
 	}
 	l.LeaseTime, l.Renew, l.Rebind = dhcp.Infinite, dhcp.Infinite, dhcp.Infinite
-	if d := uplinkState(&bringup.Uplink{Lease: l}, false, now).DHCP; d.LeaseTimeS != 4294967295 || d.RenewS != 4294967295 {
+	if d := uplinkState(&bringup.Uplink{Index: 2, Lease: l}, false, now).DHCP; d.LeaseTimeS != 4294967295 || d.RenewS != 4294967295 {
 		t.Errorf("infinite lease state = %+v", d)
 	}
 }

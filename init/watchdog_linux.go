@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"io/fs"
+	"os"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -11,19 +13,30 @@ import (
 
 	"github.com/wgboot/wgboot/board"
 	"github.com/wgboot/wgboot/internal/bootstate"
+	"github.com/wgboot/wgboot/internal/kmod"
 	"github.com/wgboot/wgboot/internal/watchdog"
 )
 
 // The hardware watchdog ([board] watchdog; docs/boot.md, "Watchdog").
 //
-// It is opened as soon as the profile is chosen: the profile names the
-// device, and no kernel command line override opens it earlier. The
-// ~100 ms from the mounts to the profile are bounded by the default
-// deadline, and a watchdog that the boot loader started is kept alive by
-// the kernel until the open only for watchdog.open_timeout= seconds
+// It is opened at the first point where its device is known and there:
+//
+//   - In the watchdog phase, right after the early mounts and the command
+//     line (which carries the drivers' module parameters), when the image
+//     says which watchdog every one of its profiles names
+//     (board.EarlyWatchdogFile, written by the image builder): at once if
+//     the device node is there (a built-in driver, as on real boards), else
+//     after loading the watchdog drivers (modules.dep files under
+//     drivers/watchdog/) among the modules every profile loads.
+//   - Otherwise after the profile phase, from the chosen profile, or after
+//     the modules phase for a device that one of the board's modules
+//     brings. A profile (wgboot.profile=) that names another watchdog than
+//     the one opened early, or none, takes over after the profile phase:
+//     the early one is stopped with the magic close, the profile's opened.
+//
+// A watchdog that the boot loader started is kept alive by the kernel
+// until the open only for watchdog.open_timeout= seconds
 // (CONFIG_WATCHDOG_OPEN_TIMEOUT), which covers a PID 1 that wedges before.
-// A device whose driver is one of the board's modules appears in the
-// modules phase and is opened right after it.
 //
 // Pings come from the boot's progress and from nothing else: the phase
 // runner after each phase that succeeds, and the bounded waits inside a
@@ -58,6 +71,9 @@ type watchdogState struct {
 	stopped  atomic.Bool  // the bring-up failed or the device was let go of
 	warned   atomic.Bool  // a ping failed and was logged
 	done     bool         // opened, or given up on: no more tries
+	// early is the image's watchdog that the watchdog phase opened, set
+	// on the runner's goroutine; nil when it opened none.
+	early *board.EarlyWatchdog
 }
 
 // progressPingEvery limits the pings of waits that report progress many
@@ -74,14 +90,97 @@ func (b *boot) phaseDone(name string) {
 // contexts: a bounded wait is still within its bounds.
 func (b *boot) reportProgress() { b.pingWatchdog(true) }
 
+// earlyWatchdogPath is board.EarlyWatchdogFile in the image; the tests
+// replace it.
+var earlyWatchdogPath = "/" + board.EarlyWatchdogFile
+
+// watchdogEarly is the watchdog phase, right after the mounts and the
+// command line: it opens the image's watchdog (board.EarlyWatchdogFile)
+// before the profile is chosen, loading its driver first when the device
+// is not there. Nothing here fails the boot: a watchdog that cannot be
+// opened now is tried again after the profile phase, as without the
+// file. If the deadline passes first, the device stays open and
+// unpinged, and resets the board.
+func (b *boot) watchdogEarly(ctx context.Context) (func(), error) {
+	data, err := os.ReadFile(earlyWatchdogPath)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	var ew board.EarlyWatchdog
+	if err == nil {
+		ew, err = board.ParseEarlyWatchdog(data)
+	}
+	if err != nil {
+		b.log.Warnf("watchdog: %v; opened after the profile phase instead", err)
+		return nil, nil
+	}
+	drivers, lerr := loadWatchdogDrivers(ew.Device, b.modParams, ew.Modules)
+	d, err := openWatchdogDevice(ew.Device, ew.Timeout)
+	return func() {
+		if len(drivers) > 0 {
+			b.log.Infof("watchdog %s: driver loaded: %s", ew.Device, strings.Join(drivers, " "))
+		}
+		if lerr != nil {
+			b.log.Warnf("watchdog %s: load its driver: %v", ew.Device, lerr)
+		}
+		if d == nil {
+			// Tried again, and reported, after the profile phase.
+			b.log.Infof("watchdog %s: %v; trying again once the profile is chosen", ew.Device, err)
+			return
+		}
+		b.dog.early = &ew
+		b.watchdogOpened(d, err, "right after the early mounts")
+	}, nil
+}
+
+// loadWatchdogDrivers loads, when device is not there, the watchdog
+// drivers among modules: those whose modules.dep file is under
+// drivers/watchdog/. It returns their names. The tests replace it.
+var loadWatchdogDrivers = func(device string, params map[string]string, modules []string) ([]string, error) {
+	if _, err := os.Stat(device); !errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	l, err := kmod.New(params)
+	if err != nil {
+		return nil, err
+	}
+	var drivers []string
+	for _, m := range modules {
+		f, ok, err := l.File(m)
+		if err != nil {
+			return nil, err
+		}
+		if ok && strings.Contains(f, "drivers/watchdog/") {
+			drivers = append(drivers, m)
+		}
+	}
+	if len(drivers) == 0 {
+		return nil, nil
+	}
+	_, err = l.LoadAll(drivers)
+	return drivers, err
+}
+
 // openWatchdog opens the profile's watchdog once it can: after the profile
-// phase, or after the modules phase for a device that a module brings.
+// phase, or after the modules phase for a device that a module brings. A
+// watchdog the watchdog phase opened stays if the profile names it, with
+// the same timeout; otherwise the profile's takes over.
 func (b *boot) openWatchdog(phase string) {
 	w := &b.dog
-	if w.done || b.profile == nil || b.profile.Board.Watchdog == "" {
+	if w.done || b.profile == nil {
 		return
 	}
 	bd := &b.profile.Board
+	if w.early != nil {
+		if bd.Watchdog == w.early.Device && bd.WatchdogTimeout == w.early.Timeout {
+			w.done = true
+			return
+		}
+		b.stopEarlyWatchdog()
+	}
+	if bd.Watchdog == "" {
+		return
+	}
 	d, err := openWatchdogDevice(bd.Watchdog, bd.WatchdogTimeout)
 	if d == nil {
 		if errors.Is(err, fs.ErrNotExist) && !b.modulesLoaded(phase) {
@@ -97,14 +196,45 @@ func (b *boot) openWatchdog(phase string) {
 		b.state.Watchdog = watchdogRecord(bd.Watchdog, nil, err)
 		return
 	}
-	w.done = true
+	b.watchdogOpened(d, err, "")
+}
+
+// stopEarlyWatchdog stops the watchdog the watchdog phase opened, for a
+// profile that names another or none: with the magic close, so that it
+// does not reset the board (a driver with nowayout ignores it, and says
+// so through the error).
+func (b *boot) stopEarlyWatchdog() {
+	w := &b.dog
+	ew := w.early
+	w.early = nil
+	dp := w.dev.Swap(nil)
+	b.state.Watchdog = bootstate.Watchdog{}
+	if dp == nil {
+		return
+	}
+	if err := (*dp).Disarm(); err != nil {
+		b.log.Errorf("watchdog %s: the profile names %q (timeout %v), so the image's is stopped: %v", ew.Device, b.profile.Board.Watchdog, b.profile.Board.WatchdogTimeout, err)
+		return
+	}
+	b.log.Infof("watchdog %s: stopped (magic close): the profile names %q (timeout %v)", ew.Device, b.profile.Board.Watchdog, b.profile.Board.WatchdogTimeout)
+}
+
+// watchdogOpened takes d, just opened (err: its timeout was not taken),
+// as the boot's watchdog, and logs and records it; when says when, if it
+// is not the profile's time.
+func (b *boot) watchdogOpened(d watchdogDevice, err error, when string) {
+	w := &b.dog
+	w.done = w.early == nil
 	w.dev.Store(&d)
 	w.lastPing.Store(int64(time.Since(b.start)))
 	info := d.Info()
+	if when != "" {
+		when = " (" + when + ")"
+	}
 	if err != nil {
-		b.log.Warnf("watchdog %s (%s): %v; its timeout is %v", d.Path(), info.Identity, err, info.Timeout)
+		b.log.Warnf("watchdog %s (%s): %v; its timeout is %v%s", d.Path(), info.Identity, err, info.Timeout, when)
 	} else {
-		b.log.Infof("watchdog %s (%s): timeout %v", d.Path(), info.Identity, info.Timeout)
+		b.log.Infof("watchdog %s (%s): timeout %v%s", d.Path(), info.Identity, info.Timeout, when)
 	}
 	if info.BootStatus&unix.WDIOF_CARDRESET != 0 {
 		b.log.Warnf("watchdog %s: the last reset was the watchdog's", d.Path())
@@ -178,7 +308,14 @@ func (b *boot) releaseWatchdog(bringUp error) {
 		return
 	}
 	d := *dp
-	disarm := b.profile.Board.WatchdogHandoff == board.WatchdogDisarm ||
+	handoff := board.DefaultWatchdogHandoff
+	switch {
+	case b.profile != nil:
+		handoff = b.profile.Board.WatchdogHandoff
+	case w.early != nil:
+		handoff = w.early.Handoff // opened early, and no profile chosen
+	}
+	disarm := handoff == board.WatchdogDisarm ||
 		bringUp != nil && b.policy == board.FailHalt
 	var err error
 	if bringUp == nil {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io/fs"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -210,5 +211,130 @@ func TestWatchdogHandoff(t *testing.T) {
 				t.Errorf("shell hint %q for a watchdog left %s", hint, c.state)
 			}
 		})
+	}
+}
+
+// earlyBoot is a boot whose image names /dev/watchdog0 (10 s, handoff
+// disarm) as the watchdog of every profile, a device that appears once
+// its driver is loaded; opened counts the opens.
+func earlyBoot(t *testing.T, fake *fakeWatchdog) (b *boot, logs *bytes.Buffer, drivers *[]string, opened *int) {
+	t.Helper()
+	logs = new(bytes.Buffer)
+	b = newBoot(kmsg.New("wgboot", logs))
+	b.r.logf = func(int, string, ...any) {}
+	ew := board.EarlyWatchdog{Device: "/dev/watchdog0", Timeout: 10 * time.Second, Handoff: board.WatchdogDisarm, Modules: []string{"virtio_net", "softdog"}}
+	early := t.TempDir() + "/watchdog"
+	if err := os.WriteFile(early, ew.Marshal(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	drivers, opened = new([]string), new(int)
+	loaded := false
+	oldPath, oldLoad, oldOpen := earlyWatchdogPath, loadWatchdogDrivers, openWatchdogDevice
+	earlyWatchdogPath = early
+	loadWatchdogDrivers = func(device string, params map[string]string, modules []string) ([]string, error) {
+		*drivers = append(*drivers, modules...)
+		loaded = true
+		return []string{"softdog"}, nil
+	}
+	openWatchdogDevice = func(path string, timeout time.Duration) (watchdogDevice, error) {
+		*opened++
+		if !loaded || path != "/dev/watchdog0" {
+			return nil, &fs.PathError{Op: "open", Path: path, Err: fs.ErrNotExist}
+		}
+		return fake, nil
+	}
+	t.Cleanup(func() { earlyWatchdogPath, loadWatchdogDrivers, openWatchdogDevice = oldPath, oldLoad, oldOpen })
+	return b, logs, drivers, opened
+}
+
+// earlyPhases are the boot's first phases, the profile phase choosing a
+// profile whose [board] is board.
+func earlyPhases(b *boot, bd board.Board) []phase {
+	return []phase{
+		{"mounts", func(context.Context) (func(), error) { return nil, nil }},
+		{"cmdline", func(context.Context) (func(), error) { return nil, nil }},
+		{"watchdog", b.watchdogEarly},
+		{"profile", func(context.Context) (func(), error) {
+			return func() { b.profile = &board.Profile{Board: bd} }, nil
+		}},
+		{"persist", func(context.Context) (func(), error) { return nil, nil }},
+	}
+}
+
+// TestWatchdogEarly: with the image's early watchdog file, the watchdog
+// phase loads the device's driver (among the modules every profile
+// loads) and opens it before the profile phase, which then keeps it:
+// pinged after the watchdog, profile and persist phases, opened once.
+func TestWatchdogEarly(t *testing.T) {
+	fake := &fakeWatchdog{}
+	b, logs, drivers, opened := earlyBoot(t, fake)
+	bd := board.Board{Watchdog: "/dev/watchdog0", WatchdogTimeout: 10 * time.Second, WatchdogHandoff: board.WatchdogDisarm}
+	if err := b.r.run(context.Background(), earlyPhases(b, bd)); err != nil {
+		t.Fatal(err)
+	}
+	if got := fake.String(); got != "ping,ping,ping" || *opened != 1 {
+		t.Errorf("after the watchdog, profile and persist phases: %s, %d opens; want three pings, one open", got, *opened)
+	}
+	if strings.Join(*drivers, " ") != "virtio_net softdog" {
+		t.Errorf("drivers looked for among %v, want the early file's modules", *drivers)
+	}
+	for _, want := range []string{"watchdog /dev/watchdog0: driver loaded: softdog", "watchdog /dev/watchdog0 (Fake): timeout 10s (right after the early mounts)"} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("log lacks %q:\n%s", want, logs)
+		}
+	}
+	if w := b.state.Watchdog; w.Device != "/dev/watchdog0" || w.TimeoutS != 10 {
+		t.Errorf("state: %+v", w)
+	}
+	b.releaseWatchdog(nil)
+	if got := fake.String(); !strings.HasSuffix(got, "ping,disarm") {
+		t.Errorf("handoff disarm: %s", got)
+	}
+}
+
+// TestWatchdogEarlyTakeover: a chosen profile that names no watchdog, or
+// another one, stops the image's with the magic close after the profile
+// phase; another is then opened.
+func TestWatchdogEarlyTakeover(t *testing.T) {
+	fake := &fakeWatchdog{}
+	b, logs, _, opened := earlyBoot(t, fake)
+	if err := b.r.run(context.Background(), earlyPhases(b, board.Board{})); err != nil {
+		t.Fatal(err)
+	}
+	if got := fake.String(); got != "ping,disarm" || *opened != 1 {
+		t.Errorf("profile without a watchdog: %s, %d opens; want the early one pinged once, then disarmed", got, *opened)
+	}
+	if b.state.Watchdog.Device != "" || !strings.Contains(logs.String(), `watchdog /dev/watchdog0: stopped (magic close): the profile names ""`) {
+		t.Errorf("state %+v; log:\n%s", b.state.Watchdog, logs)
+	}
+	b.releaseWatchdog(nil)
+	if got := fake.String(); got != "ping,disarm" {
+		t.Errorf("after the handoff: %s; nothing more", got)
+	}
+
+	fake = &fakeWatchdog{}
+	b, _, _, opened = earlyBoot(t, fake)
+	bd := board.Board{Watchdog: "/dev/watchdog0", WatchdogTimeout: 20 * time.Second, WatchdogHandoff: board.WatchdogKeep}
+	if err := b.r.run(context.Background(), earlyPhases(b, bd)); err != nil {
+		t.Fatal(err)
+	}
+	if got := fake.String(); got != "ping,disarm,ping,ping" || *opened != 2 {
+		t.Errorf("profile with another timeout: %s, %d opens; want disarmed and opened again", got, *opened)
+	}
+}
+
+// TestWatchdogEarlyNoProfile: when no profile can be chosen, the early
+// watchdog is handed off as the image's profiles all say.
+func TestWatchdogEarlyNoProfile(t *testing.T) {
+	fake := &fakeWatchdog{}
+	b, _, _, _ := earlyBoot(t, fake)
+	ps := earlyPhases(b, board.Board{})
+	ps[3].run = func(context.Context) (func(), error) { return nil, errNoProfile }
+	if err := b.r.run(context.Background(), ps); err == nil {
+		t.Fatal("no error")
+	}
+	b.releaseWatchdog(errNoProfile)
+	if got := fake.String(); got != "ping,disarm" || b.state.Watchdog.Handoff != "disarmed" {
+		t.Errorf("no profile: %s, %+v; want the image's handoff, disarm", got, b.state.Watchdog)
 	}
 }

@@ -44,7 +44,7 @@ func BenchmarkLinks1000(b *testing.B) {
 	}
 	probe := newNetNS(b)
 	kind := dummyKind(b, probe.handle(b))
-	probe.close()
+	probe.Close()
 
 	var batch strings.Builder
 	for i := range benchLinks {
@@ -87,7 +87,7 @@ func BenchmarkLinks1000(b *testing.B) {
 		// Forked from the namespace's locked thread, ip starts in that
 		// namespace.
 		ns := newNetNS(b)
-		if err := ns.do(func() error {
+		if err := ns.Do(func() error {
 			start := time.Now()
 			out, err := exec.Command(ipPath, "-batch", batchFile).CombinedOutput()
 			theirs += time.Since(start)
@@ -134,7 +134,7 @@ func BenchmarkReplaceRoutes10000(b *testing.B) {
 	routes := append(manyRoutes(5000, false), manyRoutes(5000, true)...)
 	probe := newNetNS(b)
 	kind := dummyKind(b, probe.handle(b))
-	probe.close()
+	probe.Close()
 	setup := func() (*Handle, []Route) {
 		h := newNetNS(b).handle(b)
 		l, err := h.CreateLink("wg0", kind)

@@ -53,13 +53,13 @@ func TestIntegrationPermanentAddr(t *testing.T) {
 	h := ns.handle(t)
 	newDummy(t, h, "d0")
 	var got []byte
-	if err := ns.do(func() (err error) { got, err = PermanentAddr("d0"); return err }); err != nil {
+	if err := ns.Do(func() (err error) { got, err = PermanentAddr("d0"); return err }); err != nil {
 		t.Fatal(err)
 	}
 	if len(got) != 6 || !bytes.Equal(got, make([]byte, 6)) {
 		t.Errorf("PermanentAddr(d0) = %x, want 6 zero bytes", got)
 	}
-	err := ns.do(func() error { _, err := PermanentAddr("nosuch0"); return err })
+	err := ns.Do(func() error { _, err := PermanentAddr("nosuch0"); return err })
 	if !errors.Is(err, unix.ENODEV) {
 		t.Errorf("PermanentAddr(nosuch0) = %v, want ENODEV", err)
 	}

@@ -16,6 +16,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/wgboot/wgboot/internal/netnstest"
 	"github.com/wgboot/wgboot/netsetup/internal/nl"
 	"github.com/wgboot/wgboot/netsetup/internal/nltest"
 )
@@ -606,17 +607,11 @@ func ipVersion(t *testing.T) string {
 func scratchNS(t *testing.T, setup [][]string, fn func(ns string)) {
 	t.Helper()
 	ns := fmt.Sprintf("wgboot-capture-%d", os.Getpid())
-	run := func(args ...string) {
-		t.Helper()
-		if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
-			t.Fatalf("ip %s: %v: %s", strings.Join(args, " "), err, out)
-		}
-	}
-	run("netns", "add", ns)
-	defer run("netns", "del", ns)
-	run("-n", ns, "link", "add", "d0", "type", "bridge")
+	netnstest.Run(t, "ip", "netns", "add", ns)
+	defer netnstest.Run(t, "ip", "netns", "del", ns)
+	netnstest.Run(t, "ip", "-n", ns, "link", "add", "d0", "type", "bridge")
 	for _, s := range setup {
-		run(append([]string{"-n", ns}, s...)...)
+		netnstest.Run(t, append([]string{"ip", "-n", ns}, s...)...)
 	}
 	fn(ns)
 }

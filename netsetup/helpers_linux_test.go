@@ -11,7 +11,6 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -20,6 +19,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/wgboot/wgboot/internal/netnstest"
 	"github.com/wgboot/wgboot/netsetup/internal/nl"
 	"github.com/wgboot/wgboot/netsetup/internal/nltest"
 )
@@ -289,60 +289,20 @@ func addr(t testing.TB, s string) netip.Addr {
 	return a
 }
 
-// netNS is a fresh network namespace with an OS thread kept inside it, on
-// which do runs functions. The thread is locked and never unlocked, so it
-// exits with its goroutine when the namespace is closed and no goroutine
-// ever inherits the namespace (jsimonetti/rtnetlink
-// internal/testutils/netns.go). Sockets opened by do stay in the namespace
-// and may be used from any goroutine.
-type netNS struct {
-	fns   chan func()
-	close func()
-}
+// netNS is a fresh network namespace (netnstest.NS) that can open a
+// Handle inside it.
+type netNS struct{ *netnstest.NS }
 
-// newNetNS creates a namespace for the test, closed at cleanup. It skips
-// the test unless running as root; as root, failing to create one is an
-// error, so that CI cannot silently skip the privileged tests.
-func newNetNS(t testing.TB) *netNS {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("skipping, need root to create a network namespace")
-	}
-	ns := &netNS{fns: make(chan func())}
-	ns.close = sync.OnceFunc(func() { close(ns.fns) })
-	errc := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread()
-		// No UnlockOSThread: the thread must die with this goroutine.
-		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
-			errc <- os.NewSyscallError("unshare CLONE_NEWNET", err)
-			return
-		}
-		errc <- nil
-		for fn := range ns.fns {
-			fn()
-		}
-	}()
-	if err := <-errc; err != nil {
-		t.Fatalf("create network namespace as root: %v", err)
-	}
-	t.Cleanup(ns.close)
-	return ns
-}
-
-// do runs fn on the namespace's thread.
-func (ns *netNS) do(fn func() error) error {
-	errc := make(chan error, 1)
-	ns.fns <- func() { errc <- fn() }
-	return <-errc
-}
+// newNetNS creates a namespace for the test, closed at cleanup; it skips
+// the test unless root.
+func newNetNS(t testing.TB) *netNS { return &netNS{netnstest.New(t)} }
 
 // handle opens a Handle in the namespace, closed at cleanup; its
 // WaitCarrier subscribes inside the namespace too.
 func (ns *netNS) handle(t testing.TB) *Handle {
 	t.Helper()
 	var h *Handle
-	if err := ns.do(func() (err error) {
+	if err := ns.Do(func() (err error) {
 		h, err = Open()
 		return err
 	}); err != nil {
@@ -352,7 +312,7 @@ func (ns *netNS) handle(t testing.TB) *Handle {
 		t.Logf("best-effort socket options: %v", err)
 	}
 	h.subscribe = func(groups ...uint32) (s *nl.Subscription, err error) {
-		err = ns.do(func() error {
+		err = ns.Do(func() error {
 			s, err = subscribe(groups...)
 			return err
 		})

@@ -400,7 +400,7 @@ func TestIntegrationIoctl(t *testing.T) {
 	p := pfx(t, "10.9.0.1/16")
 	// ioctls act on the calling thread's namespace: run them on the
 	// namespace's thread.
-	if err := ns.do(func() error {
+	if err := ns.Do(func() error {
 		if err := SetMTUIoctl("d0", 1400); err != nil {
 			return err
 		}
@@ -422,13 +422,13 @@ func TestIntegrationIoctl(t *testing.T) {
 		t.Errorf("Addresses() = %v, want %s", addrs, p)
 	}
 	// SIOCSIFADDR replaces the primary address.
-	if err := ns.do(func() error { return SetIPv4Ioctl("d0", pfx(t, "10.8.0.1/24")) }); err != nil {
+	if err := ns.Do(func() error { return SetIPv4Ioctl("d0", pfx(t, "10.8.0.1/24")) }); err != nil {
 		t.Fatal(err)
 	}
 	if addrs := addressesOf(t, h, l.Index); slices.Contains(addrs, p) || !slices.Contains(addrs, pfx(t, "10.8.0.1/24")) {
 		t.Errorf("Addresses() after a second SIOCSIFADDR = %v, want only 10.8.0.1/24", addrs)
 	}
-	err = ns.do(func() error { return SetUpIoctl("nosuch0") })
+	err = ns.Do(func() error { return SetUpIoctl("nosuch0") })
 	if !errors.Is(err, unix.ENODEV) {
 		t.Errorf("SetUpIoctl(nosuch0) = %v, want ENODEV", err)
 	}
@@ -774,28 +774,36 @@ func TestIntegrationAddressLifetimes(t *testing.T) {
 }
 
 // TestIntegrationSetIPv6Conf sets a link's IPv6 settings in its network
-// namespace, as sysctl(8) would, and refuses names that would leave the
-// link's directory.
+// namespace, as sysctl(8) would, reads them back with IPv6Conf, and
+// refuses names that would leave the link's directory.
 func TestIntegrationSetIPv6Conf(t *testing.T) {
 	t.Parallel()
 	ns := newNetNS(t)
 	h := ns.handle(t)
 	newDummy(t, h, "d0")
 	var got []byte
-	err := ns.do(func() error {
+	var read int
+	err := ns.Do(func() error {
 		if err := SetIPv6Conf("d0", "accept_ra", 2); err != nil {
 			return err
 		}
 		var err error
 		got, err = os.ReadFile("/proc/sys/net/ipv6/conf/d0/accept_ra")
+		if err != nil {
+			return err
+		}
+		read, err = IPv6Conf("d0", "accept_ra")
 		return err
 	})
-	if err != nil || string(got) != "2\n" {
-		t.Errorf("accept_ra after SetIPv6Conf: %q, %v; want 2", got, err)
+	if err != nil || string(got) != "2\n" || read != 2 {
+		t.Errorf("accept_ra after SetIPv6Conf: %q, IPv6Conf %d, %v; want 2", got, read, err)
 	}
 	for _, bad := range []struct{ link, key string }{{"d0", "../all/forwarding"}, {"..", "accept_ra"}, {"d0", ""}, {"nosuch0", "accept_ra"}} {
-		if err := ns.do(func() error { return SetIPv6Conf(bad.link, bad.key, 1) }); err == nil {
+		if err := ns.Do(func() error { return SetIPv6Conf(bad.link, bad.key, 1) }); err == nil {
 			t.Errorf("SetIPv6Conf(%q, %q) succeeded", bad.link, bad.key)
+		}
+		if _, err := IPv6Conf(bad.link, bad.key); err == nil {
+			t.Errorf("IPv6Conf(%q, %q) succeeded", bad.link, bad.key)
 		}
 	}
 }

@@ -15,13 +15,10 @@ import (
 // rtnetlink request: the kernel takes them only here. Set them before the
 // link comes up: it solicits routers once, when it does.
 func SetIPv6Conf(link, key string, value int) error {
-	if err := ValidateLinkName(link); err != nil {
+	path, err := ipv6ConfPath(link, key)
+	if err != nil {
 		return err
 	}
-	if key == "" || key == "." || key == ".." || strings.ContainsRune(key, '/') {
-		return fmt.Errorf("ipv6 setting %q: not a name", key)
-	}
-	path := "/proc/sys/net/ipv6/conf/" + link + "/" + key
 	f, err := os.OpenFile(path, os.O_WRONLY, 0)
 	if err != nil {
 		// No such directory: no such link, or a kernel without IPv6.
@@ -35,4 +32,33 @@ func SetIPv6Conf(link, key string, value int) error {
 		return fmt.Errorf("set %s = %d: %w", path, value, err)
 	}
 	return nil
+}
+
+// IPv6Conf reads one of the link's IPv6 settings (see SetIPv6Conf), so
+// that a caller can put back what it changes.
+func IPv6Conf(link, key string) (int, error) {
+	path, err := ipv6ConfPath(link, key)
+	if err != nil {
+		return 0, err
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0, fmt.Errorf("read %s: %w", path, err)
+	}
+	v, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		return 0, fmt.Errorf("read %s: %w", path, err)
+	}
+	return v, nil
+}
+
+// ipv6ConfPath is the file of a link's IPv6 setting.
+func ipv6ConfPath(link, key string) (string, error) {
+	if err := ValidateLinkName(link); err != nil {
+		return "", err
+	}
+	if key == "" || key == "." || key == ".." || strings.ContainsRune(key, '/') {
+		return "", fmt.Errorf("ipv6 setting %q: not a name", key)
+	}
+	return "/proc/sys/net/ipv6/conf/" + link + "/" + key, nil
 }

@@ -85,13 +85,13 @@ func TestIntegrationLinkByMAC(t *testing.T) {
 		t.Fatal(err)
 	}
 	var got Link
-	if err := ns.do(func() (err error) { got, err = h.LinkByMAC(d0.MAC); return err }); err != nil {
+	if err := ns.Do(func() (err error) { got, err = h.LinkByMAC(d0.MAC); return err }); err != nil {
 		t.Fatal(err)
 	}
 	if got.Index != d0.Index {
 		t.Errorf("LinkByMAC(%s) = %s, want d0", macString(d0.MAC[:]), got.Name)
 	}
-	err = ns.do(func() error { _, err := h.LinkByMAC([6]byte{2, 0, 0, 0, 0, 1}); return err })
+	err = ns.Do(func() error { _, err := h.LinkByMAC([6]byte{2, 0, 0, 0, 0, 1}); return err })
 	if !errors.Is(err, ErrNoSuchMAC) {
 		t.Errorf("LinkByMAC(unused) = %v, want ErrNoSuchMAC", err)
 	}

@@ -29,8 +29,11 @@ type Clock struct {
 	// or "kernel" (as the kernel had it: a real-time clock, or the
 	// command line's).
 	Source string `json:"source"`
-	// NTPServer is the server whose time was taken, as host:port.
+	// NTPServer is the server whose time was taken, as address:port;
+	// NTPHost the host name it was looked up by, when [clock] ntp named
+	// the server so.
 	NTPServer string `json:"ntp_server,omitempty"`
+	NTPHost   string `json:"ntp_host,omitempty"`
 	// StepNS is how far the boot moved the clock in all, forward when
 	// positive.
 	StepNS int64 `json:"step_ns,omitempty"`
@@ -57,21 +60,11 @@ func (e *encoder) watchdog(w *Watchdog) {
 	e.key("watchdog")
 	e.begin('{')
 	e.str("device", w.Device)
-	if w.Identity != "" {
-		e.str("identity", w.Identity)
-	}
-	if w.TimeoutS != 0 {
-		e.int("timeout_s", int64(w.TimeoutS))
-	}
-	if w.LastResetByWatchdog {
-		e.bool("last_reset_by_watchdog", true)
-	}
-	if w.Handoff != "" {
-		e.str("handoff", w.Handoff)
-	}
-	if w.Error != "" {
-		e.str("error", w.Error)
-	}
+	e.optStr("identity", w.Identity)
+	e.optInt("timeout_s", int64(w.TimeoutS))
+	e.optTrue("last_reset_by_watchdog", w.LastResetByWatchdog)
+	e.optStr("handoff", w.Handoff)
+	e.optStr("error", w.Error)
 	e.end('}')
 }
 
@@ -79,17 +72,12 @@ func (e *encoder) clock(c *Clock) {
 	e.key("clock")
 	e.begin('{')
 	e.str("source", c.Source)
-	if c.NTPServer != "" {
-		e.str("ntp_server", c.NTPServer)
-	}
-	if c.StepNS != 0 {
-		e.int("step_ns", c.StepNS)
-	}
+	e.optStr("ntp_server", c.NTPServer)
+	e.optStr("ntp_host", c.NTPHost)
+	e.optInt("step_ns", c.StepNS)
 	e.time("saved", c.Saved)
 	e.time("saved_now", c.SavedNow)
-	if c.Error != "" {
-		e.str("error", c.Error)
-	}
+	e.optStr("error", c.Error)
 	e.end('}')
 }
 
@@ -98,13 +86,35 @@ func (e *encoder) randomSeed(r *RandomSeed) {
 	e.begin('{')
 	e.int("credited_bits", int64(r.CreditedBits))
 	e.bool("renewed", r.Renewed)
-	if r.Error != "" {
-		e.str("error", r.Error)
-	}
+	e.optStr("error", r.Error)
 	e.end('}')
 }
 
 func (e *encoder) bool(name string, v bool) {
 	e.key(name)
 	e.buf = strconv.AppendBool(e.buf, v)
+}
+
+// Rescue is on_failure = "remote" as PID 1 started it: where its SSH server
+// listens, and the host key an operator checks before logging in.
+type Rescue struct {
+	Listen []string `json:"listen,omitempty"` // ADDR:PORT, the tunnels' own addresses
+	// HostKey is the host key's fingerprint, SHA256:… as ssh prints it.
+	HostKey     string `json:"host_key,omitempty"`
+	HostKeyFile string `json:"host_key_file,omitempty"` // absent: a key for this run only
+	Error       string `json:"error,omitempty"`
+}
+
+func (r *Rescue) zero() bool {
+	return len(r.Listen) == 0 && r.HostKey == "" && r.HostKeyFile == "" && r.Error == ""
+}
+
+func (e *encoder) rescue(r *Rescue) {
+	e.key("rescue")
+	e.begin('{')
+	e.optStrs("listen", r.Listen)
+	e.optStr("host_key", r.HostKey)
+	e.optStr("host_key_file", r.HostKeyFile)
+	e.optStr("error", r.Error)
+	e.end('}')
 }

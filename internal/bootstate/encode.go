@@ -17,15 +17,9 @@ func Encode(s *State) []byte {
 	e := encoder{buf: make([]byte, 0, 1024)}
 	e.begin('{')
 	e.str("version", s.Version)
-	if s.Board != "" {
-		e.str("board", s.Board)
-	}
-	if s.Profile != "" {
-		e.str("profile", s.Profile)
-	}
-	if s.ProfileFrom != "" {
-		e.str("profile_from", s.ProfileFrom)
-	}
+	e.optStr("board", s.Board)
+	e.optStr("profile", s.Profile)
+	e.optStr("profile_from", s.ProfileFrom)
 	if s.Fallback != (Fallback{}) {
 		e.key("fallback")
 		e.begin('{')
@@ -37,22 +31,16 @@ func Encode(s *State) []byte {
 		e.key("persist")
 		e.begin('{')
 		e.str("device", s.Persist.Device)
-		if s.Persist.Path != "" {
-			e.str("path", s.Persist.Path)
-		}
+		e.optStr("path", s.Persist.Path)
 		e.str("fstype", s.Persist.FSType)
-		if s.Persist.Error != "" {
-			e.str("error", s.Persist.Error)
-		}
+		e.optStr("error", s.Persist.Error)
 		e.end('}')
 	}
 	if s.Uplink != nil {
 		e.key("uplink")
 		e.uplink(s.Uplink)
 	}
-	if len(s.DNSServers) > 0 {
-		e.strs("dns_servers", s.DNSServers)
-	}
+	e.optStrs("dns_servers", s.DNSServers)
 	if len(s.Keys) > 0 {
 		e.key("keys")
 		e.begin('[')
@@ -62,10 +50,7 @@ func Encode(s *State) []byte {
 			e.str("tunnel", k.Tunnel)
 			e.str("file", k.File)
 			e.str("public_key", k.PublicKey)
-			if k.Generated {
-				e.key("generated")
-				e.buf = append(e.buf, "true"...)
-			}
+			e.optTrue("generated", k.Generated)
 			e.end('}')
 		}
 		e.end(']')
@@ -99,13 +84,11 @@ func Encode(s *State) []byte {
 		}
 		e.end(']')
 	}
-	e.key("ready")
-	e.buf = strconv.AppendBool(e.buf, s.Ready)
-	if s.Failure != "" {
-		e.str("failure", s.Failure)
-	}
-	if s.Policy != "" {
-		e.str("policy", s.Policy)
+	e.bool("ready", s.Ready)
+	e.optStr("failure", s.Failure)
+	e.optStr("policy", s.Policy)
+	if !s.Rescue.zero() {
+		e.rescue(&s.Rescue)
 	}
 	e.int("init_peak_rss_kb", int64(s.PeakRSSKB))
 	if s.Watchdog != (Watchdog{}) {
@@ -128,41 +111,24 @@ func (e *encoder) uplink(u *Uplink) {
 	e.str("interface", u.Interface)
 	e.int("ifindex", int64(u.Index))
 	e.int("mtu", int64(u.MTU))
-	if len(u.Addresses) > 0 {
-		e.strs("addresses", u.Addresses)
-	}
-	if len(u.Gateways) > 0 {
-		e.strs("gateways", u.Gateways)
-	}
+	e.optStrs("addresses", u.Addresses)
+	e.optStrs("gateways", u.Gateways)
 	if u.DHCP != nil {
 		e.key("dhcp")
 		e.lease(u.DHCP)
 	}
-	if u.AcceptRA {
-		e.key("accept_ra")
-		e.buf = strconv.AppendBool(e.buf, true)
-	}
+	e.optTrue("accept_ra", u.AcceptRA)
 	e.end('}')
 }
 
 func (e *encoder) lease(l *Lease) {
 	e.begin('{')
 	e.str("address", l.Address)
-	if l.ServerID != "" {
-		e.str("server_id", l.ServerID)
-	}
-	if l.Router != "" {
-		e.str("router", l.Router)
-	}
-	if len(l.Routes) > 0 {
-		e.strs("routes", l.Routes)
-	}
-	if len(l.DNS) > 0 {
-		e.strs("dns", l.DNS)
-	}
-	if l.MTU != 0 {
-		e.int("mtu", int64(l.MTU))
-	}
+	e.optStr("server_id", l.ServerID)
+	e.optStr("router", l.Router)
+	e.optStrs("routes", l.Routes)
+	e.optStrs("dns", l.DNS)
+	e.optInt("mtu", int64(l.MTU))
 	e.int("lease_time_s", l.LeaseTimeS)
 	e.int("renew_s", l.RenewS)
 	e.int("rebind_s", l.RebindS)
@@ -194,9 +160,7 @@ func (e *encoder) tunnel(t *Tunnel) {
 func (e *encoder) peer(p *Peer) {
 	e.begin('{')
 	e.str("public_key", p.PublicKey)
-	if p.Endpoint != "" {
-		e.str("endpoint", p.Endpoint)
-	}
+	e.optStr("endpoint", p.Endpoint)
 	e.key("allowed_ips")
 	if p.AllowedIPs == nil {
 		e.buf = append(e.buf, "null"...)
@@ -209,33 +173,19 @@ func (e *encoder) peer(p *Peer) {
 		e.end(']')
 	}
 	e.time("last_handshake", p.LastHandshake)
-	if p.EndpointFrom != "" {
-		e.str("endpoint_from", p.EndpointFrom)
-	}
-	if len(p.EndpointsTried) > 0 {
-		e.strs("endpoints_tried", p.EndpointsTried)
-	}
+	e.optStr("endpoint_from", p.EndpointFrom)
+	e.optStrs("endpoints_tried", p.EndpointsTried)
 	e.end('}')
 }
 
 func (e *encoder) name(n *Name) {
 	e.begin('{')
 	e.str("host", n.Host)
-	if n.Server != "" {
-		e.str("server", n.Server)
-	}
-	if len(n.CNAMEs) > 0 {
-		e.strs("cnames", n.CNAMEs)
-	}
-	if len(n.Addrs) > 0 {
-		e.strs("addresses", n.Addrs)
-	}
-	if n.TTL != 0 {
-		e.int("ttl_s", int64(n.TTL))
-	}
-	if n.Err != "" {
-		e.str("error", n.Err)
-	}
+	e.optStr("server", n.Server)
+	e.optStrs("cnames", n.CNAMEs)
+	e.optStrs("addresses", n.Addrs)
+	e.optInt("ttl_s", int64(n.TTL))
+	e.optStr("error", n.Err)
 	e.end('}')
 }
 
@@ -256,9 +206,7 @@ func (e *encoder) phase(p *Phase) {
 	e.str("name", p.Name)
 	e.int("start_ns", int64(p.Start))
 	e.int("duration_ns", int64(p.Dur))
-	if p.Err != "" {
-		e.str("error", p.Err)
-	}
+	e.optStr("error", p.Err)
 	e.end('}')
 }
 
@@ -337,6 +285,33 @@ func (e *encoder) strs(name string, vs []string) {
 func (e *encoder) int(name string, v int64) {
 	e.key(name)
 	e.buf = strconv.AppendInt(e.buf, v, 10)
+}
+
+// The opt* methods write a member unless its value is empty, as
+// encoding/json's omitempty: "", an empty array, 0, false.
+
+func (e *encoder) optStr(name, v string) {
+	if v != "" {
+		e.str(name, v)
+	}
+}
+
+func (e *encoder) optStrs(name string, vs []string) {
+	if len(vs) > 0 {
+		e.strs(name, vs)
+	}
+}
+
+func (e *encoder) optInt(name string, v int64) {
+	if v != 0 {
+		e.int(name, v)
+	}
+}
+
+func (e *encoder) optTrue(name string, v bool) {
+	if v {
+		e.bool(name, true)
+	}
 }
 
 const hexDigits = "0123456789abcdef"

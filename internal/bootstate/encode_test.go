@@ -79,7 +79,7 @@ func cases() map[string]*State {
 			Clock:      Clock{Source: "saved", Saved: t0.In(east), StepNS: math.MinInt64},
 			RandomSeed: RandomSeed{Error: "read-only file system"},
 		},
-		"duties, zero bits": {RandomSeed: RandomSeed{Renewed: true}, Clock: Clock{Source: "ntp", NTPServer: "[2001:db8::1]:123"}},
+		"duties, zero bits": {RandomSeed: RandomSeed{Renewed: true}, Clock: Clock{Source: "ntp", NTPServer: "[2001:db8::1]:123", NTPHost: "pool.ntp.org"}},
 	}
 	for i, s := range nasty {
 		st := &State{Version: s, Board: s, Profile: s, Failure: s, Policy: s, ProfileFrom: s,
@@ -88,7 +88,7 @@ func cases() map[string]*State {
 				DHCP: &Lease{Address: s, ServerID: s, Router: s, Routes: []string{s}, DNS: []string{s}}},
 			DNSServers: []string{s},
 			Watchdog:   Watchdog{Device: s, Identity: s, Handoff: s, Error: s},
-			Clock:      Clock{Source: s, NTPServer: s, Error: s},
+			Clock:      Clock{Source: s, NTPServer: s, NTPHost: s, Error: s},
 			RandomSeed: RandomSeed{Error: s},
 			Keys:       []Key{{Tunnel: s, File: s, PublicKey: s}},
 			Phases:     []Phase{{Name: s, Err: s}},
@@ -190,7 +190,7 @@ func normalize(s *State) State {
 	w := &n.Watchdog
 	w.Device, w.Identity, w.Handoff, w.Error = repair(w.Device), repair(w.Identity), repair(w.Handoff), repair(w.Error)
 	c := &n.Clock
-	c.Source, c.NTPServer, c.Error = repair(c.Source), repair(c.NTPServer), repair(c.Error)
+	c.Source, c.NTPServer, c.NTPHost, c.Error = repair(c.Source), repair(c.NTPServer), repair(c.NTPHost), repair(c.Error)
 	c.Saved, c.SavedNow = c.Saved.UTC(), c.SavedNow.UTC()
 	n.RandomSeed.Error = repair(n.RandomSeed.Error)
 	n.ProfileFrom = repair(s.ProfileFrom)
@@ -333,7 +333,7 @@ func FuzzEncode(f *testing.F) {
 				DHCP: &Lease{Address: s, ServerID: s, Router: s, Routes: []string{s}, DNS: []string{s}, LeaseTimeS: n, ObtainedUptimeNS: time.Duration(n)}},
 			DNSServers: []string{s},
 			Watchdog:   Watchdog{Device: s, Identity: s, Handoff: s, Error: s},
-			Clock:      Clock{Source: s, NTPServer: s, Error: s},
+			Clock:      Clock{Source: s, NTPServer: s, NTPHost: s, Error: s},
 			RandomSeed: RandomSeed{Error: s},
 			Phases:     []Phase{{Name: s, Start: time.Duration(n), Dur: time.Duration(n / 3), Err: s}},
 			Tunnels: []Tunnel{{Name: s, Index: int32(n), PublicKey: s, ListenPort: int(n),

@@ -40,6 +40,7 @@ type State struct {
 	Ready     bool    `json:"ready"`
 	Failure   string  `json:"failure,omitempty"`
 	Policy    string  `json:"policy,omitempty"` // the on_failure action taken
+	Rescue    Rescue  `json:"rescue,omitzero"`  // on_failure = "remote"
 	PeakRSSKB int     `json:"init_peak_rss_kb"`
 	// The board's duties: omitted when the profile asks for none.
 	Watchdog   Watchdog   `json:"watchdog,omitzero"`

@@ -145,6 +145,9 @@ func importCmd(stdout, stderr io.Writer, args []string) int {
 //	           (after the image's), and key files under /persist are
 //	           read below DIR (a missing one is fine with generate_key)
 //	-strict    count warnings as errors
+//	-image minimal|rescue  the image the profiles go into: a failure
+//	           policy that needs the rescue tools (on_failure = "remote",
+//	           "shell") is reported for a minimal one
 //
 // Every problem is printed to stdout as one "file:line:col: field:
 // message" line; key material is never printed. With several profiles,
@@ -158,11 +161,18 @@ func Check(stdout, stderr io.Writer, args []string) int {
 	root := flags.String("root", "", "staged image `directory` for absolute key file paths")
 	persistDir := flags.String("persist", "", "staged config partition `directory`: its wgboot/profiles and the key files under /persist")
 	strict := flags.Bool("strict", false, "count warnings as errors")
+	imageKind := flags.String("image", "", "`minimal` or rescue: the image the profiles go into (on_failure = \"remote\" needs a rescue image)")
 	if err := flags.Parse(args); err != nil {
 		return ExitUsage
 	}
 	if flags.NArg() == 0 {
 		fmt.Fprint(stderr, usage())
+		return ExitUsage
+	}
+	switch *imageKind {
+	case "", "minimal", "rescue":
+	default:
+		fmt.Fprintf(stderr, "wgboot check: -image %s: want minimal or rescue\n%s", *imageKind, usage())
 		return ExitUsage
 	}
 	src := board.KeySource{}
@@ -196,6 +206,9 @@ func Check(stdout, stderr io.Writer, args []string) int {
 		var profiles []*board.Profile
 		for _, name := range set.names {
 			ds, p := checkOne(name, src, set.onPartition)
+			if p != nil && *imageKind != "" {
+				ds = append(ds, p.CheckImage(*imageKind == "rescue")...)
+			}
 			all = append(all, ds...)
 			if p != nil {
 				profiles = append(profiles, p)

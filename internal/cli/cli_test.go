@@ -334,3 +334,21 @@ allowed_ips = ["10.9.0.0/24"]
 		t.Errorf("check -persist with two profiles of one name = %d:\n%s", code, out)
 	}
 }
+
+// TestCheck_image: -image minimal reports a policy that needs the rescue
+// tools, at the on_failure key; -image rescue and no -image do not.
+func TestCheck_image(t *testing.T) {
+	const remote = "../../board/testdata/valid/remote.toml"
+	for _, args := range [][]string{{"check", remote}, {"check", "-image", "rescue", remote}} {
+		if code, out, _ := run(t, args...); code != ExitOK {
+			t.Errorf("%q = %d:\n%s", args, code, out)
+		}
+	}
+	code, out, _ := run(t, "check", "-image", "minimal", remote)
+	if want := remote + `:24:14: handoff.on_failure: "remote" needs a rescue image`; code != ExitFail || !strings.Contains(out, want) {
+		t.Errorf("check -image minimal = %d, want %d and %q…:\n%s", code, ExitFail, want, out)
+	}
+	if code, _, _ := run(t, "check", "-image", "tiny", remote); code != ExitUsage {
+		t.Errorf("check -image tiny = %d, want %d", code, ExitUsage)
+	}
+}

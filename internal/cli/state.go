@@ -79,6 +79,14 @@ func writeState(w io.Writer, s *bootstate.State) {
 	if s.Failure != "" {
 		fmt.Fprintf(w, "failure: %s (policy %s)\n", s.Failure, s.Policy)
 	}
+	if r := s.Rescue; len(r.Listen) > 0 || r.HostKey != "" || r.Error != "" {
+		if len(r.Listen) > 0 {
+			fmt.Fprintf(w, "remote rescue: ssh on %s, host key %s\n", strings.Join(r.Listen, " "), r.HostKey)
+		}
+		if r.Error != "" {
+			fmt.Fprintf(w, "remote rescue: %s\n", r.Error)
+		}
+	}
 	writeDuties(w, s)
 	for _, p := range s.Phases {
 		status := "ok"
@@ -155,7 +163,9 @@ func writeDuties(w io.Writer, s *bootstate.State) {
 	}
 	if c := s.Clock; c != (bootstate.Clock{}) {
 		fmt.Fprintf(w, "clock: %s", c.Source)
-		if c.NTPServer != "" {
+		if c.NTPHost != "" {
+			fmt.Fprintf(w, " from %s (%s)", c.NTPHost, c.NTPServer)
+		} else if c.NTPServer != "" {
 			fmt.Fprintf(w, " from %s", c.NTPServer)
 		}
 		switch d := time.Duration(c.StepNS).Round(time.Millisecond); {

@@ -126,6 +126,8 @@ func TestStateFleet(t *testing.T) {
 		ProfileFrom: "image", Fallback: bootstate.Fallback{Profile: "persist/wgboot/profiles/site.toml", Reason: "invalid: tunnel[0].mtu: 9 is out of range"},
 		Persist: bootstate.Persist{Device: "LABEL=wgboot", Path: "/dev/vda1", FSType: "ext4"},
 		Keys:    []bootstate.Key{{Tunnel: "wg0", File: "/persist/wg0.key", PublicKey: "PUB", Generated: true}},
+		Failure: "init /sbin/init not found", Policy: "remote",
+		Rescue: bootstate.Rescue{Listen: []string{"10.77.0.2:22", "[fd77::2]:22"}, HostKey: "SHA256:abc"},
 	})
 	code, out, stderr := run(t, "state", path)
 	if code != ExitOK {
@@ -136,6 +138,8 @@ func TestStateFleet(t *testing.T) {
 		"fell back from persist/wgboot/profiles/site.toml: invalid: tunnel[0].mtu: 9 is out of range\n",
 		"persist LABEL=wgboot (ext4) on /dev/vda1\n",
 		"key of tunnel wg0 in /persist/wg0.key: public key PUB (new: made at this boot)\n",
+		"failure: init /sbin/init not found (policy remote)\n",
+		"remote rescue: ssh on 10.77.0.2:22 [fd77::2]:22, host key SHA256:abc\n",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("state lacks %q:\n%s", want, out)

@@ -1,76 +1,25 @@
 package dnsclient
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"net/netip"
-	"os"
-	"os/exec"
-	"runtime"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
-	"golang.org/x/sys/unix"
-
+	"github.com/wgboot/wgboot/internal/netnstest"
 	"github.com/wgboot/wgboot/netsetup"
 )
-
-// netNS is a fresh network namespace with an OS thread locked inside it,
-// on which do runs functions; programs started there run in it too. The
-// thread is never unlocked, so it ends with its goroutine and no other
-// goroutine inherits the namespace.
-type netNS struct{ fns chan func() }
-
-func newNetNS(t *testing.T) *netNS {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("skipping, need root to create a network namespace")
-	}
-	ns := &netNS{fns: make(chan func())}
-	errc := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread()
-		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
-			errc <- os.NewSyscallError("unshare CLONE_NEWNET", err)
-			return
-		}
-		errc <- nil
-		for fn := range ns.fns {
-			fn()
-		}
-	}()
-	if err := <-errc; err != nil {
-		t.Fatalf("create network namespace as root: %v", err)
-	}
-	t.Cleanup(sync.OnceFunc(func() { close(ns.fns) }))
-	return ns
-}
-
-func (ns *netNS) do(fn func() error) error {
-	errc := make(chan error, 1)
-	ns.fns <- func() { errc <- fn() }
-	return <-errc
-}
 
 // TestIntegrationDnsmasq asks a real, independent resolver — Debian's
 // dnsmasq, in a network namespace of its own — over IPv4 and IPv6: plain
 // names, a CNAME, NXDOMAIN, NODATA, and an answer too large for UDP that
 // dnsmasq truncates, so that the client asks again over TCP.
 func TestIntegrationDnsmasq(t *testing.T) {
-	ns := newNetNS(t)
-	bin, err := exec.LookPath("dnsmasq")
-	if err != nil {
-		if os.Getenv("WGBOOT_E2E") == "required" {
-			t.Fatal("dnsmasq not installed (Debian: dnsmasq-base)")
-		}
-		t.Skip("skipping, dnsmasq not installed (Debian: dnsmasq-base)")
-	}
+	ns := netnstest.New(t)
 	args := []string{
-		"--keep-in-foreground", "--conf-file=/dev/null", "--no-resolv", "--no-hosts", "--pid-file=",
-		"--log-facility=-", "--bind-interfaces", "--listen-address=127.0.0.1", "--listen-address=::1",
+		"--no-resolv", "--no-hosts", "--bind-interfaces", "--listen-address=127.0.0.1", "--listen-address=::1",
 		"--local=/test/", // names under test. that it does not have: NXDOMAIN
 		"--host-record=hub.test,192.0.2.1",
 		"--host-record=hub2.test,192.0.2.2,2001:db8::2",
@@ -84,10 +33,7 @@ func TestIntegrationDnsmasq(t *testing.T) {
 		big = append(big, a)
 		args = append(args, "--host-record=big.test,"+a.String())
 	}
-	var stderr bytes.Buffer
-	cmd := exec.Command(bin, args...)
-	cmd.Stderr = &stderr
-	if err := ns.do(func() error {
+	if err := ns.Do(func() error {
 		h, err := netsetup.Open()
 		if err != nil {
 			return err
@@ -97,25 +43,16 @@ func TestIntegrationDnsmasq(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		if err := h.SetLinkUp(lo.Index, true); err != nil {
-			return err
-		}
-		return cmd.Start()
+		return h.SetLinkUp(lo.Index, true)
 	}); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-		if t.Failed() {
-			t.Logf("dnsmasq:\n%s", stderr.String())
-		}
-	})
+	ns.Dnsmasq(t, args...)
 
 	for _, server := range []string{"127.0.0.1:53", "[::1]:53"} {
 		c := &Client{Servers: []netip.AddrPort{netip.MustParseAddrPort(server)}, Timeout: 200 * time.Millisecond}
 		look := func(host string) (a *Answer, err error) {
-			ns.do(func() error {
+			ns.Do(func() error {
 				ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
 				defer cancel()
 				a, err = c.Lookup(ctx, host)

@@ -88,17 +88,8 @@ var ErrExist = errors.New("module already loaded")
 // first failure and returns the results so far with an error naming the
 // module and the dependency that failed.
 func (l *Loader) LoadAll(names []string) ([]Result, error) {
-	if l.dep == nil {
-		f, err := l.FS.Open("modules.dep")
-		if err != nil {
-			return nil, fmt.Errorf("open modules.dep: %w", err)
-		}
-		d, err := ParseDep(f)
-		f.Close()
-		if err != nil {
-			return nil, err
-		}
-		l.dep, l.done = d, make(map[string]bool)
+	if err := l.readDep(); err != nil {
+		return nil, err
 	}
 	var res []Result
 	for _, n := range names {
@@ -126,6 +117,35 @@ func (l *Loader) LoadAll(names []string) ([]Result, error) {
 		res = append(res, r...)
 	}
 	return res, nil
+}
+
+// File is module name's file in the modules directory, as modules.dep
+// gives it, such as kernel/drivers/watchdog/softdog.ko; ok is false for
+// a module modules.dep does not list.
+func (l *Loader) File(name string) (file string, ok bool, err error) {
+	if err := l.readDep(); err != nil {
+		return "", false, err
+	}
+	file, ok = l.dep.Path[Name(name)]
+	return file, ok, nil
+}
+
+// readDep reads modules.dep, once.
+func (l *Loader) readDep() error {
+	if l.dep != nil {
+		return nil
+	}
+	f, err := l.FS.Open("modules.dep")
+	if err != nil {
+		return fmt.Errorf("open modules.dep: %w", err)
+	}
+	d, err := ParseDep(f)
+	f.Close()
+	if err != nil {
+		return err
+	}
+	l.dep, l.done = d, make(map[string]bool)
+	return nil
 }
 
 // insert loads one module file unless this loader already did.

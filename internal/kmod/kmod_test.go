@@ -97,3 +97,20 @@ func TestParseDepRejectsGarbage(t *testing.T) {
 		t.Fatal("ParseDep accepted a line without a colon")
 	}
 }
+
+// TestFile: a module's file as modules.dep gives it, by any spelling of
+// its name; none for a module it does not list.
+func TestFile(t *testing.T) {
+	l := newLoader(&fakeKernel{})
+	if f, ok, err := l.File("virtio-net"); f != "kernel/drivers/net/virtio_net.ko" || !ok || err != nil {
+		t.Errorf("File(virtio-net) = %q, %v, %v", f, ok, err)
+	}
+	if f, ok, err := l.File("softdog"); ok || err != nil {
+		t.Errorf("File(softdog) = %q, %v, %v; want none", f, ok, err)
+	}
+	l.FS = fstest.MapFS{}
+	l.dep = nil
+	if _, _, err := l.File("wireguard"); err == nil {
+		t.Error("File without modules.dep: no error")
+	}
+}

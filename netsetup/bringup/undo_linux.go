@@ -2,7 +2,10 @@ package bringup
 
 import (
 	"errors"
+	"fmt"
 	"net/netip"
+	"slices"
+	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -17,11 +20,16 @@ import (
 // profile can be brought up in its place: each tunnel's wireguard link
 // (emptied of its peers first, as a stale link is; its addresses and
 // routes go with it), the tunnels' policy rules, and the uplink's static
-// addresses and default routes and, when up (what [Net.Uplink] returned,
-// or nil) has a DHCP lease, the lease's address and routes: another
-// profile's uplink may have other addresses, or none from this server.
-// The uplink stays up. What is not there is not an error: the bring-up
-// may have stopped anywhere.
+// addresses and default routes. With up (what [Net.Uplink] returned,
+// after an error too, or nil) it also puts back what the uplink changed
+// on the link: a DHCP lease's address and routes go, the IPv6 settings
+// it set (accept_ra and the others, accept_dad) and the MTU a lease set
+// get the values they had; another profile's uplink may have other
+// addresses, none from this server, or no router advertisements. With
+// accept_ra in p, the addresses the kernel made from router
+// advertisements and its default routes from them go too, once the
+// settings are back. The uplink stays up. What is not there is not an
+// error: the bring-up may have stopped anywhere.
 func (n *Net) Undo(p *board.Profile, up *Uplink) error {
 	var errs errcap.List
 	for i := range p.Tunnels {
@@ -49,10 +57,14 @@ func (n *Net) Undo(p *board.Profile, up *Uplink) error {
 		}
 	}
 	u := p.Uplink
-	if u.Interface == "" {
+	name := u.Interface
+	if name == "" && up != nil {
+		name = up.Interface // found by its mac
+	}
+	if name == "" {
 		return errs.Err()
 	}
-	l, err := n.RT.LinkByName(u.Interface)
+	l, err := n.RT.LinkByName(name)
 	if err != nil {
 		if !errors.Is(err, unix.ENODEV) {
 			errs.Add(err)
@@ -75,7 +87,7 @@ func (n *Net) Undo(p *board.Profile, up *Uplink) error {
 		}
 	}
 	if len(u.Address) > 0 || len(u.Gateway) > 0 {
-		n.Log.Infof("undo: uplink %s: addresses and default routes removed", u.Interface)
+		n.Log.Infof("undo: uplink %s: addresses and default routes removed", name)
 	}
 	if up != nil && up.Lease != nil && up.Index == l.Index {
 		// The routes the lease's plan adds, in reverse: a host route to
@@ -89,7 +101,88 @@ func (n *Net) Undo(p *board.Profile, up *Uplink) error {
 		if err := n.RT.DeleteAddress(l.Index, plan.Address); err != nil && !errors.Is(err, unix.EADDRNOTAVAIL) {
 			errs.Add(err)
 		}
-		n.Log.Infof("undo: uplink %s: dhcp lease %s and its routes removed", u.Interface, plan.Address)
+		n.Log.Infof("undo: uplink %s: dhcp lease %s and its routes removed", name, plan.Address)
+	}
+	if up != nil && up.Interface == name {
+		n.restoreUplink(l, up, &errs)
+	}
+	if u.AcceptRA {
+		n.removeRA(l, &errs)
 	}
 	return errs.Err()
+}
+
+// restoreUplink puts back the IPv6 settings and the MTU that the uplink's
+// bring-up changed, the settings in the reverse order of their change.
+func (n *Net) restoreUplink(l netsetup.Link, up *Uplink, errs *errcap.List) {
+	var put []string
+	for i := len(up.oldIPv6Conf) - 1; i >= 0; i-- {
+		s := up.oldIPv6Conf[i]
+		if err := netsetup.SetIPv6Conf(l.Name, s.key, s.value); err != nil {
+			errs.Add(fmt.Errorf("undo: uplink %s: %w", l.Name, err))
+			continue
+		}
+		put = append(put, fmt.Sprintf("%s %d", s.key, s.value))
+	}
+	if len(put) > 0 {
+		n.Log.Infof("undo: uplink %s: ipv6 settings back to %s", l.Name, strings.Join(put, ", "))
+	}
+	if up.oldMTU != 0 && up.Index == l.Index && int(l.MTU) != up.oldMTU {
+		if err := n.RT.SetMTU(l.Index, up.oldMTU); err != nil {
+			errs.Add(fmt.Errorf("undo: uplink %s: %w", l.Name, err))
+		} else {
+			n.Log.Infof("undo: uplink %s: mtu back to %d", l.Name, up.oldMTU)
+		}
+	}
+}
+
+// removeRA removes what the kernel configured from router
+// advertisements: the link's global IPv6 addresses that are not
+// permanent (static addresses are; SLAAC's have the router's lifetimes),
+// the on-link routes to their prefixes, and the link's default routes
+// with protocol ra.
+func (n *Net) removeRA(l netsetup.Link, errs *errcap.List) {
+	var gone []string
+	var prefixes []netip.Prefix
+	addrs, err := n.RT.Addresses(l.Index)
+	if err != nil {
+		errs.Add(fmt.Errorf("undo: uplink %s: %w", l.Name, err))
+	}
+	for _, a := range addrs {
+		if !a.Prefix.Addr().Is6() || !a.Prefix.Addr().IsGlobalUnicast() || a.Flags&unix.IFA_F_PERMANENT != 0 {
+			continue
+		}
+		if err := n.RT.DeleteAddress(l.Index, a.Prefix); err != nil && !errors.Is(err, unix.EADDRNOTAVAIL) {
+			errs.Add(fmt.Errorf("undo: uplink %s: %w", l.Name, err))
+			continue
+		}
+		gone = append(gone, a.Prefix.String())
+		prefixes = append(prefixes, a.Prefix.Masked())
+	}
+	routes, err := n.RT.Routes(unix.AF_INET6, unix.RT_TABLE_MAIN)
+	if err != nil {
+		errs.Add(fmt.Errorf("undo: uplink %s: %w", l.Name, err))
+	}
+	for _, r := range routes {
+		if r.OIF != l.Index {
+			continue
+		}
+		var what string
+		switch {
+		case r.Dst.Bits() == 0 && r.Protocol == unix.RTPROT_RA:
+			what = "default route via " + r.Gateway.String()
+		case slices.Contains(prefixes, r.Dst) && !r.Gateway.IsValid():
+			what = "route " + r.Dst.String()
+		default:
+			continue
+		}
+		if err := n.RT.DeleteRoute(r); err != nil && !errors.Is(err, unix.ESRCH) {
+			errs.Add(fmt.Errorf("undo: uplink %s: %w", l.Name, err))
+			continue
+		}
+		gone = append(gone, what)
+	}
+	if len(gone) > 0 {
+		n.Log.Infof("undo: uplink %s: from router advertisements, removed %s", l.Name, strings.Join(gone, ", "))
+	}
 }

@@ -18,12 +18,6 @@ import (
 	"github.com/wgboot/wgboot/netsetup/dhcp"
 )
 
-// DADTimeout bounds the wait for duplicate address detection once the
-// uplink's static addresses are set (netsetup.Uplink.DADTimeout): about a
-// second with the kernel's defaults (one probe, RetransTimer 1 s, a random
-// delay up to 1 s).
-const DADTimeout = 5 * time.Second
-
 // Uplink is what the uplink came up with: for the phases after it and the
 // state file.
 type Uplink struct {
@@ -43,14 +37,22 @@ type Uplink struct {
 	// Warnings are the methods that failed without failing the uplink
 	// (see Net.Uplink).
 	Warnings []error
+
+	// What the bring-up changed on the link besides addresses and
+	// routes, with the values from before, for Undo: the IPv6 settings
+	// in the order they were set, and the MTU before a lease's (0 when
+	// no lease set one).
+	oldIPv6Conf []ipv6Setting
+	oldMTU      int
 }
 
 // Uplink brings up the profile's uplink: IPv6 settings, link up, carrier
 // (bounded by the profile and ctx), static addresses and default routes,
-// and, when needIPv6 (see NeedsIPv6) and the profile has static IPv6
-// addresses, the wait (netsetup's, at most DADTimeout) until the link's
-// addresses have passed duplicate address detection, unless dad = false:
-// a first handshake from a tentative address is lost. Without it the
+// and, when needIPv6 (see board.Profile.NeedsIPv6) and the profile has
+// static IPv6 addresses, the wait (netsetup's, at most board.DADTimeout:
+// board.Uplink.DADWait) until the link's addresses have passed duplicate
+// address detection, unless dad = false: a first handshake from a
+// tentative address is lost. Without it the
 // kernel finishes DAD on its own, and the boot does not wait the second
 // or two it takes. Then, at the same time, a DHCPv4 lease (dhcp, bounded
 // by dhcp_timeout) and IPv6 by router advertisements (accept_ra, bounded
@@ -58,8 +60,8 @@ type Uplink struct {
 // uplink interface leaves the underlay alone and returns nil.
 //
 // The kernel refusing an address or a route, a missing carrier, a
-// duplicate address and an address still tentative after DADTimeout fail
-// the uplink. No lease or no router within its
+// duplicate address and an address still tentative after
+// board.DADTimeout fail the uplink. No lease or no router within its
 // time fails it only when the link is left without a usable global
 // address; otherwise the failure is logged, returned in Warnings, and the
 // boot goes on over what did come up (a DHCP network without IPv6, or the
@@ -68,6 +70,10 @@ type Uplink struct {
 // A profile that gives the uplink's mac instead of its interface gets the
 // link whose permanent address is that (netsetup.LinkByMAC): kernel names
 // move between kernels and NICs. An interface name, such as ip='s, wins.
+//
+// When the uplink fails after it changed the link, the Uplink returned
+// with the error holds what it got to, so that Undo can put the link's
+// settings back.
 func (n *Net) Uplink(ctx context.Context, u board.Uplink, needIPv6 bool) (*Uplink, error) {
 	name := u.Interface
 	if name == "" && !u.MAC.IsZero() {
@@ -82,26 +88,24 @@ func (n *Net) Uplink(ctx context.Context, u board.Uplink, needIPv6 bool) (*Uplin
 		n.Log.Infof("uplink: none in the profile")
 		return nil, nil
 	}
+	res := &Uplink{Interface: name}
 	var errs errcap.List
 	// Before the link comes up: the kernel solicits routers and starts
 	// duplicate address detection when it does.
 	if u.AcceptRA {
-		for _, s := range []struct {
-			key   string
-			value int
-		}{{"disable_ipv6", 0}, {"accept_ra", 2}, {"autoconf", 1}, {"accept_ra_defrtr", 1}, {"accept_ra_pinfo", 1}} {
-			if err := netsetup.SetIPv6Conf(name, s.key, s.value); err != nil {
+		for _, s := range []ipv6Setting{{"disable_ipv6", 0}, {"accept_ra", 2}, {"autoconf", 1}, {"accept_ra_defrtr", 1}, {"accept_ra_pinfo", 1}} {
+			if err := res.setIPv6Conf(s); err != nil {
 				errs.Add(fmt.Errorf("uplink %s: accept_ra: %w", name, err))
 			}
 		}
 	}
 	if u.NoDAD {
-		if err := netsetup.SetIPv6Conf(name, "accept_dad", 0); err != nil {
+		if err := res.setIPv6Conf(ipv6Setting{"accept_dad", 0}); err != nil {
 			errs.Add(fmt.Errorf("uplink %s: dad = false: %w", name, err))
 		}
 	}
 	if err := errs.Err(); err != nil {
-		return nil, err
+		return res, err
 	}
 	nu := netsetup.Uplink{
 		Interface:      name,
@@ -109,19 +113,17 @@ func (n *Net) Uplink(ctx context.Context, u board.Uplink, needIPv6 bool) (*Uplin
 		Gateways:       u.Gateway,
 		CarrierTimeout: u.CarrierTimeout,
 		NoDAD:          u.NoDAD,
-	}
-	if needIPv6 && !u.NoDAD && slices.ContainsFunc(u.Address, func(p netip.Prefix) bool { return p.Addr().Is6() }) {
-		nu.DADTimeout = DADTimeout
+		DADTimeout:     u.DADWait(needIPv6),
 	}
 	err := n.RT.BringUpUplink(ctx, nu, n.Log.Infof)
 	if err != nil {
-		return nil, err
+		return res, err
 	}
 	l, err := n.RT.LinkByName(name)
 	if err != nil {
-		return nil, fmt.Errorf("uplink: %w", err)
+		return res, fmt.Errorf("uplink: %w", err)
 	}
-	res := &Uplink{Interface: name, Index: l.Index}
+	res.Index = l.Index
 
 	// Sockets are opened here, on the calling thread, and only the
 	// exchanges run elsewhere: a bring-up inside a network namespace (the
@@ -130,7 +132,7 @@ func (n *Net) Uplink(ctx context.Context, u board.Uplink, needIPv6 bool) (*Uplin
 	if u.DHCP {
 		cl, err = dhcp.Open(dhcp.Config{Interface: name, Index: l.Index, HWAddr: net.HardwareAddr(l.MAC[:]), Logf: n.Log.Infof})
 		if err != nil {
-			return nil, err
+			return res, err
 		}
 		defer cl.Close()
 	}
@@ -150,7 +152,11 @@ func (n *Net) Uplink(ctx context.Context, u board.Uplink, needIPv6 bool) (*Uplin
 			n.Log.Infof("uplink %s: dhcp: lease %s from %s for %v (renew %v, rebind %v) after %v", name, lease.Address,
 				lease.ServerID, leaseTime(lease.LeaseTime), leaseTime(lease.Renew), leaseTime(lease.Rebind), round(time.Since(start)))
 			res.Lease = lease
-			dhcpErr = n.applyLease(l, lease, keepIPv6)
+			var mtuSet bool
+			mtuSet, dhcpErr = n.applyLease(l, lease, keepIPv6)
+			if mtuSet {
+				res.oldMTU = int(l.MTU)
+			}
 		})
 	}
 	if u.AcceptRA {
@@ -187,16 +193,17 @@ func (n *Net) Uplink(ctx context.Context, u board.Uplink, needIPv6 bool) (*Uplin
 }
 
 // applyLease puts a lease into the kernel: the address with the lease's
-// lifetimes, the routes, the MTU. An MTU the kernel refuses is logged and
-// left; an address or route it refuses fails the uplink.
-func (n *Net) applyLease(l netsetup.Link, lease *dhcp.Lease, keepIPv6 bool) error {
+// lifetimes, the routes, the MTU; mtuSet says whether it changed l's MTU.
+// An MTU the kernel refuses is logged and left; an address or route it
+// refuses fails the uplink.
+func (n *Net) applyLease(l netsetup.Link, lease *dhcp.Lease, keepIPv6 bool) (mtuSet bool, err error) {
 	name := l.Name
 	p := lease.Plan(l.Index, time.Now(), keepIPv6)
 	for _, note := range append(slices.Clip(lease.Notes), p.Notes...) {
 		n.Log.Warnf("uplink %s: dhcp: %s", name, note)
 	}
 	if err := n.RT.AddAddress(l.Index, p.Address, netsetup.Lifetimes(p.Valid, p.Preferred)); err != nil {
-		return fmt.Errorf("uplink %s: dhcp: %w", name, err)
+		return false, fmt.Errorf("uplink %s: dhcp: %w", name, err)
 	}
 	var errs errcap.List
 	for _, r := range p.Routes {
@@ -209,6 +216,7 @@ func (n *Net) applyLease(l netsetup.Link, lease *dhcp.Lease, keepIPv6 bool) erro
 		if err := n.RT.SetMTU(l.Index, p.MTU); err != nil {
 			n.Log.Warnf("uplink %s: dhcp: mtu %d not set: %v", name, p.MTU, err)
 		} else {
+			mtuSet = true
 			what = append(what, fmt.Sprintf("mtu %d", p.MTU))
 		}
 	}
@@ -225,7 +233,28 @@ func (n *Net) applyLease(l netsetup.Link, lease *dhcp.Lease, keepIPv6 bool) erro
 	if len(what) > 0 {
 		n.Log.Infof("uplink %s: dhcp: %s", name, strings.Join(what, ", "))
 	}
-	return errs.Err()
+	return mtuSet, errs.Err()
+}
+
+// ipv6Setting is one of a link's IPv6 settings (netsetup.SetIPv6Conf)
+// and a value of it.
+type ipv6Setting struct {
+	key   string
+	value int
+}
+
+// setIPv6Conf sets one of the uplink's IPv6 settings and, when that
+// changes it, records the value it had in up.oldIPv6Conf for Undo.
+func (up *Uplink) setIPv6Conf(s ipv6Setting) error {
+	old, err := netsetup.IPv6Conf(up.Interface, s.key)
+	if err != nil || old == s.value {
+		return err
+	}
+	if err := netsetup.SetIPv6Conf(up.Interface, s.key, s.value); err != nil {
+		return err
+	}
+	up.oldIPv6Conf = append(up.oldIPv6Conf, ipv6Setting{s.key, old})
+	return nil
 }
 
 // readUplink fills in what the link has at the end of the phase.
@@ -256,19 +285,6 @@ func (n *Net) readUplink(res *Uplink) error {
 		}
 	}
 	return nil
-}
-
-// NeedsIPv6 reports whether the tunnels need the uplink's IPv6 at once:
-// some peer's endpoint is an IPv6 address.
-func NeedsIPv6(p *board.Profile) bool {
-	for i := range p.Tunnels {
-		for _, peer := range p.Tunnels[i].Peers {
-			if a := peer.Endpoint.Addr(); a.Is6() && !a.Is4In6() {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // globals returns the global (not link-local, not loopback) prefixes.

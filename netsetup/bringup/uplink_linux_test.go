@@ -237,17 +237,6 @@ func TestIntegrationUplinkDAD(t *testing.T) {
 	}
 }
 
-func TestNeedsIPv6(t *testing.T) {
-	p := &board.Profile{Tunnels: []board.Tunnel{{Peers: []board.Peer{{}, {Endpoint: netip.MustParseAddrPort("192.0.2.1:51820")}}}}}
-	if NeedsIPv6(p) {
-		t.Error("NeedsIPv6 with IPv4 endpoints = true")
-	}
-	p.Tunnels = append(p.Tunnels, board.Tunnel{Peers: []board.Peer{{Endpoint: netip.MustParseAddrPort("[2001:db8::1]:51820")}}})
-	if !NeedsIPv6(p) {
-		t.Error("NeedsIPv6 with an IPv6 endpoint = false")
-	}
-}
-
 // TestIntegrationUplinkDHCPSilent: nothing answers. Alone, DHCP fails the
 // uplink at dhcp_timeout; beside a static IPv6 address, it is a warning
 // and the uplink comes up with what it has.

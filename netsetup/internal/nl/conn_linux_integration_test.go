@@ -6,39 +6,21 @@ import (
 	"encoding/binary"
 	"errors"
 	"os"
-	"runtime"
 	"testing"
 	"time"
 
-	"github.com/wgboot/wgboot/netsetup/internal/nl"
 	"golang.org/x/sys/unix"
+
+	"github.com/wgboot/wgboot/internal/netnstest"
+	"github.com/wgboot/wgboot/netsetup/internal/nl"
 )
 
-// inNewNetNS runs fn on an OS thread moved into a fresh network namespace.
-// The thread is never unlocked, so it exits with the goroutine and no other
-// goroutine inherits the namespace (jsimonetti/rtnetlink
-// internal/testutils/netns.go). Sockets opened by fn stay in the namespace
-// and may be used from any goroutine.
+// inNewNetNS runs fn in a fresh network namespace (netnstest.New), which
+// lives until the test ends: sockets fn opens stay in it and may be used
+// from any goroutine.
 func inNewNetNS(t *testing.T, fn func() error) {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("skipping, need root to create a network namespace")
-	}
-	errc := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread()
-		// No UnlockOSThread: the thread must die with this goroutine.
-		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
-			errc <- &os.SyscallError{Syscall: "unshare", Err: err}
-			return
-		}
-		errc <- fn()
-	}()
-	if err := <-errc; err != nil {
-		var se *os.SyscallError
-		if errors.As(err, &se) && se.Syscall == "unshare" {
-			t.Skipf("skipping, cannot create a network namespace: %v", err)
-		}
+	if err := netnstest.New(t).Do(fn); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -1,0 +1,73 @@
+package main
+
+import (
+	"bytes"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wgboot/wgboot/board"
+	"github.com/wgboot/wgboot/netsetup/bringup"
+)
+
+// TestRetry: `wgboot retry` reaches a remote rescue (its request taken,
+// the file gone, exit 0) and says so when nothing takes it (a SIGHUP
+// outside a remote rescue is only logged), leaving no request behind.
+func TestRetry(t *testing.T) {
+	oldReq, oldWait, oldSig := retryRequest, retryWait, signalInit
+	t.Cleanup(func() { retryRequest, retryWait, signalInit = oldReq, oldWait, oldSig })
+	retryRequest = filepath.Join(t.TempDir(), "retry")
+	retryWait = 300 * time.Millisecond
+	b := &boot{}
+	took := make(chan bool, 1)
+	signalInit = func() error { took <- b.onRetrySignal(); return nil }
+
+	var out, errb bytes.Buffer
+	if code := retryCmd(&out, &errb, nil); code != 1 || !strings.Contains(errb.String(), "did not take the request") {
+		t.Errorf("without a rescue: %d, %q", code, errb.String())
+	}
+	if <-took {
+		t.Error("a SIGHUP outside a remote rescue took the request")
+	}
+	if _, err := os.Stat(retryRequest); err == nil {
+		t.Error("the request is left behind")
+	}
+
+	ch := make(chan struct{}, 1)
+	b.setRetry(ch)
+	out.Reset()
+	if code := retryCmd(&out, &errb, nil); code != 0 || !strings.Contains(out.String(), "init runs the handoff again") {
+		t.Errorf("in a rescue: %d, %q", code, out.String())
+	}
+	if !<-took {
+		t.Error("the rescue did not take the request")
+	}
+	select {
+	case <-ch:
+	default:
+		t.Error("no retry reached the rescue")
+	}
+	if code := retryCmd(&out, &errb, []string{"now"}); code != 2 {
+		t.Errorf("retry now = %d, want 2 (usage)", code)
+	}
+}
+
+// TestRemoteAddrs: the server listens on the addresses of the tunnels that
+// came up, and on nothing when none did.
+func TestRemoteAddrs(t *testing.T) {
+	b := &boot{profile: &board.Profile{Tunnels: []board.Tunnel{
+		{Name: "wg0", Address: []netip.Prefix{netip.MustParsePrefix("10.77.0.2/24"), netip.MustParsePrefix("fd77::2/64")}},
+		{Name: "wg1", Address: []netip.Prefix{netip.MustParsePrefix("10.78.0.2/24")}},
+	}}}
+	if got := b.remoteAddrs(); got != nil {
+		t.Errorf("no tunnels phase: %q", got)
+	}
+	b.net = &network{tunnels: []bringup.Tunnel{{Name: "wg0"}}}
+	if got, want := b.remoteAddrs(), []string{"10.77.0.2:22", "[fd77::2]:22"}; !slices.Equal(got, want) {
+		t.Errorf("wg0 up: %q, want %q", got, want)
+	}
+}
