@@ -47,22 +47,28 @@ func (p *Profile) ReadKeys(src KeySource) Diagnostics {
 		t := &p.Tunnels[i]
 		tp := indexPath("tunnel", i)
 		if t.PrivateKeyFile != "" && src.reads(t.PrivateKeyFile) {
-			var b [wgkey.Len]byte
-			if readKeyFile(&r, src, joinPath(tp, "private_key_file"), t.PrivateKeyFile, &b, t.GenerateKey) {
-				t.PrivateKey = wgkey.PrivateKeyFromBytes(b)
-			}
-			clear(b[:])
+			readKeyFile(&r, src, joinPath(tp, "private_key_file"), t.PrivateKeyFile, t.GenerateKey, func(text []byte) error {
+				k, err := wgkey.ParsePrivateKeyBytes(text)
+				if err == nil {
+					t.PrivateKey.Zero() // an inline key the lint refuses
+					t.PrivateKey = k
+				}
+				return err
+			})
 		}
 		for j := range t.Peers {
 			peer := &t.Peers[j]
 			if peer.PresharedKeyFile == "" || !src.reads(peer.PresharedKeyFile) {
 				continue
 			}
-			var b [wgkey.Len]byte
-			if readKeyFile(&r, src, joinPath(indexPath(joinPath(tp, "peer"), j), "preshared_key_file"), peer.PresharedKeyFile, &b, false) {
-				peer.PresharedKey = wgkey.PresharedKeyFromBytes(b)
-			}
-			clear(b[:])
+			readKeyFile(&r, src, joinPath(indexPath(joinPath(tp, "peer"), j), "preshared_key_file"), peer.PresharedKeyFile, false, func(text []byte) error {
+				k, err := wgkey.ParsePresharedKey(view(text))
+				if err == nil {
+					peer.PresharedKey.Zero()
+					peer.PresharedKey = k
+				}
+				return err
+			})
 		}
 	}
 	p.src.locate(r.ds)
@@ -74,32 +80,31 @@ func (src KeySource) reads(name string) bool {
 	return !OnPersist(name) || src.Persist != nil
 }
 
-// readKeyFile reads one key into dst and reports whether it did. made says
-// that a missing file is made at boot (generate_key).
-func readKeyFile(r *report, src KeySource, field, name string, dst *[wgkey.Len]byte, made bool) bool {
+// readKeyFile reads one key file and hands its text to parse, which
+// decodes the key straight into the profile: no copy of it is made on the
+// way, and the text is cleared afterwards. made says that a missing file
+// is made at boot (generate_key).
+func readKeyFile(r *report, src KeySource, field, name string, made bool, parse func(text []byte) error) {
 	data, perm, err := readKeyBytes(src, name)
 	defer clear(data[:cap(data)])
 	if err != nil {
 		var ke *keyFileError
 		if errors.As(err, &ke) && ke.onPartition && made {
-			return false // made at first boot
+			return // made at first boot
 		}
 		if errors.As(err, &ke) && ke.notOnHost {
 			r.warnf(field, ErrKeyFile, "%v", err)
 		} else {
 			r.errorf(field, ErrKeyFile, "%v", err)
 		}
-		return false
+		return
 	}
 	if perm&0o077 != 0 {
 		r.warnf(field, ErrPermissions, "%s has mode %#o: group or other can read the key; install it with mode 0600", name, perm)
 	}
-	text := bytes.TrimSpace(data)
-	if err := decodeInto(dst, text); err != nil {
+	if err := parse(bytes.TrimSpace(data)); err != nil {
 		r.errorf(field, ErrKey, "%s: %v", name, err)
-		return false
 	}
-	return true
 }
 
 // ReadKeyFile returns the contents of the key file a profile names, read by
@@ -151,18 +156,6 @@ func readKeyBytes(src KeySource, name string) ([]byte, fs.FileMode, error) {
 		return nil, 0, keyFileErrorf("%s: %v", name, pathErr(err))
 	}
 	return data, info.Mode().Perm(), nil
-}
-
-// decodeInto parses base64 key text without copying it: the caller
-// clears text, and the key parsed on the way is zeroed.
-func decodeInto(dst *[wgkey.Len]byte, text []byte) error {
-	k, err := wgkey.ParsePrivateKey(view(text))
-	if err != nil {
-		return err
-	}
-	*dst = k.Bytes()
-	k.Zero()
-	return nil
 }
 
 // resolveKeyPath picks the filesystem and path for a key file; hostOnly

@@ -16,6 +16,7 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"github.com/wgboot/wgboot/internal/dnsclient"
+	"github.com/wgboot/wgboot/internal/secmem"
 	"github.com/wgboot/wgboot/internal/wgkey"
 )
 
@@ -35,7 +36,9 @@ func Parse(name string, data []byte) (*Profile, Diagnostics) {
 // parse is Parse. Unless fast is false, for tests that compare the two
 // paths, it first tries fastParse.
 func parse(name string, data []byte, fast bool) (*Profile, Diagnostics) {
-	return parseOwned(name, bytes.Clone(data), fast)
+	buf := bytes.Clone(data)
+	secmem.ClearRegisters() // the copy moved inline keys through them
+	return parseOwned(name, buf, fast)
 }
 
 // parseOwned is parse of a buffer the package owns from now on: the

@@ -3,6 +3,8 @@ package board
 import (
 	"strings"
 	"unsafe"
+
+	"github.com/wgboot/wgboot/internal/secmem"
 )
 
 // Key material in a parsed profile lives in three places, all of which
@@ -20,7 +22,10 @@ import (
 //     A '*' cannot be part of a key, so a key the scanner missed fails to
 //     parse rather than decoding wrongly.
 //   - base64 is decoded from views, not copies (wgkey), and key files are
-//     read into buffers that are cleared after decoding.
+//     read into buffers that are cleared after decoding, straight into the
+//     profile's keys;
+//   - the copies of the text clear the registers they moved it through
+//     (see package secmem).
 
 // Wipe zeroes the key material p holds: every private and preshared key,
 // and the text p was parsed from, which holds the inline keys. Call it
@@ -62,6 +67,7 @@ func redactSecrets(data string) (string, map[string]secretSpan) {
 		return data, nil
 	}
 	b := []byte(data)
+	secmem.ClearRegisters() // the copy moved the keys through them
 	spans := make(map[string]secretSpan, len(sc.secrets))
 	for _, sp := range sc.secrets {
 		for i := sp.start; i < sp.end; i++ {

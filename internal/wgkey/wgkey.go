@@ -4,8 +4,9 @@
 // A secret key's String, Format, GoString and MarshalText all yield
 // "(hidden)", and its bytes sit behind a closure, so even a struct printed
 // through reflection (an unexported field) shows an address, not the key. The only ways
-// to get the secret out are [PrivateKey.Bytes] (for the kernel) and
-// [PrivateKey.Reveal] (for writing a key file on explicit request).
+// to get the secret out are [PrivateKey.Use] (for the kernel),
+// [PrivateKey.Bytes] and [PrivateKey.Reveal] (for writing a key file on
+// explicit request).
 package wgkey
 
 import (
@@ -15,6 +16,8 @@ import (
 	"fmt"
 	"io"
 	"unsafe"
+
+	"github.com/wgboot/wgboot/internal/secmem"
 )
 
 // Len is the length of every WireGuard key in bytes.
@@ -85,6 +88,7 @@ func decode(dst *[Len]byte, s string) error {
 	}
 	copy(dst[:], buf[:Len])
 	clear(buf[:])
+	secmem.ClearRegisters() // the copy moved the key through them
 	return nil
 }
 
@@ -129,13 +133,28 @@ func (s secret) IsZero() bool {
 	return subtle.ConstantTimeCompare(b[:], zero[:]) == 1
 }
 
-// Bytes returns a copy of the key material, for handing to the kernel.
-// The caller should clear the copy when done.
+// Bytes returns a copy of the key material. The caller should clear the
+// copy when done; the array is returned by value, so the call leaves
+// copies the caller cannot clear (in the frame, in registers): code that
+// hands the key on uses [secret.Use] instead.
 func (s secret) Bytes() [Len]byte {
 	if b := s.raw(); b != nil {
 		return *b
 	}
 	return [Len]byte{}
+}
+
+// Use calls fn with the key material itself (32 zero bytes for an unset
+// key), for encoding it into a buffer that the caller clears: no copy is
+// made on the way. fn must not keep the slice. Afterwards the registers
+// the copies fn made went through are cleared (see package secmem).
+func (s secret) Use(fn func(key []byte)) {
+	b := s.raw()
+	if b == nil {
+		b = new([Len]byte)
+	}
+	fn(b[:])
+	secmem.ClearRegisters()
 }
 
 // Reveal returns the key in base64. Use it only to write a key on an
@@ -159,7 +178,14 @@ func (s *secret) Zero() {
 
 // equal compares in constant time; two unset keys are equal.
 func (s secret) equal(o secret) bool {
-	a, b := s.Bytes(), o.Bytes()
+	var zero [Len]byte
+	a, b := s.raw(), o.raw()
+	if a == nil {
+		a = &zero
+	}
+	if b == nil {
+		b = &zero
+	}
 	return subtle.ConstantTimeCompare(a[:], b[:]) == 1
 }
 
@@ -226,7 +252,7 @@ func (k PrivateKey) Equal(o PrivateKey) bool { return k.equal(o.secret) }
 // UnmarshalText implements [encoding.TextUnmarshaler]; the error never
 // echoes the text.
 func (k *PrivateKey) UnmarshalText(b []byte) error {
-	key, err := ParsePrivateKey(string(b))
+	key, err := ParsePrivateKeyBytes(b)
 	if err != nil {
 		return err
 	}
@@ -257,7 +283,7 @@ func (k PresharedKey) Equal(o PresharedKey) bool { return k.equal(o.secret) }
 // UnmarshalText implements [encoding.TextUnmarshaler]; the error never
 // echoes the text.
 func (k *PresharedKey) UnmarshalText(b []byte) error {
-	key, err := ParsePresharedKey(string(b))
+	key, err := ParsePresharedKey(unsafe.String(unsafe.SliceData(b), len(b)))
 	if err != nil {
 		return err
 	}

@@ -18,6 +18,8 @@ package wgkey
 import (
 	"encoding/binary"
 	"math/bits"
+
+	"github.com/wgboot/wgboot/internal/secmem"
 )
 
 // fe is a field element. Invariant between operations ("loose"): l1..l4 <
@@ -343,4 +345,5 @@ func x25519(dst, scalar, point *[Len]byte) {
 	clear(z3[:])
 	swap = 0
 	_ = swap
+	secmem.ClearRegisters() // k := *scalar went through them
 }

@@ -46,6 +46,11 @@ type fakeKernel struct {
 	// unsendable holds the endpoints the kernel cannot send to (no
 	// route): no handshake initiation leaves for them.
 	unsendable map[netip.AddrPort]bool
+	// dumpKeys makes WG_CMD_GET_DEVICE report the private key and the
+	// preshared keys, as the kernel does. The fake keeps them
+	// complemented (see keySocket), so that a test can search the
+	// process's memory for them.
+	dumpKeys bool
 }
 
 type fakeLink struct {
@@ -77,6 +82,12 @@ type fakeDevice struct {
 	// reads counts the GET_DEVICEs since its endpoint last changed.
 	tx    map[wgkey.Key]uint64
 	reads map[wgkey.Key]int
+	// The keys' complements, for dumpKeys.
+	privInv [wgkey.Len]byte
+	pskInv  map[wgkey.Key][wgkey.Len]byte
+	// pub is reported as the device's public key, if set: the fake does
+	// not derive it.
+	pub wgkey.Key
 }
 
 const testFamily = 0x1c
@@ -298,7 +309,7 @@ func parseRoute(req nl.Message) (fakeRoute, error) {
 
 func newFakeDevice() *fakeDevice {
 	return &fakeDevice{endpoints: make(map[wgkey.Key]netip.AddrPort), handshakes: make(map[wgkey.Key]time.Time),
-		tx: make(map[wgkey.Key]uint64), reads: make(map[wgkey.Key]int)}
+		tx: make(map[wgkey.Key]uint64), reads: make(map[wgkey.Key]int), pskInv: make(map[wgkey.Key][wgkey.Len]byte)}
 }
 
 // serveWG answers WG_CMD_SET_DEVICE, recording which keys were sent and
@@ -327,13 +338,15 @@ func (k *fakeKernel) serveWG(req nl.Message) ([]nl.Message, error) {
 		case unix.WGDEVICE_A_FLAGS:
 			replace = ad.Uint32()&unix.WGDEVICE_F_REPLACE_PEERS != 0
 		case unix.WGDEVICE_A_PRIVATE_KEY:
-			dev.privateKey = len(ad.Bytes()) == wgkey.Len
+			dev.privateKey = complement(&dev.privInv, ad)
 		case unix.WGDEVICE_A_PEERS:
 			ad.Nested(func(peers *nl.AttrDecoder) error {
 				for peers.Next() {
 					peers.Nested(func(p *nl.AttrDecoder) error {
 						var key wgkey.Key
 						var ep netip.AddrPort
+						var pskInv [wgkey.Len]byte
+						hasPSK := false
 						update := false
 						for p.Next() {
 							switch p.Type() {
@@ -341,6 +354,7 @@ func (k *fakeKernel) serveWG(req nl.Message) ([]nl.Message, error) {
 								key = wgkey.Key(p.Bytes())
 							case unix.WGPEER_A_PRESHARED_KEY:
 								dev.psks++
+								hasPSK = complement(&pskInv, p)
 							case unix.WGPEER_A_FLAGS:
 								update = p.Uint32()&unix.WGPEER_F_UPDATE_ONLY != 0
 							case unix.WGPEER_A_ENDPOINT:
@@ -354,6 +368,9 @@ func (k *fakeKernel) serveWG(req nl.Message) ([]nl.Message, error) {
 						}
 						if ep.IsValid() {
 							dev.endpoints[key] = ep
+						}
+						if hasPSK {
+							dev.pskInv[key] = pskInv
 						}
 						return p.Err()
 					})
@@ -376,7 +393,10 @@ func (k *fakeKernel) serveWG(req nl.Message) ([]nl.Message, error) {
 		d.peers = nil
 		clear(d.endpoints)
 	}
-	d.privateKey = d.privateKey || dev.privateKey
+	if dev.privateKey {
+		d.privateKey, d.privInv = true, dev.privInv
+	}
+	maps.Copy(d.pskInv, dev.pskInv)
 	d.peers = append(d.peers, dev.peers...)
 	d.psks += dev.psks
 	maps.Copy(d.endpoints, dev.endpoints)
@@ -414,6 +434,12 @@ func (k *fakeKernel) getDevice(req nl.Message, ad *nl.AttrDecoder) ([]nl.Message
 	var ae nl.AttrEncoder
 	ae.Uint32(unix.WGDEVICE_A_IFINDEX, uint32(index))
 	ae.String(unix.WGDEVICE_A_IFNAME, name)
+	if k.dumpKeys && d.privateKey {
+		ae.Bytes(unix.WGDEVICE_A_PRIVATE_KEY, d.privInv[:])
+	}
+	if !d.pub.IsZero() {
+		ae.Bytes(unix.WGDEVICE_A_PUBLIC_KEY, d.pub[:])
+	}
 	ae.Nested(unix.WGDEVICE_A_PEERS, func(peers *nl.AttrEncoder) error {
 		for i, key := range d.peers {
 			ep := d.endpoints[key]
@@ -427,6 +453,9 @@ func (k *fakeKernel) getDevice(req nl.Message, ad *nl.AttrDecoder) ([]nl.Message
 			d.reads[key]++
 			peers.Nested(uint16(i), func(p *nl.AttrEncoder) error {
 				p.Bytes(unix.WGPEER_A_PUBLIC_KEY, key[:])
+				if inv, ok := d.pskInv[key]; ok && k.dumpKeys {
+					p.Bytes(unix.WGPEER_A_PRESHARED_KEY, inv[:])
+				}
 				ts := make([]byte, 16)
 				if hs := d.handshakes[key]; !hs.IsZero() {
 					binary.NativeEndian.PutUint64(ts, uint64(hs.Unix()))
@@ -447,6 +476,20 @@ func (k *fakeKernel) getDevice(req nl.Message, ad *nl.AttrDecoder) ([]nl.Message
 		return nil, err
 	}
 	return nltest.Dump(req, nl.Message{Header: nl.Header{Type: testFamily}, Data: data}), nil
+}
+
+// complement stores the complement of the key attribute ad is at in dst,
+// and reports whether it was a key. The fake keeps no copy of the key.
+func complement(dst *[wgkey.Len]byte, ad *nl.AttrDecoder) bool {
+	key := ad.Bytes()
+	defer clear(key)
+	if len(key) != wgkey.Len {
+		return false
+	}
+	for i, c := range key {
+		dst[i] = ^c
+	}
+	return true
 }
 
 // sockaddr encodes ep as the kernel's struct sockaddr_in or sockaddr_in6.

@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"math"
 	"net/netip"
+	"runtime"
 	"time"
 
 	"golang.org/x/sys/unix"
 
+	"github.com/wgboot/wgboot/internal/secmem"
 	"github.com/wgboot/wgboot/internal/wgkey"
 	"github.com/wgboot/wgboot/netsetup/internal/nl"
 )
@@ -68,6 +70,12 @@ func (c *Client) Configure(ifname string, cfg Config) error {
 	if err != nil {
 		return fmt.Errorf("configure %s: %w", ifname, err)
 	}
+	// The keys go through the vector registers of the thread that encodes
+	// them (see package secmem): the goroutine stays on that thread until
+	// they are cleared.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	defer secmem.ClearRegisters()
 	b := newSetBuilder(ifname, &cfg, c.messageSize, scopes)
 	sent := 0
 	for !b.done() {
@@ -130,7 +138,9 @@ func resolveScopes(peers []PeerConfig) (map[int]uint32, error) {
 // Keys never leave a stray copy: the encoders that hold them are sized for
 // a whole message before anything goes in, so appending never moves them,
 // and wiped when next returns, on every path; only the payload it returns
-// holds keys, and Configure wipes it once sent.
+// holds keys, and Configure wipes it once sent. The keys are encoded from
+// their own memory (Use), never from a copy, and the registers the copies
+// went through are cleared (see package secmem).
 type setBuilder struct {
 	ifname string
 	cfg    *Config
@@ -244,9 +254,7 @@ func (b *setBuilder) next() ([]byte, peerRange, error) {
 			frag.Bytes(unix.WGPEER_A_ALLOWEDIPS|unix.NLA_F_NESTED, lb)
 		}
 		if psk {
-			k := pc.PresharedKey.Bytes()
-			frag.Bytes(unix.WGPEER_A_PRESHARED_KEY, k[:])
-			clear(k[:])
+			pc.PresharedKey.Use(func(k []byte) { frag.Bytes(unix.WGPEER_A_PRESHARED_KEY, k) })
 		}
 		fb, err := frag.Encode()
 		if err != nil {
@@ -274,11 +282,10 @@ func (b *setBuilder) next() ([]byte, peerRange, error) {
 		dev.Bytes(unix.WGDEVICE_A_PEERS|unix.NLA_F_NESTED, pb)
 	}
 	if reserve > 0 {
-		k := cfg.PrivateKey.Bytes()
-		dev.Bytes(unix.WGDEVICE_A_PRIVATE_KEY, k[:])
-		clear(k[:])
+		cfg.PrivateKey.Use(func(k []byte) { dev.Bytes(unix.WGDEVICE_A_PRIVATE_KEY, k) })
 	}
 	payload, err := nl.GenlPayload(nl.GenlHeader{Command: unix.WG_CMD_SET_DEVICE, Version: unix.WG_GENL_VERSION}, dev)
+	secmem.ClearRegisters() // the nests and the payload were copied through them
 	if err != nil {
 		return nil, rng, err
 	}

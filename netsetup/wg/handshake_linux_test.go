@@ -153,3 +153,39 @@ func BenchmarkWaitHandshake(b *testing.B) {
 		})
 	}
 }
+
+// TestWaitHandshake_linear is issue 15.4 without a clock: the work of one
+// poll of the gate, counted in allocations, grows linearly with the peers
+// (four times the peers, at most five times the allocations), where the
+// quadratic gate's grew with their square (checked here too, so that the
+// test is known to tell them apart).
+func TestWaitHandshake_linear(t *testing.T) {
+	since := time.Unix(1800000000, 0)
+	allocs := func(n int, quadratic bool) float64 {
+		f, keys := handshakeDevice(t, n, since)
+		replies := f.dump()
+		seen := make(map[wgkey.Key]time.Time)
+		return testing.AllocsPerRun(1, func() {
+			var got map[wgkey.Key]time.Time
+			var err error
+			if quadratic {
+				got, err = quadraticPoll(replies, since, keys)
+			} else {
+				got, err = leanPoll(replies, seen, since, keys)
+			}
+			if err != nil || len(got) != n {
+				t.Fatalf("poll of %d peers = %d handshakes, %v", n, len(got), err)
+			}
+		})
+	}
+	small, large := allocs(200, false), allocs(800, false)
+	t.Logf("allocations per poll: %.0f for 200 peers, %.0f for 800", small, large)
+	if large > 5*small {
+		t.Errorf("a poll of 800 peers allocates %.0f times, of 200 peers %.0f: %.1fx for 4x the peers, want linear", large, small, large/small)
+	}
+	qs, ql := allocs(200, true), allocs(800, true)
+	t.Logf("quadratic gate: %.0f for 200 peers, %.0f for 800", qs, ql)
+	if ql < 10*qs {
+		t.Errorf("the quadratic gate allocates %.0f times for 800 peers, %.0f for 200: the test cannot tell it from a linear one", ql, qs)
+	}
+}

@@ -151,9 +151,7 @@ func parsePeer(d *Device, ad *nl.AttrDecoder) error {
 			if ad.Len() != wgkey.Len {
 				return fmt.Errorf("preshared key attribute of %d bytes", ad.Len())
 			}
-			k := ad.Bytes()
-			p.HasPresharedKey = !isZero(k)
-			clear(k)
+			p.HasPresharedKey = !ad.IsZero() // read in place: no copy of the key
 		case unix.WGPEER_A_ENDPOINT:
 			ep, err := parseSockaddr(ad.Bytes())
 			if err != nil {
@@ -340,12 +338,4 @@ func parseTimespec(b []byte) (time.Time, error) {
 		return time.Time{}, nil
 	}
 	return time.Unix(sec, nsec), nil
-}
-
-func isZero(b []byte) bool {
-	var acc byte
-	for _, c := range b {
-		acc |= c
-	}
-	return acc == 0
 }

@@ -239,6 +239,17 @@ func (ad *AttrDecoder) Bytes() []byte {
 	return append([]byte{}, ad.data...)
 }
 
+// IsZero reports whether the current attribute's payload is all zero
+// bytes. It reads the payload in place: for a key, whether one is set,
+// without a copy of it.
+func (ad *AttrDecoder) IsZero() bool {
+	var acc byte
+	for _, c := range ad.data {
+		acc |= c
+	}
+	return acc == 0
+}
+
 // Uint8 returns the current attribute as a u8.
 func (ad *AttrDecoder) Uint8() uint8 {
 	if !ad.checkLen(1, "uint8") {

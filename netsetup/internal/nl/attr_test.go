@@ -389,3 +389,26 @@ func TestAttrEncoder_GrowWipe(t *testing.T) {
 		}
 	}
 }
+
+// TestAttrDecoderIsZero tells an unset key (all zero) from a set one,
+// reading the payload in place.
+func TestAttrDecoderIsZero(t *testing.T) {
+	var ae AttrEncoder
+	ae.Bytes(1, make([]byte, 32))
+	set := make([]byte, 32)
+	set[31] = 1
+	ae.Bytes(2, set)
+	ae.Bytes(3, nil)
+	b, err := ae.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ad := NewAttrDecoder(b)
+	var got []bool
+	for ad.Next() {
+		got = append(got, ad.IsZero())
+	}
+	if len(got) != 3 || !got[0] || got[1] || !got[2] {
+		t.Errorf("IsZero() = %v, want [true false true]", got)
+	}
+}

@@ -7,6 +7,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/wgboot/wgboot/internal/secmem"
 )
 
 // DefaultTimeout bounds every receive of a Conn, whatever its deadline.
@@ -189,10 +191,12 @@ func (c *Conn) Execute(req Message, op string) ([]Message, error) {
 	req.Flags |= flagRequest
 	req.PID = 0
 	b, err := req.MarshalBinary()
+	// Requests may carry keys (WG_CMD_SET_DEVICE): the copy went through
+	// the registers (see package secmem); wipe the wire copy once sent.
+	secmem.ClearRegisters()
 	if err != nil {
 		return nil, &Error{Op: op, Err: err, Seq: req.Seq}
 	}
-	// Requests may carry keys (WG_CMD_SET_DEVICE): wipe the wire copy.
 	defer clear(b)
 	if err := c.sock.Send(b); err != nil {
 		return nil, &Error{Op: op, Err: err, Seq: req.Seq}
@@ -326,14 +330,27 @@ func (c *Conn) receive(deadline time.Time) ([]Message, error) {
 	return receiveFrom(c.sock, c.buf, deadline)
 }
 
-// receiveFrom implements receive for Conn and Subscription.
+// receiveFrom implements receive for Conn and Subscription. The messages'
+// data are copies, in one array.
+//
+// Replies may carry keys (WG_CMD_GET_DEVICE), and the copies move them
+// through the vector registers (see package secmem), so the copies are
+// made back to back, with nothing in between that could move the goroutine
+// to another thread, and the registers cleared right after them.
 func receiveFrom(sock Socket, buf []byte, deadline time.Time) ([]Message, error) {
 	var msgs []Message
 	err := receiveViews(sock, buf, deadline, func(views []Message) {
 		msgs = make([]Message, len(views))
-		for i, m := range views {
-			msgs[i] = Message{Header: m.Header, Data: append([]byte{}, m.Data...)}
+		n := 0
+		for _, m := range views {
+			n += len(m.Data)
 		}
+		data := make([]byte, n)
+		for i, m := range views {
+			msgs[i] = Message{Header: m.Header, Data: data[:len(m.Data):len(m.Data)]}
+			data = data[copy(data, m.Data):]
+		}
+		secmem.ClearRegisters()
 	}, nil)
 	return msgs, err
 }
