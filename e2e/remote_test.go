@@ -98,7 +98,7 @@ func remoteClient(t *testing.T, arch, timeout, authorized string, disk string, n
 	edit := remoteEdit(t, arch, timeout, more...)
 	files := append(rescueFiles(t, arch), image.File{Path: "/etc/wgboot/rescue/authorized_keys", Data: []byte(authorized), Mode: 0o644})
 	return guest{arch: arch, profiles: ownProfile(t, arch), edit: edit, files: files, disk: disk, nets: nets,
-		append: []string{"testroot.persist=/dev/vda1"}}.boot(t, "client")
+		append: []string{"testroot.persist=/dev/vda1"}, rescue: true}.boot(t, "client")
 }
 
 var reRemoteReady = regexp.MustCompile(`wgboot: remote rescue: ssh root@(\S+) or (\S+) \(host key (SHA256:\S+)\); (\S+) without a login reboots`)

@@ -1,3 +1,5 @@
+//go:build rescue
+
 package main
 
 import (
@@ -21,7 +23,9 @@ import (
 
 // on_failure = "remote" (docs/boot.md, "Remote rescue"): PID 1 starts the
 // rescue image's SSH server, wgboot-remote, on the tunnels' own addresses
-// and keeps the time. /init has no SSH code: the server, its host key and
+// and keeps the time. Only a rescue image's /init has this file (the
+// rescue build tag: make image RESCUE=1); the default /init has
+// noremote_linux.go instead. /init has no SSH code: the server, its host key and
 // its authentication are the rescue layer's. PID 1 reads one pipe of the
 // server's: its log ("remote: …"), copied to the kernel log, and its
 // status lines (hostkey, listen, open, idle; see cmd/wgboot-remote).
@@ -54,22 +58,7 @@ func (b *boot) remote() {
 		if errors.Is(err, errRetryFailed) {
 			continue // the handoff failed again: the operator may try more
 		}
-		fb := board.DefaultRemoteFallback
-		if b.profile != nil && b.profile.Handoff.RemoteFallback.Valid() && b.profile.Handoff.RemoteFallback != board.FailRemote {
-			fb = b.profile.Handoff.RemoteFallback
-		}
-		b.log.Outcomef(levelErr, "remote rescue: %v; remote_fallback %s: %s", err, fb, policyText[fb])
-		b.state.Rescue.Error = err.Error()
-		b.state.Policy = string(fb)
-		b.writeState()
-		if fb == board.FailContinue {
-			if herr := b.handoff(); herr != nil {
-				b.log.Outcomef(levelErr, "handoff failed: %v", herr)
-				b.failurePolicy(board.FailReboot)
-			}
-			return
-		}
-		b.failurePolicy(fb)
+		b.remoteFallback(err)
 		return
 	}
 }

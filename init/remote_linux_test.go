@@ -1,3 +1,5 @@
+//go:build rescue
+
 package main
 
 import (
