@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 )
 
 // The default /init (make build, make image) carries none of the remote
@@ -24,6 +25,9 @@ func (b *boot) remote() { b.remoteFallback(errNoRemote) }
 
 // onRetrySignal takes no retry request: there is no rescue to take one.
 func (b *boot) onRetrySignal() bool { return false }
+
+// remoteReboot takes no reboot signal: there is no rescue to end.
+func (b *boot) remoteReboot(os.Signal) bool { return false }
 
 // retryCmd is `wgboot retry`: this image has nothing to retry in.
 func retryCmd(stdout, stderr io.Writer, args []string) int {

@@ -4,6 +4,7 @@ package main
 
 import (
 	"bytes"
+	"os"
 	"strings"
 	"testing"
 )
@@ -17,5 +18,8 @@ func TestRetryNoRemote(t *testing.T) {
 	}
 	if (&boot{}).onRetrySignal() {
 		t.Error("a SIGHUP took a retry request")
+	}
+	if (&boot{}).remoteReboot(os.Interrupt) {
+		t.Error("a reboot signal went to a remote rescue")
 	}
 }

@@ -167,6 +167,11 @@ func (b *boot) remoteOnce() error {
 	retry := make(chan struct{}, 1)
 	b.setRetry(retry)
 	defer b.setRetry(nil)
+	// A reboot from a session (`reboot` signals PID 1) ends the server,
+	// and with it the sessions, before the board reboots.
+	rebootSig := make(chan os.Signal, 1)
+	b.reboot.Store(&rebootSig)
+	defer b.reboot.Store(nil)
 	b.park() // SIGTERM and ctrl-alt-del reboot from here on
 
 	stop := func() {
@@ -220,6 +225,11 @@ func (b *boot) remoteOnce() error {
 			done = nil
 			b.log.Errorf("remote rescue: %s exited (%s)", remoteServer, exitText(ws))
 			return reboot("the server is gone")
+		case s := <-rebootSig:
+			if open {
+				return reboot("signal " + s.String() + " (reboot) with a session open: the session ends")
+			}
+			return reboot("signal " + s.String() + " (reboot)")
 		case <-ping.C:
 			if dog != nil {
 				dog.Keepalive()
@@ -300,6 +310,20 @@ func (b *boot) releaseRemoteWatchdog(d watchdogDevice) {
 	} else {
 		d.Release()
 	}
+}
+
+// remoteReboot hands a reboot signal to a running remote rescue, which
+// stops its server before the reboot; it reports whether one took it.
+func (b *boot) remoteReboot(s os.Signal) bool {
+	ch := b.reboot.Load()
+	if ch == nil {
+		return false
+	}
+	select {
+	case *ch <- s:
+	default:
+	}
+	return true
 }
 
 // retryRequest is the file `wgboot retry` creates before it sends PID 1

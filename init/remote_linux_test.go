@@ -73,3 +73,20 @@ func TestRemoteAddrs(t *testing.T) {
 		t.Errorf("wg0 up: %q, want %q", got, want)
 	}
 }
+
+// TestRemoteReboot: a reboot signal goes to a running remote rescue (which
+// stops its server first), and to PID 1's own reboot otherwise.
+func TestRemoteReboot(t *testing.T) {
+	b := &boot{}
+	if b.remoteReboot(os.Interrupt) {
+		t.Error("a reboot signal was taken without a remote rescue")
+	}
+	ch := make(chan os.Signal, 1)
+	b.reboot.Store(&ch)
+	if !b.remoteReboot(os.Interrupt) || !b.remoteReboot(os.Interrupt) {
+		t.Error("the remote rescue did not take the reboot signal")
+	}
+	if s := <-ch; s != os.Interrupt {
+		t.Errorf("the rescue got %v", s)
+	}
+}
