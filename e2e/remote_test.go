@@ -114,7 +114,9 @@ var reRemoteReady = regexp.MustCompile(`wgboot: remote rescue: ssh root@(\S+) or
 // idle: no hub, nobody logs in, and the 20 s timeout reboots the client;
 // its 10 s watchdog, fed by PID 1 meanwhile, does not. reboot: the
 // operator logs in and runs `reboot`: PID 1 ends the rescue, its server
-// and the session, and the kernel restarts. fallback: the
+// and the session, and the kernel restarts. default: the default /init
+// (without the rescue tag) has no remote rescue and takes
+// remote_fallback ("halt") though its tunnel is up. fallback: the
 // uplink fails, no tunnel comes up, and remote_fallback ("halt") follows.
 func TestE2ERemote(t *testing.T) {
 	for _, arch := range arches {
@@ -143,6 +145,27 @@ func TestE2ERemote(t *testing.T) {
 				}
 				if strings.Contains(cli.Console(), "wgboot-remote started") {
 					t.Error("the SSH server was started without a tunnel")
+				}
+				noPanic(t, cli)
+			})
+			t.Run("default", func(t *testing.T) {
+				t.Parallel()
+				// The default /init (no rescue tag) in an image with
+				// the rescue tools: the tunnel comes up, but this
+				// /init has no remote rescue and takes remote_fallback.
+				_, authorized := sshKey(t, "operator@hub")
+				edit := remoteEdit(t, arch, "20s", `wait_handshake = "20s"`, `wait_handshake = "0s"`,
+					`on_failure = "remote"`, "on_failure = \"remote\"\nremote_fallback = \"halt\"")
+				files := append(rescueFiles(t, arch), image.File{Path: "/etc/wgboot/rescue/authorized_keys", Data: []byte(authorized), Mode: 0o644})
+				cli := guest{arch: arch, profiles: ownProfile(t, arch), edit: edit, files: files, disk: remoteDisk(t, arch, nil),
+					append: []string{"testroot.persist=/dev/vda1"}}.boot(t, "client")
+				imagetest.Expect(t, cli, `wgboot: handoff failed: init /sbin/init not found on PARTLABEL=root`, bootTimeout)
+				imagetest.Expect(t, cli, `wgboot: remote rescue: this image has no remote rescue: .*; remote_fallback halt: halting`, stepTimeout)
+				if err := cli.Wait(stepTimeout); err != nil {
+					t.Errorf("client did not halt: %v", err)
+				}
+				if strings.Contains(cli.Console(), "wgboot-remote started") {
+					t.Error("the default /init started the SSH server")
 				}
 				noPanic(t, cli)
 			})
