@@ -89,8 +89,13 @@ func main() {
 	if *rescue {
 		// A rescue image's /init carries the remote rescue; the default
 		// /init would take remote_fallback where the profile asks for it.
-		if ok, err := image.HasRescueTag(*initPath); err != nil || !ok {
-			fmt.Fprintf(os.Stderr, "mkimage: -rescue: %s was not built with -tags %s (%v): a rescue image's /init has the remote rescue; make image RESCUE=1 builds it (out/ARCH/init-rescue)\n", *initPath, image.RescueTag, err)
+		ok, err := image.HasRescueTag(*initPath)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "mkimage: -rescue: %s: %v\n", *initPath, err)
+			os.Exit(1)
+		}
+		if !ok {
+			fmt.Fprintf(os.Stderr, "mkimage: -rescue: %s was not built with -tags %s: a rescue image's /init has the remote rescue; make image RESCUE=1 builds it (out/ARCH/init-rescue)\n", *initPath, image.RescueTag)
 			os.Exit(1)
 		}
 		extra, err := image.Rescue{ToolsDir: *toolsDir, OutDir: *outDir, Log: os.Stderr}.Files(arch)
