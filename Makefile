@@ -23,8 +23,9 @@ MODULES  ?= $(KERNELS)/$(ARCH)/modules
 PROFILE  ?= board/profiles/qemu-$(ARCH).toml
 FUZZTIME ?= 30s
 # RESCUE=1: the image also carries u-root's tools (gosh, ip, dmesg, …, from
-# the tools module) and is written to initramfs-rescue.cpio.xz; the default
-# image and its name do not change.
+# the tools module) and the remote rescue (its SSH server, and /init built
+# with -tags=rescue as out/ARCH/init-rescue), and is written to
+# initramfs-rescue.cpio.xz; the default image and its name do not change.
 RESCUE   ?=
 RESCUE_ON := $(filter 1 y yes true,$(RESCUE))
 # BCJ: the xz branch filter (mkimage -bcj). auto: amd64's x86 filter, or
@@ -32,6 +33,10 @@ RESCUE_ON := $(filter 1 y yes true,$(RESCUE))
 # config beside MODULES says; BCJ=none for a kernel without it.
 BCJ      ?= auto
 IMAGE    := $(OUT)/$(ARCH)/initramfs$(if $(RESCUE_ON),-rescue).cpio.xz
+# A rescue image's /init is built with the rescue tag (image.RescueTag):
+# only it carries the remote rescue (init/remote_linux.go), so that the
+# default /init, flashed into every board, does not.
+INIT_BIN := $(OUT)/$(ARCH)/init$(if $(RESCUE_ON),-rescue)
 
 # The build time is the last commit's time, so that builds are reproducible.
 BUILD_TIME := $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
@@ -54,6 +59,10 @@ build: $(foreach a,$(ARCHES),$(OUT)/$(a)/init) static-check $(OUT)/host/wgboot
 $(OUT)/%/init: FORCE
 	@mkdir -p $(dir $@)
 	$(GOFLAGS_TARGET) GOARCH=$* $(GO) build -trimpath $(INIT_FLAGS) -ldflags='$(LDFLAGS)' -o $@ ./init
+
+$(OUT)/%/init-rescue: FORCE
+	@mkdir -p $(dir $@)
+	$(GOFLAGS_TARGET) GOARCH=$* $(GO) build -trimpath $(INIT_FLAGS) -tags=rescue -ldflags='$(LDFLAGS)' -o $@ ./init
 
 static-check:
 	@for a in $(ARCHES); do \
@@ -82,9 +91,9 @@ kernels: deps
 # given, and mkimage says so when it does not exist.
 IMAGE_KERNEL := $(if $(filter file,$(origin MODULES)),$(KERNELS)/$(ARCH)/.package)
 
-image: $(OUT)/$(ARCH)/init $(OUT)/host/mkimage $(OUT)/host/wgboot $(IMAGE_KERNEL)
+image: $(INIT_BIN) $(OUT)/host/mkimage $(OUT)/host/wgboot $(IMAGE_KERNEL)
 	$(OUT)/host/wgboot check -image $(if $(RESCUE_ON),rescue,minimal) $(PROFILE)
-	$(OUT)/host/mkimage -init $(OUT)/$(ARCH)/init -modules-dir $(MODULES) \
+	$(OUT)/host/mkimage -init $(INIT_BIN) -modules-dir $(MODULES) \
 		-profile $(PROFILE) -bcj $(BCJ) $(if $(RESCUE_ON),-rescue -tools tools -out-dir $(OUT)) -o $(IMAGE)
 	@ls -l $(IMAGE)
 
@@ -97,7 +106,8 @@ demo: kernels
 	GOOS= GOARCH= $(GO) run ./image/cmd/demo -arch $(ARCH) -kernels $(KERNELS)
 
 vet:
-	@for a in $(ARCHES); do $(GOFLAGS_TARGET) GOARCH=$$a $(GO) vet ./... || exit 1; done
+	@for a in $(ARCHES); do $(GOFLAGS_TARGET) GOARCH=$$a $(GO) vet ./... && \
+		$(GOFLAGS_TARGET) GOARCH=$$a $(GO) vet -tags=rescue ./init || exit 1; done
 
 # Every profile shipped must pass the same check firmware builders run.
 check-profiles: $(OUT)/host/wgboot
@@ -106,9 +116,11 @@ check-profiles: $(OUT)/host/wgboot
 # As root, the netns and QEMU tests run; WGBOOT_E2E=required turns a missing
 # prerequisite (kernel, QEMU) into a failure instead of a skip.
 # The init package also runs under the race detector: its phases run on
-# goroutines that may outlive the boot deadline.
+# goroutines that may outlive the boot deadline; and once more with the
+# rescue tag, which the remote rescue's tests (remote_linux_test.go) need.
 test: kernels vet build check-profiles
 	$(GO) test -race -count=1 ./init/...
+	$(GO) test -race -count=1 -tags=rescue ./init/...
 	WGBOOT_KERNELS=$(abspath $(KERNELS)) WGBOOT_E2E=required \
 		$(GO) test -timeout 25m -count=1 ./...
 

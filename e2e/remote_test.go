@@ -98,7 +98,7 @@ func remoteClient(t *testing.T, arch, timeout, authorized string, disk string, n
 	edit := remoteEdit(t, arch, timeout, more...)
 	files := append(rescueFiles(t, arch), image.File{Path: "/etc/wgboot/rescue/authorized_keys", Data: []byte(authorized), Mode: 0o644})
 	return guest{arch: arch, profiles: ownProfile(t, arch), edit: edit, files: files, disk: disk, nets: nets,
-		append: []string{"testroot.persist=/dev/vda1"}}.boot(t, "client")
+		append: []string{"testroot.persist=/dev/vda1"}, rescue: true}.boot(t, "client")
 }
 
 var reRemoteReady = regexp.MustCompile(`wgboot: remote rescue: ssh root@(\S+) or (\S+) \(host key (SHA256:\S+)\); (\S+) without a login reboots`)
@@ -112,7 +112,11 @@ var reRemoteReady = regexp.MustCompile(`wgboot: remote rescue: ssh root@(\S+) or
 // client switch_roots and testroot reports OK. The host key was made on
 // the config partition (0600, with a .pub) and is the one the hub saw.
 // idle: no hub, nobody logs in, and the 20 s timeout reboots the client;
-// its 10 s watchdog, fed by PID 1 meanwhile, does not. fallback: the
+// its 10 s watchdog, fed by PID 1 meanwhile, does not. reboot: the
+// operator logs in and runs `reboot`: PID 1 ends the rescue, its server
+// and the session, and the kernel restarts. default: the default /init
+// (without the rescue tag) has no remote rescue and takes
+// remote_fallback ("halt") though its tunnel is up. fallback: the
 // uplink fails, no tunnel comes up, and remote_fallback ("halt") follows.
 func TestE2ERemote(t *testing.T) {
 	for _, arch := range arches {
@@ -121,6 +125,10 @@ func TestE2ERemote(t *testing.T) {
 			t.Run("repair", func(t *testing.T) {
 				t.Parallel()
 				testRemoteRepair(t, arch)
+			})
+			t.Run("reboot", func(t *testing.T) {
+				t.Parallel()
+				testRemoteReboot(t, arch)
 			})
 			t.Run("fallback", func(t *testing.T) {
 				t.Parallel()
@@ -137,6 +145,27 @@ func TestE2ERemote(t *testing.T) {
 				}
 				if strings.Contains(cli.Console(), "wgboot-remote started") {
 					t.Error("the SSH server was started without a tunnel")
+				}
+				noPanic(t, cli)
+			})
+			t.Run("default", func(t *testing.T) {
+				t.Parallel()
+				// The default /init (no rescue tag) in an image with
+				// the rescue tools: the tunnel comes up, but this
+				// /init has no remote rescue and takes remote_fallback.
+				_, authorized := sshKey(t, "operator@hub")
+				edit := remoteEdit(t, arch, "20s", `wait_handshake = "20s"`, `wait_handshake = "0s"`,
+					`on_failure = "remote"`, "on_failure = \"remote\"\nremote_fallback = \"halt\"")
+				files := append(rescueFiles(t, arch), image.File{Path: "/etc/wgboot/rescue/authorized_keys", Data: []byte(authorized), Mode: 0o644})
+				cli := guest{arch: arch, profiles: ownProfile(t, arch), edit: edit, files: files, disk: remoteDisk(t, arch, nil),
+					append: []string{"testroot.persist=/dev/vda1"}}.boot(t, "client")
+				imagetest.Expect(t, cli, `wgboot: handoff failed: init /sbin/init not found on PARTLABEL=root`, bootTimeout)
+				imagetest.Expect(t, cli, `wgboot: remote rescue: this image has no remote rescue: .*; remote_fallback halt: halting`, stepTimeout)
+				if err := cli.Wait(stepTimeout); err != nil {
+					t.Errorf("client did not halt: %v", err)
+				}
+				if strings.Contains(cli.Console(), "wgboot-remote started") {
+					t.Error("the default /init started the SSH server")
 				}
 				noPanic(t, cli)
 			})
@@ -266,4 +295,52 @@ func testRemoteRepair(t *testing.T, arch string) {
 	if strings.Contains(cli.Console(), "OPENSSH PRIVATE KEY") {
 		t.Error("the console shows a private key")
 	}
+}
+
+// testRemoteReboot: the operator's `reboot` through SSH. The rescue
+// image's reboot asks PID 1 (SIGTERM), which stops the SSH server, ending
+// the session, logs it and reboots (under -no-reboot, QEMU ends).
+func testRemoteReboot(t *testing.T, arch string) {
+	operator, authorized := sshKey(t, "operator@hub")
+	bin, err := os.ReadFile(imagetest.BuildPackage(t, arch, "./image/testrescue"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	target := map[string]string{"amd64": "10.77.0.2", "arm64": "10.77.0.3"}[arch]
+	hub, cliNet := startHubWith(t, arch, hubConfig{
+		edit: func(name string, data []byte) []byte {
+			if name != "hub.toml" {
+				return data
+			}
+			return replace(t, `init = "/sbin/testhub"`, `init = "/sbin/testrescue"`)(name, data)
+		},
+		append: []string{"testrescue.mode=reboot", "testrescue.target=" + target},
+		files: []image.File{
+			{Path: "/sbin/testrescue", Data: bin, Mode: 0o755},
+			{Path: "/etc/testrescue/operator", Data: operator, Mode: 0o600},
+			{Path: "/etc/testrescue/stranger", Data: operator, Mode: 0o600},
+		},
+	})
+	cli := remoteClient(t, arch, "3m", authorized, remoteDisk(t, arch, nil), []image.Net{cliNet})
+	imagetest.Expect(t, cli, reRemoteReady.String(), bootTimeout)
+	for _, re := range []string{
+		`wgboot: remote: root@10\.77\.0\.1:\d+: logged in with key SHA256:\S+ operator@hub`,
+		`wgboot: remote: root@10\.77\.0\.1:\d+: session \d+: command reboot`,
+		`wgboot: remote rescue: signal terminated \(reboot\) with a session open: the session ends: rebooting`,
+		`reboot: Restarting system`,
+	} {
+		if _, err := cli.ExpectAny(regexp.MustCompile(re), 2*time.Minute); err != nil {
+			t.Fatalf("client: %v", err)
+		}
+	}
+	if err := cli.Wait(stepTimeout); err != nil {
+		t.Errorf("client did not reboot: %v", err)
+	}
+	for _, re := range []string{`testrescue: \$ reboot`, `testrescue: DONE`} {
+		if _, err := hub.ExpectAny(regexp.MustCompile(re), stepTimeout); err != nil {
+			t.Errorf("hub: %v", err)
+		}
+	}
+	noPanic(t, cli)
+	noPanic(t, hub)
 }

@@ -65,6 +65,7 @@ type guest struct {
 	append   []string
 	nets     []image.Net // default: one NIC whose other end nobody answers
 	cpu      string      // replaces the arch's CPU model (image.Config.CPU)
+	rescue   bool        // /init is a rescue image's (the remote rescue: imagetest.BuildRescueInit)
 	// invalid: put the profiles into the image as they are, without the
 	// build-time check that mkimage does, to test what the board does
 	// with a broken one.
@@ -78,7 +79,11 @@ var defaultModules = []string{"wireguard", "virtio_pci", "virtio_net", "virtio_b
 func (g guest) boot(t *testing.T, name string) *image.VM {
 	t.Helper()
 	k := imagetest.FindKernel(t, g.arch)
-	initBin, err := os.ReadFile(imagetest.BuildInit(t, g.arch))
+	initPath := imagetest.BuildInit(t, g.arch)
+	if g.rescue {
+		initPath = imagetest.BuildRescueInit(t, g.arch)
+	}
+	initBin, err := os.ReadFile(initPath)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -49,3 +49,45 @@ func TestInitBuildFlags(t *testing.T) {
 		t.Error("make build does not build /init with image/initflags.txt's flags")
 	}
 }
+
+// TestRescueInit: make builds a rescue image's /init with the RescueTag
+// (and make image RESCUE=1 uses it), and HasRescueTag tells the two
+// builds apart; the default /init has no remote rescue.
+func TestRescueInit(t *testing.T) {
+	mk, err := os.ReadFile("../Makefile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(mk), "build -trimpath $(INIT_FLAGS) -tags="+RescueTag+" ") ||
+		!strings.Contains(string(mk), "INIT_BIN := $(OUT)/$(ARCH)/init$(if $(RESCUE_ON),-rescue)") {
+		t.Errorf("the Makefile does not build out/ARCH/init-rescue with -tags=%s for RESCUE=1", RescueTag)
+	}
+	if testing.Short() {
+		t.Skip("builds /init twice")
+	}
+	dir := t.TempDir()
+	for _, c := range []struct {
+		name  string
+		flags []string
+		want  bool
+	}{{"init", InitBuildFlags(), false}, {"init-rescue", RescueInitBuildFlags(), true}} {
+		bin := dir + "/" + c.name
+		cmd := exec.Command("go", append(append([]string{"build", "-trimpath", "-o", bin}, c.flags...), "./init")...)
+		cmd.Dir = ".."
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("build %s: %v\n%s", c.name, err, out)
+		}
+		if got, err := HasRescueTag(bin); err != nil || got != c.want {
+			t.Errorf("HasRescueTag(%s) = %v, %v; want %v", c.name, got, err, c.want)
+		}
+		cmd = exec.Command("go", "tool", "nm", bin)
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("nm %s: %v", c.name, err)
+		}
+		if got := strings.Contains(string(out), "main.(*boot).remoteOnce"); got != c.want {
+			t.Errorf("%s has the remote rescue loop: %v, want %v", c.name, got, c.want)
+		}
+	}
+}

@@ -156,8 +156,11 @@ func (r Rescue) Remote(arch string) ([]byte, error) {
 
 // rescueExtras are what u-root has no command for.
 var rescueExtras = []File{
-	// u-root's shutdown does reboots; people type reboot.
-	{Path: "/bbin/reboot", Mode: 0o755, Data: []byte("#!/bbin/gosh\nsync\nshutdown reboot\n")},
+	// People type reboot. It asks init (SIGTERM: a parked wgboot reboots),
+	// which ends a remote rescue's sessions, releases the config partition
+	// and logs why; u-root's shutdown, which reboots at once, only if init
+	// has not within 10 s.
+	{Path: "/bbin/reboot", Mode: 0o755, Data: []byte("#!/bbin/gosh\nsync\nkill -15 1\nsleep 10\nshutdown reboot\n")},
 }
 
 // Layer returns the path of arch's cached layer cpio, building it first

@@ -63,7 +63,7 @@ func TestRescueMerge(t *testing.T) {
 		"bbin/bb":     "\x7fELF busybox",
 		"bbin/gosh":   "bb",
 		"bin/sh":      "../bbin/gosh",
-		"bbin/reboot": "#!/bbin/gosh\nsync\nshutdown reboot\n",
+		"bbin/reboot": "#!/bbin/gosh\nsync\nkill -15 1\nsleep 10\nshutdown reboot\n",
 	} {
 		if got := content(name); got != want {
 			t.Errorf("%s = %q, want %q", name, got, want)

@@ -42,7 +42,8 @@ type boot struct {
 
 	parked   chan struct{} // closed once PID 1 stays (see park)
 	parkOnce sync.Once
-	retry    atomic.Pointer[chan struct{}] // where `wgboot retry` goes in a remote rescue (remote_linux.go)
+	retry    atomic.Pointer[chan struct{}]  // where `wgboot retry` goes in a remote rescue (remote_linux.go)
+	reboot   atomic.Pointer[chan os.Signal] // where a reboot signal goes in a remote rescue (remote_linux.go)
 
 	dog         watchdogState // [board] watchdog
 	seedPending string        // a seed file to write at the end (see saveSeed)

@@ -139,6 +139,9 @@ func (b *boot) onSignal(s os.Signal) {
 	}
 	switch a {
 	case sigReboot:
+		if b.remoteReboot(s) {
+			return // the remote rescue ends its sessions first
+		}
 		b.log.Warnf("signal %v: rebooting", s)
 		rebootNow(b)
 	case sigHalt:

@@ -46,6 +46,34 @@ func (b *boot) handoffFailed() {
 	}
 }
 
+// remoteFallback follows remote_fallback when on_failure = "remote" cannot
+// offer a rescue; err says why: no tunnel came up, the image has no server
+// or its /init no rescue (noremote_linux.go), the profile names no keys.
+func (b *boot) remoteFallback(err error) {
+	fb := remoteFallbackOf(b.profile)
+	b.log.Outcomef(levelErr, "remote rescue: %v; remote_fallback %s: %s", err, fb, policyText[fb])
+	b.state.Rescue.Error = err.Error()
+	b.state.Policy = string(fb)
+	b.writeState()
+	if fb == board.FailContinue {
+		if herr := b.handoff(); herr != nil {
+			b.log.Outcomef(levelErr, "handoff failed: %v", herr)
+			b.failurePolicy(board.FailReboot)
+		}
+		return
+	}
+	b.failurePolicy(fb)
+}
+
+// remoteFallbackOf is p's remote_fallback, or the default where p has none
+// (no profile, or one that could not be read).
+func remoteFallbackOf(p *board.Profile) board.OnFailure {
+	if p != nil && p.Handoff.RemoteFallback.Valid() && p.Handoff.RemoteFallback != board.FailRemote {
+		return p.Handoff.RemoteFallback
+	}
+	return board.DefaultRemoteFallback
+}
+
 // shells are tried in order; u-root images have gosh under /bbin.
 var shells = []string{"/bin/sh", "/bbin/gosh", "/bin/gosh", "/bbin/sh"}
 

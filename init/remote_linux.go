@@ -1,3 +1,5 @@
+//go:build rescue
+
 package main
 
 import (
@@ -21,7 +23,9 @@ import (
 
 // on_failure = "remote" (docs/boot.md, "Remote rescue"): PID 1 starts the
 // rescue image's SSH server, wgboot-remote, on the tunnels' own addresses
-// and keeps the time. /init has no SSH code: the server, its host key and
+// and keeps the time. Only a rescue image's /init has this file (the
+// rescue build tag: make image RESCUE=1); the default /init has
+// noremote_linux.go instead. /init has no SSH code: the server, its host key and
 // its authentication are the rescue layer's. PID 1 reads one pipe of the
 // server's: its log ("remote: …"), copied to the kernel log, and its
 // status lines (hostkey, listen, open, idle; see cmd/wgboot-remote).
@@ -54,22 +58,7 @@ func (b *boot) remote() {
 		if errors.Is(err, errRetryFailed) {
 			continue // the handoff failed again: the operator may try more
 		}
-		fb := board.DefaultRemoteFallback
-		if b.profile != nil && b.profile.Handoff.RemoteFallback.Valid() && b.profile.Handoff.RemoteFallback != board.FailRemote {
-			fb = b.profile.Handoff.RemoteFallback
-		}
-		b.log.Outcomef(levelErr, "remote rescue: %v; remote_fallback %s: %s", err, fb, policyText[fb])
-		b.state.Rescue.Error = err.Error()
-		b.state.Policy = string(fb)
-		b.writeState()
-		if fb == board.FailContinue {
-			if herr := b.handoff(); herr != nil {
-				b.log.Outcomef(levelErr, "handoff failed: %v", herr)
-				b.failurePolicy(board.FailReboot)
-			}
-			return
-		}
-		b.failurePolicy(fb)
+		b.remoteFallback(err)
 		return
 	}
 }
@@ -178,6 +167,11 @@ func (b *boot) remoteOnce() error {
 	retry := make(chan struct{}, 1)
 	b.setRetry(retry)
 	defer b.setRetry(nil)
+	// A reboot from a session (`reboot` signals PID 1) ends the server,
+	// and with it the sessions, before the board reboots.
+	rebootSig := make(chan os.Signal, 1)
+	b.reboot.Store(&rebootSig)
+	defer b.reboot.Store(nil)
 	b.park() // SIGTERM and ctrl-alt-del reboot from here on
 
 	stop := func() {
@@ -231,6 +225,11 @@ func (b *boot) remoteOnce() error {
 			done = nil
 			b.log.Errorf("remote rescue: %s exited (%s)", remoteServer, exitText(ws))
 			return reboot("the server is gone")
+		case s := <-rebootSig:
+			if open {
+				return reboot("signal " + s.String() + " (reboot) with a session open: the session ends")
+			}
+			return reboot("signal " + s.String() + " (reboot)")
 		case <-ping.C:
 			if dog != nil {
 				dog.Keepalive()
@@ -311,6 +310,20 @@ func (b *boot) releaseRemoteWatchdog(d watchdogDevice) {
 	} else {
 		d.Release()
 	}
+}
+
+// remoteReboot hands a reboot signal to a running remote rescue, which
+// stops its server before the reboot; it reports whether one took it.
+func (b *boot) remoteReboot(s os.Signal) bool {
+	ch := b.reboot.Load()
+	if ch == nil {
+		return false
+	}
+	select {
+	case *ch <- s:
+	default:
+	}
+	return true
 }
 
 // retryRequest is the file `wgboot retry` creates before it sends PID 1

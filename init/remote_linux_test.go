@@ -1,3 +1,5 @@
+//go:build rescue
+
 package main
 
 import (
@@ -69,5 +71,22 @@ func TestRemoteAddrs(t *testing.T) {
 	b.net = &network{tunnels: []bringup.Tunnel{{Name: "wg0"}}}
 	if got, want := b.remoteAddrs(), []string{"10.77.0.2:22", "[fd77::2]:22"}; !slices.Equal(got, want) {
 		t.Errorf("wg0 up: %q, want %q", got, want)
+	}
+}
+
+// TestRemoteReboot: a reboot signal goes to a running remote rescue (which
+// stops its server first), and to PID 1's own reboot otherwise.
+func TestRemoteReboot(t *testing.T) {
+	b := &boot{}
+	if b.remoteReboot(os.Interrupt) {
+		t.Error("a reboot signal was taken without a remote rescue")
+	}
+	ch := make(chan os.Signal, 1)
+	b.reboot.Store(&ch)
+	if !b.remoteReboot(os.Interrupt) || !b.remoteReboot(os.Interrupt) {
+		t.Error("the remote rescue did not take the reboot signal")
+	}
+	if s := <-ch; s != os.Interrupt {
+		t.Errorf("the rescue got %v", s)
 	}
 }

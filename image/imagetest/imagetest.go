@@ -83,25 +83,39 @@ var (
 // BuildInit builds /init for arch once per test process and returns its path.
 func BuildInit(t testing.TB, arch string) string {
 	t.Helper()
-	return BuildPackage(t, arch, "./init")
+	return build(t, arch, "./init", "init", image.InitBuildFlags()) // as make build
+}
+
+// BuildRescueInit builds a rescue image's /init for arch, with the remote
+// rescue (image.RescueTag), once per test process and returns its path.
+func BuildRescueInit(t testing.TB, arch string) string {
+	t.Helper()
+	return build(t, arch, "./init", "init-rescue", image.RescueInitBuildFlags()) // as make image RESCUE=1
 }
 
 // BuildPackage builds a main package of this module for the guest once per
 // test process, static, and returns the binary's path.
 func BuildPackage(t testing.TB, arch, pkg string) string {
 	t.Helper()
+	if pkg == "./init" {
+		return BuildInit(t, arch)
+	}
+	return build(t, arch, pkg, filepath.Base(pkg), nil)
+}
+
+// build builds pkg for arch with flags into out/test/ARCH/name, once per
+// test process.
+func build(t testing.TB, arch, pkg, name string, flags []string) string {
+	t.Helper()
 	buildMu.Lock()
 	defer buildMu.Unlock()
-	key := arch + " " + pkg
+	key := arch + " " + pkg + " " + name
 	if p, ok := built[key]; ok {
 		return p
 	}
 	root := Root(t)
-	out := filepath.Join(root, "out", "test", arch, filepath.Base(pkg))
-	args := []string{"build", "-trimpath", "-ldflags=-s -w", "-o", out}
-	if pkg == "./init" {
-		args = append(args, image.InitBuildFlags()...) // as make build
-	}
+	out := filepath.Join(root, "out", "test", arch, name)
+	args := append([]string{"build", "-trimpath", "-ldflags=-s -w", "-o", out}, flags...)
 	cmd := exec.Command("go", append(args, pkg)...)
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+arch, "GOAMD64=v1")

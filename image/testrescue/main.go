@@ -6,7 +6,7 @@
 //
 // Kernel command line: testrescue.target=ADDR (the client's tunnel
 // address), testrescue.uplink=ADDR (the client's uplink address),
-// testrescue.mode=repair|idle. It prints one line per step, prefixed
+// testrescue.mode=repair|idle|reboot. It prints one line per step, prefixed
 // "testrescue:", and ends with "testrescue: DONE" or "testrescue: FAIL …".
 //
 // Both modes first check what must be refused: the SSH port on the
@@ -15,6 +15,8 @@
 // (/etc/testrescue/operator), runs `wgboot state`, repairs the root disk
 // (/dev/vda2: its /sbin/init.good back to /sbin/init) and runs `wgboot
 // retry`. idle logs in to nothing, and leaves the timeout to the board.
+// reboot skips the refusals, logs in and runs `reboot`: the board ends
+// the session.
 package main
 
 import (
@@ -88,6 +90,9 @@ func run(p map[string]string) error {
 		time.Sleep(time.Second)
 	}
 	logf("port open on %s", target)
+	if p["testrescue.mode"] == "reboot" {
+		return reboot(target, operator)
+	}
 
 	// The uplink address: nothing listens there.
 	c, err := net.DialTimeout("tcp", uplink, 5*time.Second)
@@ -180,6 +185,37 @@ func run(p map[string]string) error {
 		// The board ended the session before the exit status.
 	default:
 		return fmt.Errorf("wgboot retry: %v", err)
+	}
+	return nil
+}
+
+// reboot logs in as the operator and runs `reboot`.
+func reboot(target string, operator ssh.Signer) error {
+	client, err := ssh.Dial("tcp", target, &ssh.ClientConfig{
+		User:            "root",
+		Auth:            []ssh.AuthMethod{ssh.PublicKeys(operator)},
+		HostKeyCallback: ssh.InsecureIgnoreHostKey(), // repair compares it
+		Timeout:         20 * time.Second,
+	})
+	if err != nil {
+		return fmt.Errorf("operator: %w", err)
+	}
+	defer client.Close()
+	logf("logged in as root")
+	s, err := client.NewSession()
+	if err != nil {
+		return err
+	}
+	logf("$ reboot")
+	done := make(chan error, 1)
+	go func() { done <- s.Run("reboot") }()
+	// The board's FIN may not make it through the tunnel before the
+	// board goes: the board's console tells how the session ended.
+	select {
+	case err := <-done:
+		logf("session ended: %v", err)
+	case <-time.After(30 * time.Second):
+		logf("session: no word from the board in 30 s")
 	}
 	return nil
 }

@@ -7,7 +7,10 @@
 //
 // With -rescue it adds u-root's busybox (a shell, ip, dmesg, …; see
 // image.Rescue), built for the architecture of the -init binary from the
-// tools module (-tools) and cached under -out-dir.
+// tools module (-tools) and cached under -out-dir, and the remote rescue's
+// SSH server; the -init binary must then be a rescue image's, built with
+// -tags rescue (image.RescueTag; make image RESCUE=1 builds
+// out/ARCH/init-rescue).
 //
 // xz images go through the BCJ filter for the -init binary's architecture
 // when the kernel of -modules-dir can undo it (-bcj auto; see image.XZ and
@@ -63,7 +66,7 @@ func main() {
 		modules    = flag.String("modules", "", "comma-separated module names to include with their dependencies, beyond the profiles'")
 		compress   = flag.String("compress", "xz", "xz, zstd or none")
 		out        = flag.String("o", "", "output file")
-		rescue     = flag.Bool("rescue", false, "add u-root's rescue tools (shell, ip, dmesg, …) for the -init binary's architecture")
+		rescue     = flag.Bool("rescue", false, "add u-root's rescue tools (shell, ip, dmesg, …) and the remote rescue's SSH server for the -init binary's architecture; -init must be built with -tags rescue")
 		toolsDir   = flag.String("tools", "tools", "with -rescue: the tools module's directory")
 		outDir     = flag.String("out-dir", "out", "with -rescue: where the host u-root tool and the per-arch layer cache go")
 		bcj        = flag.String("bcj", "auto", "with -compress xz: the BCJ filter before LZMA2 (x86, arm64, …, or none); auto: the -init binary's arch's, if the kernel of -modules-dir can undo it")
@@ -84,6 +87,17 @@ func main() {
 		os.Exit(1)
 	}
 	if *rescue {
+		// A rescue image's /init carries the remote rescue; the default
+		// /init would take remote_fallback where the profile asks for it.
+		ok, err := image.HasRescueTag(*initPath)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "mkimage: -rescue: %s: %v\n", *initPath, err)
+			os.Exit(1)
+		}
+		if !ok {
+			fmt.Fprintf(os.Stderr, "mkimage: -rescue: %s was not built with -tags %s: a rescue image's /init has the remote rescue; make image RESCUE=1 builds it (out/ARCH/init-rescue)\n", *initPath, image.RescueTag)
+			os.Exit(1)
+		}
 		extra, err := image.Rescue{ToolsDir: *toolsDir, OutDir: *outDir, Log: os.Stderr}.Files(arch)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "mkimage:", err)
