@@ -16,7 +16,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/base64"
 	"encoding/hex"
@@ -27,6 +26,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/wgboot/wgboot/internal/keyscan"
 )
 
 func main() {
@@ -114,40 +115,18 @@ type hit struct {
 
 // scan reads every readable mapping of pid through /proc/PID/mem.
 func scan(pid int, needles [][]byte) (regions int, size int64, hits []hit, err error) {
-	maps, err := os.Open(fmt.Sprintf("/proc/%d/maps", pid))
+	ms, err := keyscan.Mappings(pid)
 	if err != nil {
 		return 0, 0, nil, err
 	}
-	defer maps.Close()
 	mem, err := os.Open(fmt.Sprintf("/proc/%d/mem", pid))
 	if err != nil {
 		return 0, 0, nil, err
 	}
 	defer mem.Close()
-	sc := bufio.NewScanner(maps)
-	for sc.Scan() {
-		f := strings.Fields(sc.Text())
-		if len(f) < 2 || f[1][0] != 'r' {
-			continue
-		}
-		name := "[anon]"
-		if len(f) >= 6 {
-			name = f[5]
-		}
-		if name == "[vvar]" || name == "[vsyscall]" {
-			continue
-		}
-		lo, hi, ok := strings.Cut(f[0], "-")
-		if !ok {
-			continue
-		}
-		start, err1 := strconv.ParseUint(lo, 16, 64)
-		end, err2 := strconv.ParseUint(hi, 16, 64)
-		if err1 != nil || err2 != nil {
-			continue
-		}
-		buf := make([]byte, end-start)
-		n, _ := mem.ReadAt(buf, int64(start))
+	for _, m := range ms {
+		buf := make([]byte, m.End-m.Start)
+		n, _ := mem.ReadAt(buf, int64(m.Start))
 		buf = buf[:n]
 		regions++
 		size += int64(n)
@@ -158,13 +137,13 @@ func scan(pid int, needles [][]byte) (regions int, size int64, hits []hit, err e
 					if j < 0 {
 						break
 					}
-					hits = append(hits, hit{i, formNames[k], start + uint64(off+j), f[0] + " " + f[1] + " " + name})
+					hits = append(hits, hit{i, formNames[k], uint64(m.Start) + uint64(off+j), m.Line})
 					off += j + 1
 				}
 			}
 		}
 	}
-	return regions, size, hits, sc.Err()
+	return regions, size, hits, nil
 }
 
 // formNames name the forms returns, in order.

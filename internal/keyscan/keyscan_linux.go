@@ -11,7 +11,8 @@
 // key file, a profile's text). The search compares memory with the
 // complement, byte by byte, and never builds the key.
 //
-// Tests only: nothing in the image imports it.
+// Tests only: /init never imports it; image/memscan, the program the
+// rescue e2e test runs in its guest, uses [Mappings].
 package keyscan
 
 import (
@@ -178,7 +179,7 @@ const (
 // their forms, and returns where it found them. It reads through a buffer
 // of its own outside the Go heap, which it leaves out of the search.
 func Scan(keys ...*Key) ([]Hit, error) {
-	maps, err := os.ReadFile("/proc/self/maps")
+	ms, err := Mappings(0)
 	if err != nil {
 		return nil, err
 	}
@@ -196,6 +197,57 @@ func Scan(keys ...*Key) ([]Hit, error) {
 	ownEnd := own + uintptr(len(buf))
 
 	var hits []Hit
+	for _, m := range ms {
+		start, end, line := m.Start, m.End, m.Line
+		for a := start; a < end; {
+			if a >= own && a < ownEnd {
+				a = ownEnd
+				continue
+			}
+			n := min(uintptr(chunk+overlap), end-a)
+			if a < own && a+n > own {
+				n = own - a
+			}
+			got, _ := mem.ReadAt(buf[:n], int64(a))
+			for i, k := range keys {
+				for fi, form := range k.forms {
+					for _, off := range find(buf[:got], form) {
+						end := off + len(form)
+						hits = append(hits, Hit{Key: i, Form: formNames[fi], Addr: a + uintptr(off), Region: line,
+							Before: bytes.Clone(buf[max(off-32, 0):off]), After: bytes.Clone(buf[end:min(end+32, got)])})
+					}
+				}
+			}
+			clear(buf[:got])
+			if n <= overlap || a+n >= end {
+				a += n
+			} else {
+				a += n - overlap
+			}
+		}
+	}
+	return dedup(hits), nil
+}
+
+// Mapping is one readable mapping of a process.
+type Mapping struct {
+	Start, End uintptr
+	Line       string // its line of /proc/PID/maps
+}
+
+// Mappings returns the mappings of process pid (0: this process) that
+// /proc/PID/mem can read: the readable ones, but for the kernel's [vvar]
+// and [vsyscall] pages.
+func Mappings(pid int) ([]Mapping, error) {
+	name := "/proc/self/maps"
+	if pid != 0 {
+		name = fmt.Sprintf("/proc/%d/maps", pid)
+	}
+	maps, err := os.ReadFile(name)
+	if err != nil {
+		return nil, err
+	}
+	var out []Mapping
 	sc := bufio.NewScanner(bytes.NewReader(maps))
 	for sc.Scan() {
 		line := sc.Text()
@@ -215,34 +267,9 @@ func Scan(keys ...*Key) ([]Hit, error) {
 		if err1 != nil || err2 != nil {
 			continue
 		}
-		for a := uintptr(start); a < uintptr(end); {
-			if a >= own && a < ownEnd {
-				a = ownEnd
-				continue
-			}
-			n := min(uintptr(chunk+overlap), uintptr(end)-a)
-			if a < own && a+n > own {
-				n = own - a
-			}
-			got, _ := mem.ReadAt(buf[:n], int64(a))
-			for i, k := range keys {
-				for fi, form := range k.forms {
-					for _, off := range find(buf[:got], form) {
-						end := off + len(form)
-						hits = append(hits, Hit{Key: i, Form: formNames[fi], Addr: a + uintptr(off), Region: line,
-							Before: bytes.Clone(buf[max(off-32, 0):off]), After: bytes.Clone(buf[end:min(end+32, got)])})
-					}
-				}
-			}
-			clear(buf[:got])
-			if n <= overlap || a+n >= uintptr(end) {
-				a += n
-			} else {
-				a += n - overlap
-			}
-		}
+		out = append(out, Mapping{uintptr(start), uintptr(end), line})
 	}
-	return dedup(hits), sc.Err()
+	return out, sc.Err()
 }
 
 // find returns the offsets in b of the bytes whose complement is inv.
