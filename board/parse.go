@@ -802,7 +802,7 @@ func (d *decoder) prefixes(v any, at *fieldPath) []netip.Prefix {
 		if !ok {
 			continue
 		}
-		p, err := netip.ParsePrefix(s)
+		p, err := parsePrefix(s)
 		if err != nil {
 			if a, aerr := netip.ParseAddr(s); aerr == nil {
 				d.r.errorf(ep.String(), ErrInvalid, "%q has no prefix length; write %s/%d for a single address", s, a.WithZone(""), a.BitLen())
@@ -845,7 +845,7 @@ func (d *decoder) addrs(v any, at *fieldPath) []netip.Addr {
 // endpoint parses host:port, ip:port or [ipv6]:port: a host name is
 // resolved at boot (see package dnsclient for the names it takes).
 func (d *decoder) endpoint(s string, at *fieldPath) (Endpoint, bool) {
-	ap, err := netip.ParseAddrPort(s)
+	ap, err := parseAddrPort(s)
 	if err == nil {
 		if ap.Addr().Zone() != "" {
 			d.r.errorf(at.String(), ErrInvalid, "%q has a zone; leave it out", s)

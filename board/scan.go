@@ -615,7 +615,7 @@ func (s *scanner) fastPrefixes(p *Peer, start int) bool {
 		if !ok {
 			return true
 		}
-		pfx, err := netip.ParsePrefix(body)
+		pfx, err := parsePrefix(body)
 		if escaped || err != nil {
 			s.i = start
 			return false
