@@ -203,6 +203,9 @@ func FuzzFastPath(f *testing.F) {
 	for _, c := range fastPathCases() {
 		f.Add([]byte(c))
 	}
+	for _, c := range fastPeerDocs() {
+		f.Add([]byte(c))
+	}
 	f.Add(hubProfile(3))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		checkFastPath(t, data)
@@ -248,5 +251,57 @@ func TestParse_peersDoNotAlias(t *testing.T) {
 	p.Tunnels[0].Peers = append(p.Tunnels[0].Peers, Peer{PersistentKeepalive: 9})
 	if got := p.Tunnels[1].Peers[0].PersistentKeepalive; got != 2 {
 		t.Errorf("tunnel[1].peer[0] keepalive = %d after an append to tunnel[0]'s peers, want 2", got)
+	}
+}
+
+// fastPeerValues are values of a peer's public_key, endpoint and
+// allowed_ips, which the fast path reads unboxed (fastPeerKey) when they
+// are plain strings, and hands back to value and peerKey otherwise.
+var fastPeerValues = []string{
+	`"AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA="`, `"AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA"`,
+	`"\u0041QIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA="`, `'AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA='`,
+	`"192.0.2.1:51820"`, `"[2001:db8::1]:51820"`, `"hub.example.net:51820"`, `"192.0.2.1"`, `"192.0.2.1:51820\t"`,
+	`"192.0.2.1:5182\u0030"`, `"fe80::1%eth0"`, `"`, `"x`, `""`, `1`, `true`,
+	`["10.0.0.1/32"]`, `["10.0.0.1/32", "fd00::1/128", "10.1.0.0/24"]`, `[]`, `[ ]`, `["10.0.0.1/32",]`,
+	"[\n  \"10.0.0.1/32\", # c\n  \"fd00::1/128\"\n]", `["10.0.0.1"]`, `["10.0.0.1/33"]`, `["10.0.0.1/32", "x"]`,
+	`["10.0.0.1/32" "fd00::1/128"]`, `["10.0.0.1/32", 1]`, `['10.0.0.1/32']`, `["10.0.0.\u0031/32"]`, `[,]`,
+	`["10.0.0.1/32"`, `["10.0.0.1/32`, `"10.0.0.1/32"`, `["1.1.1.1/32", "2.2.2.2/32", "3.3.3.3/32", "4.4.4.4/32", "5.5.5.5/32", "6.6.6.6/32", "7.7.7.7/32", "8.8.8.8/32", "9.9.9.9/32"]`,
+	`["fe80::1%eth0/64"]`, `["010.0.0.1/32"]`, `["10.0.0.1/032"]`, `[["10.0.0.1/32"]]`,
+}
+
+// fastPeerDocs puts every fastPeerValues value under each of the keys.
+func fastPeerDocs() []string {
+	var docs []string
+	for _, k := range []string{"public_key", "endpoint", "allowed_ips"} {
+		for _, v := range fastPeerValues {
+			docs = append(docs, "[[tunnel]]\nname = \"wg0\"\nprivate_key_file = \"k\"\n[[tunnel.peer]]\n"+k+" = "+v+"\npersistent_keepalive = 25\n[[tunnel.peer]]\n"+k+" = "+v+"\n")
+		}
+	}
+	return docs
+}
+
+// TestFastPathPeerValues checks the peers' values read by fastPeerKey
+// against the toml package's path: the same profile and the same
+// diagnostics (file:line:col and wording), whichever path reads them.
+func TestFastPathPeerValues(t *testing.T) {
+	accepted := 0
+	for _, doc := range fastPeerDocs() {
+		if checkFastPath(t, []byte(doc)) {
+			accepted++
+		}
+		p1, ds1 := parse("p.toml", []byte(doc), true)
+		p2, ds2 := parse("p.toml", []byte(doc), false)
+		if !reflect.DeepEqual(ds1, ds2) {
+			t.Errorf("%q: Parse diagnostics differ:\nfast %v\nslow %v", doc, ds1, ds2)
+		}
+		if (p1 == nil) != (p2 == nil) {
+			t.Fatalf("%q: one profile is nil", doc)
+		}
+		if p1 != nil && !reflect.DeepEqual(stripped(p1), stripped(p2)) {
+			t.Errorf("%q: profiles differ:\nfast %+v\nslow %+v", doc, stripped(p1), stripped(p2))
+		}
+	}
+	if accepted < 15 {
+		t.Errorf("the fast path accepted only %d of %d peer documents", accepted, len(fastPeerDocs()))
 	}
 }

@@ -478,12 +478,7 @@ func (d *decoder) peerKey(k string, v any, kp *fieldPath, p *Peer) {
 	switch k {
 	case "public_key":
 		if s, ok := d.str(v, kp); ok {
-			key, err := wgkey.ParseKey(s)
-			if err != nil {
-				d.r.errorf(kp.String(), ErrKey, "%v", err)
-				break
-			}
-			p.PublicKey = key
+			d.publicKey(s, kp, p)
 		}
 	case "preshared_key":
 		p.inlinePSK = true
@@ -502,12 +497,7 @@ func (d *decoder) peerKey(k string, v any, kp *fieldPath, p *Peer) {
 		p.PresharedKeyFile = d.keep(v, kp)
 	case "endpoint":
 		if s, ok := d.str(v, kp); ok {
-			if e, ok := d.endpoint(s, kp); ok {
-				// endpoint comes first, whichever key the file
-				// has first.
-				p.Endpoints = append([]Endpoint{e}, p.Endpoints...)
-				p.Endpoint = e.Addr
-			}
+			d.peerEndpoint(s, kp, p)
 		}
 	case "fallback_endpoints":
 		a := d.list(v, kp)
@@ -539,6 +529,25 @@ func (d *decoder) peerKey(k string, v any, kp *fieldPath, p *Peer) {
 		}
 	default:
 		d.unknown(kp, k, peerKeys)
+	}
+}
+
+// publicKey decodes a peer's public_key, given as the string s.
+func (d *decoder) publicKey(s string, kp *fieldPath, p *Peer) {
+	key, err := wgkey.ParseKey(s)
+	if err != nil {
+		d.r.errorf(kp.String(), ErrKey, "%v", err)
+		return
+	}
+	p.PublicKey = key
+}
+
+// peerEndpoint decodes a peer's endpoint, given as the string s.
+func (d *decoder) peerEndpoint(s string, kp *fieldPath, p *Peer) {
+	if e, ok := d.endpoint(s, kp); ok {
+		// endpoint comes first, whichever key the file has first.
+		p.Endpoints = append([]Endpoint{e}, p.Endpoints...)
+		p.Endpoint = e.Addr
 	}
 }
 
@@ -793,7 +802,7 @@ func (d *decoder) prefixes(v any, at *fieldPath) []netip.Prefix {
 		if !ok {
 			continue
 		}
-		p, err := netip.ParsePrefix(s)
+		p, err := parsePrefix(s)
 		if err != nil {
 			if a, aerr := netip.ParseAddr(s); aerr == nil {
 				d.r.errorf(ep.String(), ErrInvalid, "%q has no prefix length; write %s/%d for a single address", s, a.WithZone(""), a.BitLen())
@@ -836,7 +845,7 @@ func (d *decoder) addrs(v any, at *fieldPath) []netip.Addr {
 // endpoint parses host:port, ip:port or [ipv6]:port: a host name is
 // resolved at boot (see package dnsclient for the names it takes).
 func (d *decoder) endpoint(s string, at *fieldPath) (Endpoint, bool) {
-	ap, err := netip.ParseAddrPort(s)
+	ap, err := parseAddrPort(s)
 	if err == nil {
 		if ap.Addr().Zone() != "" {
 			d.r.errorf(at.String(), ErrInvalid, "%q has a zone; leave it out", s)

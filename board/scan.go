@@ -1,6 +1,7 @@
 package board
 
 import (
+	"net/netip"
 	"slices"
 	"sort"
 	"strconv"
@@ -502,6 +503,9 @@ func (s *scanner) fastKeyValue() {
 	}
 	s.i++
 	s.skipBlanks()
+	if s.table == "peer" && s.fastPeerKey(k) {
+		return
+	}
 	v, ok := s.value("", 0)
 	if !ok {
 		s.fail()
@@ -541,6 +545,103 @@ func (s *scanner) fastKeyValue() {
 	if str, ok := v.(string); ok && isSecretKey(k) && !within(s.s, str) {
 		wipeString(str) // unescaped into a string of its own
 	}
+}
+
+// fastPeerKey reads and decodes the value of a peer's public_key, endpoint
+// or allowed_ips when it is what a hub's profile has for each of thousands
+// of peers: a string, or an array of strings, without escapes. It reports
+// false, with the position back at the value, for anything else (another
+// key, another type, an escape, a prefix in error), which value and peerKey
+// then read and report as always. Reading the strings here keeps them
+// unboxed: no allocation for each string or array.
+func (s *scanner) fastPeerKey(k string) bool {
+	if k != "public_key" && k != "endpoint" && k != "allowed_ips" {
+		return false
+	}
+	var root fieldPath
+	tunnels := root.child("tunnel")
+	tp := tunnels.elem(len(s.prof.Tunnels) - 1)
+	t := &s.prof.Tunnels[len(s.prof.Tunnels)-1]
+	peers := tp.child("peer")
+	pp := peers.elem(len(t.Peers) - 1)
+	kp := pp.child(k)
+	p := &t.Peers[len(t.Peers)-1]
+	start := s.i
+	if k == "allowed_ips" {
+		return s.fastPrefixes(p, start)
+	}
+	if !s.at('"') {
+		return false
+	}
+	body, escaped, ok := s.str('"')
+	switch {
+	case !ok:
+		return true // str left the subset
+	case escaped:
+		s.i = start
+		return false
+	case k == "public_key":
+		s.d.publicKey(body, &kp, p)
+	default:
+		s.d.peerEndpoint(body, &kp, p)
+	}
+	return true
+}
+
+// fastPrefixes reads allowed_ips for fastPeerKey; start is the position of
+// its '['.
+func (s *scanner) fastPrefixes(p *Peer, start int) bool {
+	if !s.at('[') {
+		return false
+	}
+	s.i++
+	var buf [8]netip.Prefix
+	out := buf[:0]
+	for {
+		s.skipSpaceNL()
+		switch {
+		case s.i >= len(s.s):
+			s.fail()
+			return true
+		case s.at(']'):
+			s.i++
+			p.AllowedIPs = clonePrefixes(out)
+			return true
+		case !s.at('"'):
+			s.i = start
+			return false
+		}
+		body, escaped, ok := s.str('"')
+		if !ok {
+			return true
+		}
+		pfx, err := parsePrefix(body)
+		if escaped || err != nil {
+			s.i = start
+			return false
+		}
+		out = append(out, pfx)
+		s.skipSpaceNL()
+		switch {
+		case s.at(','):
+			s.i++
+		case s.at(']'):
+			s.i++
+			p.AllowedIPs = clonePrefixes(out)
+			return true
+		default:
+			s.fail()
+			return true
+		}
+	}
+}
+
+// clonePrefixes copies a onto the heap, nil for none as prefixes returns.
+func clonePrefixes(a []netip.Prefix) []netip.Prefix {
+	if len(a) == 0 {
+		return nil
+	}
+	return slices.Clip(slices.Clone(a))
 }
 
 // value reads one value. For scanFast it returns the value, if it is in the

@@ -1,6 +1,7 @@
 package wgkey
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -204,4 +205,37 @@ func TestParseKeyNoCopy(t *testing.T) {
 	if n := testing.AllocsPerRun(100, func() { ParseKey(s) }); n != 0 {
 		t.Errorf("ParseKey allocates %v times, want 0", n)
 	}
+}
+
+// TestDecodeKeyAgreesWithBase64 checks that the key decoder's fast path
+// accepts exactly what strict padded base64 decodes to 32 bytes, with the
+// same bytes: random keys, and every single-byte change of one.
+func TestDecodeKeyAgreesWithBase64(t *testing.T) {
+	check := func(s string) {
+		t.Helper()
+		var fast [Len]byte
+		ok := decodeKey(&fast, s)
+		want, err := base64.StdEncoding.Strict().DecodeString(s)
+		std := err == nil && len(want) == Len
+		if ok != std || ok && !bytes.Equal(fast[:], want) {
+			t.Fatalf("%q: fast %v %x, encoding/base64 %v %x", s, ok, fast, std, want)
+		}
+	}
+	var k [Len]byte
+	for i := range 200 {
+		for j := range k {
+			k[j] = byte(i*131 + j*j*7 + j)
+		}
+		check(base64.StdEncoding.EncodeToString(k[:]))
+	}
+	s := base64.StdEncoding.EncodeToString(k[:])
+	for i := range len(s) {
+		for c := range 256 {
+			b := []byte(s)
+			b[i] = byte(c)
+			check(string(b))
+		}
+	}
+	check(s[:43])
+	check(s + "=")
 }

@@ -319,7 +319,8 @@ func (b *setBuilder) peerHeader(ae *nl.AttrEncoder, pc *PeerConfig, continuation
 		return false
 	}
 	if pc.Endpoint.IsValid() {
-		ae.Bytes(unix.WGPEER_A_ENDPOINT, appendSockaddr(nil, pc.Endpoint, b.scopes[b.peer]))
+		var sa [28]byte // sockaddr_in6, the larger: no allocation per peer
+		ae.Bytes(unix.WGPEER_A_ENDPOINT, appendSockaddr(sa[:0], pc.Endpoint, b.scopes[b.peer]))
 	}
 	if pc.PersistentKeepalive != nil {
 		ae.Uint16(unix.WGPEER_A_PERSISTENT_KEEPALIVE_INTERVAL, uint16(*pc.PersistentKeepalive/time.Second))

@@ -6,6 +6,8 @@
 //	parsecost -write DIR        writes hub-N.toml and hub-N-toml.toml
 //	parsecost -mode read FILE   reads FILE only (the baseline)
 //	parsecost -mode parse FILE  reads FILE, then Parse and Validate
+//	parsecost -mode decode FILE reads FILE, then Parse only (what
+//	                            bench/wgpeers' "wgboot" column parses)
 //
 // hub-N-toml.toml differs from hub-N.toml in one quoted key ("name"), which
 // is outside the fast path's subset: it measures the toml package's path on
@@ -25,7 +27,7 @@ import (
 
 func main() {
 	write := flag.String("write", "", "write the profiles into `dir`")
-	mode := flag.String("mode", "parse", "read or parse")
+	mode := flag.String("mode", "parse", "read, decode or parse")
 	flag.Parse()
 	if *write != "" {
 		for _, n := range []int{1, 100, 1000, 5000, 10000} {
@@ -54,6 +56,9 @@ func main() {
 	p, ds := board.Parse(flag.Arg(0), data)
 	if p == nil || ds.HasErrors() {
 		fail(ds.Err())
+	}
+	if *mode == "decode" {
+		return
 	}
 	if ds := p.Validate(); ds.HasErrors() {
 		fail(ds.Err())
