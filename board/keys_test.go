@@ -208,3 +208,59 @@ func TestReadKeysPersist(t *testing.T) {
 		})
 	}
 }
+
+// TestValidate_skipSelfPeer checks that PID 1's Validate (SkipSelfPeer)
+// leaves the own-key lint out and derives no public key, and that
+// SelfPeers, given the key the kernel derived, reports the same peer at
+// the same file:line:col as the host's Validate.
+func TestValidate_skipSelfPeer(t *testing.T) {
+	text := `[board]
+name = "k"
+[uplink]
+interface = "eth0"
+address = ["192.0.2.2/24"]
+[[tunnel]]
+name = "wg0"
+private_key_file = "wg0.key"
+[[tunnel.peer]]
+public_key = "` + testPublic + `"
+allowed_ips = ["10.9.0.0/24"]
+`
+	fsys := fstest.MapFS{
+		"p/k.toml":  {Data: []byte(text)},
+		"p/wg0.key": {Data: []byte(testPrivate), Mode: 0o600},
+	}
+	host, hostDiags := Load(fsys, "p/k.toml")
+	if host == nil || len(hostDiags) != 1 {
+		t.Fatalf("Load: %v", hostDiags)
+	}
+	ps, ds := LoadDir(fsys, "p")
+	if len(ps) != 1 || ds.HasErrors() {
+		t.Fatalf("LoadDir: %v", ds)
+	}
+	p := ps[0]
+	dir, _ := fs.Sub(fsys, "p")
+	ds = append(ds, p.ReadKeys(KeySource{Root: fsys, Dir: dir})...)
+	ds = append(ds, p.Validate(SkipSelfPeer)...)
+	if len(ds) != 0 {
+		t.Errorf("Validate(SkipSelfPeer) = %v, want none", ds)
+	}
+	if k, known := p.Tunnels[0].KnownPublicKey(); known {
+		t.Errorf("Validate(SkipSelfPeer) derived the public key %s", k)
+	}
+	self, err := wgkey.ParseKey(testPublic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := p.SelfPeers(0, self)
+	if len(got) != 1 || !errors.Is(got[0], ErrSelfPeer) || got[0].Error() != hostDiags[0].Error() {
+		t.Errorf("SelfPeers = %v, want %v", got, hostDiags)
+	}
+	other, _ := wgkey.ParseKey("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAE=")
+	if ds := p.SelfPeers(0, other); len(ds) != 0 {
+		t.Errorf("SelfPeers with another key = %v, want none", ds)
+	}
+	if ds := p.SelfPeers(1, self); len(ds) != 0 {
+		t.Errorf("SelfPeers(1) = %v, want none (no such tunnel)", ds)
+	}
+}

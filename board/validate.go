@@ -20,8 +20,11 @@ import (
 // to parse are not reported again. Validate does no I/O: run
 // [Profile.ReadKeys] first so that it can compare the device's own public
 // key with its peers'.
-func (p *Profile) Validate() Diagnostics {
+func (p *Profile) Validate(opts ...ValidateOption) Diagnostics {
 	v := validator{p: p}
+	for _, o := range opts {
+		v.skipSelfPeer = v.skipSelfPeer || o.skipSelfPeer
+	}
 	if p.src != nil {
 		v.bad = p.src.bad
 	}
@@ -40,10 +43,23 @@ func (p *Profile) Validate() Diagnostics {
 	return ds
 }
 
+// A ValidateOption changes what [Profile.Validate] checks.
+type ValidateOption struct{ skipSelfPeer bool }
+
+// SkipSelfPeer leaves out Validate's check that no peer has its tunnel's
+// own public key ([ErrSelfPeer]), which derives that key from the private
+// key: an X25519 multiplication, about a million instructions a tunnel.
+// PID 1 passes it: the kernel derives the key anyway when it gets the
+// private key, and the boot checks the peers against the kernel's key
+// with [Profile.SelfPeers]. The host's check keeps the default.
+var SkipSelfPeer = ValidateOption{skipSelfPeer: true}
+
 type validator struct {
-	p   *Profile
-	bad map[string]bool
-	r   report
+	p *Profile
+	// skipSelfPeer: see SkipSelfPeer.
+	skipSelfPeer bool
+	bad          map[string]bool
+	r            report
 	// hostWarned: the warning about host names without a DNS server is
 	// given once, at the first.
 	hostWarned bool
@@ -282,15 +298,35 @@ func (v *validator) tunnelKey(at string, t *Tunnel) {
 		v.r.errorf(joinPath(at, "private_key_file"), ErrRequired, "required: private_key_file (or private_key)")
 	}
 	v.persistKey(at, t)
-	if t.PrivateKey.IsZero() {
+	if t.PrivateKey.IsZero() || v.skipSelfPeer {
 		return
 	}
-	self := t.PublicKey()
+	v.selfPeers(at, t, t.PublicKey())
+}
+
+// selfPeers reports each peer of t, at path at, whose public key is self,
+// the tunnel's own.
+func (v *validator) selfPeers(at string, t *Tunnel, self wgkey.Key) {
 	for j := range t.Peers {
 		if t.Peers[j].PublicKey == self {
 			v.r.errorf(peerPath(at, j, "public_key"), ErrSelfPeer, "this is the tunnel's own public key")
 		}
 	}
+}
+
+// SelfPeers reports, as Validate does without [SkipSelfPeer], each peer
+// of tunnel i whose public key is self, the tunnel's own public key as the
+// kernel derived it: the kernel ignores such a peer, so that it is missing
+// from the device. The diagnostics name file:line:col while the profile's
+// text is kept (until [Profile.Wipe]).
+func (p *Profile) SelfPeers(i int, self wgkey.Key) Diagnostics {
+	if i < 0 || i >= len(p.Tunnels) || self.IsZero() {
+		return nil
+	}
+	var v validator
+	v.selfPeers(indexPath("tunnel", i), &p.Tunnels[i], self)
+	p.src.locate(v.r.ds)
+	return v.r.ds
 }
 
 func (v *validator) tunnelAddrs(at string, t *Tunnel, addrs map[netip.Addr]string) {

@@ -9,12 +9,23 @@ import (
 
 	"github.com/wgboot/wgboot/image"
 	"github.com/wgboot/wgboot/image/imagetest"
+	"github.com/wgboot/wgboot/internal/wgkey"
 )
 
 // ownProfile is the one profile of the arch's board, so that failures are
 // about it alone.
 func ownProfile(t *testing.T, arch string) []string {
 	return []string{filepath.Join(profilesDir(t), "qemu-"+arch+".toml")}
+}
+
+// ownPublicKey is the public key of the arch's board's test key.
+func ownPublicKey(t *testing.T, arch string) string {
+	k, _, err := wgkey.ReadPrivateKeyFile(filepath.Join(profilesDir(t), "keys", "qemu-"+arch+".key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer k.Zero()
+	return k.PublicKey().String()
 }
 
 // modulesWith returns the real module closure as image files, with the
@@ -126,6 +137,21 @@ func TestE2EFaults(t *testing.T) {
 			},
 			expect: []string{`profile: .*toml:\d+:\d+: tunnel\[0\]\.name: .*15`, `policy halt: halting`},
 			exits:  true,
+		},
+		{
+			// A peer with the tunnel's own public key: the host's check
+			// rejects it (mkimage is skipped); the board derives no key
+			// of its own, and finds it against the kernel's.
+			name: "self-peer",
+			g: func(t *testing.T, arch string) guest {
+				return guest{arch: arch, profiles: ownProfile(t, arch), invalid: true,
+					edit: replace(t, "[handoff]", "[[tunnel.peer]]\npublic_key = \""+ownPublicKey(t, arch)+"\"\nallowed_ips = [\"10.78.0.0/24\"]\n\n[handoff]",
+						`on_failure = "continue"`, `on_failure = "halt"`)}
+			},
+			expect: []string{`tunnel wg0: verified: public key `,
+				`phase verify failed .*qemu-\w+\.toml:\d+:\d+: tunnel\[0\]\.peer\[1\]\.public_key: this is the tunnel's own public key`,
+				`policy halt: halting`},
+			exits: true,
 		},
 		{
 			name: "stale-wg0",

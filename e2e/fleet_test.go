@@ -177,7 +177,7 @@ func TestE2EFleet(t *testing.T) {
 			if _, err := wgkey.ParseKey(pub); err != nil {
 				t.Fatalf("public key on the console: %v", err)
 			}
-			imagetest.Expect(t, cli, `wgboot: tunnel wg0: up, index \d+, public key `+regexp.QuoteMeta(pub), stepTimeout)
+			imagetest.Expect(t, cli, `wgboot: tunnel wg0: verified: public key `+regexp.QuoteMeta(pub), stepTimeout)
 			imagetest.Expect(t, cli, `wgboot: handoff: switch_root to PARTLABEL=root \(/dev/vda2, ext4\)`, stepTimeout)
 			verdict := imagetest.Expect(t, cli, `testroot: (OK|FAIL)`, stepTimeout)
 			if !strings.Contains(verdict, "OK tunnel=wg0 up") || !strings.HasSuffix(strings.TrimSpace(verdict), " from=image key=wg0:"+pub+":new") {
@@ -200,7 +200,7 @@ func TestE2EFleet(t *testing.T) {
 			// Enrollment, and boot 2.
 			hub, cliNet := startHubFor(t, arch, pub)
 			cli = client("client-boot2", cliNet, "root=PARTUUID="+rootPartUUID, "testroot.ping=10.77.0.1")
-			imagetest.Expect(t, cli, `wgboot: tunnel wg0: up, index \d+, public key `+regexp.QuoteMeta(pub), bootTimeout)
+			imagetest.Expect(t, cli, `wgboot: tunnel wg0: verified: public key `+regexp.QuoteMeta(pub), bootTimeout)
 			imagetest.Expect(t, cli, `wgboot: tunnel wg0: handshake with 1 peer\(s\) in`, stepTimeout)
 			imagetest.Expect(t, cli, `wgboot: READY in`, stepTimeout)
 			imagetest.Expect(t, cli, `wgboot: handoff: switch_root to PARTUUID=`+rootPartUUID+` \(/dev/vda2, ext4\)`, stepTimeout)

@@ -64,7 +64,7 @@ func TestE2EBoot(t *testing.T) {
 				Append: []string{"wgboot.test=poweroff"},
 			})
 			imagetest.Expect(t, vm, `wgboot: modules: loaded \d+ in .* wireguard`, 2*time.Minute)
-			imagetest.Expect(t, vm, `wgboot: tunnel wg0: up, index \d+, public key `+regexpQuote(key.PublicKey().String()), time.Minute)
+			imagetest.Expect(t, vm, `wgboot: tunnel wg0: verified: public key `+regexpQuote(key.PublicKey().String()), time.Minute)
 			line := imagetest.Expect(t, vm, `wgboot: READY in `, time.Minute)
 			t.Logf("%s: %s", arch, line)
 			if err := vm.Wait(time.Minute); err != nil {

@@ -128,18 +128,23 @@ func loadPartitionKeys(p *board.Profile, dir string, log keysLog, ready func() b
 			got.priv[i] = k
 			key = k
 		}
-		// The derivation is an X25519 multiplication, about 1.5 million
-		// instructions: a key the profile held was derived by Validate
-		// already, and a key read here is derived once and handed on to
-		// the tunnel with it (SetPrivateKey).
+		// The derivation is an X25519 multiplication, about a million
+		// instructions. A key on the config partition is derived here,
+		// for its .pub file, and handed on to the tunnel with it
+		// (SetPrivateKey); for any other the state file gets the key the
+		// kernel derives, in the verify phase (setKeyPublic).
 		pub, known := t.KnownPublicKey()
-		if ok || !known {
+		if ok && !known {
 			pub = key.PublicKey()
 		}
 		if ok {
 			got.pub[i] = pub
 		}
-		got.state = append(got.state, bootstate.Key{Tunnel: t.Name, File: t.PrivateKeyFile, PublicKey: pub.String(), Generated: generated})
+		entry := bootstate.Key{Tunnel: t.Name, File: t.PrivateKeyFile, Generated: generated}
+		if !pub.IsZero() {
+			entry.PublicKey = pub.String()
+		}
+		got.state = append(got.state, entry)
 		if generated {
 			log.Outcomef(levelInfo, "tunnel %s: new key, public key %s in %s", t.Name, pub, t.PrivateKeyFile)
 		}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/wgboot/wgboot/board"
+	"github.com/wgboot/wgboot/internal/bootstate"
 	"github.com/wgboot/wgboot/internal/wgkey"
 	"github.com/wgboot/wgboot/netsetup/bringup"
 	"github.com/wgboot/wgboot/netsetup/wg"
@@ -59,14 +60,19 @@ func (b *boot) tunnelsUp(ctx context.Context) (func(), error) {
 			return commit, fmt.Errorf("tunnel %s: %w", t.Name, err)
 		}
 		up = append(up, res)
-		b.log.Infof("tunnel %s: up, index %d, public key %s, %d peer(s), listen port %d",
-			res.Name, res.Index, res.PublicKey, res.Peers, res.ListenPort)
+		// The public key, derived by the kernel, is logged when verified.
+		b.log.Infof("tunnel %s: up, index %d, %d peer(s), listen port %d",
+			res.Name, res.Index, res.Peers, res.ListenPort)
 	}
 	return commit, nil
 }
 
 // verifyTunnels reads each device back and compares it with what was
-// applied: the kernel silently ignores some inputs.
+// applied: the kernel silently ignores some inputs. The device's public
+// key is the kernel's derivation from the private key: the boot derives
+// none of its own (but for a key file on the config partition), and checks
+// here that no peer of the profile has it, which the kernel would ignore
+// (board.ErrSelfPeer, at the peer's file:line:col).
 func (b *boot) verifyTunnels(ctx context.Context) (func(), error) {
 	var errs []error
 	var devs []*wg.Device
@@ -79,9 +85,13 @@ func (b *boot) verifyTunnels(ctx context.Context) (func(), error) {
 		}
 		devs = append(devs, dev)
 		b.log.Infof("tunnel %s: verified: public key %s, %d peer(s)", t.Name, dev.PublicKey, len(dev.Peers))
+		if err := b.selfPeers(dev); err != nil {
+			errs = append(errs, fmt.Errorf("tunnel %s: %w", t.Name, err))
+		}
 	}
 	commit := func() {
 		for _, dev := range devs {
+			setKeyPublic(b.state.Keys, dev.Name, dev.PublicKey)
 			b.state.addTunnel(dev)
 			// Where the endpoints of planned peers come from (the gate,
 			// if it switches, says more).
@@ -174,4 +184,25 @@ func (b *boot) fallbacks(t *board.Tunnel) map[wgkey.Key]bringup.Fallback {
 		}
 	}
 	return fb
+}
+
+// selfPeers reports the profile's peers of dev's tunnel whose public key is
+// dev's own, as the kernel derived it: the kernel left them out.
+func (b *boot) selfPeers(dev *wg.Device) error {
+	for i := range b.profile.Tunnels {
+		if b.profile.Tunnels[i].Name == dev.Name {
+			return b.profile.SelfPeers(i, dev.PublicKey).Err()
+		}
+	}
+	return nil
+}
+
+// setKeyPublic fills in the public key of tunnel's key file in keys, the
+// state file's, where the keys phase did not derive it.
+func setKeyPublic(keys []bootstate.Key, tunnel string, pub wgkey.Key) {
+	for i := range keys {
+		if keys[i].Tunnel == tunnel && keys[i].PublicKey == "" && !pub.IsZero() {
+			keys[i].PublicKey = pub.String()
+		}
+	}
 }

@@ -153,7 +153,7 @@ func (b *boot) partitionProfile(img *board.Profile) (*board.Profile, bootstate.F
 	if err == nil {
 		diags = append(diags, chosen.ReadKeys(board.KeySource{Root: root, Dir: dir})...)
 	}
-	diags = append(diags, chosen.Validate()...)
+	diags = append(diags, chosen.Validate(board.SkipSelfPeer)...) // the own key: see selectProfile
 	diags.Sort()
 	for _, d := range diags {
 		if d.Severity == board.SeverityWarning {

@@ -42,10 +42,18 @@ func pubkeys(stdout, stderr io.Writer, args []string, state string) int {
 			fmt.Fprintf(stderr, "wgboot pubkey: %s records no key file; `wgboot show` shows the tunnels' public keys\n", state)
 			return 1
 		}
+		code := 0
 		for _, k := range keys {
+			if k.PublicKey == "" {
+				// A key file in the image: its public key is the
+				// kernel's, recorded once the tunnel was verified.
+				fmt.Fprintf(stderr, "wgboot pubkey: tunnel %s: the boot ended before the kernel had its key; `wgboot pubkey %s` derives it\n", k.Tunnel, k.File)
+				code = 1
+				continue
+			}
 			fmt.Fprintf(stdout, "%s  %s\n", k.PublicKey, k.Tunnel)
 		}
-		return 0
+		return code
 	}
 	code := 0
 	for _, name := range args {

@@ -52,6 +52,15 @@ func TestPubkeyDevice(t *testing.T) {
 	if code, _, errOut := run([]string{filepath.Join(dir, "none.key")}, state); code != 1 || !strings.Contains(errOut, "none.key") {
 		t.Errorf("pubkey of a missing file = %d, %q", code, errOut)
 	}
+	// A key file in the image whose tunnel was never verified: no public
+	// key recorded (the kernel derives it), said so.
+	st.Keys = append(st.Keys, bootstate.Key{Tunnel: "wg2", File: "/etc/wgboot/wg2.key"})
+	if err := os.WriteFile(state, bootstate.Encode(st), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errOut := run(nil, state); code != 1 || out != pub+"  wg0\nB  wg1\n" || !strings.Contains(errOut, "tunnel wg2: the boot ended before the kernel had its key; `wgboot pubkey /etc/wgboot/wg2.key`") {
+		t.Errorf("pubkey with an unknown public key = %d, %q, %q", code, out, errOut)
+	}
 	if err := os.WriteFile(state, bootstate.Encode(&bootstate.State{}), 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -61,9 +61,13 @@ func (n *Net) trace(step string) {
 // Tunnel is a tunnel brought up: what the state file and the later checks
 // need, never a secret.
 type Tunnel struct {
-	Name       string
-	Index      int32
-	PublicKey  wgkey.Key // derived from the private key before it was zeroed
+	Name  string
+	Index int32
+	// PublicKey is the private key's public key if the profile knew it
+	// already ([board.Tunnel.KnownPublicKey]), else zero: TunnelUp does
+	// not derive it (an X25519 multiplication); the kernel does, and
+	// [Net.Verify] reads it back.
+	PublicKey  wgkey.Key
 	ListenPort uint16
 	Peers      int
 	// Expect is the device configuration that was applied, with the
@@ -89,7 +93,8 @@ func (n *Net) TunnelUp(t *board.Tunnel) (Tunnel, error) {
 		return Tunnel{}, err
 	}
 	n.trace("link")
-	res := Tunnel{Name: t.Name, Index: link.Index, PublicKey: t.PublicKey(),
+	pub, _ := t.KnownPublicKey()
+	res := Tunnel{Name: t.Name, Index: link.Index, PublicKey: pub,
 		ListenPort: t.ListenPort, Peers: len(t.Peers)}
 	cfg := DeviceConfig(t)
 	err = n.WG.Configure(t.Name, cfg)

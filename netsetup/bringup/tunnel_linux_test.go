@@ -52,7 +52,6 @@ func TestTunnelUp(t *testing.T) {
 	k := newFakeKernel(t, fakeLink{name: "eth0", up: true, mtu: 1500})
 	n := k.net(t)
 	tun := testTunnel()
-	pub := tun.PrivateKey.PublicKey()
 	psk := tun.Peers[0].PresharedKey
 
 	res, err := n.TunnelUp(tun)
@@ -73,7 +72,9 @@ func TestTunnelUp(t *testing.T) {
 	if !slices.Equal(k.ops, want) {
 		t.Errorf("kernel operations:\n%s\nwant:\n%s", strings.Join(k.ops, "\n"), strings.Join(want, "\n"))
 	}
-	if res.Name != "wg0" || res.Index != 2 || res.PublicKey != pub || res.Peers != 2 || res.ListenPort != 51820 {
+	// The public key is not derived: it was not known, and the kernel
+	// derives it (Verify reads it back).
+	if res.Name != "wg0" || res.Index != 2 || !res.PublicKey.IsZero() || res.Peers != 2 || res.ListenPort != 51820 {
 		t.Errorf("TunnelUp() = %+v", res)
 	}
 	if !tun.PrivateKey.IsZero() || !psk.IsZero() || !tun.Peers[0].PresharedKey.IsZero() {
@@ -263,5 +264,49 @@ func TestKickTarget(t *testing.T) {
 func TestKickIPv6(t *testing.T) {
 	for _, p := range []string{"fd00:8::/64", "::/0", "2001:db8::7/128"} {
 		Kick("wgboot-none0", []netip.Prefix{netip.MustParsePrefix(p)})
+	}
+}
+
+// TestVerifyPublicKey: Verify takes the device's public key from the
+// kernel when TunnelUp did not know it, checks it when it did, and fails
+// on a device without a key.
+func TestVerifyPublicKey(t *testing.T) {
+	pub := testKey(1).PublicKey()
+	other := testKey(9).PublicKey()
+	tests := []struct {
+		name   string
+		known  wgkey.Key // Tunnel.PublicKey
+		kernel wgkey.Key // the device's, zero: no key reported
+		ok     bool
+	}{
+		{"unknown: the kernel's", wgkey.Key{}, pub, true},
+		{"known, the same", pub, pub, true},
+		{"known, another", other, pub, false},
+		{"no key on the device", wgkey.Key{}, wgkey.Key{}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			k := newFakeKernel(t, fakeLink{name: "eth0", up: true, mtu: 1500})
+			k.dumpKeys = true
+			n := k.net(t)
+			tun := testTunnel()
+			tun.PrivateKey = testKey(1)
+			res, err := n.TunnelUp(tun)
+			if err != nil {
+				t.Fatalf("TunnelUp() error = %v", err)
+			}
+			k.devices["wg0"].pub = tt.kernel
+			res.PublicKey = tt.known
+			// The fake models keys and peers, not every field of a
+			// device: only the public key is compared here.
+			res.Expect = wg.Config{}
+			dev, err := n.Verify(res)
+			if (err == nil) != tt.ok {
+				t.Fatalf("Verify() = %v, want ok %v", err, tt.ok)
+			}
+			if err == nil && dev.PublicKey != pub {
+				t.Errorf("Verify() public key %s, want the kernel's %s", dev.PublicKey, pub)
+			}
+		})
 	}
 }
