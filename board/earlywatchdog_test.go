@@ -60,3 +60,29 @@ func TestEarlyWatchdogFile(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParseEarlyWatchdog: /init reads the file before anything else of
+// the profile; whatever it holds, parsing returns an error or a watchdog
+// under /dev/ that Marshal writes back to the same watchdog.
+func FuzzParseEarlyWatchdog(f *testing.F) {
+	f.Add([]byte("device /dev/watchdog0\ntimeout 60\nhandoff keep\nmodules softdog\n"))
+	f.Add([]byte("# comment\ndevice /dev/watchdog\nhandoff disarm\n"))
+	f.Add([]byte("device /dev/../etc/passwd\n"))
+	f.Add([]byte("timeout 99999999\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		e, err := ParseEarlyWatchdog(data)
+		if err != nil {
+			return
+		}
+		if !strings.HasPrefix(e.Device, "/dev/") {
+			t.Fatalf("device %q accepted", e.Device)
+		}
+		again, err := ParseEarlyWatchdog(e.Marshal())
+		if err != nil {
+			t.Fatalf("%q: Marshal wrote what Parse refuses: %v", data, err)
+		}
+		if !reflect.DeepEqual(again, e) {
+			t.Fatalf("%q: round trip %+v, want %+v", data, again, e)
+		}
+	})
+}
