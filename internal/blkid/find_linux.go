@@ -54,9 +54,11 @@ func (f Finder) dev() string {
 // limit and never past ctx. The error of the last attempt says what was
 // seen.
 func (f Finder) Wait(ctx context.Context, s Spec, limit time.Duration) (Device, error) {
+	// start before the timer: the error's "after" is then never less than
+	// the limit, however long the goroutine waits between the two.
+	start := time.Now()
 	ctx, cancel := context.WithTimeout(ctx, limit)
 	defer cancel()
-	start := time.Now()
 	for {
 		d, err := f.Find(s)
 		if err == nil || !errors.Is(err, ErrNotFound) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -191,6 +192,15 @@ func TestWait(t *testing.T) {
 	_, err = f.finder().Wait(context.Background(), s, 200*time.Millisecond)
 	if !errors.Is(err, blkid.ErrNotFound) || time.Since(start) > 2*time.Second {
 		t.Errorf("Wait(PARTLABEL=never) = %v after %v; want blkid.ErrNotFound after 200ms", err, time.Since(start))
+	}
+	// The error says how long it waited: never less than the bound (an
+	// amd64 e2e run printed "after 9.992s" for a 10 s rootdelay).
+	if err != nil {
+		msg := err.Error()
+		i := strings.LastIndex(msg, " after ")
+		if d, perr := time.ParseDuration(msg[i+len(" after "):]); i < 0 || perr != nil || d < 200*time.Millisecond {
+			t.Errorf("Wait(PARTLABEL=never) = %q: want the time waited, at least 200ms", msg)
+		}
 	}
 	t.Logf("error: %v", err)
 }
