@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"encoding/json"
 	"encoding/xml"
 	"math"
 	"os"
@@ -52,6 +53,23 @@ func writeStateFile(t *testing.T, s *bootstate.State) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "state.json")
 	if err := os.WriteFile(path, bootstate.Encode(s), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// writeRescueStateFile writes s as a rescue image's /init does, rescue
+// member and all: the host's bootstate.Encode (built without the rescue
+// tag) leaves that member out, and encoding/json writes the same bytes
+// as the rescue build's Encode (bootstate's tests, -tags=rescue).
+func writeRescueStateFile(t *testing.T, s *bootstate.State) string {
+	t.Helper()
+	data, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "state.json")
+	if err := os.WriteFile(path, append(data, '\n'), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return path
@@ -121,7 +139,7 @@ func TestState(t *testing.T) {
 // TestStateFleet: where the profile came from, the fallback, the config
 // partition and the keys made at first boot.
 func TestStateFleet(t *testing.T) {
-	path := writeStateFile(t, &bootstate.State{
+	path := writeRescueStateFile(t, &bootstate.State{
 		Version: "v1", Board: "qemu-amd64", Profile: "etc/wgboot/profiles/qemu-amd64.toml", Ready: true,
 		ProfileFrom: "image", Fallback: bootstate.Fallback{Profile: "persist/wgboot/profiles/site.toml", Reason: "invalid: tunnel[0].mtu: 9 is out of range"},
 		Persist: bootstate.Persist{Device: "LABEL=wgboot", Path: "/dev/vda1", FSType: "ext4"},
