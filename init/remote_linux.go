@@ -296,7 +296,10 @@ func (b *boot) remoteOnce() error {
 			b.writeState()
 			if err := b.handoff(); err != nil {
 				b.log.Outcomef(levelErr, "remote rescue: handoff failed: %v; starting the SSH server again", err)
-				b.state.Failure = err.Error()
+				// What the next session's `wgboot state` reads: this
+				// failure, counted, and the policy that still holds.
+				b.state.Failure, b.state.Policy = err.Error(), string(board.FailRemote)
+				b.state.Rescue.Retries++
 				if failure != "" && failure != b.state.Failure {
 					b.log.Infof("remote rescue: the failure before the retry: %s", failure)
 				}

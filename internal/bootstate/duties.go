@@ -105,5 +105,8 @@ type Rescue struct {
 	// HostKey is the host key's fingerprint, SHA256:… as ssh prints it.
 	HostKey     string `json:"host_key,omitempty"`
 	HostKeyFile string `json:"host_key_file,omitempty"` // absent: a key for this run only
-	Error       string `json:"error,omitempty"`
+	// Retries counts the `wgboot retry` whose handoff failed again; the
+	// state's failure is the last one's.
+	Retries int    `json:"retries,omitempty"`
+	Error   string `json:"error,omitempty"`
 }

@@ -405,7 +405,7 @@ func TestNoSecretFields(t *testing.T) {
 // rescue member when it has one, and the default /init never does (it
 // has no code for it). Host tools read it with encoding/json either way.
 func TestEncodeRescue(t *testing.T) {
-	s := &State{Phases: []Phase{}, Rescue: Rescue{Listen: []string{"10.77.0.2:22"}, HostKey: "SHA256:x", Error: "e"}}
+	s := &State{Phases: []Phase{}, Rescue: Rescue{Listen: []string{"10.77.0.2:22"}, HostKey: "SHA256:x", Retries: 2, Error: "e"}}
 	got := Encode(s)
 	var d State
 	if err := json.Unmarshal(got, &d); err != nil {

@@ -145,7 +145,7 @@ func TestStateFleet(t *testing.T) {
 		Persist: bootstate.Persist{Device: "LABEL=wgboot", Path: "/dev/vda1", FSType: "ext4"},
 		Keys:    []bootstate.Key{{Tunnel: "wg0", File: "/persist/wg0.key", PublicKey: "PUB", Generated: true}},
 		Failure: "init /sbin/init not found", Policy: "remote",
-		Rescue: bootstate.Rescue{Listen: []string{"10.77.0.2:22", "[fd77::2]:22"}, HostKey: "SHA256:abc"},
+		Rescue: bootstate.Rescue{Listen: []string{"10.77.0.2:22", "[fd77::2]:22"}, HostKey: "SHA256:abc", Retries: 2},
 	})
 	code, out, stderr := run(t, "state", path)
 	if code != ExitOK {
@@ -158,6 +158,7 @@ func TestStateFleet(t *testing.T) {
 		"key of tunnel wg0 in /persist/wg0.key: public key PUB (new: made at this boot)\n",
 		"failure: init /sbin/init not found (policy remote)\n",
 		"remote rescue: ssh on 10.77.0.2:22 [fd77::2]:22, host key SHA256:abc\n",
+		"remote rescue: failed retries: 2 (the failure above is the last one's)\n",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("state lacks %q:\n%s", want, out)
