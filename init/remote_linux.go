@@ -43,8 +43,24 @@ var remoteHostKey = persist.Dir + "/wgboot/ssh_host_ed25519_key"
 // for a session's last words after `wgboot retry`.
 const remoteStopWait = 3 * time.Second
 
-// remotePing is how often the watchdog is fed while the rescue runs.
+// remotePing is how often the watchdog is fed while the rescue runs, at
+// most (see remotePingEvery).
 const remotePing = 5 * time.Second
+
+// remotePingEvery is how often the rescue feeds d: every remotePing, or
+// twice within the timeout the driver granted when that is shorter. The
+// lint takes a watchdog_timeout from 1 s, and a driver may grant less
+// than was asked: pinged every 5 s, such a watchdog would reset the board
+// under the operator.
+func remotePingEvery(d watchdogDevice) time.Duration {
+	if d == nil {
+		return remotePing
+	}
+	if half := d.Info().Timeout / 2; half > 0 && half < remotePing {
+		return half
+	}
+	return remotePing
+}
 
 // remote runs the remote rescue until it ends in a reboot or a handoff. It
 // falls back to remote_fallback when it cannot offer one: no tunnel came
@@ -160,7 +176,7 @@ func (b *boot) remoteOnce() error {
 	}()
 
 	dog := b.remoteWatchdog()
-	ping := time.NewTicker(remotePing)
+	ping := time.NewTicker(remotePingEvery(dog))
 	defer ping.Stop()
 	wait := time.NewTimer(timeout)
 	defer wait.Stop()

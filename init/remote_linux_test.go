@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/wgboot/wgboot/board"
+	"github.com/wgboot/wgboot/internal/watchdog"
 	"github.com/wgboot/wgboot/netsetup/bringup"
 )
 
@@ -88,5 +89,39 @@ func TestRemoteReboot(t *testing.T) {
 	}
 	if s := <-ch; s != os.Interrupt {
 		t.Errorf("the rescue got %v", s)
+	}
+}
+
+// timeoutWatchdog is a fake watchdog whose driver granted timeout.
+type timeoutWatchdog struct {
+	fakeWatchdog
+	timeout time.Duration
+}
+
+func (w *timeoutWatchdog) Info() watchdog.Info {
+	return watchdog.Info{Identity: "Fake", Timeout: w.timeout}
+}
+
+// TestRemotePingEvery: the rescue feeds its watchdog well within the
+// timeout the driver granted: a watchdog_timeout of 1 s to 5 s (which the
+// lint takes) was fed every 5 s, and reset the board under the operator.
+func TestRemotePingEvery(t *testing.T) {
+	for _, tc := range []struct{ timeout, want time.Duration }{
+		{time.Second, 500 * time.Millisecond},
+		{4 * time.Second, 2 * time.Second},
+		{10 * time.Second, remotePing},
+		{60 * time.Second, remotePing},
+		{0, remotePing}, // the driver said nothing: the profile's floor is 1 s, the lint's
+	} {
+		d := &timeoutWatchdog{timeout: tc.timeout}
+		if got := remotePingEvery(d); got != tc.want {
+			t.Errorf("timeout %v: fed every %v, want %v", tc.timeout, got, tc.want)
+		}
+		if tc.timeout > 0 && remotePingEvery(d) >= tc.timeout {
+			t.Errorf("timeout %v: fed every %v, not within it", tc.timeout, remotePingEvery(d))
+		}
+	}
+	if got := remotePingEvery(nil); got != remotePing {
+		t.Errorf("no watchdog: %v", got)
 	}
 }
