@@ -341,6 +341,32 @@ func (b *boot) releaseWatchdog(bringUp error) {
 	}
 }
 
+// disarmForHalt stops, with the magic close, the watchdog that the boot's
+// end left armed, before the halt policy powers the board off: a halted
+// board must stay so, and a board that cannot power off only halts. The
+// boot's end disarms it itself when the bring-up failed under halt; this
+// is for a halt decided later, with the device already let go of:
+// remote_fallback = "halt" (no rescue could be offered), or a handoff
+// that failed after a successful bring-up. The device is opened again to
+// be stopped, as the remote rescue opens it again to feed it.
+func (b *boot) disarmForHalt() {
+	wd := &b.state.Watchdog
+	if wd.Handoff != "armed" || wd.Device == "" {
+		return
+	}
+	d, err := openWatchdogDevice(wd.Device, time.Duration(wd.TimeoutS)*time.Second)
+	if d == nil {
+		b.log.Errorf("watchdog %s: %v; it resets the halted board", wd.Device, err)
+		return
+	}
+	if err := d.Disarm(); err != nil {
+		b.log.Errorf("watchdog %s: %v; it resets the halted board", wd.Device, err)
+		return
+	}
+	wd.Handoff = "disarmed"
+	b.log.Infof("watchdog %s: disarmed (magic close): the board halts", wd.Device)
+}
+
 // watchdogShellHint is printed above the rescue shell while the watchdog
 // runs: the person there has until it expires.
 func (b *boot) watchdogShellHint() string {

@@ -338,3 +338,50 @@ func TestWatchdogEarlyNoProfile(t *testing.T) {
 		t.Errorf("no profile: %s, %+v; want the image's handoff, disarm", got, b.state.Watchdog)
 	}
 }
+
+// TestWatchdogHaltLater: a halt decided after the boot's end let the
+// watchdog go armed (remote_fallback = "halt" when no rescue can be
+// offered, a failed handoff under halt) stops it with the magic close
+// before the power-off: a board that can only halt was reset by it.
+func TestWatchdogHaltLater(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		halt func(b *boot)
+	}{
+		{"remote_fallback halt", func(b *boot) { b.failurePolicy(board.FailHalt) }},
+		{"handoff failed, halt", func(b *boot) { b.policy = board.FailHalt; b.handoffFailed() }},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			fake := &fakeWatchdog{}
+			b := watchdogBoot(t, fake, board.WatchdogKeep)
+			if err := b.r.run(context.Background(), phases("modules")); err != nil {
+				t.Fatal(err)
+			}
+			// A bring-up that failed under remote, or one that succeeded:
+			// the boot's end leaves the watchdog armed.
+			b.policy = board.FailRemote
+			b.releaseWatchdog(errors.New("boom"))
+			fake.ops = nil
+			old := powerOff
+			t.Cleanup(func() { powerOff = old })
+			var armedAtPowerOff string
+			powerOff = func(b *boot) { armedAtPowerOff = b.state.Watchdog.Handoff }
+			c.halt(b)
+			if got := fake.String(); got != "disarm" {
+				t.Errorf("watchdog: %q before the power-off, want disarm", got)
+			}
+			if armedAtPowerOff != "disarmed" {
+				t.Errorf("state at the power-off: %q, want disarmed", armedAtPowerOff)
+			}
+		})
+	}
+	// Disarmed already (a bring-up that failed under halt): not opened
+	// again.
+	fake := &fakeWatchdog{}
+	b := watchdogBoot(t, fake, board.WatchdogKeep)
+	b.state.Watchdog.Device, b.state.Watchdog.Handoff = "/dev/watchdog0", "disarmed"
+	b.disarmForHalt()
+	if got := fake.String(); got != "" {
+		t.Errorf("a disarmed watchdog: %q", got)
+	}
+}
