@@ -298,16 +298,20 @@ func killAll() {
 	reap()
 }
 
-// remoteWatchdog opens the profile's watchdog again for the rescue, if
-// the boot left it armed: PID 1 feeds it while the rescue runs, a bounded
-// wait of its own, so that the board is not reset under an operator.
+// remoteWatchdog opens the watchdog again for the rescue, if the boot
+// left it armed: PID 1 feeds it while the rescue runs, a bounded wait of
+// its own, so that the board is not reset under an operator. It is the
+// device the boot armed, as the state file records it, with the timeout
+// the driver granted: the profile that ran may name none, or another (a
+// config partition's profile runs after the image's opened its own).
 func (b *boot) remoteWatchdog() watchdogDevice {
-	if b.profile == nil || b.profile.Board.Watchdog == "" || b.state.Watchdog.Handoff != "armed" {
+	wd := b.state.Watchdog
+	if wd.Device == "" || wd.Handoff != "armed" {
 		return nil
 	}
-	d, err := openWatchdogDevice(b.profile.Board.Watchdog, b.profile.Board.WatchdogTimeout)
+	d, err := openWatchdogDevice(wd.Device, time.Duration(wd.TimeoutS)*time.Second)
 	if d == nil {
-		b.log.Warnf("remote rescue: watchdog %s: %v", b.profile.Board.Watchdog, err)
+		b.log.Warnf("remote rescue: watchdog %s: %v", wd.Device, err)
 		return nil
 	}
 	d.Keepalive()

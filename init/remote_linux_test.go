@@ -125,3 +125,35 @@ func TestRemotePingEvery(t *testing.T) {
 		t.Errorf("no watchdog: %v", got)
 	}
 }
+
+// TestRemoteWatchdogArmed: the rescue feeds the watchdog the boot left
+// armed, as the state file records it, even when the profile that ran
+// names none: a config partition's profile without [board] watchdog ran
+// after the image's had opened one, and the armed watchdog reset the board
+// under the operator.
+func TestRemoteWatchdogArmed(t *testing.T) {
+	fake := &fakeWatchdog{}
+	b := watchdogBoot(t, fake, board.WatchdogKeep) // opens /dev/watchdog0 for 10 s
+	if err := b.r.run(t.Context(), phases("modules")); err != nil {
+		t.Fatal(err)
+	}
+	b.releaseWatchdog(nil)
+	// The partition's profile, which ran, names no watchdog.
+	b.profile = &board.Profile{Board: board.Board{WatchdogHandoff: board.WatchdogKeep}}
+	fake.ops = nil
+	d := b.remoteWatchdog()
+	if d == nil {
+		t.Fatal("the rescue does not feed the armed watchdog")
+	}
+	b.releaseRemoteWatchdog(d)
+	if got := fake.String(); got != "ping,ping,release" {
+		t.Errorf("watchdog: %q, want a ping at the open, one before the release, and the release", got)
+	}
+	// Disarmed at the boot's end, or never opened: nothing to feed.
+	for _, h := range []string{"disarmed", ""} {
+		b.state.Watchdog.Handoff = h
+		if d := b.remoteWatchdog(); d != nil {
+			t.Errorf("handoff %q: the rescue opened the watchdog", h)
+		}
+	}
+}
