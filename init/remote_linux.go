@@ -325,7 +325,7 @@ func (b *boot) releaseRemoteWatchdog(d watchdogDevice) {
 		return
 	}
 	d.Keepalive()
-	if b.profile.Board.WatchdogHandoff == board.WatchdogDisarm {
+	if p := b.watchdogProfile(); p != nil && p.Board.WatchdogHandoff == board.WatchdogDisarm {
 		d.Disarm()
 	} else {
 		d.Release()

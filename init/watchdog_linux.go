@@ -292,6 +292,17 @@ func (b *boot) pingWatchdog(progress bool) {
 	w.lastPing.Store(int64(now))
 }
 
+// watchdogProfile is the profile whose [board] watchdog keys hold: the
+// image's, also when a config partition's profile runs (b.image is then
+// the image's), since the partition's profiles never change the watchdog
+// (docs/boot.md). Nil before a profile is chosen.
+func (b *boot) watchdogProfile() *board.Profile {
+	if b.image != nil {
+		return b.image
+	}
+	return b.profile
+}
+
 // releaseWatchdog lets go of the watchdog as the boot ends, before the
 // state file is written: disarmed with the magic close when the profile
 // says watchdog_handoff = "disarm" or the policy halts the board (a halted
@@ -310,8 +321,8 @@ func (b *boot) releaseWatchdog(bringUp error) {
 	d := *dp
 	handoff := board.DefaultWatchdogHandoff
 	switch {
-	case b.profile != nil:
-		handoff = b.profile.Board.WatchdogHandoff
+	case b.watchdogProfile() != nil:
+		handoff = b.watchdogProfile().Board.WatchdogHandoff
 	case w.early != nil:
 		handoff = w.early.Handoff // opened early, and no profile chosen
 	}

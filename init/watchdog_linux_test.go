@@ -385,3 +385,32 @@ func TestWatchdogHaltLater(t *testing.T) {
 		t.Errorf("a disarmed watchdog: %q", got)
 	}
 }
+
+// TestWatchdogHandoffImages: the image's watchdog_handoff holds when a
+// config partition's profile runs: that profile, without [board]
+// watchdog keys, has the default keep, which left the image's "disarm"
+// watchdog armed for a next stage that does not feed it, and the board
+// reset after every boot.
+func TestWatchdogHandoffImages(t *testing.T) {
+	for _, c := range []struct {
+		image, partition board.WatchdogHandoff
+		want, state      string
+	}{
+		{board.WatchdogDisarm, board.WatchdogKeep, "ping,disarm", "disarmed"},
+		{board.WatchdogKeep, board.WatchdogDisarm, "ping,release", "armed"},
+	} {
+		fake := &fakeWatchdog{}
+		b := watchdogBoot(t, fake, c.image)
+		if err := b.r.run(context.Background(), phases("modules")); err != nil {
+			t.Fatal(err)
+		}
+		// The persist phase's commit: the partition's profile runs.
+		b.image = b.profile
+		b.profile = &board.Profile{Board: board.Board{WatchdogTimeout: 60 * time.Second, WatchdogHandoff: c.partition}}
+		fake.ops = nil
+		b.releaseWatchdog(nil)
+		if got := fake.String(); got != c.want || b.state.Watchdog.Handoff != c.state {
+			t.Errorf("image %s, partition %s: %s, %q; want %s, %q (the image's)", c.image, c.partition, got, b.state.Watchdog.Handoff, c.want, c.state)
+		}
+	}
+}
