@@ -167,10 +167,11 @@ var loadWatchdogDrivers = func(device string, params map[string]string, modules 
 // the same timeout; otherwise the profile's takes over.
 func (b *boot) openWatchdog(phase string) {
 	w := &b.dog
-	if w.done || b.profile == nil {
+	p := b.watchdogProfile() // the image's, also under a partition's profile
+	if w.done || p == nil {
 		return
 	}
-	bd := &b.profile.Board
+	bd := &p.Board
 	if w.early != nil {
 		if bd.Watchdog == w.early.Device && bd.WatchdogTimeout == w.early.Timeout {
 			w.done = true
@@ -213,10 +214,10 @@ func (b *boot) stopEarlyWatchdog() {
 		return
 	}
 	if err := (*dp).Disarm(); err != nil {
-		b.log.Errorf("watchdog %s: the profile names %q (timeout %v), so the image's is stopped: %v", ew.Device, b.profile.Board.Watchdog, b.profile.Board.WatchdogTimeout, err)
+		b.log.Errorf("watchdog %s: the profile names %q (timeout %v), so the image's is stopped: %v", ew.Device, b.watchdogProfile().Board.Watchdog, b.watchdogProfile().Board.WatchdogTimeout, err)
 		return
 	}
-	b.log.Infof("watchdog %s: stopped (magic close): the profile names %q (timeout %v)", ew.Device, b.profile.Board.Watchdog, b.profile.Board.WatchdogTimeout)
+	b.log.Infof("watchdog %s: stopped (magic close): the profile names %q (timeout %v)", ew.Device, b.watchdogProfile().Board.Watchdog, b.watchdogProfile().Board.WatchdogTimeout)
 }
 
 // watchdogOpened takes d, just opened (err: its timeout was not taken),

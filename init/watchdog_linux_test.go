@@ -414,3 +414,26 @@ func TestWatchdogHandoffImages(t *testing.T) {
 		}
 	}
 }
+
+// TestWatchdogOpenUnderPartitionProfile: a watchdog that a module brings
+// is opened after the modules phase from the image's profile also when a
+// config partition's profile runs, which names none: it was never opened.
+func TestWatchdogOpenUnderPartitionProfile(t *testing.T) {
+	fake := &fakeWatchdog{}
+	b := watchdogBoot(t, fake, board.WatchdogKeep)
+	if err := b.r.run(context.Background(), phases("profile")); err != nil {
+		t.Fatal(err)
+	}
+	// The persist phase's commit: the partition's profile runs.
+	b.image = b.profile
+	b.profile = &board.Profile{Board: board.Board{WatchdogTimeout: board.DefaultWatchdogTimeout, WatchdogHandoff: board.WatchdogKeep}}
+	if err := b.r.run(context.Background(), phases("persist", "modules", "uplink")); err != nil {
+		t.Fatal(err)
+	}
+	if got := fake.String(); got != "ping,ping" {
+		t.Errorf("watchdog: %q, want opened after the modules and pinged after them and the uplink", got)
+	}
+	if w := b.state.Watchdog; w.Device != "/dev/watchdog0" || w.TimeoutS != 10 {
+		t.Errorf("state: %+v", w)
+	}
+}
