@@ -7,6 +7,9 @@
 // It runs as the test program of image/testinit (see ../../bench_test.go):
 //
 //	wgbench -n=1,100,1000,10000 -runs=3 -wg=/usr/bin/wg
+//
+// -tools=wgboot,setconf runs only wgboot and wg setconf: at 10,000 peers
+// wgctrl-go alone takes four times as long as both.
 package main
 
 import (
@@ -51,14 +54,15 @@ func main() {
 	ns := flag.String("n", "1,100,1000,10000", "peer counts")
 	runs := flag.Int("runs", 3, "runs per tool and N (median reported)")
 	wgPath := flag.String("wg", "/usr/bin/wg", "wg(8) binary")
+	only := flag.String("tools", "", "comma-separated `names` of the tools to run (wgboot, setconf, wgctrl, 4k); empty: all")
 	flag.Parse()
-	if err := run(*ns, *runs, *wgPath); err != nil {
+	if err := run(*ns, *runs, *wgPath, *only); err != nil {
 		fmt.Printf("wgbench: FAIL: %v\n", err)
 		os.Exit(1)
 	}
 }
 
-func run(nList string, runs int, wgPath string) error {
+func run(nList string, runs int, wgPath, only string) error {
 	var counts []int
 	for _, s := range strings.Split(nList, ",") {
 		n, err := strconv.Atoi(s)
@@ -72,11 +76,23 @@ func run(nList string, runs int, wgPath string) error {
 	} else {
 		fmt.Printf("wgbench: %s", out)
 	}
-	tools := []tool{
-		{"wgboot", func(f files) error { return runWgboot(f, 0) }},
-		{"wg setconf", func(f files) error { return runWg(wgPath, f) }},
-		{"wgctrl-go", runWgctrl},
-		{"wgboot 4KiB msgs", func(f files) error { return runWgboot(f, 4096) }},
+	all := []struct {
+		short string
+		tool
+	}{
+		{"wgboot", tool{"wgboot", func(f files) error { return runWgboot(f, 0) }}},
+		{"setconf", tool{"wg setconf", func(f files) error { return runWg(wgPath, f) }}},
+		{"wgctrl", tool{"wgctrl-go", runWgctrl}},
+		{"4k", tool{"wgboot 4KiB msgs", func(f files) error { return runWgboot(f, 4096) }}},
+	}
+	var tools []tool
+	for _, t := range all {
+		if only == "" || slices.Contains(strings.Split(only, ","), t.short) {
+			tools = append(tools, t.tool)
+		}
+	}
+	if len(tools) == 0 || tools[0].name != "wgboot" || !slices.ContainsFunc(tools, func(t tool) bool { return t.name == "wg setconf" }) {
+		return fmt.Errorf("-tools=%s: wgboot and setconf are needed (the table's first column and its baseline)", only)
 	}
 	// Not a tool of its own: the wgboot runs without the profile parse.
 	columns := append(tools[:1:1], tool{name: noParse})
