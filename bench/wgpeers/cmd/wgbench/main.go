@@ -9,7 +9,10 @@
 //	wgbench -n=1,100,1000,10000 -runs=3 -wg=/usr/bin/wg
 //
 // -tools=wgboot,setconf runs only wgboot and wg setconf: at 10,000 peers
-// wgctrl-go alone takes four times as long as both.
+// wgctrl-go alone takes four times as long as both. The "wgboot as /init"
+// column (-tools=...,init) does what PID 1 does with its profile: read it
+// as board.LoadDir does, lint it (Validate), convert it with
+// bringup.DeviceConfig, configure.
 package main
 
 import (
@@ -17,6 +20,7 @@ import (
 	"encoding/binary"
 	"flag"
 	"fmt"
+	"io/fs"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -27,6 +31,7 @@ import (
 
 	"github.com/wgboot/wgboot/board"
 	"github.com/wgboot/wgboot/internal/wgkey"
+	"github.com/wgboot/wgboot/netsetup/bringup"
 	"github.com/wgboot/wgboot/netsetup/wg"
 	"golang.zx2c4.com/wireguard/wgctrl"
 	"golang.zx2c4.com/wireguard/wgctrl/wgtypes"
@@ -48,7 +53,9 @@ type tool struct {
 	run  func(files files) error
 }
 
-type files struct{ toml, conf string }
+// files are one N's configuration: a profile, the same in a directory of
+// its own (as /init's profile directory, relative to /), and a wg(8) file.
+type files struct{ toml, conf, dir string }
 
 func main() {
 	ns := flag.String("n", "1,100,1000,10000", "peer counts")
@@ -84,6 +91,7 @@ func run(nList string, runs int, wgPath, only string) error {
 		{"setconf", tool{"wg setconf", func(f files) error { return runWg(wgPath, f) }}},
 		{"wgctrl", tool{"wgctrl-go", runWgctrl}},
 		{"4k", tool{"wgboot 4KiB msgs", func(f files) error { return runWgboot(f, 4096) }}},
+		{"init", tool{"wgboot as /init", runInit}},
 	}
 	var tools []tool
 	for _, t := range all {
@@ -241,8 +249,14 @@ func writeFiles(n int) (files, error) {
 			fmt.Fprintf(&c, "PersistentKeepalive = %d\n", ka)
 		}
 	}
-	f := files{toml: fmt.Sprintf("/tmp/bench-%d.toml", n), conf: fmt.Sprintf("/tmp/bench-%d.conf", n)}
+	f := files{toml: fmt.Sprintf("/tmp/bench-%d.toml", n), conf: fmt.Sprintf("/tmp/bench-%d.conf", n), dir: fmt.Sprintf("tmp/profile-%d", n)}
 	if err := os.WriteFile(f.toml, []byte(t.String()), 0o600); err != nil {
+		return files{}, err
+	}
+	if err := os.MkdirAll("/"+f.dir, 0o700); err != nil {
+		return files{}, err
+	}
+	if err := os.WriteFile("/"+f.dir+"/bench.toml", []byte(t.String()), 0o600); err != nil {
 		return files{}, err
 	}
 	return f, os.WriteFile(f.conf, []byte(c.String()), 0o600)
@@ -282,6 +296,34 @@ func runWgboot(f files, budget int) error {
 	}
 	defer c.Close()
 	c.SetMessageSize(budget)
+	return c.Configure(link, cfg)
+}
+
+// runInit is what PID 1 does with its profile (init/early_linux.go's
+// selectProfile, netsetup/bringup's TunnelUp): LoadDir, ReadKeys,
+// Validate without the own-key lint, DeviceConfig, Configure.
+func runInit(f files) error {
+	root := os.DirFS("/")
+	all, diags := board.LoadDir(root, f.dir)
+	if diags.HasErrors() || len(all) != 1 {
+		return fmt.Errorf("LoadDir: %d profiles, %v", len(all), diags.Err())
+	}
+	p := all[0]
+	dir, err := fs.Sub(root, f.dir)
+	if err != nil {
+		return err
+	}
+	diags = append(diags, p.ReadKeys(board.KeySource{Root: root, Dir: dir})...)
+	diags = append(diags, p.Validate(board.SkipSelfPeer)...)
+	if diags.HasErrors() {
+		return diags.Err()
+	}
+	cfg := bringup.DeviceConfig(&p.Tunnels[0])
+	c, err := wg.Open()
+	if err != nil {
+		return err
+	}
+	defer c.Close()
 	return c.Configure(link, cfg)
 }
 
