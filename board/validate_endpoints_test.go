@@ -1,6 +1,9 @@
 package board
 
 import (
+	"math/rand/v2"
+	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -123,5 +126,30 @@ allowed_ips = ["192.0.2.0/24"]
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("Validate:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// TestSortIPv4Keys: sortIPv4Keys orders as compareKeys does, with repeated
+// addresses, lengths and both in any order.
+func TestSortIPv4Keys(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, n := range []int{0, 1, 2, 7, 100, 5000} {
+		var keys []allowedKey
+		for j := range n {
+			a := netip.AddrFrom4([4]byte{10, byte(rng.IntN(3)), byte(rng.IntN(4)), byte(rng.IntN(256))})
+			if rng.IntN(10) == 0 {
+				a = netip.AddrFrom4([4]byte{byte(rng.Uint32()), byte(rng.Uint32()), byte(rng.Uint32()), byte(rng.Uint32())})
+			}
+			for k := range 1 + rng.IntN(3) {
+				p, _ := a.Prefix(rng.IntN(33))
+				keys = append(keys, newAllowedKey(p, j, k))
+			}
+		}
+		want := slices.Clone(keys)
+		slices.SortFunc(want, compareKeys)
+		sortIPv4Keys(keys)
+		if !slices.Equal(keys, want) {
+			t.Errorf("%d peers: sortIPv4Keys differs from SortFunc(compareKeys)", n)
+		}
 	}
 }
