@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -42,8 +41,7 @@ type boot struct {
 
 	parked   chan struct{} // closed once PID 1 stays (see park)
 	parkOnce sync.Once
-	retry    atomic.Pointer[chan struct{}]  // where `wgboot retry` goes in a remote rescue (remote_linux.go)
-	reboot   atomic.Pointer[chan os.Signal] // where a reboot signal goes in a remote rescue (remote_linux.go)
+	rescue   remoteHooks // a remote rescue's signals (remote_linux.go); none in the default /init
 
 	dog         watchdogState // [board] watchdog
 	seedPending string        // a seed file to write at the end (see saveSeed)
@@ -107,8 +105,9 @@ func (b *boot) finish(err error) {
 	}
 	if err != nil {
 		b.state.Failure = err.Error()
-		b.state.Policy = string(b.policy)
 		b.log.Outcomef(levelErr, "FAILED in %v (%s): %v", total, strings.Join(timings, " "), err)
+		b.noRemote()
+		b.state.Policy = string(b.policy)
 		b.log.Outcomef(levelErr, "policy %s: %s", b.policy, policyText[b.policy])
 	} else {
 		b.log.Outcomef(levelInfo, "READY in %v (%s)", total, strings.Join(timings, " "))
@@ -134,6 +133,7 @@ func (b *boot) finish(err error) {
 	if herr := b.handoff(); herr != nil {
 		b.log.Outcomef(levelErr, "handoff failed: %v", herr)
 		b.state.Failure = herr.Error()
+		b.noRemote()
 		b.writeState()
 		b.handoffFailed()
 	}
@@ -144,7 +144,8 @@ var policyText = map[board.OnFailure]string{
 	board.FailShell:    "starting a shell on the console",
 	board.FailReboot:   "rebooting",
 	board.FailHalt:     "halting",
-	board.FailRemote:   "starting the SSH server on the tunnel's addresses",
+	// board.FailRemote's is a rescue image's (remote_linux.go): the
+	// default /init takes remote_fallback instead (noremote_linux.go).
 }
 
 // test reports whether the kernel command line asks for a test behaviour:

@@ -125,7 +125,7 @@ func (b *boot) onSignal(s os.Signal) {
 	case sigQuiet:
 		return
 	case sigLog:
-		if s == unix.SIGHUP && b.onRetrySignal() {
+		if remoteBuild && s == unix.SIGHUP && b.onRetrySignal() {
 			return
 		}
 		b.log.Infof("signal %v ignored", s)
@@ -139,7 +139,7 @@ func (b *boot) onSignal(s os.Signal) {
 	}
 	switch a {
 	case sigReboot:
-		if b.remoteReboot(s) {
+		if remoteBuild && b.remoteReboot(s) {
 			return // the remote rescue ends its sessions first
 		}
 		b.log.Warnf("signal %v: rebooting", s)

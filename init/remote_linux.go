@@ -12,6 +12,7 @@ import (
 	"os"
 	"path"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -80,6 +81,42 @@ func (b *boot) remote() {
 }
 
 var errRetryFailed = errors.New("the handoff failed again")
+
+// remoteBuild is true: this /init has the remote rescue.
+const remoteBuild = true
+
+// remoteHooks are where a running remote rescue takes PID 1's signals.
+type remoteHooks struct {
+	retry  atomic.Pointer[chan struct{}]  // `wgboot retry` (SIGHUP with retryRequest)
+	reboot atomic.Pointer[chan os.Signal] // a reboot signal: the server ends first
+}
+
+func init() {
+	policyText[board.FailRemote] = "starting the SSH server on the tunnel's addresses"
+}
+
+// noRemote leaves on_failure = "remote" as it is: this /init has the
+// rescue (the default /init's replaces it with remote_fallback).
+func (b *boot) noRemote() {}
+
+// remoteFallback follows remote_fallback when on_failure = "remote" cannot
+// offer a rescue; err says why: no tunnel came up, the image has no server
+// or its /init no rescue (noremote_linux.go), the profile names no keys.
+func (b *boot) remoteFallback(err error) {
+	fb := remoteFallbackOf(b.profile)
+	b.log.Outcomef(levelErr, "remote rescue: %v; remote_fallback %s: %s", err, fb, policyText[fb])
+	b.state.Rescue.Error = err.Error()
+	b.state.Policy = string(fb)
+	b.writeState()
+	if fb == board.FailContinue {
+		if herr := b.handoff(); herr != nil {
+			b.log.Outcomef(levelErr, "handoff failed: %v", herr)
+			b.failurePolicy(board.FailReboot)
+		}
+		return
+	}
+	b.failurePolicy(fb)
+}
 
 // remoteAddrs are the server's listen addresses: the addresses of the
 // tunnels that came up, as the profile gives them. None when the tunnels
@@ -186,8 +223,8 @@ func (b *boot) remoteOnce() error {
 	// A reboot from a session (`reboot` signals PID 1) ends the server,
 	// and with it the sessions, before the board reboots.
 	rebootSig := make(chan os.Signal, 1)
-	b.reboot.Store(&rebootSig)
-	defer b.reboot.Store(nil)
+	b.rescue.reboot.Store(&rebootSig)
+	defer b.rescue.reboot.Store(nil)
 	b.park() // SIGTERM and ctrl-alt-del reboot from here on
 
 	stop := func() {
@@ -275,7 +312,10 @@ func (b *boot) remoteOnce() error {
 			b.writeState()
 			if err := b.handoff(); err != nil {
 				b.log.Outcomef(levelErr, "remote rescue: handoff failed: %v; starting the SSH server again", err)
-				b.state.Failure = err.Error()
+				// What the next session's `wgboot state` reads: this
+				// failure, counted, and the policy that still holds.
+				b.state.Failure, b.state.Policy = err.Error(), string(board.FailRemote)
+				b.state.Rescue.Retries++
 				if failure != "" && failure != b.state.Failure {
 					b.log.Infof("remote rescue: the failure before the retry: %s", failure)
 				}
@@ -335,7 +375,7 @@ func (b *boot) releaseRemoteWatchdog(d watchdogDevice) {
 // remoteReboot hands a reboot signal to a running remote rescue, which
 // stops its server before the reboot; it reports whether one took it.
 func (b *boot) remoteReboot(s os.Signal) bool {
-	ch := b.reboot.Load()
+	ch := b.rescue.reboot.Load()
 	if ch == nil {
 		return false
 	}
@@ -354,16 +394,16 @@ var retryRequest = path.Join(path.Dir(statePath), "retry")
 // setRetry says where a retry request goes; nil: nowhere, none is taken.
 func (b *boot) setRetry(ch chan struct{}) {
 	if ch == nil {
-		b.retry.Store(nil)
+		b.rescue.retry.Store(nil)
 		return
 	}
-	b.retry.Store(&ch)
+	b.rescue.retry.Store(&ch)
 }
 
 // onRetrySignal takes a retry request, on SIGHUP; it reports whether
 // there was one to take.
 func (b *boot) onRetrySignal() bool {
-	ch := b.retry.Load()
+	ch := b.rescue.retry.Load()
 	if ch == nil {
 		return false
 	}

@@ -83,7 +83,7 @@ func TestRemoteReboot(t *testing.T) {
 		t.Error("a reboot signal was taken without a remote rescue")
 	}
 	ch := make(chan os.Signal, 1)
-	b.reboot.Store(&ch)
+	b.rescue.reboot.Store(&ch)
 	if !b.remoteReboot(os.Interrupt) || !b.remoteReboot(os.Interrupt) {
 		t.Error("the remote rescue did not take the reboot signal")
 	}
