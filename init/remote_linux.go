@@ -199,18 +199,12 @@ func (b *boot) remoteOnce() error {
 	b.state.Policy = string(board.FailRemote)
 	b.state.Rescue.Listen, b.state.Rescue.Error = nil, ""
 	status := make(chan string, 8)
-	go func() {
-		defer close(status)
-		defer r.Close()
-		sc := bufio.NewScanner(r)
-		for sc.Scan() {
-			if l := sc.Text(); strings.HasPrefix(l, "remote: ") {
-				b.log.Infof("%s", l)
-			} else {
-				status <- l
-			}
-		}
-	}()
+	// quit ends the reader when this server's loop is over (a failed
+	// retry starts another): a status line nobody will read must not
+	// hold it, and the pipe, for ever.
+	quit := make(chan struct{})
+	defer close(quit)
+	go readRemote(r, status, quit, func(l string) { b.log.Infof("%s", l) })
 
 	dog := b.remoteWatchdog()
 	ping := time.NewTicker(remotePingEvery(dog))
@@ -227,16 +221,19 @@ func (b *boot) remoteOnce() error {
 	defer b.rescue.reboot.Store(nil)
 	b.park() // SIGTERM and ctrl-alt-del reboot from here on
 
+	// keep feeds the watchdog: every wait below is fed on ping's ticks,
+	// for a retry's waits together (up to a drain, a stop and killAll's
+	// 0.6 s) can outlast a short timeout the driver granted.
+	keep := func() {
+		if dog != nil {
+			dog.Keepalive()
+		}
+	}
 	stop := func() {
 		if done == nil {
 			return // exited and reaped: the pid may be another's by now
 		}
-		unix.Kill(pid, unix.SIGTERM)
-		select {
-		case <-done:
-		case <-time.After(remoteStopWait):
-			unix.Kill(pid, unix.SIGKILL)
-		}
+		stopFed(pid, done, remoteStopWait, ping.C, keep)
 	}
 	reboot := func(why string) error {
 		stop()
@@ -284,9 +281,7 @@ func (b *boot) remoteOnce() error {
 			}
 			return reboot("signal " + s.String() + " (reboot)")
 		case <-ping.C:
-			if dog != nil {
-				dog.Keepalive()
-			}
+			keep()
 		case <-retry:
 			b.log.Outcomef(levelWarn, "remote rescue: retry: the handoff runs again")
 			// The session's last words (`wgboot retry`'s answer) reach
@@ -299,12 +294,14 @@ func (b *boot) remoteOnce() error {
 					if !ok || l == "idle" {
 						break drain
 					}
+				case <-ping.C:
+					keep()
 				case <-deadline:
 					break drain
 				}
 			}
 			stop()
-			killAll()
+			killAll(keep)
 			b.releaseRemoteWatchdog(dog)
 			// The next stage reads a boot that got there.
 			failure := b.state.Failure
@@ -330,12 +327,56 @@ func (b *boot) remoteOnce() error {
 // killAll ends every process but PID 1 (the rescue sessions' shells and
 // what they started) before a handoff: none may live on in the next
 // stage. The kernel does not deliver to PID 1 its own kill(-1).
-func killAll() {
+// readRemote reads the server's pipe until its end or quit: log lines
+// (they start with "remote: ") go to logf, the others to status, which
+// it closes when it returns, with r.
+func readRemote(r io.ReadCloser, status chan<- string, quit <-chan struct{}, logf func(string)) {
+	defer close(status)
+	defer r.Close()
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		if l := sc.Text(); strings.HasPrefix(l, "remote: ") {
+			logf(l)
+		} else {
+			select {
+			case status <- l:
+			case <-quit:
+				return
+			}
+		}
+	}
+}
+
+// keep feeds the watchdog before and between its waits.
+func killAll(keep func()) {
+	keep()
 	unix.Kill(-1, unix.SIGTERM)
 	time.Sleep(500 * time.Millisecond)
+	keep()
 	unix.Kill(-1, unix.SIGKILL)
 	time.Sleep(100 * time.Millisecond)
 	reap()
+	keep()
+}
+
+// stopFed ends the child pid: SIGTERM, and SIGKILL if done has not come
+// within wait. It calls keep on every tick meanwhile, so that the
+// watchdog is fed through the wait.
+func stopFed(pid int, done <-chan unix.WaitStatus, wait time.Duration, tick <-chan time.Time, keep func()) {
+	unix.Kill(pid, unix.SIGTERM)
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	for {
+		select {
+		case <-done:
+			return
+		case <-tick:
+			keep()
+		case <-t.C:
+			unix.Kill(pid, unix.SIGKILL)
+			return
+		}
+	}
 }
 
 // remoteWatchdog opens the watchdog again for the rescue, if the boot
