@@ -329,6 +329,24 @@ func TestE2EFleetFaults(t *testing.T) {
 			exits: true,
 		},
 		{
+			// The image's profile names the watchdog, to be disarmed at
+			// the handoff; the partition's, which runs, names none: the
+			// watchdog is the image's, and so is its handoff (the
+			// partition's default, keep, left it armed).
+			name: "watchdog-image-handoff",
+			persist: func(t *testing.T, arch string) (bool, []image.File) {
+				return true, []image.File{partitionProfile(t, arch), psk(t, arch)}
+			},
+			more: []string{`modules = ["wireguard", "virtio_pci", "virtio_net", "virtio_blk"]`,
+				`modules = ["wireguard", "virtio_pci", "virtio_net", "virtio_blk", "softdog"]` + "\n" +
+					`watchdog = "/dev/watchdog0"` + "\n" + `watchdog_timeout = "10s"` + "\n" + `watchdog_handoff = "disarm"`},
+			expect: []string{reWatchdogOpen,
+				`profile persist/wgboot/profiles/site\.toml on the config partition for board`,
+				`READY in`, `watchdog /dev/watchdog0: disarmed \(magic close\)`, `testroot: OK`},
+			exits:   true,
+			noMatch: `left armed|softdog: Initiating system reboot`,
+		},
+		{
 			name:    "root-partuuid-missing",
 			persist: func(*testing.T, string) (bool, []image.File) { return true, nil },
 			more:    []string{`root = "PARTLABEL=root"`, `root = "PARTUUID=11111111-2222-4333-8444-555555555555"`},

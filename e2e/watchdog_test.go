@@ -142,3 +142,44 @@ func TestE2EWatchdogHandoff(t *testing.T) {
 		}
 	}
 }
+
+// TestE2EWatchdogHaltLater: a halt decided after the boot's end, which
+// let the watchdog go armed (here a handoff that fails under on_failure =
+// "halt": no root disk), opens the device again and stops it with the
+// magic close before the power-off, so that a board that can only halt
+// is not reset by it. (QEMU powers off at once, so the reset itself would
+// not show here: the log line and the state do.)
+func TestE2EWatchdogHaltLater(t *testing.T) {
+	for _, arch := range arches {
+		t.Run(arch, func(t *testing.T) {
+			t.Parallel()
+			wd := withWatchdog(t, arch, "keep")
+			halt := replace(t, `on_failure = "continue"`, `on_failure = "halt"`)
+			edit := func(name string, data []byte) []byte {
+				data = wd(name, data)
+				if name == "qemu-"+arch+".toml" {
+					data = halt(name, data)
+				}
+				return data
+			}
+			cli := guest{
+				arch:     arch,
+				profiles: watchdogProfiles(t, arch),
+				edit:     edit,
+				append:   []string{"rootdelay=2"},
+			}.boot(t, "client")
+			expectWatchdogEarly(t, cli)
+			imagetest.Expect(t, cli, `wgboot: READY in`, stepTimeout)
+			imagetest.Expect(t, cli, `wgboot: watchdog /dev/watchdog0: left armed`, stepTimeout)
+			imagetest.Expect(t, cli, `wgboot: handoff failed: root device: /dev/vda: no such device`, stepTimeout)
+			imagetest.Expect(t, cli, `wgboot: watchdog /dev/watchdog0: disarmed \(magic close\): the board halts`, stepTimeout)
+			if err := cli.Wait(stepTimeout); err != nil {
+				t.Errorf("guest did not power off: %v", err)
+			}
+			if reSoftdogFired.MatchString(cli.Console()) {
+				t.Error("the watchdog reset the halting guest")
+			}
+			noPanic(t, cli)
+		})
+	}
+}

@@ -27,6 +27,7 @@ func (b *boot) failurePolicy(p board.OnFailure) {
 		time.Sleep(rebootDelay)
 		rebootNow(b)
 	case board.FailHalt:
+		b.disarmForHalt()
 		powerOff(b)
 	case board.FailRemote:
 		b.remote()
@@ -158,7 +159,8 @@ func rebootNow(b *boot) {
 }
 
 // powerOff syncs and powers off, or halts where power-off is not possible.
-func powerOff(b *boot) {
+// The tests replace it.
+var powerOff = func(b *boot) {
 	b.persistRelease()
 	unix.Sync()
 	if err := unix.Reboot(unix.LINUX_REBOOT_CMD_POWER_OFF); err != nil {

@@ -43,8 +43,24 @@ var remoteHostKey = persist.Dir + "/wgboot/ssh_host_ed25519_key"
 // for a session's last words after `wgboot retry`.
 const remoteStopWait = 3 * time.Second
 
-// remotePing is how often the watchdog is fed while the rescue runs.
+// remotePing is how often the watchdog is fed while the rescue runs, at
+// most (see remotePingEvery).
 const remotePing = 5 * time.Second
+
+// remotePingEvery is how often the rescue feeds d: every remotePing, or
+// twice within the timeout the driver granted when that is shorter. The
+// lint takes a watchdog_timeout from 1 s, and a driver may grant less
+// than was asked: pinged every 5 s, such a watchdog would reset the board
+// under the operator.
+func remotePingEvery(d watchdogDevice) time.Duration {
+	if d == nil {
+		return remotePing
+	}
+	if half := d.Info().Timeout / 2; half > 0 && half < remotePing {
+		return half
+	}
+	return remotePing
+}
 
 // remote runs the remote rescue until it ends in a reboot or a handoff. It
 // falls back to remote_fallback when it cannot offer one: no tunnel came
@@ -160,7 +176,7 @@ func (b *boot) remoteOnce() error {
 	}()
 
 	dog := b.remoteWatchdog()
-	ping := time.NewTicker(remotePing)
+	ping := time.NewTicker(remotePingEvery(dog))
 	defer ping.Stop()
 	wait := time.NewTimer(timeout)
 	defer wait.Stop()
@@ -282,16 +298,20 @@ func killAll() {
 	reap()
 }
 
-// remoteWatchdog opens the profile's watchdog again for the rescue, if
-// the boot left it armed: PID 1 feeds it while the rescue runs, a bounded
-// wait of its own, so that the board is not reset under an operator.
+// remoteWatchdog opens the watchdog again for the rescue, if the boot
+// left it armed: PID 1 feeds it while the rescue runs, a bounded wait of
+// its own, so that the board is not reset under an operator. It is the
+// device the boot armed, as the state file records it, with the timeout
+// the driver granted: the profile that ran may name none, or another (a
+// config partition's profile runs after the image's opened its own).
 func (b *boot) remoteWatchdog() watchdogDevice {
-	if b.profile == nil || b.profile.Board.Watchdog == "" || b.state.Watchdog.Handoff != "armed" {
+	wd := b.state.Watchdog
+	if wd.Device == "" || wd.Handoff != "armed" {
 		return nil
 	}
-	d, err := openWatchdogDevice(b.profile.Board.Watchdog, b.profile.Board.WatchdogTimeout)
+	d, err := openWatchdogDevice(wd.Device, time.Duration(wd.TimeoutS)*time.Second)
 	if d == nil {
-		b.log.Warnf("remote rescue: watchdog %s: %v", b.profile.Board.Watchdog, err)
+		b.log.Warnf("remote rescue: watchdog %s: %v", wd.Device, err)
 		return nil
 	}
 	d.Keepalive()
@@ -305,7 +325,7 @@ func (b *boot) releaseRemoteWatchdog(d watchdogDevice) {
 		return
 	}
 	d.Keepalive()
-	if b.profile.Board.WatchdogHandoff == board.WatchdogDisarm {
+	if p := b.watchdogProfile(); p != nil && p.Board.WatchdogHandoff == board.WatchdogDisarm {
 		d.Disarm()
 	} else {
 		d.Release()

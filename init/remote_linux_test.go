@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/wgboot/wgboot/board"
+	"github.com/wgboot/wgboot/internal/watchdog"
 	"github.com/wgboot/wgboot/netsetup/bringup"
 )
 
@@ -88,5 +89,71 @@ func TestRemoteReboot(t *testing.T) {
 	}
 	if s := <-ch; s != os.Interrupt {
 		t.Errorf("the rescue got %v", s)
+	}
+}
+
+// timeoutWatchdog is a fake watchdog whose driver granted timeout.
+type timeoutWatchdog struct {
+	fakeWatchdog
+	timeout time.Duration
+}
+
+func (w *timeoutWatchdog) Info() watchdog.Info {
+	return watchdog.Info{Identity: "Fake", Timeout: w.timeout}
+}
+
+// TestRemotePingEvery: the rescue feeds its watchdog well within the
+// timeout the driver granted: a watchdog_timeout of 1 s to 5 s (which the
+// lint takes) was fed every 5 s, and reset the board under the operator.
+func TestRemotePingEvery(t *testing.T) {
+	for _, tc := range []struct{ timeout, want time.Duration }{
+		{time.Second, 500 * time.Millisecond},
+		{4 * time.Second, 2 * time.Second},
+		{10 * time.Second, remotePing},
+		{60 * time.Second, remotePing},
+		{0, remotePing}, // the driver said nothing: the profile's floor is 1 s, the lint's
+	} {
+		d := &timeoutWatchdog{timeout: tc.timeout}
+		if got := remotePingEvery(d); got != tc.want {
+			t.Errorf("timeout %v: fed every %v, want %v", tc.timeout, got, tc.want)
+		}
+		if tc.timeout > 0 && remotePingEvery(d) >= tc.timeout {
+			t.Errorf("timeout %v: fed every %v, not within it", tc.timeout, remotePingEvery(d))
+		}
+	}
+	if got := remotePingEvery(nil); got != remotePing {
+		t.Errorf("no watchdog: %v", got)
+	}
+}
+
+// TestRemoteWatchdogArmed: the rescue feeds the watchdog the boot left
+// armed, as the state file records it, even when the profile that ran
+// names none: a config partition's profile without [board] watchdog ran
+// after the image's had opened one, and the armed watchdog reset the board
+// under the operator.
+func TestRemoteWatchdogArmed(t *testing.T) {
+	fake := &fakeWatchdog{}
+	b := watchdogBoot(t, fake, board.WatchdogKeep) // opens /dev/watchdog0 for 10 s
+	if err := b.r.run(t.Context(), phases("modules")); err != nil {
+		t.Fatal(err)
+	}
+	b.releaseWatchdog(nil)
+	// The partition's profile, which ran, names no watchdog.
+	b.profile = &board.Profile{Board: board.Board{WatchdogHandoff: board.WatchdogKeep}}
+	fake.ops = nil
+	d := b.remoteWatchdog()
+	if d == nil {
+		t.Fatal("the rescue does not feed the armed watchdog")
+	}
+	b.releaseRemoteWatchdog(d)
+	if got := fake.String(); got != "ping,ping,release" {
+		t.Errorf("watchdog: %q, want a ping at the open, one before the release, and the release", got)
+	}
+	// Disarmed at the boot's end, or never opened: nothing to feed.
+	for _, h := range []string{"disarmed", ""} {
+		b.state.Watchdog.Handoff = h
+		if d := b.remoteWatchdog(); d != nil {
+			t.Errorf("handoff %q: the rescue opened the watchdog", h)
+		}
 	}
 }

@@ -167,10 +167,11 @@ var loadWatchdogDrivers = func(device string, params map[string]string, modules 
 // the same timeout; otherwise the profile's takes over.
 func (b *boot) openWatchdog(phase string) {
 	w := &b.dog
-	if w.done || b.profile == nil {
+	p := b.watchdogProfile() // the image's, also under a partition's profile
+	if w.done || p == nil {
 		return
 	}
-	bd := &b.profile.Board
+	bd := &p.Board
 	if w.early != nil {
 		if bd.Watchdog == w.early.Device && bd.WatchdogTimeout == w.early.Timeout {
 			w.done = true
@@ -213,10 +214,10 @@ func (b *boot) stopEarlyWatchdog() {
 		return
 	}
 	if err := (*dp).Disarm(); err != nil {
-		b.log.Errorf("watchdog %s: the profile names %q (timeout %v), so the image's is stopped: %v", ew.Device, b.profile.Board.Watchdog, b.profile.Board.WatchdogTimeout, err)
+		b.log.Errorf("watchdog %s: the profile names %q (timeout %v), so the image's is stopped: %v", ew.Device, b.watchdogProfile().Board.Watchdog, b.watchdogProfile().Board.WatchdogTimeout, err)
 		return
 	}
-	b.log.Infof("watchdog %s: stopped (magic close): the profile names %q (timeout %v)", ew.Device, b.profile.Board.Watchdog, b.profile.Board.WatchdogTimeout)
+	b.log.Infof("watchdog %s: stopped (magic close): the profile names %q (timeout %v)", ew.Device, b.watchdogProfile().Board.Watchdog, b.watchdogProfile().Board.WatchdogTimeout)
 }
 
 // watchdogOpened takes d, just opened (err: its timeout was not taken),
@@ -292,6 +293,17 @@ func (b *boot) pingWatchdog(progress bool) {
 	w.lastPing.Store(int64(now))
 }
 
+// watchdogProfile is the profile whose [board] watchdog keys hold: the
+// image's, also when a config partition's profile runs (b.image is then
+// the image's), since the partition's profiles never change the watchdog
+// (docs/boot.md). Nil before a profile is chosen.
+func (b *boot) watchdogProfile() *board.Profile {
+	if b.image != nil {
+		return b.image
+	}
+	return b.profile
+}
+
 // releaseWatchdog lets go of the watchdog as the boot ends, before the
 // state file is written: disarmed with the magic close when the profile
 // says watchdog_handoff = "disarm" or the policy halts the board (a halted
@@ -310,8 +322,8 @@ func (b *boot) releaseWatchdog(bringUp error) {
 	d := *dp
 	handoff := board.DefaultWatchdogHandoff
 	switch {
-	case b.profile != nil:
-		handoff = b.profile.Board.WatchdogHandoff
+	case b.watchdogProfile() != nil:
+		handoff = b.watchdogProfile().Board.WatchdogHandoff
 	case w.early != nil:
 		handoff = w.early.Handoff // opened early, and no profile chosen
 	}
@@ -339,6 +351,32 @@ func (b *boot) releaseWatchdog(bringUp error) {
 		b.log.Warnf("watchdog %s: %v", d.Path(), err)
 		b.state.Watchdog.Error = err.Error()
 	}
+}
+
+// disarmForHalt stops, with the magic close, the watchdog that the boot's
+// end left armed, before the halt policy powers the board off: a halted
+// board must stay so, and a board that cannot power off only halts. The
+// boot's end disarms it itself when the bring-up failed under halt; this
+// is for a halt decided later, with the device already let go of:
+// remote_fallback = "halt" (no rescue could be offered), or a handoff
+// that failed after a successful bring-up. The device is opened again to
+// be stopped, as the remote rescue opens it again to feed it.
+func (b *boot) disarmForHalt() {
+	wd := &b.state.Watchdog
+	if wd.Handoff != "armed" || wd.Device == "" {
+		return
+	}
+	d, err := openWatchdogDevice(wd.Device, time.Duration(wd.TimeoutS)*time.Second)
+	if d == nil {
+		b.log.Errorf("watchdog %s: %v; it resets the halted board", wd.Device, err)
+		return
+	}
+	if err := d.Disarm(); err != nil {
+		b.log.Errorf("watchdog %s: %v; it resets the halted board", wd.Device, err)
+		return
+	}
+	wd.Handoff = "disarmed"
+	b.log.Infof("watchdog %s: disarmed (magic close): the board halts", wd.Device)
 }
 
 // watchdogShellHint is printed above the rescue shell while the watchdog

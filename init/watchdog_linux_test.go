@@ -338,3 +338,102 @@ func TestWatchdogEarlyNoProfile(t *testing.T) {
 		t.Errorf("no profile: %s, %+v; want the image's handoff, disarm", got, b.state.Watchdog)
 	}
 }
+
+// TestWatchdogHaltLater: a halt decided after the boot's end let the
+// watchdog go armed (remote_fallback = "halt" when no rescue can be
+// offered, a failed handoff under halt) stops it with the magic close
+// before the power-off: a board that can only halt was reset by it.
+func TestWatchdogHaltLater(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		halt func(b *boot)
+	}{
+		{"remote_fallback halt", func(b *boot) { b.failurePolicy(board.FailHalt) }},
+		{"handoff failed, halt", func(b *boot) { b.policy = board.FailHalt; b.handoffFailed() }},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			fake := &fakeWatchdog{}
+			b := watchdogBoot(t, fake, board.WatchdogKeep)
+			if err := b.r.run(context.Background(), phases("modules")); err != nil {
+				t.Fatal(err)
+			}
+			// A bring-up that failed under remote, or one that succeeded:
+			// the boot's end leaves the watchdog armed.
+			b.policy = board.FailRemote
+			b.releaseWatchdog(errors.New("boom"))
+			fake.ops = nil
+			old := powerOff
+			t.Cleanup(func() { powerOff = old })
+			var armedAtPowerOff string
+			powerOff = func(b *boot) { armedAtPowerOff = b.state.Watchdog.Handoff }
+			c.halt(b)
+			if got := fake.String(); got != "disarm" {
+				t.Errorf("watchdog: %q before the power-off, want disarm", got)
+			}
+			if armedAtPowerOff != "disarmed" {
+				t.Errorf("state at the power-off: %q, want disarmed", armedAtPowerOff)
+			}
+		})
+	}
+	// Disarmed already (a bring-up that failed under halt): not opened
+	// again.
+	fake := &fakeWatchdog{}
+	b := watchdogBoot(t, fake, board.WatchdogKeep)
+	b.state.Watchdog.Device, b.state.Watchdog.Handoff = "/dev/watchdog0", "disarmed"
+	b.disarmForHalt()
+	if got := fake.String(); got != "" {
+		t.Errorf("a disarmed watchdog: %q", got)
+	}
+}
+
+// TestWatchdogHandoffImages: the image's watchdog_handoff holds when a
+// config partition's profile runs: that profile, without [board]
+// watchdog keys, has the default keep, which left the image's "disarm"
+// watchdog armed for a next stage that does not feed it, and the board
+// reset after every boot.
+func TestWatchdogHandoffImages(t *testing.T) {
+	for _, c := range []struct {
+		image, partition board.WatchdogHandoff
+		want, state      string
+	}{
+		{board.WatchdogDisarm, board.WatchdogKeep, "ping,disarm", "disarmed"},
+		{board.WatchdogKeep, board.WatchdogDisarm, "ping,release", "armed"},
+	} {
+		fake := &fakeWatchdog{}
+		b := watchdogBoot(t, fake, c.image)
+		if err := b.r.run(context.Background(), phases("modules")); err != nil {
+			t.Fatal(err)
+		}
+		// The persist phase's commit: the partition's profile runs.
+		b.image = b.profile
+		b.profile = &board.Profile{Board: board.Board{WatchdogTimeout: 60 * time.Second, WatchdogHandoff: c.partition}}
+		fake.ops = nil
+		b.releaseWatchdog(nil)
+		if got := fake.String(); got != c.want || b.state.Watchdog.Handoff != c.state {
+			t.Errorf("image %s, partition %s: %s, %q; want %s, %q (the image's)", c.image, c.partition, got, b.state.Watchdog.Handoff, c.want, c.state)
+		}
+	}
+}
+
+// TestWatchdogOpenUnderPartitionProfile: a watchdog that a module brings
+// is opened after the modules phase from the image's profile also when a
+// config partition's profile runs, which names none: it was never opened.
+func TestWatchdogOpenUnderPartitionProfile(t *testing.T) {
+	fake := &fakeWatchdog{}
+	b := watchdogBoot(t, fake, board.WatchdogKeep)
+	if err := b.r.run(context.Background(), phases("profile")); err != nil {
+		t.Fatal(err)
+	}
+	// The persist phase's commit: the partition's profile runs.
+	b.image = b.profile
+	b.profile = &board.Profile{Board: board.Board{WatchdogTimeout: board.DefaultWatchdogTimeout, WatchdogHandoff: board.WatchdogKeep}}
+	if err := b.r.run(context.Background(), phases("persist", "modules", "uplink")); err != nil {
+		t.Fatal(err)
+	}
+	if got := fake.String(); got != "ping,ping" {
+		t.Errorf("watchdog: %q, want opened after the modules and pinged after them and the uplink", got)
+	}
+	if w := b.state.Watchdog; w.Device != "/dev/watchdog0" || w.TimeoutS != 10 {
+		t.Errorf("state: %+v", w)
+	}
+}

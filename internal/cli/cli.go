@@ -41,7 +41,7 @@ type command struct {
 // commands are the host command's commands, in the order of the usage.
 func commands() []command {
 	return []command{
-		{"check", "[-root DIR] [-persist DIR] [-strict] PROFILE...", "validate board profiles", Check},
+		{"check", "[-root DIR] [-persist DIR] [-image minimal|rescue] [-strict] PROFILE...", "validate board profiles", Check},
 		{"import", "WG-QUICK.conf > PROFILE.toml", "convert a wg-quick config", importCmd},
 		{"pubkey", "[KEYFILE...]", "the public key of private key files (or stdin)", pubkeyCmd},
 		{"timeline", "[-console LOG] [-title TEXT] STATE.json", "the boot as an SVG chart on stdout", Timeline},
@@ -55,7 +55,7 @@ func commands() []command {
 // Run dispatches (TestUsageDispatches).
 func usage() string {
 	var b strings.Builder
-	b.WriteString("usage: wgboot COMMAND, on a build host (the device's /bin/wgboot has show, state, pubkey and version):\n")
+	b.WriteString("usage: wgboot COMMAND, on a build host (the device's /bin/wgboot has show, state, pubkey, retry and version):\n")
 	for _, c := range commands() {
 		line := "wgboot " + c.name
 		if c.args != "" {

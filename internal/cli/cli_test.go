@@ -74,6 +74,33 @@ func TestCheck_profiles(t *testing.T) {
 			t.Errorf("unexpected problem: %s", line)
 		}
 	}
+
+	// docs/profile.md shows this run's output: each line it quotes is
+	// one the check prints, at the same line and column.
+	doc, err := os.ReadFile("../../docs/profile.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := strings.ReplaceAll(out, "../../board/profiles/", "board/profiles/")
+	quoted := 0
+	for _, line := range strings.Split(string(doc), "\n") {
+		if !strings.HasPrefix(line, "board/profiles/") {
+			continue
+		}
+		quoted++
+		if strings.Contains(line, "keys/hub.key has mode") {
+			// A checkout that keeps the key private prints no warning.
+			if fi, err := os.Stat("../../board/profiles/keys/hub.key"); err == nil && fi.Mode().Perm()&0o077 == 0 {
+				continue
+			}
+		}
+		if !strings.Contains(got, line+"\n") {
+			t.Errorf("docs/profile.md quotes a line the check does not print:\n%s\ncheck printed:\n%s", line, got)
+		}
+	}
+	if quoted == 0 {
+		t.Error("docs/profile.md quotes no line of the check of board/profiles")
+	}
 }
 
 var wantLine = regexp.MustCompile(`(?m)^# want(?: warning)?: (\d+):(\d+) (\S+) `)

@@ -48,6 +48,40 @@ func TestUsageDispatches(t *testing.T) {
 	}
 }
 
+// TestUsageCheckSynopsis: the usage's check line is docs/profile.md's
+// synopsis, and each flag in it is one check takes: the usage had lost
+// -image, which check -image rescue takes, and the device's retry.
+func TestUsageCheckSynopsis(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/profile.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var synopsis string
+	for _, l := range strings.Split(string(doc), "\n") {
+		if strings.HasPrefix(l, "wgboot check [") {
+			synopsis = l
+		}
+	}
+	_, out, _ := run(t, "help")
+	if synopsis == "" || !strings.Contains(out, synopsis) {
+		t.Errorf("the usage lacks docs/profile.md's synopsis %q:\n%s", synopsis, out)
+	}
+	for _, f := range strings.Fields(synopsis) {
+		name, ok := strings.CutPrefix(strings.TrimSuffix(f, "]"), "[-")
+		if !ok {
+			continue
+		}
+		var o, e bytes.Buffer
+		Check(&o, &e, []string{"-" + name + "=x", "no-such.toml"})
+		if strings.Contains(e.String(), "not defined") {
+			t.Errorf("the synopsis names -%s, which check does not take: %s", name, e.String())
+		}
+	}
+	if !strings.Contains(out, "retry") {
+		t.Errorf("the usage does not say the device's wgboot has retry:\n%s", out)
+	}
+}
+
 func writeStateFile(t *testing.T, s *bootstate.State) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "state.json")
