@@ -84,9 +84,8 @@ func (b *boot) park() {
 // would: for each signal that the runtime hands to os/signal, enabling it
 // is a round trip to a goroutine locked to its own thread (two thread
 // switches and a sigprocmask), and 51 of them are. With only these (9 round
-// trips), main → the first phase took 0.97 instead of 1.39 instruction-ms
-// and the bring-up (a) 8.43 instead of 8.77 (amd64, medians of 5 boots,
-// bootbench -quick -icount-boots 5).
+// trips), main → the first phase's end takes 0.4 (amd64) and 0.6 (arm64)
+// instruction-ms less; docs/benchmarks.md has the boots.
 var bootSignals = [...]unix.Signal{
 	unix.SIGHUP, unix.SIGINT, unix.SIGTERM, unix.SIGQUIT, unix.SIGABRT, unix.SIGPIPE,
 	unix.SIGCHLD, unix.SIGUSR1, unix.SIGUSR2,
