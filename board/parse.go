@@ -8,8 +8,10 @@ import (
 	"math"
 	"net/netip"
 	"path"
+	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 	"unicode/utf8"
 
@@ -109,7 +111,7 @@ func Load(fsys fs.FS, name string) (*Profile, Diagnostics) {
 // board must not stop this board from booting. Files that cannot be read
 // or parsed are left out and reported.
 func LoadDir(fsys fs.FS, dir string) ([]*Profile, Diagnostics) {
-	entries, err := fs.ReadDir(fsys, dir)
+	entries, err := readDir(fsys, dir)
 	if err != nil {
 		return nil, Diagnostics{readDiagnostic(dir, err)}
 	}
@@ -1022,7 +1024,10 @@ func editDistance(a, b string, limit int) int {
 	return min(prev[len(b)], limit)
 }
 
-// typeName names the TOML type of a decoded value.
+// typeName names the TOML type of a decoded value, for an error message:
+// not inlined into the nine that use it (/init -1.3 KB xz on amd64).
+//
+//go:noinline
 func typeName(v any) string {
 	switch v.(type) {
 	case string:
@@ -1041,4 +1046,31 @@ func typeName(v any) string {
 		return "a table"
 	}
 	return "an unsupported value"
+}
+
+// readDir is fs.ReadDir (the entries sorted by name; the same errors)
+// with sort.Slice, whose code /init has anyway, instead of the generic
+// slices.SortFunc that fs.ReadDir and os.ReadDir instantiate for
+// []fs.DirEntry: /init without that copy is 4.1 KB xz smaller on amd64.
+func readDir(fsys fs.FS, dir string) ([]fs.DirEntry, error) {
+	if !fs.ValidPath(dir) {
+		return nil, &fs.PathError{Op: "readdir", Path: dir, Err: fs.ErrInvalid} // as os.DirFS's ReadDir
+	}
+	f, err := fsys.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	d, ok := f.(fs.ReadDirFile)
+	if !ok {
+		return nil, &fs.PathError{Op: "readdir", Path: dir, Err: errors.New("not implemented")}
+	}
+	entries, err := d.ReadDir(-1)
+	if pe, ok := err.(*fs.PathError); ok && len(entries) == 0 && pe.Err == syscall.ENOTDIR {
+		// os.ReadDir opens the directory with O_DIRECTORY: a file is
+		// refused by the open, with the name as the caller gave it.
+		err = &fs.PathError{Op: "open", Path: dir, Err: pe.Err}
+	}
+	sort.Slice(entries, func(i, j int) bool { return entries[i].Name() < entries[j].Name() })
+	return entries, err
 }

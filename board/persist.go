@@ -30,7 +30,7 @@ var persistFSTypes = []string{"ext4", "vfat"}
 // OnPersist reports whether a key file path names a file on the config
 // partition: an absolute path under /persist.
 func OnPersist(name string) bool {
-	return strings.HasPrefix(name, "/") && strings.HasPrefix(path.Clean(name), persist.Dir+"/")
+	return hasPrefix(name, "/") && hasPrefix(path.Clean(name), persist.Dir+"/")
 }
 
 // persist checks the [persist] table.

@@ -177,7 +177,7 @@ func (s *scanner) skipSpaceNL() {
 		case ' ', '\t', '\n':
 			s.i++
 		case '\r':
-			if s.mode == scanFast && !strings.HasPrefix(s.s[s.i:], "\r\n") {
+			if s.mode == scanFast && !hasPrefix(s.s[s.i:], "\r\n") {
 				s.fail()
 				return
 			}
@@ -213,7 +213,7 @@ func (s *scanner) endOfLine() {
 	case s.i >= len(s.s):
 	case s.s[s.i] == '\n':
 		s.i++
-	case strings.HasPrefix(s.s[s.i:], "\r\n"):
+	case hasPrefix(s.s[s.i:], "\r\n"):
 		s.i += 2
 	default:
 		s.fail()
@@ -299,7 +299,7 @@ func (s *scanner) header() string {
 	keys, bare := s.key(true)
 	s.skipBlanks()
 	if s.mode == scanFast {
-		if !bare || len(keys) > 2 || !s.at(']') || array && !strings.HasPrefix(s.s[s.i:], "]]") {
+		if !bare || len(keys) > 2 || !s.at(']') || array && !hasPrefix(s.s[s.i:], "]]") {
 			s.fail()
 			return ""
 		}
@@ -688,7 +688,7 @@ func (s *scanner) value(p string, depth int) (any, bool) {
 // boolean reads true or false, which must end there: "trueish" is not.
 func (s *scanner) boolean() (any, bool) {
 	for _, w := range []string{"true", "false"} {
-		if !strings.HasPrefix(s.s[s.i:], w) {
+		if !hasPrefix(s.s[s.i:], w) {
 			continue
 		}
 		end := s.i + len(w)
@@ -1073,4 +1073,11 @@ func lineCol(starts []int, off int) (line, col int) {
 		i = 0
 	}
 	return i + 1, off - starts[i] + 1
+}
+
+// hasPrefix is strings.HasPrefix, for the scanner's per-line and per-peer
+// paths: it is inlined whatever the build flags of package strings, which
+// /init compiles without inlining (image/initflags.txt).
+func hasPrefix(s, prefix string) bool {
+	return len(s) >= len(prefix) && s[:len(prefix)] == prefix
 }

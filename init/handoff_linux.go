@@ -116,12 +116,16 @@ func switchRoot(newRoot string) error {
 
 // removeSameFS deletes what is below dir on the filesystem dev, leaving
 // mount points of other filesystems (the new root among them) alone.
-// Errors are ignored: this only frees memory.
+// Errors are ignored: this only frees memory. The entries are taken in
+// directory order: os.ReadDir would sort them, with a generic sort of its
+// own in /init (see board's readDir).
 func removeSameFS(dir string, dev uint64) {
-	entries, err := os.ReadDir(dir)
+	f, err := os.Open(dir)
 	if err != nil {
 		return
 	}
+	entries, _ := f.ReadDir(-1)
+	f.Close()
 	for _, e := range entries {
 		p := filepath.Join(dir, e.Name())
 		var st unix.Stat_t

@@ -26,7 +26,11 @@ import (
 //
 // With WGBENCH_ICOUNT=1 the guest runs under QEMU's -icount
 // shift=0,sleep=off: its clock, which wgbench reads, advances 1 ns per
-// instruction, so the table is in instruction time.
+// instruction, so the table is in instruction time. With
+// WGBENCH_INITFLAGS=1 wgbench is built with /init's compiler flags
+// (image/initflags.txt), so that the wgboot columns run board and
+// netsetup/wg as /init's build compiles them (and wgctrl-go without
+// inlining).
 func TestBenchPeers(t *testing.T) {
 	if os.Getenv("WGBOOT_BENCH") == "" {
 		t.Skip("benchmark: run bench/wgpeers/run.sh")
@@ -35,7 +39,11 @@ func TestBenchPeers(t *testing.T) {
 	debRoot := os.Getenv("WGBENCH_ROOT")
 	k := imagetest.FindKernel(t, arch)
 
-	bench := build(t, arch, "./cmd/wgbench")
+	var flags []string
+	if os.Getenv("WGBENCH_INITFLAGS") == "1" {
+		flags = image.InitBuildFlags()
+	}
+	bench := build(t, arch, "./cmd/wgbench", flags...)
 	testinit := build(t, arch, "github.com/wgboot/wgboot/image/testinit")
 	files := []image.File{{Path: "/bench/wgbench", Data: read(t, bench), Mode: 0o755}}
 	files = append(files, elfClosure(t, debRoot, "/usr/bin/wg")...)
@@ -93,10 +101,10 @@ func read(t *testing.T, path string) []byte {
 }
 
 // build builds a static guest binary.
-func build(t *testing.T, arch, pkg string) string {
+func build(t *testing.T, arch, pkg string, flags ...string) string {
 	t.Helper()
 	out := filepath.Join(t.TempDir(), filepath.Base(pkg))
-	cmd := exec.Command("go", "build", "-trimpath", "-o", out, pkg)
+	cmd := exec.Command("go", append(append([]string{"build", "-trimpath", "-o", out}, flags...), pkg)...)
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+arch, "GOAMD64=v1", "GOFLAGS=-mod=mod")
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("build %s: %v\n%s", pkg, err, b)

@@ -7,7 +7,7 @@
 # With WGBENCH_ICOUNT=1 the guest runs under QEMU's -icount
 # shift=0,sleep=off and the table is in instruction time
 # (out/bench/wgpeers-<arch>-icount.md). WGBENCH_OUT: another file for the
-# table.
+# table. WGBENCH_INITFLAGS=1 builds wgbench with /init's compiler flags.
 #
 # It downloads (never installs) wireguard-tools and libc6 for the guest
 # architecture with the private apt state of `make kernels`, unpacks them

@@ -7,8 +7,10 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -174,7 +176,7 @@ func (f Finder) match(d *Device, s Spec, tables map[string]*diskTable) (bool, er
 // card readers).
 func (f Finder) list() ([]Device, error) {
 	dir := filepath.Join(f.sys(), "class", "block")
-	entries, err := os.ReadDir(dir)
+	entries, err := readDir(dir)
 	if err != nil {
 		return nil, err
 	}
@@ -290,4 +292,18 @@ func readInt(path string) (int64, error) {
 		return 0, err
 	}
 	return strconv.ParseInt(strings.TrimSpace(string(data)), 10, 64)
+}
+
+// readDir is os.ReadDir (the entries sorted by name) with sort.Slice,
+// whose code /init has anyway, instead of the generic slices.SortFunc
+// that os.ReadDir instantiates for []fs.DirEntry (see board's readDir).
+func readDir(dir string) ([]os.DirEntry, error) {
+	f, err := os.OpenFile(dir, os.O_RDONLY|syscall.O_DIRECTORY, 0) // as os.ReadDir opens it
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	entries, err := f.ReadDir(-1)
+	sort.Slice(entries, func(i, j int) bool { return entries[i].Name() < entries[j].Name() })
+	return entries, err
 }

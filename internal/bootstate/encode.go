@@ -225,7 +225,15 @@ type encoder struct {
 	empty bool // nothing inside the object or array begun last
 }
 
+// indent is a newline and the indentation of 8 levels, deeper than the
+// state file nests: newline appends a prefix of it in one go.
+const indent = "\n                "
+
 func (e *encoder) newline() {
+	if n := 1 + 2*e.depth; n <= len(indent) {
+		e.buf = append(e.buf, indent[:n]...)
+		return
+	}
 	e.buf = append(e.buf, '\n')
 	for range e.depth {
 		e.buf = append(e.buf, "  "...)

@@ -394,3 +394,32 @@ func TestNoSecretFields(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkEncode10k writes the state of a 10,000-peer hub, the largest
+// state file a boot writes (once, at its end).
+func BenchmarkEncode10k(b *testing.B) {
+	t0 := time.Date(2026, 12, 7, 5, 29, 3, 123456789, time.UTC)
+	peers := make([]Peer, 10000)
+	for i := range peers {
+		peers[i] = Peer{PublicKey: "xkSiuuwzFSr9eB4uyyHVhGU4hlPxfL8VN1fLD/W8J2c=", Endpoint: "192.168.50.1:51820",
+			AllowedIPs: []string{"10.77.0.0/24", "fd77::/64"}, LastHandshake: t0}
+	}
+	s := &State{Version: "v1", Board: "hub", Phases: []Phase{{Name: "mounts", Dur: time.Millisecond}},
+		Tunnels: []Tunnel{{Name: "wg0", Index: 3, PublicKey: "ww8qAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", ListenPort: 51820, Peers: peers}}}
+	b.ReportAllocs()
+	for b.Loop() {
+		Encode(s)
+	}
+}
+
+// TestNewlineDeep: nesting deeper than the indent constant still indents
+// two spaces a level.
+func TestNewlineDeep(t *testing.T) {
+	for depth := range 12 {
+		e := encoder{depth: depth}
+		e.newline()
+		if want := "\n" + strings.Repeat("  ", depth); string(e.buf) != want {
+			t.Errorf("depth %d: %q, want %q", depth, e.buf, want)
+		}
+	}
+}

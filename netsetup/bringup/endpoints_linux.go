@@ -1,7 +1,6 @@
 package bringup
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -78,26 +77,36 @@ func Candidates(eps []board.Endpoint, addrs func(host string) []netip.Addr, rout
 // 6to4, Teredo and unique-local IPv6), the server's order kept among
 // equals. Which of them the uplink can route is applied over the whole
 // list by [Prefer].
+//
+// An insertion sort: a name has a handful of addresses, and slices'
+// stable sort would be one more copy of its generic code in /init.
 func SortAddrs(addrs []netip.Addr) {
-	slices.SortStableFunc(addrs, func(a, b netip.Addr) int {
-		return cmp.Compare(precedence(b), precedence(a))
-	})
+	for i := 1; i < len(addrs); i++ {
+		a, p := addrs[i], precedence(addrs[i])
+		j := i
+		for ; j > 0 && precedence(addrs[j-1]) < p; j-- {
+			addrs[j] = addrs[j-1]
+		}
+		addrs[j] = a
+	}
 }
 
 // Prefer moves the candidates whose address routable accepts before the
 // others, keeping the order within each group: an address of a family the
 // uplink has no route for is tried only when every other has failed.
 func Prefer(cands []Candidate, routable func(netip.Addr) bool) {
-	slices.SortStableFunc(cands, func(a, b Candidate) int {
-		ra, rb := routable(a.Addr.Addr()), routable(b.Addr.Addr())
-		switch {
-		case ra == rb:
-			return 0
-		case ra:
-			return -1
+	// A stable partition: each routable candidate moves up to just after
+	// the routable ones before it.
+	n := 0
+	for i := range cands {
+		if !routable(cands[i].Addr.Addr()) {
+			continue
 		}
-		return 1
-	})
+		c := cands[i]
+		copy(cands[n+1:i+1], cands[n:i])
+		cands[n] = c
+		n++
+	}
 }
 
 // precedence is an address's precedence in RFC 6724's default policy

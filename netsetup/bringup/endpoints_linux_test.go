@@ -3,6 +3,7 @@ package bringup
 import (
 	"context"
 	"errors"
+	"math/rand/v2"
 	"net/netip"
 	"slices"
 	"strings"
@@ -329,5 +330,48 @@ func TestHandshakesWithFallbackKernelError(t *testing.T) {
 	}
 	if took := time.Since(start); took > 40*time.Millisecond {
 		t.Errorf("took %v: the error was waited on", took)
+	}
+}
+
+// TestSortAddrsPreferAsStableSort: SortAddrs and Prefer order as
+// slices.SortStableFunc would with their comparisons, which they replaced
+// (one generic copy fewer in /init).
+func TestSortAddrsPreferAsStableSort(t *testing.T) {
+	pool := addrList("fd50::1", "192.0.2.1", "2001::1", "2002::1", "2001:db8::1", "198.51.100.1",
+		"2001:db8::2", "::ffff:192.0.2.9", "fd50::2", "203.0.113.7", "2002::2", "2001::2")
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 500 {
+		list := make([]netip.Addr, rng.IntN(12))
+		for i := range list {
+			list[i] = pool[rng.IntN(len(pool))]
+		}
+		want := slices.Clone(list)
+		slices.SortStableFunc(want, func(a, b netip.Addr) int { return precedence(b) - precedence(a) })
+		got := slices.Clone(list)
+		SortAddrs(got)
+		if !slices.Equal(got, want) {
+			t.Fatalf("SortAddrs(%v) = %v, want %v", list, got, want)
+		}
+
+		cands := make([]Candidate, len(list))
+		for i, a := range list {
+			cands[i] = Candidate{Addr: netip.AddrPortFrom(a, uint16(i))}
+		}
+		routable := func(a netip.Addr) bool { return a.Is4() || a.Is4In6() || precedence(a) == 3 }
+		wantC := slices.Clone(cands)
+		slices.SortStableFunc(wantC, func(a, b Candidate) int {
+			ra, rb := routable(a.Addr.Addr()), routable(b.Addr.Addr())
+			switch {
+			case ra == rb:
+				return 0
+			case ra:
+				return -1
+			}
+			return 1
+		})
+		Prefer(cands, routable)
+		if !slices.Equal(cands, wantC) {
+			t.Fatalf("Prefer: %v, want %v", cands, wantC)
+		}
 	}
 }

@@ -157,6 +157,8 @@ func DeviceConfig(t *board.Tunnel) wg.Config {
 	cfg.ListenPort = &port
 	mark := t.FwMark
 	cfg.FirewallMark = &mark
+	// One array for the keepalives, not an allocation per peer.
+	kas := make([]time.Duration, len(t.Peers))
 	for i := range t.Peers {
 		p := &t.Peers[i]
 		pc := wg.PeerConfig{
@@ -169,8 +171,8 @@ func DeviceConfig(t *board.Tunnel) wg.Config {
 			psk := p.PresharedKey
 			pc.PresharedKey = &psk
 		}
-		ka := time.Duration(p.PersistentKeepalive) * time.Second
-		pc.PersistentKeepalive = &ka
+		kas[i] = time.Duration(p.PersistentKeepalive) * time.Second
+		pc.PersistentKeepalive = &kas[i]
 		cfg.Peers = append(cfg.Peers, pc)
 	}
 	return cfg

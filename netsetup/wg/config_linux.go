@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/wgboot/wgboot/internal/errcap"
+	"github.com/wgboot/wgboot/internal/firstseen"
 	"github.com/wgboot/wgboot/internal/krule"
 	"github.com/wgboot/wgboot/internal/wgkey"
 )
@@ -123,18 +124,19 @@ func Validate(cfg Config) error {
 	if cfg.ListenPort != nil && (*cfg.ListenPort < 0 || *cfg.ListenPort > math.MaxUint16) {
 		p.field(fieldName{peer: -1, name: "listen_port"}, "%d out of range 0-65535", *cfg.ListenPort)
 	}
-	peerIndex := make(map[wgkey.Key]int, len(cfg.Peers))
-	type owner struct{ peer, ip int }
-	var prefixOwner map[netip.Prefix]owner
+	// Repeats are found with firstseen, not maps: for 10,000 peers the two
+	// maps cost 31 M instructions of Validate's 37 M (callgrind, amd64).
+	peerIndex := firstseen.New(len(cfg.Peers))
+	var prefixOwner *firstseen.Index
 	for i := range cfg.Peers {
 		pc := &cfg.Peers[i]
 		field := func(name string) fieldName { return fieldName{peer: i, ip: -1, name: name} }
 		if pc.PublicKey.IsZero() {
 			p.field(field("public_key"), "missing")
-		} else if j, dup := peerIndex[pc.PublicKey]; dup {
+		} else if j, _, dup := peerIndex.Add(peerIndex.HashKey((*[32]byte)(&pc.PublicKey)), i, 0, func(j, _ int) bool {
+			return cfg.Peers[j].PublicKey == pc.PublicKey
+		}); dup {
 			p.field(field("public_key"), "%s repeats peers[%d]", pc.PublicKey, j)
-		} else {
-			peerIndex[pc.PublicKey] = i
 		}
 		if pc.Remove {
 			if pc.PresharedKey != nil || pc.Endpoint.IsValid() || pc.PersistentKeepalive != nil ||
@@ -168,7 +170,7 @@ func Validate(cfg Config) error {
 			for k := range cfg.Peers[i:] {
 				n += len(cfg.Peers[i+k].AllowedIPs)
 			}
-			prefixOwner = make(map[netip.Prefix]owner, n)
+			prefixOwner = firstseen.New(n)
 		}
 		for j, pfx := range pc.AllowedIPs {
 			f := fieldName{peer: i, ip: j}
@@ -177,16 +179,16 @@ func Validate(cfg Config) error {
 				continue
 			}
 			m := pfx.Masked()
-			if o, dup := prefixOwner[m]; dup {
-				if o.peer == i {
-					p.field(f, "%v repeats allowed_ips[%d]", m, o.ip)
+			if peer, ip, dup := prefixOwner.Add(prefixOwner.HashPrefix(m), i, j, func(peer, ip int) bool {
+				return cfg.Peers[peer].AllowedIPs[ip].Masked() == m
+			}); dup {
+				if peer == i {
+					p.field(f, "%v repeats allowed_ips[%d]", m, ip)
 				} else {
 					// The kernel would move the prefix to the later peer.
-					p.field(f, "%v is also allowed for peers[%d]", m, o.peer)
+					p.field(f, "%v is also allowed for peers[%d]", m, peer)
 				}
-				continue
 			}
-			prefixOwner[m] = owner{i, j}
 		}
 	}
 	return p.err()

@@ -148,6 +148,10 @@ type setBuilder struct {
 	scopes map[int]uint32
 
 	scratch []byte // for appendAllowedIP
+	// payload is the array every message's payload is built in: next
+	// returns it, Configure zeroes it once sent. One array for all the
+	// messages, not a new one each (27 of 60 KiB for 10,000 peers).
+	payload []byte
 
 	// Reused for every message: the device attributes (with the private
 	// key), the peer nests (with preshared keys), the peer being encoded,
@@ -284,7 +288,10 @@ func (b *setBuilder) next() ([]byte, peerRange, error) {
 	if reserve > 0 {
 		cfg.PrivateKey.Use(func(k []byte) { dev.Bytes(unix.WGDEVICE_A_PRIVATE_KEY, k) })
 	}
-	payload, err := nl.GenlPayload(nl.GenlHeader{Command: unix.WG_CMD_SET_DEVICE, Version: unix.WG_GENL_VERSION}, dev)
+	payload, err := nl.AppendGenlPayload(b.payload[:0], nl.GenlHeader{Command: unix.WG_CMD_SET_DEVICE, Version: unix.WG_GENL_VERSION}, dev)
+	if err == nil {
+		b.payload = payload[:0]
+	}
 	secmem.ClearRegisters() // the nests and the payload were copied through them
 	if err != nil {
 		return nil, rng, err

@@ -489,3 +489,28 @@ func BenchmarkBuild10k(b *testing.B) {
 		}
 	}
 }
+
+// TestSetBuilder_payloadReused: the messages of a large configuration are
+// built in one array (two if a later message is larger than the first),
+// not one each, and each is still whole when next returns.
+func TestSetBuilder_payloadReused(t *testing.T) {
+	cfg := Config{PrivateKey: &testPriv, ReplacePeers: true, Peers: manyPeers(2000)}
+	b := newSetBuilder("wg0", &cfg, DefaultMessageSize, nil)
+	arrays := map[*byte]bool{}
+	peers := 0
+	for n := 0; !b.done(); n++ {
+		payload, rng, err := b.next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, tree := genlAttrs(t, nl.Message{Data: payload}); find(tree, unix.WGDEVICE_A_IFNAME) == nil {
+			t.Fatalf("message %d: no WGDEVICE_A_IFNAME", n+1)
+		}
+		arrays[&payload[:1][0]] = true
+		peers += rng.count
+		clear(payload) // as Configure does once it is sent
+	}
+	if peers != 2000 || len(arrays) > 2 {
+		t.Errorf("%d peers in messages built in %d arrays, want 2000 in at most 2", peers, len(arrays))
+	}
+}

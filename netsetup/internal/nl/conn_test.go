@@ -297,6 +297,35 @@ func TestConn_receiveBufferWiped(t *testing.T) {
 	}
 }
 
+// TestConn_writeBufferReusedWiped: Execute writes each request through
+// one reused buffer, zeroed after every write, on success and on an error
+// reply, and grows it only for a larger request.
+func TestConn_writeBufferReusedWiped(t *testing.T) {
+	ack := func(req Message, code syscall.Errno) []datagram {
+		echo := append(binary.NativeEndian.AppendUint32(nil, errCode(code)), marshal(t, Message{Header: req.Header})...)
+		return []datagram{{b: marshal(t, Message{Header: Header{Type: typeError, Seq: req.Seq}, Data: echo})}}
+	}
+	code := syscall.Errno(0)
+	c := NewConn(&scriptSocket{reply: func(req Message) []datagram { return ack(req, code) }})
+	big := bytes.Repeat(secret, 100)
+	if _, err := c.Execute(Message{Header: Header{Type: 0x10, Flags: flagAck}, Data: big}, "SET"); err != nil {
+		t.Fatal(err)
+	}
+	if cap(c.wbuf) < HeaderLen+len(big) || !allZero(c.wbuf[:cap(c.wbuf)]) {
+		t.Fatalf("write buffer of %d bytes kept, not wiped: %v", cap(c.wbuf), !allZero(c.wbuf[:cap(c.wbuf)]))
+	}
+	first := &c.wbuf[:1][0]
+	for _, code = range []syscall.Errno{0, syscall.EINVAL} {
+		c.Execute(Message{Header: Header{Type: 0x10, Flags: flagAck}, Data: secret}, "SET")
+		if &c.wbuf[:1][0] != first {
+			t.Errorf("errno %d: a smaller request moved the write buffer", code)
+		}
+		if !allZero(c.wbuf[:cap(c.wbuf)]) {
+			t.Errorf("errno %d: write buffer not wiped", code)
+		}
+	}
+}
+
 // TestConn_discardedRepliesWiped: when a dump fails part way, the parts
 // already read are wiped, not left for the garbage collector.
 func TestConn_discardedRepliesWiped(t *testing.T) {

@@ -2,6 +2,7 @@ package nl
 
 import (
 	"fmt"
+	"slices"
 )
 
 // GenlHeader is the generic netlink header that precedes a genl message's
@@ -42,6 +43,13 @@ func (h *GenlHeader) UnmarshalBinary(b []byte) error {
 // example a struct ifinfomsg) padded to 4 bytes, followed by the attributes
 // in ae, which may be nil.
 func Payload(fixed []byte, ae *AttrEncoder) ([]byte, error) {
+	return AppendPayload(nil, fixed, ae)
+}
+
+// AppendPayload appends the payload Payload returns to dst. dst grows at
+// most once, before anything is copied into it, so that no copy of
+// attributes carrying keys is left behind in a discarded array.
+func AppendPayload(dst, fixed []byte, ae *AttrEncoder) ([]byte, error) {
 	var attrs []byte
 	if ae != nil {
 		var err error
@@ -49,8 +57,7 @@ func Payload(fixed []byte, ae *AttrEncoder) ([]byte, error) {
 			return nil, err
 		}
 	}
-	// One array, sized up front: the attributes may hold keys.
-	b := make([]byte, 0, align(len(fixed))+len(attrs))
+	b := slices.Grow(dst, align(len(fixed))+len(attrs))
 	b = appendPadding(append(b, fixed...), len(fixed))
 	return append(b, attrs...), nil
 }
@@ -67,11 +74,17 @@ func SplitPayload(data []byte, n int) (fixed, attrs []byte, err error) {
 // GenlPayload returns a generic netlink payload: h followed by the
 // attributes in ae, which may be nil.
 func GenlPayload(h GenlHeader, ae *AttrEncoder) ([]byte, error) {
+	return AppendGenlPayload(nil, h, ae)
+}
+
+// AppendGenlPayload appends the payload GenlPayload returns to dst, as
+// AppendPayload does.
+func AppendGenlPayload(dst []byte, h GenlHeader, ae *AttrEncoder) ([]byte, error) {
 	hb, err := h.MarshalBinary()
 	if err != nil {
 		return nil, err
 	}
-	return Payload(hb, ae)
+	return AppendPayload(dst, hb, ae)
 }
 
 // ParseGenl splits a generic netlink payload into its header and a decoder

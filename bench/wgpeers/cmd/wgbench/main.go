@@ -7,6 +7,12 @@
 // It runs as the test program of image/testinit (see ../../bench_test.go):
 //
 //	wgbench -n=1,100,1000,10000 -runs=3 -wg=/usr/bin/wg
+//
+// -tools=wgboot,setconf runs only wgboot and wg setconf: at 10,000 peers
+// wgctrl-go alone takes four times as long as both. The "wgboot as /init"
+// column (-tools=...,init) does what PID 1 does with its profile: read it
+// as board.LoadDir does, lint it (Validate), convert it with
+// bringup.DeviceConfig, configure.
 package main
 
 import (
@@ -14,6 +20,7 @@ import (
 	"encoding/binary"
 	"flag"
 	"fmt"
+	"io/fs"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -24,6 +31,7 @@ import (
 
 	"github.com/wgboot/wgboot/board"
 	"github.com/wgboot/wgboot/internal/wgkey"
+	"github.com/wgboot/wgboot/netsetup/bringup"
 	"github.com/wgboot/wgboot/netsetup/wg"
 	"golang.zx2c4.com/wireguard/wgctrl"
 	"golang.zx2c4.com/wireguard/wgctrl/wgtypes"
@@ -45,20 +53,23 @@ type tool struct {
 	run  func(files files) error
 }
 
-type files struct{ toml, conf string }
+// files are one N's configuration: a profile, the same in a directory of
+// its own (as /init's profile directory, relative to /), and a wg(8) file.
+type files struct{ toml, conf, dir string }
 
 func main() {
 	ns := flag.String("n", "1,100,1000,10000", "peer counts")
 	runs := flag.Int("runs", 3, "runs per tool and N (median reported)")
 	wgPath := flag.String("wg", "/usr/bin/wg", "wg(8) binary")
+	only := flag.String("tools", "", "comma-separated `names` of the tools to run (wgboot, setconf, wgctrl, 4k); empty: all")
 	flag.Parse()
-	if err := run(*ns, *runs, *wgPath); err != nil {
+	if err := run(*ns, *runs, *wgPath, *only); err != nil {
 		fmt.Printf("wgbench: FAIL: %v\n", err)
 		os.Exit(1)
 	}
 }
 
-func run(nList string, runs int, wgPath string) error {
+func run(nList string, runs int, wgPath, only string) error {
 	var counts []int
 	for _, s := range strings.Split(nList, ",") {
 		n, err := strconv.Atoi(s)
@@ -72,11 +83,24 @@ func run(nList string, runs int, wgPath string) error {
 	} else {
 		fmt.Printf("wgbench: %s", out)
 	}
-	tools := []tool{
-		{"wgboot", func(f files) error { return runWgboot(f, 0) }},
-		{"wg setconf", func(f files) error { return runWg(wgPath, f) }},
-		{"wgctrl-go", runWgctrl},
-		{"wgboot 4KiB msgs", func(f files) error { return runWgboot(f, 4096) }},
+	all := []struct {
+		short string
+		tool
+	}{
+		{"wgboot", tool{"wgboot", func(f files) error { return runWgboot(f, 0) }}},
+		{"setconf", tool{"wg setconf", func(f files) error { return runWg(wgPath, f) }}},
+		{"wgctrl", tool{"wgctrl-go", runWgctrl}},
+		{"4k", tool{"wgboot 4KiB msgs", func(f files) error { return runWgboot(f, 4096) }}},
+		{"init", tool{"wgboot as /init", runInit}},
+	}
+	var tools []tool
+	for _, t := range all {
+		if only == "" || slices.Contains(strings.Split(only, ","), t.short) {
+			tools = append(tools, t.tool)
+		}
+	}
+	if len(tools) == 0 || tools[0].name != "wgboot" || !slices.ContainsFunc(tools, func(t tool) bool { return t.name == "wg setconf" }) {
+		return fmt.Errorf("-tools=%s: wgboot and setconf are needed (the table's first column and its baseline)", only)
 	}
 	// Not a tool of its own: the wgboot runs without the profile parse.
 	columns := append(tools[:1:1], tool{name: noParse})
@@ -225,8 +249,14 @@ func writeFiles(n int) (files, error) {
 			fmt.Fprintf(&c, "PersistentKeepalive = %d\n", ka)
 		}
 	}
-	f := files{toml: fmt.Sprintf("/tmp/bench-%d.toml", n), conf: fmt.Sprintf("/tmp/bench-%d.conf", n)}
+	f := files{toml: fmt.Sprintf("/tmp/bench-%d.toml", n), conf: fmt.Sprintf("/tmp/bench-%d.conf", n), dir: fmt.Sprintf("tmp/profile-%d", n)}
 	if err := os.WriteFile(f.toml, []byte(t.String()), 0o600); err != nil {
+		return files{}, err
+	}
+	if err := os.MkdirAll("/"+f.dir, 0o700); err != nil {
+		return files{}, err
+	}
+	if err := os.WriteFile("/"+f.dir+"/bench.toml", []byte(t.String()), 0o600); err != nil {
 		return files{}, err
 	}
 	return f, os.WriteFile(f.conf, []byte(c.String()), 0o600)
@@ -266,6 +296,34 @@ func runWgboot(f files, budget int) error {
 	}
 	defer c.Close()
 	c.SetMessageSize(budget)
+	return c.Configure(link, cfg)
+}
+
+// runInit is what PID 1 does with its profile (init/early_linux.go's
+// selectProfile, netsetup/bringup's TunnelUp): LoadDir, ReadKeys,
+// Validate without the own-key lint, DeviceConfig, Configure.
+func runInit(f files) error {
+	root := os.DirFS("/")
+	all, diags := board.LoadDir(root, f.dir)
+	if diags.HasErrors() || len(all) != 1 {
+		return fmt.Errorf("LoadDir: %d profiles, %v", len(all), diags.Err())
+	}
+	p := all[0]
+	dir, err := fs.Sub(root, f.dir)
+	if err != nil {
+		return err
+	}
+	diags = append(diags, p.ReadKeys(board.KeySource{Root: root, Dir: dir})...)
+	diags = append(diags, p.Validate(board.SkipSelfPeer)...)
+	if diags.HasErrors() {
+		return diags.Err()
+	}
+	cfg := bringup.DeviceConfig(&p.Tunnels[0])
+	c, err := wg.Open()
+	if err != nil {
+		return err
+	}
+	defer c.Close()
 	return c.Configure(link, cfg)
 }
 
