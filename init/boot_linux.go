@@ -39,7 +39,8 @@ type boot struct {
 	initArgs []string // what the kernel passed to init, passed on to the next
 	keyFiles []string // every key file the image's profiles name, absolute
 
-	parked   chan struct{} // closed once PID 1 stays (see park)
+	parked   chan struct{}  // closed once PID 1 stays (see park)
+	sigs     chan os.Signal // where signals go (pid1); park widens it to every signal
 	parkOnce sync.Once
 	rescue   remoteHooks // a remote rescue's signals (remote_linux.go); none in the default /init
 
