@@ -184,12 +184,21 @@ func (b *boot) onSignal(s os.Signal) {
 		rebootNow(b)
 	case sigHalt:
 		b.log.Warnf("signal %v: halting", s)
-		unix.Sync()
-		unix.Reboot(unix.LINUX_REBOOT_CMD_HALT)
+		// A halted board must stay so: the watchdog the boot's end left
+		// armed (the shell policy) would reset it.
+		b.disarmForHalt()
+		haltNow()
 	case sigPowerOff:
 		b.log.Warnf("signal %v: powering off", s)
+		b.disarmForHalt() // a board that cannot power off only halts
 		powerOff(b)
 	}
+}
+
+// haltNow syncs and halts; a variable for the tests.
+var haltNow = func() {
+	unix.Sync()
+	unix.Reboot(unix.LINUX_REBOOT_CMD_HALT)
 }
 
 // catchable are the signals a test sends PID 1 to check that none ends

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/wgboot/wgboot/board"
 	"github.com/wgboot/wgboot/internal/kmsg"
 	"github.com/wgboot/wgboot/internal/progress"
@@ -435,5 +437,40 @@ func TestWatchdogOpenUnderPartitionProfile(t *testing.T) {
 	}
 	if w := b.state.Watchdog; w.Device != "/dev/watchdog0" || w.TimeoutS != 10 {
 		t.Errorf("state: %+v", w)
+	}
+}
+
+// TestWatchdogHaltBySignal: a parked PID 1 halted or powered off by
+// SIGUSR1 or SIGUSR2 (busybox init's conventions) stops the watchdog the
+// boot's end left armed first, as the halt policy does: the shell policy
+// parks with it armed, and it reset the halted board.
+func TestWatchdogHaltBySignal(t *testing.T) {
+	for _, s := range []unix.Signal{unix.SIGUSR1, unix.SIGUSR2} {
+		t.Run(s.String(), func(t *testing.T) {
+			fake := &fakeWatchdog{}
+			b := watchdogBoot(t, fake, board.WatchdogKeep)
+			if err := b.r.run(context.Background(), phases("modules")); err != nil {
+				t.Fatal(err)
+			}
+			b.policy = board.FailShell
+			b.releaseWatchdog(errors.New("boom"))
+			if b.state.Watchdog.Handoff != "armed" {
+				t.Fatalf("the boot's end left the watchdog %q, want armed", b.state.Watchdog.Handoff)
+			}
+			fake.ops = nil
+			oldHalt, oldOff := haltNow, powerOff
+			t.Cleanup(func() { haltNow, powerOff = oldHalt, oldOff })
+			var at string
+			haltNow = func() { at = "halt: " + b.state.Watchdog.Handoff }
+			powerOff = func(b *boot) { at = "power off: " + b.state.Watchdog.Handoff }
+			b.park()
+			b.onSignal(s)
+			if got := fake.String(); got != "disarm" {
+				t.Errorf("watchdog: %q before the halt, want disarm", got)
+			}
+			if !strings.HasSuffix(at, ": disarmed") {
+				t.Errorf("state at the halt: %q, want disarmed", at)
+			}
+		})
 	}
 }
