@@ -667,20 +667,15 @@ func (d *decoder) handoffKey(k string, v any, kp *fieldPath, h *Handoff) {
 		if t, ok := d.duration(v, kp); ok {
 			h.WaitHandshake = t
 		}
-	case "on_failure":
+	case "on_failure", "remote_fallback":
 		if s, ok := d.str(v, kp); ok {
-			if f := OnFailure(s); f.Valid() {
-				h.OnFailure = OnFailure(strings.Clone(s))
-			} else {
-				d.r.errorf(kp.String(), ErrInvalid, "unknown action %q: want "+onFailureWant, s)
-			}
-		}
-	case "remote_fallback":
-		if s, ok := d.str(v, kp); ok {
-			if f := OnFailure(s); f.Valid() && f != FailRemote {
+			fallback := k == "remote_fallback"
+			if want := badAction(OnFailure(s), fallback); want != "" {
+				d.r.errorf(kp.String(), ErrInvalid, "unknown action %q: want %s", s, want)
+			} else if fallback {
 				h.RemoteFallback = OnFailure(strings.Clone(s))
 			} else {
-				d.r.errorf(kp.String(), ErrInvalid, "unknown action %q: want continue, shell, reboot or halt", s)
+				h.OnFailure = OnFailure(strings.Clone(s))
 			}
 		}
 	case "deadline":

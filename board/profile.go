@@ -339,6 +339,21 @@ const (
 // onFailureWant lists the actions for messages.
 const onFailureWant = "continue, shell, remote, reboot or halt"
 
+// badAction says which actions a key takes when f is not one of them, and
+// is "" when it is: on_failure takes every action, remote_fallback
+// (fallback) every one but "remote".
+func badAction(f OnFailure, fallback bool) string {
+	switch {
+	case fallback && f == FailRemote:
+	case f.Valid():
+		return ""
+	}
+	if fallback {
+		return "continue, shell, reboot or halt"
+	}
+	return onFailureWant
+}
+
 // Valid reports whether f is one of the known actions.
 func (f OnFailure) Valid() bool {
 	switch f {

@@ -108,7 +108,10 @@ var reRemoteReady = regexp.MustCompile(`wgboot: remote rescue: ssh root@(\S+) or
 // tunnel's addresses; the hub's testrescue finds the port closed on the
 // uplink address, is refused with a key not in authorized_keys, a
 // password and keyboard-interactive, logs in with the operator's key,
-// reads `wgboot state`, repairs the root disk and runs `wgboot retry`: the
+// reads `wgboot state`, runs `wgboot retry` before repairing anything: the
+// handoff fails again, the board says so and starts the server again, and
+// a new session logs in (same host key) and reads the failed retry in
+// `wgboot state`; it repairs the root disk and runs `wgboot retry`: the
 // client switch_roots and testroot reports OK. The host key was made on
 // the config partition (0600, with a .pub) and is the one the hub saw.
 // idle: no hub, nobody logs in, and the 20 s timeout reboots the client;
@@ -247,6 +250,8 @@ func testRemoteRepair(t *testing.T, arch string) {
 		`testrescue: keyboard-interactive refused`,
 		`testrescue: logged in as root, host key ` + regexp.QuoteMeta(fp),
 		`testrescue: state tells the failure`,
+		`testrescue: logged in again after the failed retry; state tells it`,
+		`testrescue: \|     "retries": 1`,
 		`testrescue: \|   "rescue": \{`,
 		`testrescue: \|     "host_key": "` + regexp.QuoteMeta(fp) + `",`,
 		`testrescue: \| repaired`,
@@ -261,6 +266,7 @@ func testRemoteRepair(t *testing.T, arch string) {
 		`wgboot: remote: root@10\.77\.0\.1:\d+: logged in with key SHA256:\S+ operator@hub`,
 		`wgboot: remote: root@10\.77\.0\.1:\d+: session \d+: command wgboot`,
 		`wgboot: remote rescue: retry: the handoff runs again`,
+		`wgboot: remote rescue: handoff failed: init /sbin/init not found on PARTLABEL=root: .*; starting the SSH server again`,
 		`wgboot: handoff: switch_root to PARTLABEL=root \(/dev/vda2, ext4\)`,
 	} {
 		if _, err := cli.ExpectAny(regexp.MustCompile(re), stepTimeout); err != nil {
@@ -268,6 +274,12 @@ func testRemoteRepair(t *testing.T, arch string) {
 		}
 	}
 	verdict := imagetest.Expect(t, cli, `testroot: (OK|FAIL)`, stepTimeout)
+	con := cli.Console()
+	for what, want := range map[string]int{"wgboot-remote started": 2, "remote rescue: retry: the handoff runs again": 2, "logged in with key": 2} {
+		if n := strings.Count(con, what); n < want {
+			t.Errorf("client: %q %d times, want %d (a retry that fails, then one that hands off)", what, n, want)
+		}
+	}
 	if !strings.Contains(verdict, "OK tunnel=wg0 up") || !strings.Contains(verdict, "ready=true") {
 		t.Errorf("after the retry: %s", verdict)
 	}

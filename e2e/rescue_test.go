@@ -156,12 +156,15 @@ func testRescueShell(t *testing.T, arch string) {
 
 	// A busybox-init habit: signals to PID 1 from the shell. Those the Go
 	// runtime would exit on (QUIT, ABRT, SEGV, ILL, TRAP, BUS, FPE, SYS,
-	// STKFLT, HUP) are logged; init and the shell live on.
-	if err := vm.Send("kill -3 1; kill -6 1; kill -11 1; kill -4 1; kill -5 1; kill -7 1; kill -8 1; kill -31 1; kill -16 1; kill -1 1\n"); err != nil {
+	// STKFLT, HUP) are logged; init and the shell live on. So are those
+	// that a booting init leaves to the runtime (ALRM, PWR):
+	// a parked init asks for every signal.
+	if err := vm.Send("kill -3 1; kill -6 1; kill -11 1; kill -4 1; kill -5 1; kill -7 1; kill -8 1; kill -31 1; kill -16 1; kill -1 1; kill -14 1; kill -30 1\n"); err != nil {
 		t.Fatal(err)
 	}
 	waitShell(t, vm, "after-signals", time.Minute)
-	for _, re := range []string{`wgboot: signal quit ignored`, `wgboot: signal segmentation fault ignored`, `wgboot: signal bad system call ignored`} {
+	for _, re := range []string{`wgboot: signal quit ignored`, `wgboot: signal segmentation fault ignored`, `wgboot: signal bad system call ignored`,
+		`wgboot: signal alarm clock ignored`, `wgboot: signal power failure ignored`} {
 		if _, err := vm.ExpectAny(regexp.MustCompile(re), 30*time.Second); err != nil {
 			t.Errorf("after kill: %v", err)
 		}

@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -41,10 +40,10 @@ type boot struct {
 	initArgs []string // what the kernel passed to init, passed on to the next
 	keyFiles []string // every key file the image's profiles name, absolute
 
-	parked   chan struct{} // closed once PID 1 stays (see park)
+	parked   chan struct{}  // closed once PID 1 stays (see park)
+	sigs     chan os.Signal // where signals go (pid1); park widens it to every signal
 	parkOnce sync.Once
-	retry    atomic.Pointer[chan struct{}]  // where `wgboot retry` goes in a remote rescue (remote_linux.go)
-	reboot   atomic.Pointer[chan os.Signal] // where a reboot signal goes in a remote rescue (remote_linux.go)
+	rescue   remoteHooks // a remote rescue's signals (remote_linux.go); none in the default /init
 
 	dog         watchdogState // [board] watchdog
 	seedPending string        // a seed file to write at the end (see saveSeed)
@@ -113,8 +112,9 @@ func (b *boot) finish(err error) {
 	}
 	if err != nil {
 		b.state.Failure = err.Error()
-		b.state.Policy = string(b.policy)
 		b.log.Outcomef(levelErr, "FAILED in %v (%s): %v", total, strings.Join(timings, " "), err)
+		b.noRemote()
+		b.state.Policy = string(b.policy)
 		b.log.Outcomef(levelErr, "policy %s: %s", b.policy, policyText[b.policy])
 	} else {
 		b.log.Outcomef(levelInfo, "READY in %v (%s)", total, strings.Join(timings, " "))
@@ -140,6 +140,7 @@ func (b *boot) finish(err error) {
 	if herr := b.handoff(); herr != nil {
 		b.log.Outcomef(levelErr, "handoff failed: %v", herr)
 		b.state.Failure = herr.Error()
+		b.noRemote()
 		b.writeState()
 		b.handoffFailed()
 	}
@@ -150,7 +151,8 @@ var policyText = map[board.OnFailure]string{
 	board.FailShell:    "starting a shell on the console",
 	board.FailReboot:   "rebooting",
 	board.FailHalt:     "halting",
-	board.FailRemote:   "starting the SSH server on the tunnel's addresses",
+	// board.FailRemote's is a rescue image's (remote_linux.go): the
+	// default /init takes remote_fallback instead (noremote_linux.go).
 }
 
 // test reports whether the kernel command line asks for a test behaviour:

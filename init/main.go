@@ -34,15 +34,32 @@ type command struct {
 // (cmd/wgboot), so that /init carries no flag parsing, JSON decoding or
 // SVG rendering.
 func commands() []command {
+	if !remoteBuild {
+		return []command{
+			{"show", "[INTERFACE...]", helpShow, showWG},
+			{"state", "[STATE.json]", helpState, showState},
+			{"pubkey", "[KEYFILE...]", helpPubkey, showPubkey},
+			{"version", "", "the build", printVersion},
+			{"help", "", "this text", printUsage},
+		}
+	}
+	// Only a rescue image's /init has a remote rescue to retry in (and
+	// its image a shell to type it in).
 	return []command{
-		{"show", "[INTERFACE...]", "the WireGuard tunnels, like wg show (no secrets)", showWG},
-		{"state", "[STATE.json]", "what init did at boot: " + statePath, showState},
-		{"pubkey", "[KEYFILE...]", "the tunnels' public keys, for enrolling the board", showPubkey},
+		{"show", "[INTERFACE...]", helpShow, showWG},
+		{"state", "[STATE.json]", helpState, showState},
+		{"pubkey", "[KEYFILE...]", helpPubkey, showPubkey},
 		{"retry", "", "in a remote rescue: run the handoff again (after a repair)", retryCmd},
 		{"version", "", "the build", printVersion},
 		{"help", "", "this text", printUsage},
 	}
 }
+
+const (
+	helpShow   = "the WireGuard tunnels, like wg show (no secrets)"
+	helpState  = "what init did at boot: " + statePath
+	helpPubkey = "the tunnels' public keys, for enrolling the board"
+)
 
 // usage lists commands(), one line each (TestUsageDispatches).
 func usage() string {

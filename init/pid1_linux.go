@@ -18,13 +18,14 @@ import (
 func pid1() {
 	// Signals first, before anything else runs. The kernel delivers to
 	// PID 1 only the signals it has a handler for, but the Go runtime
-	// installs one for every signal, and for most its default is to
-	// exit — and the kernel panics when PID 1 exits. Notify with no
-	// signal named takes all of them away from the runtime's defaults:
-	// SIGQUIT, SIGABRT, SIGSEGV sent with kill, … are now only logged.
-	// (A SIGSEGV from a real fault is still the runtime's panic.)
+	// installs one for nearly every signal, and for some its default is
+	// to exit — and the kernel panics when PID 1 exits. bootSignals takes
+	// those away from the runtime's defaults: SIGQUIT, SIGABRT, SIGSEGV
+	// sent with kill, … are now only logged. (A SIGSEGV from a real
+	// fault is still the runtime's panic.) The others, which the runtime
+	// drops by itself, are notified once PID 1 parks (see park).
 	sigs := make(chan os.Signal, 32)
-	signal.Notify(sigs)
+	notifyBoot(sigs)
 	// Ctrl-alt-del becomes SIGINT to PID 1 instead of an immediate hard
 	// reboot, so that init decides: ignored while booting, a clean
 	// reboot once parked.
@@ -32,6 +33,7 @@ func pid1() {
 
 	log := kmsg.New("wgboot", os.Stderr)
 	b := newBoot(log)
+	b.sigs = sigs
 	if cadErr != nil {
 		log.Warnf("ctrl-alt-del stays a hard reboot: %v", cadErr)
 	}
@@ -58,9 +60,45 @@ func pid1() {
 
 // park marks PID 1 as staying: from now on, SIGTERM and ctrl-alt-del
 // reboot, SIGUSR1 halts and SIGUSR2 powers off. The rescue shell counts as
-// parked.
+// parked. A parked PID 1 logs every signal, those the boot left to the Go
+// runtime (bootSignals) included.
 func (b *boot) park() {
-	b.parkOnce.Do(func() { close(b.parked) })
+	b.parkOnce.Do(func() {
+		if b.sigs != nil {
+			signal.Notify(b.sigs)
+		}
+		close(b.parked)
+	})
+}
+
+// bootSignals are the signals PID 1 answers during the boot: those whose
+// Go runtime default ends the process — SIGHUP, SIGINT and SIGTERM exit,
+// SIGQUIT and SIGABRT throw, and so do SIGILL, SIGTRAP, SIGBUS, SIGFPE,
+// SIGSEGV, SIGSTKFLT and SIGSYS sent with kill; a write to a closed pipe
+// on stdout or stderr exits unless SIGPIPE is notified — and those PID 1
+// acts on (SIGCHLD, SIGUSR1, SIGUSR2). The runtime drops the others
+// (SIGALRM, SIGPWR, the real-time signals, SIGURG, SIGWINCH, …) by itself,
+// without a word, which is all that PID 1 does with them too but log them.
+//
+// Why not all of them from the start, as signal.Notify with none named
+// would: for each signal that the runtime hands to os/signal, enabling it
+// is a round trip to a goroutine locked to its own thread (two thread
+// switches and a sigprocmask), and 51 of them are. With only these (9 round
+// trips), main → the first phase's end takes 0.4 (amd64) and 0.6 (arm64)
+// instruction-ms less; docs/benchmarks.md has the boots.
+var bootSignals = [...]unix.Signal{
+	unix.SIGHUP, unix.SIGINT, unix.SIGTERM, unix.SIGQUIT, unix.SIGABRT, unix.SIGPIPE,
+	unix.SIGCHLD, unix.SIGUSR1, unix.SIGUSR2,
+	// No round trip for these: the runtime handles them itself and only
+	// needs to know that a kill(2) of them is wanted.
+	unix.SIGILL, unix.SIGTRAP, unix.SIGBUS, unix.SIGFPE, unix.SIGSEGV, unix.SIGSTKFLT, unix.SIGSYS,
+}
+
+// notifyBoot sends bootSignals to c.
+func notifyBoot(c chan<- os.Signal) {
+	for _, s := range bootSignals {
+		signal.Notify(c, s)
+	}
 }
 
 // sigAction is what PID 1 does with a signal.
@@ -125,7 +163,7 @@ func (b *boot) onSignal(s os.Signal) {
 	case sigQuiet:
 		return
 	case sigLog:
-		if s == unix.SIGHUP && b.onRetrySignal() {
+		if remoteBuild && s == unix.SIGHUP && b.onRetrySignal() {
 			return
 		}
 		b.log.Infof("signal %v ignored", s)
@@ -139,7 +177,7 @@ func (b *boot) onSignal(s os.Signal) {
 	}
 	switch a {
 	case sigReboot:
-		if b.remoteReboot(s) {
+		if remoteBuild && b.remoteReboot(s) {
 			return // the remote rescue ends its sessions first
 		}
 		b.log.Warnf("signal %v: rebooting", s)

@@ -2,8 +2,14 @@ package main
 
 import (
 	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"slices"
 	"strings"
 	"testing"
+	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -31,6 +37,131 @@ func TestSignalActions(t *testing.T) {
 			t.Errorf("signalAction(%v) = %d", s, got)
 		}
 	}
+}
+
+// TestBootSignalsKeepPID1: with only bootSignals notified, as during the
+// boot, no catchable signal sent with kill ends the process; the ones
+// notified reach the channel and the others are dropped; once parked,
+// every signal reaches it. In a child process (this test binary again),
+// since a signal left to a Go runtime default that exits ends the process
+// that receives it. Signals whose handler is SIG_DFL (the runtime leaves
+// 32–34 there, and SIGCONT, SIGTSTP, SIGTTIN and SIGTTOU unless notified)
+// are not sent: their default stops or ends an ordinary process, but the
+// kernel does not deliver a SIG_DFL signal to PID 1.
+func TestBootSignalsKeepPID1(t *testing.T) {
+	if os.Getenv("WGBOOT_TEST_BOOTSIGNALS") == "1" {
+		if err := bootSignalsChild(); err != nil {
+			fmt.Println("child:", err)
+			os.Exit(3)
+		}
+		fmt.Println("child: survived every signal")
+		return
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestBootSignalsKeepPID1$")
+	cmd.Env = append(os.Environ(), "WGBOOT_TEST_BOOTSIGNALS=1")
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "child: survived every signal") {
+		t.Fatalf("child: %v\n%s", err, out)
+	}
+}
+
+func bootSignalsChild() error {
+	c := make(chan os.Signal, 64)
+	notifyBoot(c)
+	notified := map[unix.Signal]bool{}
+	for _, s := range bootSignals {
+		notified[s] = true
+	}
+	var want, sent []os.Signal
+	for _, s := range catchable() {
+		if dfl, err := isDefault(s); err != nil || dfl {
+			if err != nil {
+				return err
+			}
+			if notified[s] {
+				return fmt.Errorf("%v is notified but its handler is SIG_DFL", s)
+			}
+			continue
+		}
+		if err := unix.Kill(os.Getpid(), s); err != nil {
+			return err
+		}
+		sent = append(sent, s)
+		if notified[s] {
+			want = append(want, s)
+		}
+	}
+	got, err := receive(c, len(want))
+	if err != nil {
+		return err
+	}
+	if !sameSignals(got, want) {
+		return fmt.Errorf("during the boot: got %v, want %v (sent %v)", got, want, sent)
+	}
+	// Once parked, every signal is logged: the ones the boot left to the
+	// runtime reach the channel too.
+	b := &boot{parked: make(chan struct{}), sigs: c}
+	b.park()
+	later := []os.Signal{unix.SIGALRM, unix.SIGPWR, unix.SIGWINCH, unix.Signal(64)}
+	for _, s := range later {
+		if err := unix.Kill(os.Getpid(), s.(unix.Signal)); err != nil {
+			return err
+		}
+	}
+	got, err = receive(c, len(later))
+	if err != nil {
+		return err
+	}
+	// SIGURG, the runtime's preemption signal, may come in between.
+	got = slices.DeleteFunc(got, func(s os.Signal) bool { return s == unix.SIGURG })
+	if !sameSignals(got, later) {
+		return fmt.Errorf("parked: got %v, want %v", got, later)
+	}
+	return nil
+}
+
+// isDefault reports whether s's handler is SIG_DFL: the first word of the
+// kernel's struct sigaction, on every architecture.
+func isDefault(s unix.Signal) (bool, error) {
+	var old [4]uint64
+	_, _, errno := unix.RawSyscall6(unix.SYS_RT_SIGACTION, uintptr(s), 0, uintptr(unsafe.Pointer(&old[0])), 8, 0, 0)
+	if errno != 0 {
+		return false, fmt.Errorf("rt_sigaction(%v): %w", s, errno)
+	}
+	return old[0] == 0, nil
+}
+
+// receive reads signals from c until it has n, and for 100 ms more to
+// catch any extra one.
+func receive(c chan os.Signal, n int) ([]os.Signal, error) {
+	var got []os.Signal
+	deadline := time.After(5 * time.Second)
+	var extra <-chan time.Time
+	for {
+		if len(got) >= n && extra == nil {
+			extra = time.After(100 * time.Millisecond)
+		}
+		select {
+		case s := <-c:
+			got = append(got, s)
+		case <-extra:
+			return got, nil
+		case <-deadline:
+			return got, fmt.Errorf("got %d signals %v, want %d", len(got), got, n)
+		}
+	}
+}
+
+func sameSignals(a, b []os.Signal) bool {
+	key := func(l []os.Signal) []int {
+		var out []int
+		for _, s := range l {
+			out = append(out, int(s.(unix.Signal)))
+		}
+		slices.Sort(out)
+		return slices.Compact(out)
+	}
+	return slices.Equal(key(a), key(b))
 }
 
 func TestCheckInitramfs(t *testing.T) {

@@ -30,7 +30,9 @@ func (b *boot) failurePolicy(p board.OnFailure) {
 		b.disarmForHalt()
 		powerOff(b)
 	case board.FailRemote:
-		b.remote()
+		if remoteBuild { // the default /init's noRemote made it remote_fallback
+			b.remote()
+		}
 	}
 }
 
@@ -45,25 +47,6 @@ func (b *boot) handoffFailed() {
 		b.log.Outcomef(levelErr, "nothing to hand off to: rebooting")
 		b.failurePolicy(board.FailReboot)
 	}
-}
-
-// remoteFallback follows remote_fallback when on_failure = "remote" cannot
-// offer a rescue; err says why: no tunnel came up, the image has no server
-// or its /init no rescue (noremote_linux.go), the profile names no keys.
-func (b *boot) remoteFallback(err error) {
-	fb := remoteFallbackOf(b.profile)
-	b.log.Outcomef(levelErr, "remote rescue: %v; remote_fallback %s: %s", err, fb, policyText[fb])
-	b.state.Rescue.Error = err.Error()
-	b.state.Policy = string(fb)
-	b.writeState()
-	if fb == board.FailContinue {
-		if herr := b.handoff(); herr != nil {
-			b.log.Outcomef(levelErr, "handoff failed: %v", herr)
-			b.failurePolicy(board.FailReboot)
-		}
-		return
-	}
-	b.failurePolicy(fb)
 }
 
 // remoteFallbackOf is p's remote_fallback, or the default where p has none

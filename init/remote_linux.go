@@ -12,6 +12,7 @@ import (
 	"os"
 	"path"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -80,6 +81,42 @@ func (b *boot) remote() {
 }
 
 var errRetryFailed = errors.New("the handoff failed again")
+
+// remoteBuild is true: this /init has the remote rescue.
+const remoteBuild = true
+
+// remoteHooks are where a running remote rescue takes PID 1's signals.
+type remoteHooks struct {
+	retry  atomic.Pointer[chan struct{}]  // `wgboot retry` (SIGHUP with retryRequest)
+	reboot atomic.Pointer[chan os.Signal] // a reboot signal: the server ends first
+}
+
+func init() {
+	policyText[board.FailRemote] = "starting the SSH server on the tunnel's addresses"
+}
+
+// noRemote leaves on_failure = "remote" as it is: this /init has the
+// rescue (the default /init's replaces it with remote_fallback).
+func (b *boot) noRemote() {}
+
+// remoteFallback follows remote_fallback when on_failure = "remote" cannot
+// offer a rescue; err says why: no tunnel came up, the image has no server
+// or its /init no rescue (noremote_linux.go), the profile names no keys.
+func (b *boot) remoteFallback(err error) {
+	fb := remoteFallbackOf(b.profile)
+	b.log.Outcomef(levelErr, "remote rescue: %v; remote_fallback %s: %s", err, fb, policyText[fb])
+	b.state.Rescue.Error = err.Error()
+	b.state.Policy = string(fb)
+	b.writeState()
+	if fb == board.FailContinue {
+		if herr := b.handoff(); herr != nil {
+			b.log.Outcomef(levelErr, "handoff failed: %v", herr)
+			b.failurePolicy(board.FailReboot)
+		}
+		return
+	}
+	b.failurePolicy(fb)
+}
 
 // remoteAddrs are the server's listen addresses: the addresses of the
 // tunnels that came up, as the profile gives them. None when the tunnels
@@ -162,18 +199,12 @@ func (b *boot) remoteOnce() error {
 	b.state.Policy = string(board.FailRemote)
 	b.state.Rescue.Listen, b.state.Rescue.Error = nil, ""
 	status := make(chan string, 8)
-	go func() {
-		defer close(status)
-		defer r.Close()
-		sc := bufio.NewScanner(r)
-		for sc.Scan() {
-			if l := sc.Text(); strings.HasPrefix(l, "remote: ") {
-				b.log.Infof("%s", l)
-			} else {
-				status <- l
-			}
-		}
-	}()
+	// quit ends the reader when this server's loop is over (a failed
+	// retry starts another): a status line nobody will read must not
+	// hold it, and the pipe, for ever.
+	quit := make(chan struct{})
+	defer close(quit)
+	go readRemote(r, status, quit, func(l string) { b.log.Infof("%s", l) })
 
 	dog := b.remoteWatchdog()
 	ping := time.NewTicker(remotePingEvery(dog))
@@ -186,20 +217,23 @@ func (b *boot) remoteOnce() error {
 	// A reboot from a session (`reboot` signals PID 1) ends the server,
 	// and with it the sessions, before the board reboots.
 	rebootSig := make(chan os.Signal, 1)
-	b.reboot.Store(&rebootSig)
-	defer b.reboot.Store(nil)
+	b.rescue.reboot.Store(&rebootSig)
+	defer b.rescue.reboot.Store(nil)
 	b.park() // SIGTERM and ctrl-alt-del reboot from here on
 
+	// keep feeds the watchdog: every wait below is fed on ping's ticks,
+	// for a retry's waits together (up to a drain, a stop and killAll's
+	// 0.6 s) can outlast a short timeout the driver granted.
+	keep := func() {
+		if dog != nil {
+			dog.Keepalive()
+		}
+	}
 	stop := func() {
 		if done == nil {
 			return // exited and reaped: the pid may be another's by now
 		}
-		unix.Kill(pid, unix.SIGTERM)
-		select {
-		case <-done:
-		case <-time.After(remoteStopWait):
-			unix.Kill(pid, unix.SIGKILL)
-		}
+		stopFed(pid, done, remoteStopWait, ping.C, keep)
 	}
 	reboot := func(why string) error {
 		stop()
@@ -247,9 +281,7 @@ func (b *boot) remoteOnce() error {
 			}
 			return reboot("signal " + s.String() + " (reboot)")
 		case <-ping.C:
-			if dog != nil {
-				dog.Keepalive()
-			}
+			keep()
 		case <-retry:
 			b.log.Outcomef(levelWarn, "remote rescue: retry: the handoff runs again")
 			// The session's last words (`wgboot retry`'s answer) reach
@@ -262,12 +294,14 @@ func (b *boot) remoteOnce() error {
 					if !ok || l == "idle" {
 						break drain
 					}
+				case <-ping.C:
+					keep()
 				case <-deadline:
 					break drain
 				}
 			}
 			stop()
-			killAll()
+			killAll(keep)
 			b.releaseRemoteWatchdog(dog)
 			// The next stage reads a boot that got there.
 			failure := b.state.Failure
@@ -275,7 +309,10 @@ func (b *boot) remoteOnce() error {
 			b.writeState()
 			if err := b.handoff(); err != nil {
 				b.log.Outcomef(levelErr, "remote rescue: handoff failed: %v; starting the SSH server again", err)
-				b.state.Failure = err.Error()
+				// What the next session's `wgboot state` reads: this
+				// failure, counted, and the policy that still holds.
+				b.state.Failure, b.state.Policy = err.Error(), string(board.FailRemote)
+				b.state.Rescue.Retries++
 				if failure != "" && failure != b.state.Failure {
 					b.log.Infof("remote rescue: the failure before the retry: %s", failure)
 				}
@@ -290,12 +327,56 @@ func (b *boot) remoteOnce() error {
 // killAll ends every process but PID 1 (the rescue sessions' shells and
 // what they started) before a handoff: none may live on in the next
 // stage. The kernel does not deliver to PID 1 its own kill(-1).
-func killAll() {
+// readRemote reads the server's pipe until its end or quit: log lines
+// (they start with "remote: ") go to logf, the others to status, which
+// it closes when it returns, with r.
+func readRemote(r io.ReadCloser, status chan<- string, quit <-chan struct{}, logf func(string)) {
+	defer close(status)
+	defer r.Close()
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		if l := sc.Text(); strings.HasPrefix(l, "remote: ") {
+			logf(l)
+		} else {
+			select {
+			case status <- l:
+			case <-quit:
+				return
+			}
+		}
+	}
+}
+
+// keep feeds the watchdog before and between its waits.
+func killAll(keep func()) {
+	keep()
 	unix.Kill(-1, unix.SIGTERM)
 	time.Sleep(500 * time.Millisecond)
+	keep()
 	unix.Kill(-1, unix.SIGKILL)
 	time.Sleep(100 * time.Millisecond)
 	reap()
+	keep()
+}
+
+// stopFed ends the child pid: SIGTERM, and SIGKILL if done has not come
+// within wait. It calls keep on every tick meanwhile, so that the
+// watchdog is fed through the wait.
+func stopFed(pid int, done <-chan unix.WaitStatus, wait time.Duration, tick <-chan time.Time, keep func()) {
+	unix.Kill(pid, unix.SIGTERM)
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	for {
+		select {
+		case <-done:
+			return
+		case <-tick:
+			keep()
+		case <-t.C:
+			unix.Kill(pid, unix.SIGKILL)
+			return
+		}
+	}
 }
 
 // remoteWatchdog opens the watchdog again for the rescue, if the boot
@@ -335,7 +416,7 @@ func (b *boot) releaseRemoteWatchdog(d watchdogDevice) {
 // remoteReboot hands a reboot signal to a running remote rescue, which
 // stops its server before the reboot; it reports whether one took it.
 func (b *boot) remoteReboot(s os.Signal) bool {
-	ch := b.reboot.Load()
+	ch := b.rescue.reboot.Load()
 	if ch == nil {
 		return false
 	}
@@ -354,16 +435,16 @@ var retryRequest = path.Join(path.Dir(statePath), "retry")
 // setRetry says where a retry request goes; nil: nowhere, none is taken.
 func (b *boot) setRetry(ch chan struct{}) {
 	if ch == nil {
-		b.retry.Store(nil)
+		b.rescue.retry.Store(nil)
 		return
 	}
-	b.retry.Store(&ch)
+	b.rescue.retry.Store(&ch)
 }
 
 // onRetrySignal takes a retry request, on SIGHUP; it reports whether
 // there was one to take.
 func (b *boot) onRetrySignal() bool {
-	ch := b.retry.Load()
+	ch := b.rescue.retry.Load()
 	if ch == nil {
 		return false
 	}

@@ -3,14 +3,19 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
+	"fmt"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/wgboot/wgboot/board"
 	"github.com/wgboot/wgboot/internal/watchdog"
@@ -83,7 +88,7 @@ func TestRemoteReboot(t *testing.T) {
 		t.Error("a reboot signal was taken without a remote rescue")
 	}
 	ch := make(chan os.Signal, 1)
-	b.reboot.Store(&ch)
+	b.rescue.reboot.Store(&ch)
 	if !b.remoteReboot(os.Interrupt) || !b.remoteReboot(os.Interrupt) {
 		t.Error("the remote rescue did not take the reboot signal")
 	}
@@ -155,5 +160,87 @@ func TestRemoteWatchdogArmed(t *testing.T) {
 		if d := b.remoteWatchdog(); d != nil {
 			t.Errorf("handoff %q: the rescue opened the watchdog", h)
 		}
+	}
+}
+
+// TestStopFedFeeds: stopping a server that ignores SIGTERM waits the
+// whole stop wait, and the watchdog is fed on every tick of it: a
+// retry's waits together outlasted a short watchdog's timeout.
+func TestStopFedFeeds(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	pid, err := syscall.ForkExec("/bin/sh", []string{"sh", "-c", "trap '' TERM; echo ready; sleep 10"},
+		&syscall.ProcAttr{Files: []uintptr{0, w.Fd(), 2}})
+	w.Close()
+	if err != nil {
+		t.Skipf("no /bin/sh: %v", err)
+	}
+	done := make(chan unix.WaitStatus, 1)
+	go func() {
+		var ws unix.WaitStatus
+		unix.Wait4(pid, &ws, 0, nil)
+		done <- ws
+	}()
+	if _, err := bufio.NewReader(r).ReadString('\n'); err != nil { // its trap is set
+		t.Fatal(err)
+	}
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	fed := 0
+	start := time.Now()
+	stopFed(pid, done, 400*time.Millisecond, tick.C, func() { fed++ })
+	if took := time.Since(start); took < 400*time.Millisecond {
+		t.Errorf("stopFed returned after %v, before its wait", took)
+	}
+	if fed < 10 {
+		t.Errorf("the watchdog was fed %d times in a 400 ms wait with a 20 ms tick", fed)
+	}
+	select {
+	case ws := <-done:
+		if !ws.Signaled() || ws.Signal() != unix.SIGKILL {
+			t.Errorf("the server ended with %v, want SIGKILL", ws)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the server outlived stopFed")
+	}
+}
+
+// TestReadRemoteQuits: status lines nobody reads any more (the loop
+// returned on a failed retry) do not hold the reader for ever.
+func TestReadRemoteQuits(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	status := make(chan string, 2)
+	quit := make(chan struct{})
+	ended := make(chan struct{})
+	var logged []string
+	go func() {
+		readRemote(r, status, quit, func(l string) { logged = append(logged, l) })
+		close(ended)
+	}()
+	fmt.Fprintf(w, "remote: login root\nlisten 10.77.0.2:22\n")
+	for i := 0; i < 10; i++ {
+		fmt.Fprintf(w, "open\nidle\n")
+	}
+	if l := <-status; l != "listen 10.77.0.2:22" {
+		t.Errorf("first status %q", l)
+	}
+	close(quit)
+	select {
+	case <-ended:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the reader is still blocked on its status channel after quit")
+	}
+	if len(logged) != 1 || logged[0] != "remote: login root" {
+		t.Errorf("logged %q", logged)
+	}
+	if _, err := w.Write([]byte("x\n")); err == nil {
+		t.Error("the pipe's read end is still open")
 	}
 }

@@ -12,9 +12,11 @@
 // Both modes first check what must be refused: the SSH port on the
 // uplink address (closed), a key not in authorized_keys, a password, and
 // keyboard-interactive. repair then logs in with the operator's key
-// (/etc/testrescue/operator), runs `wgboot state`, repairs the root disk
-// (/dev/vda2: its /sbin/init.good back to /sbin/init) and runs `wgboot
-// retry`. idle logs in to nothing, and leaves the timeout to the board.
+// (/etc/testrescue/operator), runs `wgboot state`, runs `wgboot retry`
+// before any repair (the handoff fails again: it logs in to the server the
+// board starts again, and its `wgboot state` counts the failed retry),
+// repairs the root disk (/dev/vda2: its /sbin/init.good back to
+// /sbin/init) and runs `wgboot retry` again. idle logs in to nothing, and leaves the timeout to the board.
 // reboot skips the refusals, logs in and runs `reboot`: the board ends
 // the session.
 package main
@@ -22,6 +24,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/signal"
@@ -148,8 +151,9 @@ func run(p map[string]string) error {
 	if err != nil {
 		return fmt.Errorf("operator: %w", err)
 	}
-	defer client.Close()
+	defer func() { client.Close() }()
 	logf("logged in as root, host key %s", ssh.FingerprintSHA256(hostKey))
+	firstKey := ssh.FingerprintSHA256(hostKey)
 	runCmd := func(cmd string) (string, error) {
 		s, err := client.NewSession()
 		if err != nil {
@@ -171,17 +175,56 @@ func run(p map[string]string) error {
 		return errors.New("wgboot state does not tell the failure")
 	}
 	logf("state tells the failure")
+
+	// A retry before the repair: the handoff fails again, the board says
+	// so and starts the server again, and a new session can log in.
+	logf("$ wgboot retry (not repaired yet)")
+	if err := retry(runCmd); err != nil {
+		return err
+	}
+	client.Close()
+	deadline = time.Now().Add(2 * time.Minute)
+	for {
+		// Until the new server answers, and its state has the retry:
+		// the old one may still take a login before the board stops it.
+		time.Sleep(time.Second)
+		c, err := dial(ssh.PublicKeys(operator))
+		if err == nil {
+			client = c
+			out, err := runCmd("wgboot state")
+			if err == nil && strings.Contains(out, `"retries": 1`) {
+				if !strings.Contains(out, `"policy": "remote"`) || !strings.Contains(out, "init /sbin/init not found") {
+					return errors.New("after the failed retry, wgboot state does not tell the failure")
+				}
+				break
+			}
+			c.Close()
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("no new session with the failed retry in its state: %v", err)
+		}
+	}
+	if got := ssh.FingerprintSHA256(hostKey); got != firstKey {
+		return fmt.Errorf("after the failed retry, host key %s, was %s", got, firstKey)
+	}
+	logf("logged in again after the failed retry; state tells it")
+
 	repair := "mkdir -p /mnt && mount -t ext4 /dev/vda2 /mnt && mv /mnt/sbin/init.good /mnt/sbin/init && umount /mnt && echo repaired"
 	logf("$ %s", repair)
 	if out, err := runCmd(repair); err != nil || !strings.Contains(out, "repaired") {
 		return fmt.Errorf("repair: %v", err)
 	}
 	logf("$ wgboot retry")
-	out, err = runCmd("wgboot retry")
+	return retry(runCmd)
+}
+
+// retry runs `wgboot retry`, which ends the session.
+func retry(runCmd func(string) (string, error)) error {
+	out, err := runCmd("wgboot retry")
 	var exit *ssh.ExitMissingError
 	switch {
 	case err == nil && strings.Contains(out, "init runs the handoff again"):
-	case errors.As(err, &exit) || errors.Is(err, net.ErrClosed):
+	case errors.As(err, &exit) || errors.Is(err, net.ErrClosed) || errors.Is(err, io.EOF):
 		// The board ended the session before the exit status.
 	default:
 		return fmt.Errorf("wgboot retry: %v", err)

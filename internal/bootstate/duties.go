@@ -96,25 +96,17 @@ func (e *encoder) bool(name string, v bool) {
 }
 
 // Rescue is on_failure = "remote" as PID 1 started it: where its SSH server
-// listens, and the host key an operator checks before logging in.
+// listens, and the host key an operator checks before logging in. Only a
+// rescue image's /init (built with the rescue tag) fills it in and writes
+// it (rescue.go): the default /init offers no remote rescue, and carries
+// no code for this member.
 type Rescue struct {
 	Listen []string `json:"listen,omitempty"` // ADDR:PORT, the tunnels' own addresses
 	// HostKey is the host key's fingerprint, SHA256:… as ssh prints it.
 	HostKey     string `json:"host_key,omitempty"`
 	HostKeyFile string `json:"host_key_file,omitempty"` // absent: a key for this run only
-	Error       string `json:"error,omitempty"`
-}
-
-func (r *Rescue) zero() bool {
-	return len(r.Listen) == 0 && r.HostKey == "" && r.HostKeyFile == "" && r.Error == ""
-}
-
-func (e *encoder) rescue(r *Rescue) {
-	e.key("rescue")
-	e.begin('{')
-	e.optStrs("listen", r.Listen)
-	e.optStr("host_key", r.HostKey)
-	e.optStr("host_key_file", r.HostKeyFile)
-	e.optStr("error", r.Error)
-	e.end('}')
+	// Retries counts the `wgboot retry` whose handoff failed again; the
+	// state's failure is the last one's.
+	Retries int    `json:"retries,omitempty"`
+	Error   string `json:"error,omitempty"`
 }

@@ -87,9 +87,7 @@ func Encode(s *State) []byte {
 	e.bool("ready", s.Ready)
 	e.optStr("failure", s.Failure)
 	e.optStr("policy", s.Policy)
-	if !s.Rescue.zero() {
-		e.rescue(&s.Rescue)
-	}
+	e.rescue(&s.Rescue) // a rescue image's /init only (rescue.go)
 	e.int("init_peak_rss_kb", int64(s.PeakRSSKB))
 	if s.Watchdog != (Watchdog{}) {
 		e.watchdog(&s.Watchdog)

@@ -103,6 +103,12 @@ func cases() map[string]*State {
 
 func marshalIndent(t *testing.T, s *State) []byte {
 	t.Helper()
+	if !rescueTag {
+		// Only a rescue image's /init writes the rescue member.
+		c := *s
+		c.Rescue = Rescue{}
+		s = &c
+	}
 	want, err := json.MarshalIndent(s, "", "  ")
 	if err != nil {
 		t.Fatalf("encoding/json: %v", err)
@@ -392,6 +398,28 @@ func TestNoSecretFields(t *testing.T) {
 		if bytes.Contains(bytes.ToLower(data), []byte(bad)) {
 			t.Errorf("state file has a %q field:\n%s", bad, data)
 		}
+	}
+}
+
+// TestEncodeRescue: a rescue image's /init (the rescue tag) writes the
+// rescue member when it has one, and the default /init never does (it
+// has no code for it). Host tools read it with encoding/json either way.
+func TestEncodeRescue(t *testing.T) {
+	s := &State{Phases: []Phase{}, Rescue: Rescue{Listen: []string{"10.77.0.2:22"}, HostKey: "SHA256:x", Retries: 2, Error: "e"}}
+	got := Encode(s)
+	var d State
+	if err := json.Unmarshal(got, &d); err != nil {
+		t.Fatalf("%v\n%s", err, got)
+	}
+	want := Rescue{}
+	if rescueTag {
+		want = s.Rescue
+	}
+	if !reflect.DeepEqual(d.Rescue, want) {
+		t.Errorf("rescue tag %v: the rescue member reads back as %+v, want %+v\n%s", rescueTag, d.Rescue, want, got)
+	}
+	if got := Encode(&State{Phases: []Phase{}}); bytes.Contains(got, []byte(`"rescue"`)) {
+		t.Errorf("an empty rescue member is written:\n%s", got)
 	}
 }
 

@@ -55,7 +55,7 @@ func commands() []command {
 // Run dispatches (TestUsageDispatches).
 func usage() string {
 	var b strings.Builder
-	b.WriteString("usage: wgboot COMMAND, on a build host (the device's /bin/wgboot has show, state, pubkey, retry and version):\n")
+	b.WriteString("usage: wgboot COMMAND, on a build host (the device's /bin/wgboot has show, state, pubkey and version; a rescue image's also retry):\n")
 	for _, c := range commands() {
 		line := "wgboot " + c.name
 		if c.args != "" {

@@ -79,9 +79,12 @@ func writeState(w io.Writer, s *bootstate.State) {
 	if s.Failure != "" {
 		fmt.Fprintf(w, "failure: %s (policy %s)\n", s.Failure, s.Policy)
 	}
-	if r := s.Rescue; len(r.Listen) > 0 || r.HostKey != "" || r.Error != "" {
+	if r := s.Rescue; len(r.Listen) > 0 || r.HostKey != "" || r.Error != "" || r.Retries > 0 {
 		if len(r.Listen) > 0 {
 			fmt.Fprintf(w, "remote rescue: ssh on %s, host key %s\n", strings.Join(r.Listen, " "), r.HostKey)
+		}
+		if r.Retries > 0 {
+			fmt.Fprintf(w, "remote rescue: failed retries: %d (the failure above is the last one's)\n", r.Retries)
 		}
 		if r.Error != "" {
 			fmt.Fprintf(w, "remote rescue: %s\n", r.Error)

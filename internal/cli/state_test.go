@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"encoding/json"
 	"encoding/xml"
 	"math"
 	"os"
@@ -91,6 +92,23 @@ func writeStateFile(t *testing.T, s *bootstate.State) string {
 	return path
 }
 
+// writeRescueStateFile writes s as a rescue image's /init does, rescue
+// member and all: the host's bootstate.Encode (built without the rescue
+// tag) leaves that member out, and encoding/json writes the same bytes
+// as the rescue build's Encode (bootstate's tests, -tags=rescue).
+func writeRescueStateFile(t *testing.T, s *bootstate.State) string {
+	t.Helper()
+	data, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "state.json")
+	if err := os.WriteFile(path, append(data, '\n'), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
 func TestState(t *testing.T) {
 	path := writeStateFile(t, &bootstate.State{
 		Version: "v1", Board: "qemu-amd64", Profile: "/etc/wgboot/profiles/qemu-amd64.toml",
@@ -155,13 +173,13 @@ func TestState(t *testing.T) {
 // TestStateFleet: where the profile came from, the fallback, the config
 // partition and the keys made at first boot.
 func TestStateFleet(t *testing.T) {
-	path := writeStateFile(t, &bootstate.State{
+	path := writeRescueStateFile(t, &bootstate.State{
 		Version: "v1", Board: "qemu-amd64", Profile: "etc/wgboot/profiles/qemu-amd64.toml", Ready: true,
 		ProfileFrom: "image", Fallback: bootstate.Fallback{Profile: "persist/wgboot/profiles/site.toml", Reason: "invalid: tunnel[0].mtu: 9 is out of range"},
 		Persist: bootstate.Persist{Device: "LABEL=wgboot", Path: "/dev/vda1", FSType: "ext4"},
 		Keys:    []bootstate.Key{{Tunnel: "wg0", File: "/persist/wg0.key", PublicKey: "PUB", Generated: true}},
 		Failure: "init /sbin/init not found", Policy: "remote",
-		Rescue: bootstate.Rescue{Listen: []string{"10.77.0.2:22", "[fd77::2]:22"}, HostKey: "SHA256:abc"},
+		Rescue: bootstate.Rescue{Listen: []string{"10.77.0.2:22", "[fd77::2]:22"}, HostKey: "SHA256:abc", Retries: 2},
 	})
 	code, out, stderr := run(t, "state", path)
 	if code != ExitOK {
@@ -174,6 +192,7 @@ func TestStateFleet(t *testing.T) {
 		"key of tunnel wg0 in /persist/wg0.key: public key PUB (new: made at this boot)\n",
 		"failure: init /sbin/init not found (policy remote)\n",
 		"remote rescue: ssh on 10.77.0.2:22 [fd77::2]:22, host key SHA256:abc\n",
+		"remote rescue: failed retries: 2 (the failure above is the last one's)\n",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("state lacks %q:\n%s", want, out)

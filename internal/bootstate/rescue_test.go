@@ -1,0 +1,5 @@
+//go:build rescue
+
+package bootstate
+
+const rescueTag = true
