@@ -623,34 +623,58 @@ func (v *validator) prefixes(at string, t *Tunnel) {
 	slices.SortFunc(keys[n4:], compareKeys)
 	var stack []allowedKey
 	for _, e := range keys {
-		ep := e.prefix(t)
-		for len(stack) > 0 {
-			top := stack[len(stack)-1]
-			if top.v6 == e.v6 && top.prefix(t).Contains(ep.Addr()) {
-				break
-			}
+		for len(stack) > 0 && !stack[len(stack)-1].contains(e) {
 			stack = stack[:len(stack)-1]
 		}
 		if len(stack) > 0 {
 			top := stack[len(stack)-1]
-			tp := top.prefix(t)
+			same := top.bits == e.bits && top.hi == e.hi && top.lo == e.lo
+			if top.bits == 0 && !same && top.peer != e.peer {
+				// Specific prefixes under a default route are the usual
+				// hub layout; the loop check covers the default route.
+				stack = append(stack, e)
+				continue
+			}
+			ep, tp := e.prefix(t), top.prefix(t)
 			here, there := v.allowedPath(at, int(e.peer), int(e.elem)), v.allowedPath(at, int(top.peer), int(top.elem))
 			switch {
-			case tp == ep && top.peer == e.peer:
+			case same && top.peer == e.peer:
 				v.r.warnf(here, ErrDuplicate, "%s is listed twice (also %s)", ep, there)
-			case tp == ep:
+			case same:
 				v.r.errorf(here, ErrOverlap, "%s is also allowed for %s; WireGuard keeps only the last peer's", ep, there)
 			case top.peer == e.peer:
 				v.r.warnf(here, ErrOverlap, "%s is inside %s of the same peer", ep, tp)
-			case tp.Bits() == 0:
-				// Specific prefixes under a default route are the usual
-				// hub layout; the loop check covers the default route.
 			default:
 				v.r.warnf(here, ErrOverlap, "%s is inside %s (%s); the more specific prefix wins", ep, tp, there)
 			}
 		}
 		stack = append(stack, e)
 	}
+}
+
+// contains reports whether k's prefix contains e's address (the masked
+// address of e's prefix), from the keys alone: the check ran
+// netip.Prefix.Masked twice a key, a third of the overlap check's
+// instructions on a hub.
+func (k allowedKey) contains(e allowedKey) bool {
+	if k.v6 != e.v6 {
+		return false
+	}
+	n := uint(k.bits) // the prefix length in the 128-bit address
+	if !k.v6 {
+		n += 96
+	}
+	hi, lo := e.hi, e.lo
+	switch {
+	case n == 0:
+		hi, lo = 0, 0
+	case n <= 64:
+		hi &= ^uint64(0) << (64 - n)
+		lo = 0
+	default:
+		lo &= ^uint64(0) << (128 - n)
+	}
+	return hi == k.hi && lo == k.lo
 }
 
 func (v *validator) allowedPath(at string, peer, elem int) string {
@@ -729,6 +753,16 @@ func (v *validator) loops(at string, t *Tunnel) {
 			}
 		}
 	}
+	// The lengths present, longest first: an endpoint is looked up at
+	// those only, not at each of its address's 33 or 129.
+	var present [2][]int
+	for f := range lengths {
+		for bits := len(lengths[f]) - 1; bits >= 0; bits-- {
+			if lengths[f][bits] {
+				present[f] = append(present[f], bits)
+			}
+		}
+	}
 	for j := range t.Peers {
 		eps := t.Peers[j].EndpointList()
 		for k, e := range eps {
@@ -737,17 +771,14 @@ func (v *validator) loops(at string, t *Tunnel) {
 			}
 			a := e.Addr.Addr()
 			longest, found := allowedEntry{}, false
-			for bits := a.BitLen(); bits >= 0 && !found; bits-- {
-				if !lengths[familyIndex(a)][bits] {
-					continue
-				}
+			for _, bits := range present[familyIndex(a)] {
 				pfx, err := a.Prefix(bits)
 				if err != nil {
 					break
 				}
-				var pj, pk int
-				if pj, pk, found = allowed.Find(allowed.HashPrefix(pfx), sameAs(pfx)); found {
-					longest = allowedEntry{p: pfx, peer: pj, elem: pk}
+				if pj, pk, ok := allowed.Find(allowed.HashPrefix(pfx), sameAs(pfx)); ok {
+					longest, found = allowedEntry{p: pfx, peer: pj, elem: pk}, true
+					break
 				}
 			}
 			if !found {

@@ -153,3 +153,36 @@ func TestSortIPv4Keys(t *testing.T) {
 		}
 	}
 }
+
+// TestAllowedKeyContains: contains answers as netip.Prefix.Contains of
+// the prefix and the other's address (both masked), for both families,
+// every prefix length and IPv4-mapped IPv6 prefixes.
+func TestAllowedKeyContains(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	var prefixes []netip.Prefix
+	for range 300 {
+		var a netip.Addr
+		switch rng.IntN(3) {
+		case 0:
+			a = netip.AddrFrom4([4]byte{10, byte(rng.IntN(2)), byte(rng.IntN(2)), byte(rng.IntN(4))})
+		case 1:
+			var b [16]byte
+			b[0], b[1], b[8], b[15] = 0x20, 0x01, byte(rng.IntN(2)), byte(rng.IntN(4))
+			a = netip.AddrFrom16(b)
+		default:
+			a = netip.AddrFrom16(netip.AddrFrom4([4]byte{10, 0, 0, byte(rng.IntN(4))}).As16()) // ::ffff:10.0.0.x
+		}
+		p, _ := a.Prefix(rng.IntN(a.BitLen() + 1))
+		prefixes = append(prefixes, p)
+	}
+	prefixes = append(prefixes, netip.MustParsePrefix("0.0.0.0/0"), netip.MustParsePrefix("::/0"),
+		netip.MustParsePrefix("2001::/64"), netip.MustParsePrefix("::ffff:0.0.0.0/96"))
+	for _, p := range prefixes { // masked, as the overlap check's keys
+		for _, q := range prefixes {
+			want := p.Contains(q.Addr())
+			if got := newAllowedKey(p, 0, 0).contains(newAllowedKey(q, 0, 0)); got != want {
+				t.Errorf("%v contains %v: %v, want %v", p, q.Addr(), got, want)
+			}
+		}
+	}
+}

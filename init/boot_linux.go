@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/wgboot/wgboot/board"
+	"github.com/wgboot/wgboot/internal/gchold"
 	"github.com/wgboot/wgboot/internal/kmsg"
 	"github.com/wgboot/wgboot/internal/progress"
 	"github.com/wgboot/wgboot/netsetup/bringup"
@@ -46,6 +47,7 @@ type boot struct {
 
 	dog         watchdogState // [board] watchdog
 	seedPending string        // a seed file to write at the end (see saveSeed)
+	gcRestore   func()        // the collector back on (see main)
 }
 
 func newBoot(log *kmsg.Logger) *boot {
@@ -59,6 +61,9 @@ func newBoot(log *kmsg.Logger) *boot {
 // the first failure ends the bring-up and the failure policy decides what
 // follows. It returns only when PID 1 must stay (see pid1).
 func (b *boot) main() {
+	// No collector from the profile to the tunnels (internal/gchold): what
+	// they allocate lives until the tunnels are up. finish restores it.
+	b.gcRestore = gchold.Hold()
 	early := []phase{
 		{"mounts", only(b.mountEarly)}, // proc, sys, devtmpfs, /run; then /dev/kmsg
 		{"cmdline", b.readCmdline},     // wgboot.* overrides, module parameters
@@ -91,6 +96,7 @@ func (b *boot) main() {
 // finish reports the bring-up, writes the state file and ends the boot the
 // way the outcome and the policy say.
 func (b *boot) finish(err error) {
+	b.gcRestore()
 	if b.profile != nil {
 		// Whatever happened, no key is needed any more: the kernel has
 		// those of the tunnels that came up.

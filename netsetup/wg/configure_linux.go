@@ -153,10 +153,9 @@ type setBuilder struct {
 	// messages, not a new one each (27 of 60 KiB for 10,000 peers).
 	payload []byte
 
-	// Reused for every message: the device attributes (with the private
-	// key), the peer nests (with preshared keys), the peer being encoded,
-	// its allowed IPs.
-	dev, peers, frag, list nl.AttrEncoder
+	// Reused for every message: its attributes, with the private key and
+	// the preshared keys.
+	dev nl.AttrEncoder
 
 	first bool // the next message is the first
 	peer  int  // cursor: next peer
@@ -185,17 +184,25 @@ func (r peerRange) String() string {
 	return fmt.Sprintf("peers[%d] to peers[%d]", r.first, r.last)
 }
 
-// next builds the next message's generic netlink payload.
+// maxPeerHeader bounds a peer nest's header and attributes before its
+// allowed IPs (public key 36, flags 8, endpoint 32, keepalive 8): next
+// writes them before it knows whether the peer fits, so dev grows by that
+// much beyond the budget up front, and never moves the keys it holds.
+const maxPeerHeader = 128
+
+// next builds the next message's generic netlink payload. Every nest (the
+// peers, each peer, its allowed IPs) is written in place in dev
+// (nl.AttrEncoder.Begin), not built in an encoder of its own and copied
+// into its parent's: each byte of a message is copied twice (into dev,
+// into the payload), not five times.
 func (b *setBuilder) next() ([]byte, peerRange, error) {
-	for _, ae := range []*nl.AttrEncoder{&b.dev, &b.peers, &b.frag, &b.list} {
-		ae.Grow(b.budget)
-		defer ae.Wipe()
-	}
+	dev := &b.dev
+	dev.Grow(b.budget + maxPeerHeader)
+	defer dev.Wipe()
 	first := b.first
 	b.first = false
 	cfg := b.cfg
 
-	dev, peers := &b.dev, &b.peers
 	dev.String(unix.WGDEVICE_A_IFNAME, b.ifname)
 	reserve := 0 // bytes appended after the peers
 	if first {
@@ -212,25 +219,30 @@ func (b *setBuilder) next() ([]byte, peerRange, error) {
 			reserve = keyAttrLen
 		}
 	}
+	if err := dev.Err(); err != nil {
+		return nil, peerRange{first: b.peer}, err // not a peer's
+	}
 	// Room left for peer nests inside WGDEVICE_A_PEERS.
 	room := b.budget - (nl.HeaderLen + genlHeaderLen + dev.Len() + attrHeaderLen + reserve)
+	peersAt := dev.Begin(unix.WGDEVICE_A_PEERS)
+	peersLen := func() int { return dev.Len() - peersAt - attrHeaderLen }
 
 	rng := peerRange{first: b.peer}
 	for b.peer < len(cfg.Peers) {
 		pc := &cfg.Peers[b.peer]
-		frag := &b.frag
-		frag.Wipe()
-		psk := b.peerHeader(frag, pc, b.ip > 0)
+		before := peersLen()
+		peerAt := dev.Begin(unix.NLA_F_NESTED)
+		psk := b.peerHeader(dev, pc, b.ip > 0)
 		ips := pc.AllowedIPs[b.ip:]
 		if pc.Remove {
 			ips = nil
 		}
 		// The peer nest without its allowed IPs.
-		need := attrHeaderLen + frag.Len()
+		need := dev.Len() - peerAt
 		if psk {
 			need += keyAttrLen
 		}
-		free := room - peers.Len() - need
+		free := room - before - need
 		n := 0
 		if len(ips) > 0 {
 			free -= attrHeaderLen // WGPEER_A_ALLOWEDIPS
@@ -243,28 +255,23 @@ func (b *setBuilder) next() ([]byte, peerRange, error) {
 			}
 		}
 		if free < 0 || (len(ips) > 0 && n == 0) {
+			dev.Truncate(peerAt)
 			break // the rest goes in the next message
 		}
 		if n > 0 {
-			list := &b.list
-			list.Wipe()
+			ipsAt := dev.Begin(unix.WGPEER_A_ALLOWEDIPS)
 			for _, p := range ips[:n] {
-				b.scratch = appendAllowedIP(list, b.scratch, p)
+				b.scratch = appendAllowedIP(dev, b.scratch, p)
 			}
-			lb, err := list.Encode()
-			if err != nil {
-				return nil, rng, fmt.Errorf("peers[%d]: %w", b.peer, err)
-			}
-			frag.Bytes(unix.WGPEER_A_ALLOWEDIPS|unix.NLA_F_NESTED, lb)
+			dev.End(ipsAt)
 		}
 		if psk {
-			pc.PresharedKey.Use(func(k []byte) { frag.Bytes(unix.WGPEER_A_PRESHARED_KEY, k) })
+			pc.PresharedKey.Use(func(k []byte) { dev.Bytes(unix.WGPEER_A_PRESHARED_KEY, k) })
 		}
-		fb, err := frag.Encode()
-		if err != nil {
+		dev.End(peerAt)
+		if err := dev.Err(); err != nil {
 			return nil, rng, fmt.Errorf("peers[%d]: %w", b.peer, err)
 		}
-		peers.Bytes(unix.NLA_F_NESTED, fb)
 		rng.last = b.peer
 		rng.count++
 		if n < len(ips) {
@@ -279,11 +286,9 @@ func (b *setBuilder) next() ([]byte, peerRange, error) {
 	}
 
 	if rng.count > 0 {
-		pb, err := peers.Encode()
-		if err != nil {
-			return nil, rng, err
-		}
-		dev.Bytes(unix.WGDEVICE_A_PEERS|unix.NLA_F_NESTED, pb)
+		dev.End(peersAt)
+	} else {
+		dev.Truncate(peersAt) // no WGDEVICE_A_PEERS
 	}
 	if reserve > 0 {
 		cfg.PrivateKey.Use(func(k []byte) { dev.Bytes(unix.WGDEVICE_A_PRIVATE_KEY, k) })

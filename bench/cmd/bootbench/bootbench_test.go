@@ -419,3 +419,26 @@ func TestXZArgs(t *testing.T) {
 		t.Errorf("xzWhat = %q, want %q", got, want)
 	}
 }
+
+// TestReportGoalsInit: with the "wgboot as /init" column in the table,
+// the 10,000-peer goal is read from it (what the device runs), with the
+// wgboot column's ratio beside it; the headline's cell too.
+func TestReportGoalsInit(t *testing.T) {
+	md := strings.Replace(peerMD, "| wgboot 4KiB msgs |\n|---:|---:|---:|---:|---:|---:|", "| wgboot as /init |\n|---:|---:|---:|---:|---:|---:|", 1)
+	md = strings.Replace(md, "4000.0 (1.36×)", "2936.0 (0.99×)", 1)
+	pt, err := parsePeerTable(md)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms := time.Millisecond
+	r := &report{clocks: []clock{clockICount}, boots: map[clock]int{clockICount: 2}, arches: []*archRun{testRun("amd64", 5*ms, 2*ms, 27*ms, 22*ms)},
+		peers: []peerResult{{arch: "amd64", clock: clockICount, table: pt}}}
+	var b strings.Builder
+	r.goals(&b)
+	if want := "| 10,000 peers ≤ 1.0× wg setconf | 0.995× met, as /init (the wgboot column 1.051×) |"; !strings.Contains(b.String(), want) {
+		t.Errorf("goals lack\n%s\nin\n%s", want, b.String())
+	}
+	if want := "10,000 peers, as /init: 2936.0 vs 2950.0, **0.995×** (the wgboot column 1.051×)"; !strings.Contains(r.markdown(), want) {
+		t.Errorf("report lacks %q", want)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -78,6 +79,24 @@ type peerTableRows struct {
 	cols []string // after N
 	n    []int    // in the table's order
 	ms   map[int][]float64
+}
+
+// The goal's column: what /init does with its profile (LoadDir, ReadKeys,
+// Validate, DeviceConfig, Configure, the collector held off), which the
+// device runs. Tables from before it had only the wgboot column (Parse,
+// Configure), which the goal then takes.
+const (
+	colInit   = "wgboot as /init"
+	colWgboot = "wgboot"
+)
+
+// goalCol is the column the 10,000-peer goal is read from: colInit when
+// the table has it, else colWgboot.
+func (t peerTableRows) goalCol() string {
+	if slices.Contains(t.cols, colInit) {
+		return colInit
+	}
+	return colWgboot
 }
 
 func (t peerTableRows) get(n int, col string) float64 {

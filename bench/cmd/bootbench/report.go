@@ -172,15 +172,21 @@ func (r *report) peerRows(arch string, c clock) (peerTableRows, bool) {
 	return peerTableRows{}, false
 }
 
-// peerCell is wgboot ÷ wg setconf at the largest N measured.
+// peerCell is the goal's column ÷ wg setconf at the largest N measured,
+// and the wgboot column's ratio beside it when the goal's is /init's.
 func (r *report) peerCell(arch string, c clock) string {
 	t, ok := r.peerRows(arch, c)
 	if !ok {
 		return "not run"
 	}
 	n := t.n[len(t.n)-1]
-	w, s := t.get(n, "wgboot"), t.get(n, "wg setconf")
-	return fmt.Sprintf("%s: %.1f vs %.1f, **%.2f×**", peersLabel(n), w, s, w/s)
+	col := t.goalCol()
+	w, s := t.get(n, col), t.get(n, "wg setconf")
+	cell := fmt.Sprintf("%s: %.1f vs %.1f, **%.2f×**", peersLabel(n), w, s, w/s)
+	if col == colInit {
+		cell = fmt.Sprintf("%s, as /init: %.1f vs %.1f, **%.3f×** (the wgboot column %.3f×)", peersLabel(n), w, s, w/s, t.get(n, colWgboot)/s)
+	}
+	return cell
 }
 
 func peersLabel(n int) string {
@@ -321,9 +327,13 @@ func (r *report) goals(b *strings.Builder) {
 			p(" not measured (-peers=skip) |")
 		case !slices.Contains(t.n, goalPeerN):
 			n := t.n[len(t.n)-1]
-			p(" not measured (largest N %d: %.2f×) |", n, t.get(n, "wgboot")/t.get(n, "wg setconf"))
+			p(" not measured (largest N %d: %.2f×) |", n, t.get(n, t.goalCol())/t.get(n, "wg setconf"))
+		case t.goalCol() == colInit:
+			s := t.get(goalPeerN, "wg setconf")
+			g := t.get(goalPeerN, colInit) / s
+			p(" %.3f× %s, as /init (the wgboot column %.3f×) |", g, met(g <= goalPeers), t.get(goalPeerN, colWgboot)/s)
 		default:
-			g := t.get(goalPeerN, "wgboot") / t.get(goalPeerN, "wg setconf")
+			g := t.get(goalPeerN, colWgboot) / t.get(goalPeerN, "wg setconf")
 			p(" %.2f× %s |", g, met(g <= goalPeers))
 		}
 	}

@@ -137,6 +137,38 @@ func (ae *AttrEncoder) Nested(typ uint16, fn func(*AttrEncoder) error) {
 	ae.append(typ|attrNested, child.b)
 }
 
+// Begin opens a nest of type typ (NLA_F_NESTED is set) in place: the
+// attributes appended until End(start) are its payload, with no encoder
+// of their own to copy them from. It returns start for End.
+func (ae *AttrEncoder) Begin(typ uint16) (start int) {
+	start = len(ae.b)
+	ae.append(typ|attrNested, nil)
+	return start
+}
+
+// End closes the nest that Begin opened at start: its length is what was
+// appended since.
+func (ae *AttrEncoder) End(start int) {
+	if ae.err != nil {
+		return
+	}
+	n := len(ae.b) - start
+	if n > maxAttrLen {
+		ae.err = fmt.Errorf("attribute %d: length %d exceeds %d", binary.NativeEndian.Uint16(ae.b[start+2:])&^attrNested, n, maxAttrLen)
+		return
+	}
+	binary.NativeEndian.PutUint16(ae.b[start:], uint16(n))
+}
+
+// Truncate zeroes and drops everything appended after the first n bytes,
+// for example a nest begun that turned out not to fit.
+func (ae *AttrEncoder) Truncate(n int) {
+	if n < len(ae.b) {
+		clear(ae.b[n:])
+		ae.b = ae.b[:n]
+	}
+}
+
 // append writes one attribute header, payload and padding.
 func (ae *AttrEncoder) append(typ uint16, b []byte) {
 	if ae.err != nil {

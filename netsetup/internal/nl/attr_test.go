@@ -412,3 +412,58 @@ func TestAttrDecoderIsZero(t *testing.T) {
 		t.Errorf("IsZero() = %v, want [true false true]", got)
 	}
 }
+
+// TestAttrEncoder_BeginEnd: a nest written in place is the bytes Nested
+// writes, at every depth; a nest too long is an error, as in Nested; and
+// Truncate zeroes what it drops.
+func TestAttrEncoder_BeginEnd(t *testing.T) {
+	var want, got AttrEncoder
+	want.Uint32(1, 7)
+	want.Nested(2, func(ae *AttrEncoder) error {
+		ae.Bytes(3, []byte{1, 2, 3})
+		ae.Nested(4, func(ae *AttrEncoder) error {
+			ae.Uint16(5, 9)
+			return nil
+		})
+		ae.Nested(6, func(*AttrEncoder) error { return nil })
+		return nil
+	})
+	got.Uint32(1, 7)
+	outer := got.Begin(2)
+	got.Bytes(3, []byte{1, 2, 3})
+	inner := got.Begin(4)
+	got.Uint16(5, 9)
+	got.End(inner)
+	got.End(got.Begin(6))
+	got.End(outer)
+	w, _ := want.Encode()
+	g, err := got.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	diffBytes(t, "Begin/End", g, w)
+
+	for _, tt := range []struct {
+		payload int
+		wantErr bool
+	}{{65532 - 8, false}, {65532 - 8 + 1, true}} {
+		var ae AttrEncoder
+		start := ae.Begin(1)
+		ae.Bytes(2, make([]byte, tt.payload))
+		ae.End(start)
+		if _, err := ae.Encode(); (err != nil) != tt.wantErr {
+			t.Errorf("payload %d: Encode() error = %v, wantErr %v", tt.payload, err, tt.wantErr)
+		}
+	}
+
+	var ae AttrEncoder
+	ae.Uint32(1, 7)
+	n := ae.Len()
+	ae.Begin(2)
+	ae.Bytes(3, []byte{0xff, 0xff, 0xff, 0xff})
+	b := ae.b[:cap(ae.b)]
+	ae.Truncate(n)
+	if ae.Len() != n || !bytes.Equal(b[n:n+12], make([]byte, 12)) {
+		t.Errorf("Truncate(%d): length %d, dropped bytes % x", n, ae.Len(), b[n:n+12])
+	}
+}

@@ -24,12 +24,15 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
+	"runtime"
+	"runtime/metrics"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/wgboot/wgboot/board"
+	"github.com/wgboot/wgboot/internal/gchold"
 	"github.com/wgboot/wgboot/internal/wgkey"
 	"github.com/wgboot/wgboot/netsetup/bringup"
 	"github.com/wgboot/wgboot/netsetup/wg"
@@ -118,6 +121,11 @@ func run(nList string, runs int, wgPath, only string) error {
 				if err := createLink(); err != nil {
 					return err
 				}
+				// Every tool starts from a collected heap, as a fresh
+				// PID 1 does: the garbage of the one before (the "as
+				// /init" column's, made with the collector off) is not
+				// collected in the next one's time.
+				runtime.GC()
 				start := time.Now()
 				err := t.run(f)
 				d := time.Since(start)
@@ -134,6 +142,9 @@ func run(nList string, runs int, wgPath, only string) error {
 					return fmt.Errorf("%s, N=%d: %w", t.name, n, err)
 				}
 				times[t.name] = append(times[t.name], d)
+				if t.name == "wgboot as /init" {
+					fmt.Printf("wgbench: N=%d wgboot as /init, run %d: %s\n", n, r, initMem)
+				}
 				if t.name == "wgboot" {
 					times[noParse] = append(times[noParse], d-lastParse)
 				}
@@ -302,7 +313,15 @@ func runWgboot(f files, budget int) error {
 // runInit is what PID 1 does with its profile (init/early_linux.go's
 // selectProfile, netsetup/bringup's TunnelUp): LoadDir, ReadKeys,
 // Validate without the own-key lint, DeviceConfig, Configure.
+//
+// As PID 1 (init/boot_linux.go), it runs with the collector off under a
+// memory limit (internal/gchold), and records in initMem what the runtime
+// held at the end, before the collector is back.
 func runInit(f files) error {
+	restore := gchold.Hold()
+	defer restore()
+	mem := memSamples()
+	metrics.Read(mem)
 	root := os.DirFS("/")
 	all, diags := board.LoadDir(root, f.dir)
 	if diags.HasErrors() || len(all) != 1 {
@@ -324,8 +343,29 @@ func runInit(f files) error {
 		return err
 	}
 	defer c.Close()
-	return c.Configure(link, cfg)
+	err = c.Configure(link, cfg)
+	end := memSamples()
+	metrics.Read(end)
+	initMem = fmt.Sprintf("heap objects %.1f MiB (%.1f MiB before), the runtime's memory %.1f MiB (%.1f before), %d GC cycles, %.1f MiB allocated",
+		mib(end[0]), mib(mem[0]), mib(end[1]), mib(mem[1]), end[2].Value.Uint64()-mem[2].Value.Uint64(), mib(end[3])-mib(mem[3]))
+	return err
 }
+
+// initMem is what runInit's last run left on the heap (see memSamples).
+var initMem string
+
+// memSamples are the heap's live and unswept objects, all the memory the
+// runtime has mapped, the GC cycles and the bytes allocated so far.
+func memSamples() []metrics.Sample {
+	return []metrics.Sample{
+		{Name: "/memory/classes/heap/objects:bytes"},
+		{Name: "/memory/classes/total:bytes"},
+		{Name: "/gc/cycles/total:gc-cycles"},
+		{Name: "/gc/heap/allocs:bytes"},
+	}
+}
+
+func mib(s metrics.Sample) float64 { return float64(s.Value.Uint64()) / (1 << 20) }
 
 func runWg(wgPath string, f files) error {
 	out, err := exec.Command(wgPath, "setconf", link, f.conf).CombinedOutput()
