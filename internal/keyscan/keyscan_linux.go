@@ -69,6 +69,11 @@ func New() (*Key, error) {
 }
 
 // scratch returns the key's bytes in a new buffer that the caller clears.
+// The buffer is on the heap: inlined, the compiler would put it in the
+// caller's frame, and a stack that grows while it holds the key leaves an
+// uncleared copy in the old stack, which Scan would find.
+//
+//go:noinline
 func (k *Key) scratch() []byte {
 	b := make([]byte, Len)
 	for i := range b {
@@ -78,7 +83,10 @@ func (k *Key) scratch() []byte {
 }
 
 // Base64 calls fn with the key in base64 (44 bytes), in a buffer that is
-// cleared when fn returns; fn must not keep it.
+// cleared when fn returns; fn must not keep it. Not inlined, so that the
+// buffer is on the heap (see scratch).
+//
+//go:noinline
 func (k *Key) Base64(fn func(text []byte)) {
 	raw := k.scratch()
 	text := make([]byte, base64.StdEncoding.EncodedLen(Len))

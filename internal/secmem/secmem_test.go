@@ -3,6 +3,7 @@ package secmem
 import (
 	"runtime"
 	"testing"
+	"unsafe"
 
 	"github.com/wgboot/wgboot/internal/keyscan"
 )
@@ -23,7 +24,18 @@ func TestClearRegisters(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	src, dst := make([]byte, 4096), make([]byte, 4096)
+	// dst is 8 bytes off a 16-byte boundary: memmove copies 2 KiB or more
+	// to an aligned destination with REP MOVSQ on CPUs that prefer it,
+	// through no vector register, and the test would see nothing. Where
+	// the compiler places a buffer (heap, or this frame, whose layout
+	// shifts with any change to the code) must not decide which path the
+	// 4096-byte copy takes.
+	src, buf := make([]byte, 4096), make([]byte, 4096+16)
+	off := 8 - int(uintptr(unsafe.Pointer(&buf[0]))%16)
+	if off < 0 {
+		off += 16
+	}
+	dst := buf[off : off+4096]
 	for _, n := range []int{32, 48, 100, 200, copyLen, 352, 1000, 4096} {
 		clear(src)
 		k.Raw(func(raw []byte) {
@@ -46,5 +58,5 @@ func TestClearRegisters(t *testing.T) {
 		clear(after)
 	}
 	clear(src)
-	clear(dst)
+	clear(buf)
 }
