@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/wgboot/wgboot/internal/krule"
 )
 
@@ -27,10 +29,13 @@ const (
 const recordMax = 976
 
 // burst is how many records go through one open of /dev/kmsg. The kernel
-// rate-limits each open file (printk.devkmsg=ratelimit: 10 records per 5 s)
-// and drops the rest silently, which would hide most of a boot's log, so the
-// logger opens the device anew after each burst.
-const burst = 8
+// rate-limits each open file (printk.devkmsg=ratelimit, the default: each
+// open gets its own limit of DEFAULT_RATELIMIT_BURST = 10 records per 5 s,
+// kernel/printk/printk.c devkmsg_open) and drops the rest silently, which
+// would hide most of a boot's log, so the logger opens the device anew
+// after each burst. All 10: a reopen costs the boot 45-75 instruction-µs
+// (docs/benchmarks.md), and the limit is counted per open file, exactly.
+const burst = 10
 
 // Logger writes records "<level>prefix: message" to /dev/kmsg. It is safe
 // for concurrent use. The zero value is not usable; call New.
@@ -38,8 +43,9 @@ type Logger struct {
 	mu       sync.Mutex
 	prefix   string
 	path     string
-	f        io.WriteCloser
-	n        int
+	f        *rawFile
+	n        int // records written through f
+	opens    int // how many times the device was opened
 	fallback io.Writer
 	debug    bool
 	quiet    bool
@@ -68,13 +74,56 @@ func (l *Logger) reopen() error {
 		l.f.Close()
 		l.f = nil
 	}
-	f, err := os.OpenFile(l.path, os.O_WRONLY, 0)
+	f, err := openRaw(l.path)
 	if err != nil {
 		return err
 	}
 	l.f, l.n = f, 0
+	l.opens++
 	return nil
 }
+
+// rawFile is /dev/kmsg as a plain descriptor. An os.File would register it
+// with the runtime's poller (the device is pollable) and take it out again
+// at each reopen: system calls and runtime work for nothing, since a write
+// to /dev/kmsg never blocks.
+type rawFile struct{ fd int }
+
+func openRaw(path string) (*rawFile, error) {
+	for {
+		fd, err := unix.Open(path, unix.O_WRONLY|unix.O_CLOEXEC, 0)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return nil, &os.PathError{Op: "open", Path: path, Err: err}
+		}
+		return &rawFile{fd: fd}, nil
+	}
+}
+
+// WriteString writes s whole: /dev/kmsg takes a record in one write; a
+// short write (a regular file in the tests) is continued.
+func (f *rawFile) WriteString(s string) (int, error) {
+	b := []byte(s)
+	n := 0
+	for n < len(b) {
+		m, err := unix.Write(f.fd, b[n:])
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return n, err
+		}
+		if m == 0 {
+			return n, io.ErrShortWrite
+		}
+		n += m
+	}
+	return n, nil
+}
+
+func (f *rawFile) Close() error { return unix.Close(f.fd) }
 
 // SetDebug turns debug records on or off.
 func (l *Logger) SetDebug(on bool) { l.mu.Lock(); l.debug = on; l.mu.Unlock() }
@@ -160,7 +209,7 @@ func (l *Logger) write(rec string) {
 		}
 	}
 	if l.f != nil {
-		if _, err := io.WriteString(l.f, rec); err == nil {
+		if _, err := l.f.WriteString(rec); err == nil {
 			l.n++
 			return
 		}
