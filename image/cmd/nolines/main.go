@@ -20,7 +20,12 @@
 // It answers compile -V=full with the compiler's line and " X:nolines",
 // which the go command takes as the compiler's identity in its build
 // cache keys, so that these objects and normal ones are never mixed up.
-// Every other tool (asm, link, ...) runs unchanged. When the copies do
+// Every other tool (asm, link, ...) runs unchanged.
+//
+//	nolines -traceback BINARY < console.log
+//
+// puts file:line back into a traceback of such a build, from BINARY, the
+// same commit built with line tables (see traceback.go). When the copies do
 // not compile, the originals are compiled instead so that the errors
 // carry real positions (and if the originals do compile, nolines says
 // that it broke them, and fails).
@@ -46,9 +51,16 @@ const marker = " X:nolines"
 const directive = "/*line :1*/"
 
 func main() {
-	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: go build -toolexec=/path/to/nolines ...")
+	if len(os.Args) < 2 || os.Args[1] == "-traceback" && len(os.Args) != 3 {
+		fmt.Fprintln(os.Stderr, "usage: go build -toolexec=/path/to/nolines ...\n       nolines -traceback BINARY-WITH-LINES < traceback")
 		os.Exit(2)
+	}
+	if os.Args[1] == "-traceback" {
+		if err := mapTraceback(os.Args[2], os.Stdin, os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, "nolines:", err)
+			os.Exit(1)
+		}
+		return
 	}
 	os.Exit(run(os.Args[1], os.Args[2:]))
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"go/parser"
 	"go/printer"
 	"go/token"
@@ -120,6 +121,7 @@ const program = `package main
 import (
 	_ "embed"
 	"fmt"
+	"os"
 )
 
 //go:embed greeting.txt
@@ -131,16 +133,29 @@ func crash(n int) int {
 	return a[n]
 }
 
+//go:noinline
+func fault(p *int) int {
+	return *p + 1
+}
+
 func main() {
 	fmt.Print(greeting)
+	if len(os.Args) > 1 {
+		done := make(chan int)
+		go func() {
+			done <- fault(nil)
+		}()
+		<-done
+	}
 	fmt.Println(crash(3))
 }
 `
 
 // TestBuild builds a program through nolines and without it, in turn,
 // and checks what each traceback says: function names and PC offsets
-// with nolines, and file:line only without it (so that the build cache
-// never gave one build the other's objects).
+// with nolines, file:line only without it (so the build cache never gave
+// one build the other's objects); and that nolines -traceback puts the
+// same file:line into the first one's traceback from the second binary.
 func TestBuild(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the standard library through nolines")
@@ -163,45 +178,70 @@ func TestBuild(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	build := func(flags ...string) (string, error) {
-		out := filepath.Join(dir, "prog.bin")
-		cmd := exec.Command("go", append(append([]string{"build", "-trimpath", "-o", out}, flags...), ".")...)
+	build := func(out string, flags ...string) (string, error) {
+		cmd := exec.Command("go", append(append([]string{"build", "-trimpath", "-ldflags=-s -w", "-o", out}, flags...), ".")...)
 		cmd.Dir = src
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=")
 		b, err := cmd.CombinedOutput()
 		return string(b), err
 	}
-	frame := regexp.MustCompile(`(?m)^main\.crash\(.*\)\n\t(.*)$`)
+	// What each run's traceback must say: where the frames are with line
+	// tables, and the functions it names.
+	runs := []struct {
+		args   []string
+		frames []string // function, then its file:line
+	}{
+		{nil, []string{"main.crash", "example.com/prog/main.go:15", "main.main", "example.com/prog/main.go:32"}},
+		// fault faults at its first instruction: its frame has no offset.
+		{[]string{"fault"}, []string{"main.fault", "example.com/prog/main.go:20", "main.main.func1", "example.com/prog/main.go:28",
+			"created by main.main in goroutine 1", "example.com/prog/main.go:27"}},
+	}
+	tracebacks := map[string]string{}
 	for i, lines := range []bool{false, true, false} {
+		bin := filepath.Join(dir, fmt.Sprintf("prog%d", i))
 		var flags []string
 		if !lines {
 			flags = append(flags, "-toolexec="+tool)
 		}
-		if b, err := build(flags...); err != nil {
+		if b, err := build(bin, flags...); err != nil {
 			t.Fatalf("build %d: %v\n%s", i, err, b)
 		}
-		var stdout, stderr bytes.Buffer
-		cmd := exec.Command(filepath.Join(dir, "prog.bin"))
-		cmd.Stdout, cmd.Stderr = &stdout, &stderr
-		err := cmd.Run()
-		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 2 {
-			t.Fatalf("run %d: %v, want exit status 2\n%s", i, err, stderr.Bytes())
-		}
-		if stdout.String() != "hello from go:embed\n" {
-			t.Errorf("run %d: stdout %q", i, stdout.Bytes())
-		}
-		tb := stderr.String()
-		m := frame.FindStringSubmatch(tb)
-		if m == nil || !strings.Contains(tb, "\nmain.main()\n") || !strings.Contains(tb, "index out of range [3]") {
-			t.Fatalf("run %d: traceback without main.crash's and main.main's frames:\n%s", i, tb)
-		}
-		t.Logf("build %d, lines %v: main.crash's frame at %q", i, lines, m[1])
-		if lines {
-			if !strings.Contains(m[1], "example.com/prog/main.go:14 +0x") {
-				t.Errorf("build %d with lines: main.crash's frame at %q, want example.com/prog/main.go:14\n%s", i, m[1], tb)
+		for _, r := range runs {
+			var stdout, stderr bytes.Buffer
+			cmd := exec.Command(bin, r.args...)
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			err := cmd.Run()
+			if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 2 {
+				t.Fatalf("run %d %q: %v, want exit status 2\n%s", i, r.args, err, stderr.Bytes())
 			}
-		} else if strings.Contains(tb, ".go:") || !strings.Contains(m[1], " +0x") {
-			t.Errorf("build %d without lines: file:line in the traceback, or no PC offset:\n%s", i, tb)
+			if stdout.String() != "hello from go:embed\n" {
+				t.Errorf("run %d %q: stdout %q", i, r.args, stdout.Bytes())
+			}
+			tb := stderr.String()
+			tracebacks[fmt.Sprint(i, r.args)] = tb
+			for j := 0; j < len(r.frames); j += 2 {
+				want := r.frames[j] + "\n\t" + r.frames[j+1]
+				if !lines {
+					want = r.frames[j] + "\n\t??:1"
+				}
+				if !containsFrame(tb, want) {
+					t.Errorf("build %d (lines %v) %q: no %q in the traceback:\n%s", i, lines, r.args, want, tb)
+				}
+			}
+			if !lines && strings.Contains(tb, ".go:") {
+				t.Errorf("build %d without lines: file:line in the traceback:\n%s", i, tb)
+			}
+		}
+	}
+	for _, r := range runs {
+		var mapped bytes.Buffer
+		cmd := exec.Command(tool, "-traceback", filepath.Join(dir, "prog1"))
+		cmd.Stdin, cmd.Stdout, cmd.Stderr = strings.NewReader(tracebacks[fmt.Sprint(0, r.args)]), &mapped, os.Stderr
+		if err := cmd.Run(); err != nil {
+			t.Fatal(err)
+		}
+		if got, want := positions(mapped.String()), positions(tracebacks[fmt.Sprint(1, r.args)]); got != want {
+			t.Errorf("nolines -traceback %q:\n%s\nwant the positions\n%s", r.args, mapped.String(), want)
 		}
 	}
 
@@ -209,8 +249,28 @@ func TestBuild(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(src, "bad.go"), []byte("package main\n\nfunc bad() int {\n\treturn \"x\"\n}\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	b, err := build("-toolexec=" + tool)
+	b, err := build(filepath.Join(dir, "bad"), "-toolexec="+tool)
 	if err == nil || !strings.Contains(b, "bad.go:4:9") || strings.Contains(b, "nolines:") {
 		t.Errorf("build of a broken package: %v, want bad.go:4:9 from the compiler\n%s", err, b)
 	}
+}
+
+// containsFrame reports whether tb has the frame want ("func\n\tpos"),
+// with the function's arguments after its name and the PC offset, if
+// any, after the position.
+func containsFrame(tb, want string) bool {
+	fn, pos, _ := strings.Cut(want, "\n")
+	re := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(fn) + `(\([^()]*\))?\n` + regexp.QuoteMeta(pos) + `( \+0x[0-9a-f]+)?$`)
+	return re.MatchString(tb)
+}
+
+// positions returns the frames' position lines of a traceback.
+func positions(tb string) string {
+	var b strings.Builder
+	for _, l := range strings.Split(tb, "\n") {
+		if strings.HasPrefix(l, "\t") {
+			b.WriteString(l + "\n")
+		}
+	}
+	return b.String()
 }
