@@ -73,7 +73,7 @@ $(OUT)/%/init: $(if $(LINES_ON),,$(NOLINES)) FORCE
 
 $(OUT)/%/init-rescue: $(if $(LINES_ON),,$(NOLINES)) FORCE
 	@mkdir -p $(dir $@)
-	$(GOFLAGS_TARGET) GOARCH=$* $(GO) build -trimpath $(INIT_FLAGS) $(TOOLEXEC) -tags=rescue -ldflags='$(LDFLAGS)' -o $@ ./init
+	$(GOFLAGS_TARGET) GOARCH=$* $(GO) build -trimpath $(INIT_FLAGS) -tags=rescue $(TOOLEXEC) -ldflags='$(LDFLAGS)' -o $@ ./init
 
 static-check:
 	@for a in $(ARCHES); do \
