@@ -1,8 +1,8 @@
 // Command nolines is a go build -toolexec wrapper that builds a program
 // without Go's per-function line tables. /init is built with it (make
 // build, image.InitToolexec): the tables serve only the file:line of
-// tracebacks and runtime.Caller, and were 165 KB of /init's 1.26 MB xz
-// (docs/size.md).
+// tracebacks and runtime.Caller, and were 192 KB of /init's 1.26 MB xz
+// on amd64 (docs/size.md).
 //
 //	go build -toolexec=/abs/path/to/nolines ...
 //
@@ -11,11 +11,14 @@
 // first token of every line, and compiles the copies: every position
 // then has an empty file name and line 1, so the pcfile and pcln tables
 // of each function are one entry. Function names stay in the tables,
-// so a traceback still names every frame and its PC offset (+0x1a4);
-// docs/size.md says how to map that back to file:line with a normal
-// build of the same commit. Comments (//go: directives, //line, build
-// constraints) and the insides of multi-line raw strings are not
-// touched, so the code compiled is the same.
+// so a traceback still names every frame and its PC offset (+0x1a4).
+// Comments (//go: directives, //line, build constraints) and the
+// insides of multi-line raw strings are not touched: the code compiled
+// is the same, but for the order of instructions in a few functions
+// (the compiler's scheduler breaks ties by position; docs/size.md).
+// When the copies do not compile, the originals are compiled instead so
+// that the errors carry real positions (and if the originals do
+// compile, nolines says that it broke them, and fails).
 //
 // It answers compile -V=full with the compiler's line and " X:nolines",
 // which the go command takes as the compiler's identity in its build
@@ -25,10 +28,7 @@
 //	nolines -traceback BINARY < console.log
 //
 // puts file:line back into a traceback of such a build, from BINARY, the
-// same commit built with line tables (see traceback.go). When the copies do
-// not compile, the originals are compiled instead so that the errors
-// carry real positions (and if the originals do compile, nolines says
-// that it broke them, and fails).
+// same commit built with line tables (see traceback.go).
 package main
 
 import (
