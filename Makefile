@@ -1,7 +1,8 @@
 # wgboot: build, image, QEMU demo and tests. See README.md.
 #
 #   make                 build out/amd64/init and out/arm64/init (static), and
-#                        out/host/wgboot, the host command (check, import, …)
+#                        out/host/wgboot, the host command (check, import, …);
+#                        LINES=1: /init with line tables (see LINES below)
 #   make kernels         fetch Debian's cloud kernels for both arches (cached)
 #   make image ARCH=arm64 [RESCUE=1] [PROFILE=board/profiles/qemu-arm64.toml] [BCJ=none]
 #   make demo            build the default image and boot it under QEMU
@@ -38,6 +39,16 @@ IMAGE    := $(OUT)/$(ARCH)/initramfs$(if $(RESCUE_ON),-rescue).cpio.xz
 # default /init, flashed into every board, does not.
 INIT_BIN := $(OUT)/$(ARCH)/init$(if $(RESCUE_ON),-rescue)
 
+# LINES=1: /init with Go's line tables, for tracebacks that say file:line
+# (make build LINES=1). By default /init is compiled through
+# image/cmd/nolines (-toolexec), without them: they are ~190 KB (amd64) and
+# ~160 KB (arm64) of the image's xz, and a traceback's function+offset maps
+# back to file:line with a build of the same commit (docs/size.md).
+LINES    ?=
+LINES_ON := $(filter 1 y yes true,$(LINES))
+NOLINES  := $(OUT)/host/nolines
+TOOLEXEC := $(if $(LINES_ON),,-toolexec=$(abspath $(NOLINES)))
+
 # The build time is the last commit's time, so that builds are reproducible.
 BUILD_TIME := $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
 VERSION    := $(shell git describe --always --dirty 2>/dev/null || echo dev)
@@ -56,13 +67,13 @@ all: build
 
 build: $(foreach a,$(ARCHES),$(OUT)/$(a)/init) static-check $(OUT)/host/wgboot
 
-$(OUT)/%/init: FORCE
+$(OUT)/%/init: $(if $(LINES_ON),,$(NOLINES)) FORCE
 	@mkdir -p $(dir $@)
-	$(GOFLAGS_TARGET) GOARCH=$* $(GO) build -trimpath $(INIT_FLAGS) -ldflags='$(LDFLAGS)' -o $@ ./init
+	$(GOFLAGS_TARGET) GOARCH=$* $(GO) build -trimpath $(INIT_FLAGS) $(TOOLEXEC) -ldflags='$(LDFLAGS)' -o $@ ./init
 
-$(OUT)/%/init-rescue: FORCE
+$(OUT)/%/init-rescue: $(if $(LINES_ON),,$(NOLINES)) FORCE
 	@mkdir -p $(dir $@)
-	$(GOFLAGS_TARGET) GOARCH=$* $(GO) build -trimpath $(INIT_FLAGS) -tags=rescue -ldflags='$(LDFLAGS)' -o $@ ./init
+	$(GOFLAGS_TARGET) GOARCH=$* $(GO) build -trimpath $(INIT_FLAGS) -tags=rescue $(TOOLEXEC) -ldflags='$(LDFLAGS)' -o $@ ./init
 
 static-check:
 	@for a in $(ARCHES); do \
@@ -75,6 +86,11 @@ static-check:
 $(OUT)/host/wgboot: FORCE
 	@mkdir -p $(dir $@)
 	GOOS= GOARCH= CGO_ENABLED=0 $(GO) build -trimpath -ldflags='-X main.version=$(VERSION)' -o $@ ./cmd/wgboot
+
+# The -toolexec wrapper that compiles /init without line tables (LINES).
+$(NOLINES): FORCE
+	@mkdir -p $(dir $@)
+	GOOS= GOARCH= CGO_ENABLED=0 $(GO) build -o $@ ./image/cmd/nolines
 
 $(OUT)/host/mkimage: FORCE
 	@mkdir -p $(dir $@)

@@ -3,6 +3,7 @@ package image
 import (
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -48,6 +49,12 @@ func TestInitBuildFlags(t *testing.T) {
 	if !strings.Contains(string(mk), "image/initflags.txt") || !strings.Contains(string(mk), "build -trimpath $(INIT_FLAGS)") {
 		t.Error("make build does not build /init with image/initflags.txt's flags")
 	}
+	// Without line tables, as InitToolexec builds it for the tests.
+	if !strings.Contains(string(mk), "TOOLEXEC := $(if $(LINES_ON),,-toolexec=$(abspath $(NOLINES)))") ||
+		strings.Count(string(mk), "build -trimpath $(INIT_FLAGS) $(TOOLEXEC) ") != 1 ||
+		strings.Count(string(mk), "build -trimpath $(INIT_FLAGS) -tags="+RescueTag+" $(TOOLEXEC) ") != 1 {
+		t.Error("make build does not build /init and /init-rescue through image/cmd/nolines")
+	}
 }
 
 // TestRescueInit: make builds a rescue image's /init with the RescueTag
@@ -89,5 +96,29 @@ func TestRescueInit(t *testing.T) {
 		if got := strings.Contains(string(out), "main.(*boot).remoteOnce"); got != c.want {
 			t.Errorf("%s has the remote rescue loop: %v, want %v", c.name, got, c.want)
 		}
+	}
+}
+
+// TestInitToolexec: the flag names the wrapper it built, which answers as
+// the compiler with the marker that keeps its objects apart in the cache.
+func TestInitToolexec(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds image/cmd/nolines")
+	}
+	flag, err := InitToolexec("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tool, ok := strings.CutPrefix(flag, "-toolexec=")
+	if !ok || !filepath.IsAbs(tool) {
+		t.Fatalf("InitToolexec = %q, want -toolexec=/abs/path", flag)
+	}
+	compile, err := exec.Command("go", "tool", "-n", "compile").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(tool, strings.TrimSpace(string(compile)), "-V=full").Output()
+	if err != nil || !strings.HasPrefix(string(out), "compile version ") || !strings.HasSuffix(string(out), " X:nolines\n") {
+		t.Errorf("%s compile -V=full = %q, %v; want the compiler's line and X:nolines", tool, out, err)
 	}
 }

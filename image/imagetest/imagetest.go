@@ -80,17 +80,37 @@ var (
 	built   = map[string]string{}
 )
 
-// BuildInit builds /init for arch once per test process and returns its path.
+// BuildInit builds /init for arch once per test process and returns its
+// path. It is built as make build builds it: with image.InitBuildFlags and
+// through image.InitToolexec (no line tables), so that the tests boot what
+// ships.
 func BuildInit(t testing.TB, arch string) string {
 	t.Helper()
-	return build(t, arch, "./init", "init", image.InitBuildFlags()) // as make build
+	return build(t, arch, "./init", "init", initFlags(t, image.InitBuildFlags())) // as make build
+}
+
+var (
+	toolexecOnce sync.Once
+	toolexec     string
+	toolexecErr  error
+)
+
+// initFlags returns flags and the -toolexec flag of /init's build.
+func initFlags(t testing.TB, flags []string) []string {
+	t.Helper()
+	root := Root(t)
+	toolexecOnce.Do(func() { toolexec, toolexecErr = image.InitToolexec(root) })
+	if toolexecErr != nil {
+		t.Fatal(toolexecErr)
+	}
+	return append(flags, toolexec)
 }
 
 // BuildRescueInit builds a rescue image's /init for arch, with the remote
 // rescue (image.RescueTag), once per test process and returns its path.
 func BuildRescueInit(t testing.TB, arch string) string {
 	t.Helper()
-	return build(t, arch, "./init", "init-rescue", image.RescueInitBuildFlags()) // as make image RESCUE=1
+	return build(t, arch, "./init", "init-rescue", initFlags(t, image.RescueInitBuildFlags())) // as make image RESCUE=1
 }
 
 // BuildPackage builds a main package of this module for the guest once per

@@ -271,7 +271,12 @@ func (a *archRun) initSizes(stripped string, byPkg bool) error {
 		return nil
 	}
 	out := filepath.Join(a.dir, "init-symbols")
-	cmd := exec.Command("go", "build", "-trimpath", "-o", out, "./init")
+	toolexec, err := image.InitToolexec(".")
+	if err != nil {
+		return err
+	}
+	args := append(append([]string{"build", "-trimpath", "-o", out}, image.InitBuildFlags()...), toolexec, "./init")
+	cmd := exec.Command("go", args...)
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+a.arch, "GOAMD64=v1", "GOARM64=v8.0")
 	if b, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("build ./init with symbols: %w\n%s", err, b)

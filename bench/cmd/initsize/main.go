@@ -1,5 +1,6 @@
 // Command initsize shows where the bytes of /init go: it builds /init for
-// one arch as make build does and prints a markdown table of its packages,
+// one arch as make build does (image.InitBuildFlags, without line tables
+// through image.InitToolexec) and prints a markdown table of its packages,
 // with the bytes each has in .text, in .rodata (type descriptors and
 // strings), in .gopclntab and in data, and an estimate of what each adds to
 // the xz-compressed image. docs/size.md has its output and how to read it.
@@ -52,7 +53,11 @@ func run(arch string, rows int) error {
 	}
 	defer os.RemoveAll(dir)
 	env := append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+arch, "GOAMD64=v1", "GOARM64=v8.0")
-	flags := image.InitBuildFlags()
+	toolexec, err := image.InitToolexec(".")
+	if err != nil {
+		return err
+	}
+	flags := append(image.InitBuildFlags(), toolexec)
 	gocmd := func(args ...string) ([]byte, error) {
 		cmd := exec.Command("go", args...)
 		cmd.Env = env

@@ -37,7 +37,11 @@ func main() {
 func build(arch, pkg, out string) ([]byte, error) {
 	args := []string{"build", "-trimpath", "-ldflags=-s -w", "-o", out}
 	if pkg == "./init" {
-		args = append(args, image.InitBuildFlags()...) // as make build
+		toolexec, err := image.InitToolexec(".")
+		if err != nil {
+			return nil, err
+		}
+		args = append(append(args, image.InitBuildFlags()...), toolexec) // as make build
 	}
 	cmd := exec.Command("go", append(args, pkg)...)
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+arch, "GOAMD64=v1")
