@@ -90,37 +90,17 @@ func (l *Logger) reopen() error {
 type rawFile struct{ fd int }
 
 func openRaw(path string) (*rawFile, error) {
-	for {
-		fd, err := unix.Open(path, unix.O_WRONLY|unix.O_CLOEXEC, 0)
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			return nil, &os.PathError{Op: "open", Path: path, Err: err}
-		}
-		return &rawFile{fd: fd}, nil
+	fd, err := unix.Open(path, unix.O_WRONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, &os.PathError{Op: "open", Path: path, Err: err}
 	}
+	return &rawFile{fd: fd}, nil
 }
 
-// WriteString writes s whole: /dev/kmsg takes a record in one write; a
-// short write (a regular file in the tests) is continued.
+// WriteString writes s as one record: /dev/kmsg takes a write whole or
+// fails it, and never blocks (so no EINTR either).
 func (f *rawFile) WriteString(s string) (int, error) {
-	b := []byte(s)
-	n := 0
-	for n < len(b) {
-		m, err := unix.Write(f.fd, b[n:])
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			return n, err
-		}
-		if m == 0 {
-			return n, io.ErrShortWrite
-		}
-		n += m
-	}
-	return n, nil
+	return unix.Write(f.fd, []byte(s))
 }
 
 func (f *rawFile) Close() error { return unix.Close(f.fd) }
