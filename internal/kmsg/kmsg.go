@@ -4,6 +4,7 @@
 package kmsg
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"os"
@@ -97,10 +98,10 @@ func openRaw(path string) (*rawFile, error) {
 	return &rawFile{fd: fd}, nil
 }
 
-// WriteString writes s as one record: /dev/kmsg takes a write whole or
-// fails it, and never blocks (so no EINTR either).
-func (f *rawFile) WriteString(s string) (int, error) {
-	return unix.Write(f.fd, []byte(s))
+// Write writes b as one record: /dev/kmsg takes a write whole or fails
+// it, and never blocks (so no EINTR either).
+func (f *rawFile) Write(b []byte) (int, error) {
+	return unix.Write(f.fd, b)
 }
 
 func (f *rawFile) Close() error { return unix.Close(f.fd) }
@@ -166,37 +167,52 @@ func (l *Logger) Logf(level int, format string, args ...any) {
 	if skip {
 		return
 	}
-	msg := fmt.Sprintf(format, args...)
+	msg := strings.TrimRight(fmt.Sprintf(format, args...), "\n")
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	for _, line := range strings.Split(strings.TrimRight(msg, "\n"), "\n") {
-		rec := fmt.Sprintf("<%d>%s: %s", level, l.prefix, line)
-		if len(rec) > recordMax {
-			rec = rec[:recordMax] + "…"
+	for {
+		line, rest, more := strings.Cut(msg, "\n")
+		l.write(l.record(level, line))
+		if !more {
+			return
 		}
-		// The newline ends the record: without it the kernel holds the
-		// line back as unfinished until the next one, so a board's last
-		// message would reach neither the console nor dmesg.
-		rec += "\n"
-		l.write(rec)
+		msg = rest
 	}
 }
 
-func (l *Logger) write(rec string) {
+// record is line as a /dev/kmsg record, "<level>prefix: line\n", built in
+// one buffer: every line of the boot goes through here.
+func (l *Logger) record(level int, line string) []byte {
+	rec := make([]byte, 0, len(l.prefix)+len(line)+8)
+	rec = append(rec, '<')
+	rec = strconv.AppendInt(rec, int64(level), 10)
+	rec = append(rec, '>')
+	rec = append(rec, l.prefix...)
+	rec = append(rec, ": "...)
+	rec = append(rec, line...)
+	if len(rec) > recordMax {
+		rec = append(rec[:recordMax], "…"...)
+	}
+	// The newline ends the record: without it the kernel holds the line
+	// back as unfinished until the next one, so a board's last message
+	// would reach neither the console nor dmesg.
+	return append(rec, '\n')
+}
+
+func (l *Logger) write(rec []byte) {
 	if l.f != nil && l.n >= burst {
 		if err := l.reopen(); err != nil {
 			l.f = nil
 		}
 	}
 	if l.f != nil {
-		if _, err := l.f.WriteString(rec); err == nil {
+		if _, err := l.f.Write(rec); err == nil {
 			l.n++
 			return
 		}
 	}
 	// The console shows no level prefix.
-	_, line, _ := strings.Cut(rec, ">")
-	io.WriteString(l.fallback, line)
+	l.fallback.Write(rec[bytes.IndexByte(rec, '>')+1:])
 }
 
 // Infof logs at level Info.
