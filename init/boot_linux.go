@@ -53,7 +53,7 @@ type boot struct {
 func newBoot(log *kmsg.Logger) *boot {
 	b := &boot{log: log, start: time.Now(), policy: board.DefaultOnFailure, parked: make(chan struct{}),
 		initArgs: os.Args[1:]}
-	b.r = &runner{start: b.start, now: time.Now, logf: log.Logf, done: b.phaseDone}
+	b.r = &runner{start: b.start, now: time.Now, logf: log.Logf, done: b.phaseDone, idle: b.phaseIdle}
 	return b
 }
 
@@ -188,6 +188,28 @@ func (b *boot) readCmdline(ctx context.Context) (func(), error) {
 			b.policy = over.OnFailure // until a profile is chosen, the command line's policy holds
 		}
 	}, nil
+}
+
+// phaseIdle reports whether the phase name has nothing to do with the
+// profile chosen, and what its commit then is; the runner does not start
+// such a phase (see runner.idle). It reads the profile only: no system
+// call, nothing that waits. The phases' own functions keep the same
+// checks, for the tests that call them directly.
+func (b *boot) phaseIdle(name string) (func(), bool) {
+	if b.profile == nil {
+		return nil, false
+	}
+	switch name {
+	case "ntp":
+		return nil, len(b.profile.Clock.NTP) == 0
+	case "resolve":
+		if _, planned := endpointHosts(b.profile); !planned {
+			// As resolveEndpoints: nothing of an earlier profile's
+			// (one the boot fell back from) may stay.
+			return func() { b.endpoints, b.state.Names = nil, nil }, true
+		}
+	}
+	return nil, false
 }
 
 // deadlineLeft is how long the boot may still take.
