@@ -53,7 +53,7 @@ type boot struct {
 func newBoot(log *kmsg.Logger) *boot {
 	b := &boot{log: log, start: time.Now(), policy: board.DefaultOnFailure, parked: make(chan struct{}),
 		initArgs: os.Args[1:]}
-	b.r = &runner{start: b.start, now: time.Now, logf: log.Logf, done: b.phaseDone, idle: b.phaseIdle}
+	b.r = &runner{start: b.start, now: time.Now, logf: log.Logf, done: b.phaseDone}
 	return b
 }
 
@@ -190,10 +190,10 @@ func (b *boot) readCmdline(ctx context.Context) (func(), error) {
 	}, nil
 }
 
-// phaseIdle reports whether the phase name has nothing to do with the
-// profile chosen, and what its commit then is; the runner does not start
-// such a phase (see runner.idle). It reads the profile only: no system
-// call, nothing that waits. The phases' own functions keep the same
+// phaseIdle reports whether the bring-up phase name has nothing to do with
+// the profile chosen, and what its commit then is; the runner does not
+// start such a phase (see runner.idle; bringUp sets it). It reads the
+// profile and logs: no system call that waits. The phases' own functions keep the same
 // checks, for the tests that call them directly.
 func (b *boot) phaseIdle(name string) (func(), bool) {
 	if b.profile == nil {
@@ -202,6 +202,8 @@ func (b *boot) phaseIdle(name string) (func(), bool) {
 	switch name {
 	case "ntp":
 		return nil, len(b.profile.Clock.NTP) == 0
+	case "uplink":
+		return b.noUplink()
 	case "resolve":
 		if _, planned := endpointHosts(b.profile); !planned {
 			// As resolveEndpoints: nothing of an earlier profile's
