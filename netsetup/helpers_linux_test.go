@@ -157,6 +157,12 @@ func (k *kernel) answer(req nl.Message) ([]nl.Message, error) {
 			return nltest.Errno(req, unix.ENODEV, ""), nil
 		}
 		return []nl.Message{linkMessage(k.t, unix.RTM_NEWLINK, l)}, nil
+	case req.Type == unix.RTM_NEWLINK && req.Flags&unix.NLM_F_EXCL != 0:
+		// As the kernel: creating a link whose name is taken changes
+		// nothing and fails.
+		if _, ok := k.lookup(req); ok {
+			return nltest.Errno(req, unix.EEXIST, ""), nil
+		}
 	case dump:
 		return nltest.Dump(req), nil
 	}

@@ -225,11 +225,23 @@ func (h *Handle) RenameLink(index int32, name string) error {
 // there is none; created says which. An existing link of another kind is an
 // error. Whether an existing wireguard link is reused or replaced is the
 // caller's decision.
+//
+// It creates first and looks up only when the kernel says the name is
+// taken (NLM_F_EXCL: EEXIST, nothing changed): at boot there is no link
+// yet, and a lookup that could only answer ENODEV was a round trip for
+// nothing.
 func (h *Handle) EnsureWireGuardLink(name string) (l Link, created bool, err error) {
 	const kind = "wireguard"
-	// Two rounds: the second covers a link created by someone else between
-	// our lookup and our create.
+	// Two rounds: the second covers a link deleted by someone else between
+	// our create and our lookup.
 	for range 2 {
+		l, err = h.CreateLink(name, kind)
+		if err == nil {
+			return l, true, nil
+		}
+		if !errors.Is(err, unix.EEXIST) {
+			return Link{}, false, fmt.Errorf("ensure wireguard link: %w", err)
+		}
 		l, err = h.LinkByName(name)
 		switch {
 		case err == nil:
@@ -238,13 +250,6 @@ func (h *Handle) EnsureWireGuardLink(name string) (l Link, created bool, err err
 			}
 			return l, false, nil
 		case !errors.Is(err, unix.ENODEV):
-			return Link{}, false, fmt.Errorf("ensure wireguard link: %w", err)
-		}
-		l, err = h.CreateLink(name, kind)
-		if err == nil {
-			return l, true, nil
-		}
-		if !errors.Is(err, unix.EEXIST) {
 			return Link{}, false, fmt.Errorf("ensure wireguard link: %w", err)
 		}
 	}

@@ -87,16 +87,32 @@ func TestEnsureWireGuardLink(t *testing.T) {
 		wantCreated bool
 		wantErr     bool
 		wantNewLink int
+		wantGetLink int
 	}{
-		{name: "absent is created", wantCreated: true, wantNewLink: 1,
+		// No lookup before the create: at boot it could only answer
+		// ENODEV. The one lookup is the new link's index.
+		{name: "absent is created", wantCreated: true, wantNewLink: 1, wantGetLink: 1,
 			onNewLink: func(k *kernel, req nl.Message) []nl.Message { k.setLink(wg0); return nltest.Ack(req) }},
-		{name: "existing is reported", links: []Link{wg0}},
-		{name: "existing of another kind", links: []Link{{Index: 7, Name: "wg0", Kind: "dummy"}}, wantErr: true},
-		{name: "created meanwhile by someone else", wantNewLink: 1,
+		// The create is refused (EEXIST, nothing changed), then the link
+		// looked up.
+		{name: "existing is reported", links: []Link{wg0}, wantNewLink: 1, wantGetLink: 1},
+		{name: "existing of another kind", links: []Link{{Index: 7, Name: "wg0", Kind: "dummy"}}, wantErr: true, wantNewLink: 1, wantGetLink: 1},
+		{name: "created meanwhile by someone else", wantNewLink: 1, wantGetLink: 1,
 			onNewLink: func(k *kernel, req nl.Message) []nl.Message {
 				k.setLink(wg0)
 				return nltest.Errno(req, unix.EEXIST, "")
 			}},
+		{name: "deleted meanwhile by someone else", wantCreated: true, wantNewLink: 2, wantGetLink: 2,
+			onNewLink: func() func(k *kernel, req nl.Message) []nl.Message {
+				n := 0
+				return func(k *kernel, req nl.Message) []nl.Message {
+					if n++; n == 1 {
+						return nltest.Errno(req, unix.EEXIST, "") // and gone before the lookup
+					}
+					k.setLink(wg0)
+					return nltest.Ack(req)
+				}
+			}()},
 		{name: "module missing", wantErr: true, wantNewLink: 1,
 			onNewLink: func(k *kernel, req nl.Message) []nl.Message {
 				return nltest.Errno(req, unix.EOPNOTSUPP, "Unknown device type")
@@ -115,14 +131,17 @@ func TestEnsureWireGuardLink(t *testing.T) {
 			if err == nil && (l != wg0 || created != tt.wantCreated) {
 				t.Errorf("EnsureWireGuardLink() = %+v, %v, want %+v, %v", l, created, wg0, tt.wantCreated)
 			}
-			n := 0
+			n, get := 0, 0
 			for _, m := range k.requests() {
-				if m.Type == unix.RTM_NEWLINK {
+				switch m.Type {
+				case unix.RTM_NEWLINK:
 					n++
+				case unix.RTM_GETLINK:
+					get++
 				}
 			}
-			if n != tt.wantNewLink {
-				t.Errorf("sent %d RTM_NEWLINK, want %d:\n%s", n, tt.wantNewLink, k.Transcript())
+			if n != tt.wantNewLink || get != tt.wantGetLink {
+				t.Errorf("sent %d RTM_NEWLINK and %d RTM_GETLINK, want %d and %d:\n%s", n, get, tt.wantNewLink, tt.wantGetLink, k.Transcript())
 			}
 		})
 	}

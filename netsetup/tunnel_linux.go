@@ -42,6 +42,13 @@ func (h *Handle) ConfigureTunnelLink(t TunnelLink) error {
 	if err != nil {
 		return fmt.Errorf("configure tunnel link: %w", err)
 	}
+	return h.ConfigureTunnelLinkOf(l, t)
+}
+
+// ConfigureTunnelLinkOf is ConfigureTunnelLink of l, the link called t.Name
+// as the caller just read it (EnsureWireGuardLink's): its index and MTU are
+// taken from l, without looking the link up again.
+func (h *Handle) ConfigureTunnelLinkOf(l Link, t TunnelLink) error {
 	what := "configure tunnel link " + t.Name
 	mtu := int(l.MTU)
 	if t.MTU != 0 && t.MTU != mtu {

@@ -30,6 +30,51 @@ func TestConfigureTunnelLink(t *testing.T) {
 	checkGolden(t, "transcripts/tunnel.golden", k.Transcript())
 }
 
+// TestConfigureTunnelLinkOf: the link just created is configured as read
+// then, without a lookup, and the same way as ConfigureTunnelLink does it.
+func TestConfigureTunnelLinkOf(t *testing.T) {
+	k := newKernel(t, wg5)
+	err := k.handle().ConfigureTunnelLinkOf(wg5, TunnelLink{
+		Name:      "wg0",
+		MTU:       1380,
+		Addresses: []netip.Prefix{pfx(t, "10.8.0.2/24"), pfx(t, "fd00:8::2/64")},
+		Routes:    []netip.Prefix{pfx(t, "10.8.0.1/24"), pfx(t, "0.0.0.0/0"), pfx(t, "::/0")},
+		Table:     51820,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := k.Transcript()
+	if strings.Contains(got, "RTM_GETLINK") {
+		t.Errorf("ConfigureTunnelLinkOf looked the link up:\n%s", got)
+	}
+	// ConfigureTunnelLink's transcript but its lookup (a request and its
+	// reply) and the sequence numbers after it.
+	k2 := newKernel(t, wg5)
+	if err := k2.handle().ConfigureTunnelLink(TunnelLink{Name: "wg0", MTU: 1380,
+		Addresses: []netip.Prefix{pfx(t, "10.8.0.2/24"), pfx(t, "fd00:8::2/64")},
+		Routes:    []netip.Prefix{pfx(t, "10.8.0.1/24"), pfx(t, "0.0.0.0/0"), pfx(t, "::/0")},
+		Table:     51820}); err != nil {
+		t.Fatal(err)
+	}
+	strip := func(s string) []string {
+		var out []string
+		for _, l := range strings.Split(s, "\n") {
+			if i := strings.Index(l, " seq="); i >= 0 {
+				if j := strings.Index(l[i+1:], " "); j >= 0 {
+					l = l[:i] + l[i+1+j:]
+				}
+			}
+			out = append(out, l)
+		}
+		return out
+	}
+	want := strip(k2.Transcript())[2:]
+	if g := strip(got); strings.Join(g, "\n") != strings.Join(want, "\n") {
+		t.Errorf("ConfigureTunnelLinkOf:\n%s\nwant ConfigureTunnelLink's without its lookup:\n%s", strings.Join(g, "\n"), strings.Join(want, "\n"))
+	}
+}
+
 func TestConfigureTunnelLinkSmallMTU(t *testing.T) {
 	k := newKernel(t, wg5)
 	err := k.handle().ConfigureTunnelLink(TunnelLink{

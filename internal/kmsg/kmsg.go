@@ -4,12 +4,15 @@
 package kmsg
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"os"
 	"strconv"
 	"strings"
 	"sync"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/wgboot/wgboot/internal/krule"
 )
@@ -27,10 +30,13 @@ const (
 const recordMax = 976
 
 // burst is how many records go through one open of /dev/kmsg. The kernel
-// rate-limits each open file (printk.devkmsg=ratelimit: 10 records per 5 s)
-// and drops the rest silently, which would hide most of a boot's log, so the
-// logger opens the device anew after each burst.
-const burst = 8
+// rate-limits each open file (printk.devkmsg=ratelimit, the default: each
+// open gets its own limit of DEFAULT_RATELIMIT_BURST = 10 records per 5 s,
+// kernel/printk/printk.c devkmsg_open) and drops the rest silently, which
+// would hide most of a boot's log, so the logger opens the device anew
+// after each burst. All 10: a reopen costs the boot 45-75 instruction-µs
+// (docs/benchmarks.md), and the limit is counted per open file, exactly.
+const burst = 10
 
 // Logger writes records "<level>prefix: message" to /dev/kmsg. It is safe
 // for concurrent use. The zero value is not usable; call New.
@@ -38,8 +44,9 @@ type Logger struct {
 	mu       sync.Mutex
 	prefix   string
 	path     string
-	f        io.WriteCloser
-	n        int
+	f        *rawFile
+	n        int // records written through f
+	opens    int // how many times the device was opened
 	fallback io.Writer
 	debug    bool
 	quiet    bool
@@ -68,13 +75,36 @@ func (l *Logger) reopen() error {
 		l.f.Close()
 		l.f = nil
 	}
-	f, err := os.OpenFile(l.path, os.O_WRONLY, 0)
+	f, err := openRaw(l.path)
 	if err != nil {
 		return err
 	}
 	l.f, l.n = f, 0
+	l.opens++
 	return nil
 }
+
+// rawFile is /dev/kmsg as a plain descriptor. An os.File would register it
+// with the runtime's poller (the device is pollable) and take it out again
+// at each reopen: system calls and runtime work for nothing, since a write
+// to /dev/kmsg never blocks.
+type rawFile struct{ fd int }
+
+func openRaw(path string) (*rawFile, error) {
+	fd, err := unix.Open(path, unix.O_WRONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, &os.PathError{Op: "open", Path: path, Err: err}
+	}
+	return &rawFile{fd: fd}, nil
+}
+
+// Write writes b as one record: /dev/kmsg takes a write whole or fails
+// it, and never blocks (so no EINTR either).
+func (f *rawFile) Write(b []byte) (int, error) {
+	return unix.Write(f.fd, b)
+}
+
+func (f *rawFile) Close() error { return unix.Close(f.fd) }
 
 // SetDebug turns debug records on or off.
 func (l *Logger) SetDebug(on bool) { l.mu.Lock(); l.debug = on; l.mu.Unlock() }
@@ -137,37 +167,52 @@ func (l *Logger) Logf(level int, format string, args ...any) {
 	if skip {
 		return
 	}
-	msg := fmt.Sprintf(format, args...)
+	msg := strings.TrimRight(fmt.Sprintf(format, args...), "\n")
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	for _, line := range strings.Split(strings.TrimRight(msg, "\n"), "\n") {
-		rec := fmt.Sprintf("<%d>%s: %s", level, l.prefix, line)
-		if len(rec) > recordMax {
-			rec = rec[:recordMax] + "…"
+	for {
+		line, rest, more := strings.Cut(msg, "\n")
+		l.write(l.record(level, line))
+		if !more {
+			return
 		}
-		// The newline ends the record: without it the kernel holds the
-		// line back as unfinished until the next one, so a board's last
-		// message would reach neither the console nor dmesg.
-		rec += "\n"
-		l.write(rec)
+		msg = rest
 	}
 }
 
-func (l *Logger) write(rec string) {
+// record is line as a /dev/kmsg record, "<level>prefix: line\n", built in
+// one buffer: every line of the boot goes through here.
+func (l *Logger) record(level int, line string) []byte {
+	rec := make([]byte, 0, len(l.prefix)+len(line)+8)
+	rec = append(rec, '<')
+	rec = strconv.AppendInt(rec, int64(level), 10)
+	rec = append(rec, '>')
+	rec = append(rec, l.prefix...)
+	rec = append(rec, ": "...)
+	rec = append(rec, line...)
+	if len(rec) > recordMax {
+		rec = append(rec[:recordMax], "…"...)
+	}
+	// The newline ends the record: without it the kernel holds the line
+	// back as unfinished until the next one, so a board's last message
+	// would reach neither the console nor dmesg.
+	return append(rec, '\n')
+}
+
+func (l *Logger) write(rec []byte) {
 	if l.f != nil && l.n >= burst {
 		if err := l.reopen(); err != nil {
 			l.f = nil
 		}
 	}
 	if l.f != nil {
-		if _, err := io.WriteString(l.f, rec); err == nil {
+		if _, err := l.f.Write(rec); err == nil {
 			l.n++
 			return
 		}
 	}
 	// The console shows no level prefix.
-	_, line, _ := strings.Cut(rec, ">")
-	io.WriteString(l.fallback, line)
+	l.fallback.Write(rec[bytes.IndexByte(rec, '>')+1:])
 }
 
 // Infof logs at level Info.

@@ -65,6 +65,34 @@ func TestLoggerReopens(t *testing.T) {
 	}
 }
 
+// TestLoggerBurst: each open file carries as many records as the kernel's
+// per-open rate limit lets through (DEFAULT_RATELIMIT_BURST, 10), never
+// more, and no fewer: a reopen costs the boot instruction time.
+func TestLoggerBurst(t *testing.T) {
+	const kernelLimit = 10
+	l := New("wgboot", &bytes.Buffer{})
+	l.path = filepath.Join(t.TempDir(), "kmsg")
+	os.WriteFile(l.path, nil, 0o600)
+	if err := l.Open(); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 25 {
+		l.Infof("line %d", i)
+		if l.n > kernelLimit {
+			t.Fatalf("record %d is the %dth through one open file; the kernel drops those past %d", i, l.n, kernelLimit)
+		}
+	}
+	if l.opens != 3 {
+		t.Errorf("opened the device %d times for 25 records, want 3 (10 records each)", l.opens)
+	}
+	// Each open starts at the file's beginning, as /dev/kmsg has none:
+	// the last open's records are the file's first lines.
+	data, _ := os.ReadFile(l.path)
+	if !strings.HasPrefix(string(data), "<6>wgboot: line 20\n") || !strings.Contains(string(data), "<6>wgboot: line 24\n") {
+		t.Errorf("the last open file holds\n%s\nwant records 20 to 24 first", data)
+	}
+}
+
 // TestOutcomeUnderQuiet: with the kernel's quiet (console level 4), an
 // outcome line at info level reaches the console once, written there by
 // the logger; without quiet, or with SetQuiet, only through the kernel.

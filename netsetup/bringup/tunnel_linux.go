@@ -102,7 +102,7 @@ func (n *Net) TunnelUp(t *board.Tunnel) (Tunnel, error) {
 	res.Expect = expectation(cfg)
 	if err == nil {
 		n.trace("setconf")
-		err = n.RT.ConfigureTunnelLink(LinkConfig(t))
+		err = n.RT.ConfigureTunnelLinkOf(link, LinkConfig(t))
 	}
 	if err == nil {
 		n.trace("configure")
