@@ -190,6 +190,30 @@ func (b *boot) readCmdline(ctx context.Context) (func(), error) {
 	}, nil
 }
 
+// phaseIdle reports whether the bring-up phase name has nothing to do with
+// the profile chosen, and what its commit then is; the runner does not
+// start such a phase (see runner.idle; bringUp sets it). It reads the
+// profile and logs: no system call that waits. The phases' own functions keep the same
+// checks, for the tests that call them directly.
+func (b *boot) phaseIdle(name string) (func(), bool) {
+	if b.profile == nil {
+		return nil, false
+	}
+	switch name {
+	case "ntp":
+		return nil, len(b.profile.Clock.NTP) == 0
+	case "uplink":
+		return b.noUplink()
+	case "resolve":
+		if _, planned := endpointHosts(b.profile); !planned {
+			// As resolveEndpoints: nothing of an earlier profile's
+			// (one the boot fell back from) may stay.
+			return func() { b.endpoints, b.state.Names = nil, nil }, true
+		}
+	}
+	return nil, false
+}
+
 // deadlineLeft is how long the boot may still take.
 func deadlineLeft(ctx context.Context) time.Duration {
 	if d, ok := ctx.Deadline(); ok {

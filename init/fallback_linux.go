@@ -31,6 +31,7 @@ func (b *boot) bringUp(end time.Time) error {
 		{"verify", b.verifyTunnels},      // read back what the kernel took
 		{"handshake", b.handshakeGate},   // optional: wait for every peer
 	}
+	b.r.idle = b.phaseIdle // uplink, ntp, resolve: see phaseIdle
 	if b.image == nil {
 		return b.runUntil(end, phases)
 	}
@@ -106,7 +107,9 @@ func (b *boot) undo(p *board.Profile) func(context.Context) (func(), error) {
 			if old.WG != nil {
 				old.WG.Close()
 			}
-			old.RT.Close()
+			if old.RT != nil { // none without an uplink, before the tunnels phase
+				old.RT.Close()
+			}
 		}
 		rt, err := netsetup.Open()
 		if err != nil {

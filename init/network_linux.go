@@ -11,6 +11,7 @@ import (
 	"github.com/wgboot/wgboot/board"
 	"github.com/wgboot/wgboot/internal/bootstate"
 	"github.com/wgboot/wgboot/internal/wgkey"
+	"github.com/wgboot/wgboot/netsetup"
 	"github.com/wgboot/wgboot/netsetup/bringup"
 	"github.com/wgboot/wgboot/netsetup/wg"
 )
@@ -31,18 +32,26 @@ type network struct {
 // tunnelsUp creates and configures every tunnel of the profile. A tunnel
 // that fails is deleted again, so that nothing is left half-configured.
 func (b *boot) tunnelsUp(ctx context.Context) (func(), error) {
+	n := b.net.Net
+	if n.RT == nil {
+		// Without an uplink no phase has opened rtnetlink (see noUplink).
+		rt, err := netsetup.Open()
+		if err != nil {
+			return nil, fmt.Errorf("open rtnetlink: %w", err)
+		}
+		n.RT = rt
+	}
 	c, err := wg.Open()
 	if err != nil {
-		return nil, err
+		return func() { b.net.RT = n.RT }, err
 	}
-	n := b.net.Net
 	n.WG = c
 	n.Bind(ctx)
 	// Handshakes count from here: the first can complete while later
 	// steps (addresses, routes, other tunnels) are still being applied.
 	since := time.Now()
 	var up []bringup.Tunnel
-	commit := func() { b.net.WG, b.net.since, b.net.tunnels = c, since, up }
+	commit := func() { b.net.RT, b.net.WG, b.net.since, b.net.tunnels = n.RT, c, since, up }
 	if b.test("stale") && len(b.profile.Tunnels) > 0 {
 		name := b.profile.Tunnels[0].Name
 		if _, _, err := n.RT.EnsureWireGuardLink(name); err != nil {

@@ -49,6 +49,13 @@ type runner struct {
 	// done, if not nil, is called on the runner's goroutine after each
 	// phase that succeeded, its commit made: the boot has progressed.
 	done func(name string)
+	// idle, if not nil, says on the runner's goroutine, without a system
+	// call, whether a phase has nothing to do, and its commit then (see
+	// boot.phaseIdle). Such a phase is not started as a goroutine and logs
+	// no "done" line (with debug on, "nothing to do"): both cost the boot
+	// about 25 instruction-µs a phase, for nothing. It counts as done, in
+	// the results and for the done hook.
+	idle func(name string) (commit func(), ok bool)
 }
 
 // run runs phases in order until one fails or ctx ends. Each phase runs in
@@ -79,6 +86,18 @@ func (r *runner) one(ctx context.Context, p phase) error {
 		r.logf(levelErr, "phase %s: not started: %v", p.name, errDeadline)
 		r.results = append(r.results, res)
 		return errDeadline
+	}
+	if commit, ok := r.isIdle(p.name); ok {
+		if commit != nil {
+			commit()
+		}
+		res.Dur = r.now().Sub(start)
+		r.logf(levelDebug, "phase %s: nothing to do", p.name)
+		r.results = append(r.results, res)
+		if r.done != nil {
+			r.done(p.name)
+		}
+		return nil
 	}
 	r.logf(levelDebug, "phase %s: start", p.name)
 	done := make(chan outcome, 1)
@@ -119,6 +138,21 @@ func (r *runner) one(ctx context.Context, p phase) error {
 		r.done(p.name)
 	}
 	return err
+}
+
+// isIdle asks r.idle about the phase name. A panic in it, on the runner's
+// goroutine, would end PID 1: it is recovered, and the phase then runs as
+// any other (where its own panic is reported).
+func (r *runner) isIdle(name string) (commit func(), ok bool) {
+	if r.idle == nil {
+		return nil, false
+	}
+	defer func() {
+		if recover() != nil {
+			commit, ok = nil, false
+		}
+	}()
+	return r.idle(name)
 }
 
 // round makes durations readable in the log.

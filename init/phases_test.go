@@ -144,3 +144,56 @@ func TestRunnerStartsNothingAfterDeadline(t *testing.T) {
 		t.Errorf("results = %+v", r.results)
 	}
 }
+
+// TestRunnerIdlePhase: a phase the idle hook says has nothing to do is
+// not started, its commit is made, it counts as done (results, the done
+// hook) and it logs no "done" line; a panic in the hook is recovered and
+// the phase then runs.
+func TestRunnerIdlePhase(t *testing.T) {
+	r := testRunner(t)
+	var lines []string
+	r.logf = func(level int, format string, args ...any) {
+		if level <= levelInfo {
+			lines = append(lines, fmt.Sprintf(format, args...))
+		}
+	}
+	var done, ran []string
+	committed := false
+	r.done = func(name string) { done = append(done, name) }
+	r.idle = func(name string) (func(), bool) {
+		switch name {
+		case "ntp":
+			return func() { committed = true }, true
+		case "bad":
+			var m map[string]int
+			m["x"] = 1 // nil map write panics
+		}
+		return nil, false
+	}
+	step := func(name string) phase {
+		return phase{name, func(context.Context) (func(), error) { ran = append(ran, name); return nil, nil }}
+	}
+	if err := r.run(context.Background(), []phase{step("uplink"), step("ntp"), step("bad")}); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(ran, ","); got != "uplink,bad" {
+		t.Errorf("ran %s, want uplink,bad (ntp idle, bad's hook panicked)", got)
+	}
+	if !committed {
+		t.Errorf("the idle phase's commit was not made")
+	}
+	if got := strings.Join(done, ","); got != "uplink,ntp,bad" {
+		t.Errorf("done hook for %s, want uplink,ntp,bad", got)
+	}
+	if len(r.results) != 3 || r.results[1].Name != "ntp" || r.results[1].Err != "" {
+		t.Errorf("results = %+v", r.results)
+	}
+	for _, l := range lines {
+		if strings.Contains(l, "ntp") {
+			t.Errorf("the idle phase logged %q", l)
+		}
+	}
+	if len(lines) != 2 {
+		t.Errorf("lines %q, want uplink's and bad's done lines", lines)
+	}
+}

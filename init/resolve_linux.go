@@ -13,6 +13,7 @@ import (
 	"github.com/wgboot/wgboot/internal/bootstate"
 	"github.com/wgboot/wgboot/internal/dnsclient"
 	"github.com/wgboot/wgboot/internal/wgkey"
+	"github.com/wgboot/wgboot/netsetup"
 	"github.com/wgboot/wgboot/netsetup/bringup"
 )
 
@@ -47,7 +48,7 @@ func (b *boot) resolveEndpoints(ctx context.Context) (func(), error) {
 	}
 	answers := b.lookupAll(ctx, &dnsclient.Client{Servers: servers, Logf: b.log.Debugf}, hosts)
 	routable := func(netip.Addr) bool { return true }
-	if r, err := b.net.Routable(); err == nil {
+	if r, err := b.routable(ctx); err == nil {
 		routable = r
 	} else {
 		b.log.Warnf("resolve: read the routing table: %v; every address counts as routable", err)
@@ -70,6 +71,23 @@ func (b *boot) resolveEndpoints(ctx context.Context) (func(), error) {
 		}
 	}
 	return commit, err
+}
+
+// routable reads the main routing table through the boot's rtnetlink
+// handle or, without an uplink, when no phase has opened one yet (see
+// noUplink), through one of its own, for this only.
+func (b *boot) routable(ctx context.Context) (func(netip.Addr) bool, error) {
+	n := b.net.Net
+	if n.RT == nil {
+		rt, err := netsetup.Open()
+		if err != nil {
+			return nil, fmt.Errorf("open rtnetlink: %w", err)
+		}
+		defer rt.Close()
+		n.RT = rt
+		n.Bind(ctx)
+	}
+	return n.Routable()
 }
 
 // endpointHosts lists the host names among p's endpoints, once each, in

@@ -285,3 +285,60 @@ func TestSetEndpoints(t *testing.T) {
 		t.Errorf("peer 2 after roaming back: %+v", p[1])
 	}
 }
+
+// TestPhaseIdle: ntp without [clock] ntp, and resolve without names or
+// fallbacks, are not started; resolve's commit still clears an earlier
+// profile's plan. With work to do, both run.
+func TestPhaseIdle(t *testing.T) {
+	b, _ := testResolveBoot(t)
+	if _, ok := b.phaseIdle("resolve"); ok {
+		t.Errorf("resolve idle with names and fallbacks in the profile")
+	}
+	if _, ok := b.phaseIdle("uplink"); ok {
+		t.Errorf("uplink idle with [uplink] interface")
+	}
+	if _, ok := b.phaseIdle("ntp"); !ok {
+		t.Errorf("ntp not idle without [clock] ntp")
+	}
+	b.profile.Clock.NTP = []board.Endpoint{{Host: "pool.ntp.org"}}
+	if _, ok := b.phaseIdle("ntp"); ok {
+		t.Errorf("ntp idle with [clock] ntp")
+	}
+	b.endpoints = map[peerRef]bringup.Fallback{{tunnel: "wg0"}: {}}
+	b.state.Names = []bootstate.Name{{Host: "hub.example.net"}}
+	b.profile = &board.Profile{Tunnels: []board.Tunnel{{Name: "wg0", Peers: []board.Peer{{Endpoint: netip.MustParseAddrPort("192.0.2.1:51820")}}}}}
+	commit, ok := b.phaseIdle("resolve")
+	if !ok || commit == nil {
+		t.Fatalf("resolve: idle %v, commit %v; want idle with a commit", ok, commit != nil)
+	}
+	commit()
+	if b.endpoints != nil || b.state.Names != nil {
+		t.Errorf("after the idle resolve phase: endpoints %v, names %v; want none", b.endpoints, b.state.Names)
+	}
+}
+
+// TestNoUplink: a profile without an uplink has an idle uplink phase
+// (but under wgboot.test=hang): its commit leaves the profile's name
+// servers and no rtnetlink handle, which the tunnels phase opens.
+func TestNoUplink(t *testing.T) {
+	b, log := testResolveBoot(t)
+	b.profile.Uplink.Interface = ""
+	b.over.Test = []string{"hang"}
+	if _, ok := b.phaseIdle("uplink"); ok {
+		t.Errorf("uplink idle under wgboot.test=hang")
+	}
+	b.over.Test = nil
+	commit, ok := b.phaseIdle("uplink")
+	if !ok || commit == nil {
+		t.Fatalf("uplink without one: idle %v, commit %v; want idle with a commit", ok, commit != nil)
+	}
+	commit()
+	if b.net == nil || b.net.RT != nil || len(b.net.dns) != 2 || b.state.Uplink != nil || len(b.state.DNSServers) != 2 {
+		t.Fatalf("after the idle uplink phase: net %+v, state uplink %v, dns %v", b.net, b.state.Uplink, b.state.DNSServers)
+	}
+	for _, want := range []string{"uplink: none in the profile", "name servers: 192.0.2.53, fe80::53"} {
+		if !strings.Contains(log.String(), want) {
+			t.Errorf("log lacks %q:\n%s", want, log)
+		}
+	}
+}

@@ -40,6 +40,29 @@ func (b *boot) uplinkUp(ctx context.Context) (func(), error) {
 	return commit, err
 }
 
+// noUplink is the uplink phase of a profile without an uplink (neither
+// interface nor mac), for the runner's idle hook: nothing to bring up, so
+// no goroutine and no rtnetlink socket yet (the tunnels phase opens it;
+// see tunnelsUp). Its commit leaves the name servers of the profile and
+// the command line in b.net.dns, as uplinkUp does. Under wgboot.test=hang
+// the phase runs, to hang.
+func (b *boot) noUplink() (func(), bool) {
+	u := b.profile.Uplink
+	if u.Interface != "" || !u.MAC.IsZero() || b.test("hang") {
+		return nil, false
+	}
+	b.log.Infof("uplink: none in the profile") // as bringup.Net.Uplink says it
+	dns := nameServers(u.DNS, nil)
+	if len(dns) > 0 {
+		b.log.Infof("name servers: %s", joinAddrs(dns))
+	}
+	return func() {
+		b.net = &network{Net: bringup.Net{Log: b.log}, dns: dns}
+		b.state.Uplink = nil
+		b.state.DNSServers = addrStrings(dns)
+	}, true
+}
+
 // nameServers are the servers the resolve phase asks, in order, each
 // once: the profile's [uplink] dns (which the command line's nameserver=
 // come first in, see board.Profile.ApplyOverrides), then the lease's.
