@@ -41,7 +41,9 @@ func peerTable(o options, arch string, c clock) (peerResult, error) {
 		if err != nil {
 			return res, err
 		}
-		cmd.Env = append(os.Environ(), "WGBENCH_ARGS="+o.peersArgs[c], "WGBENCH_OUT="+out, "WGBENCH_ICOUNT=")
+		// wgbench built as /init is (image/initflags.txt): the goal row
+		// reads the "wgboot as /init" column.
+		cmd.Env = append(os.Environ(), "WGBENCH_ARGS="+o.peersArgs[c], "WGBENCH_OUT="+out, "WGBENCH_INITFLAGS=1", "WGBENCH_ICOUNT=")
 		if c == clockICount {
 			cmd.Env[len(cmd.Env)-1] = "WGBENCH_ICOUNT=1"
 		}
