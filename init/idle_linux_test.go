@@ -5,10 +5,12 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"net/netip"
 	"os"
 	"os/exec"
 	"reflect"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -45,10 +47,17 @@ allowed_ips = ["10.9.1.0/24"]
 // phase, as the runner leaves it: b.net without an rtnetlink handle.
 func testNoUplinkBoot(t *testing.T) (*boot, *bytes.Buffer) {
 	t.Helper()
+	return testNoUplinkBootWith(t, func(*board.Profile) {})
+}
+
+// testNoUplinkBootWith is testNoUplinkBoot with the profile changed by edit.
+func testNoUplinkBootWith(t *testing.T, edit func(*board.Profile)) (*boot, *bytes.Buffer) {
+	t.Helper()
 	p, ds := board.Parse("nouplink.toml", []byte(noUplinkProfile))
 	if ds.HasErrors() {
 		t.Fatal(ds.Err())
 	}
+	edit(p)
 	var log bytes.Buffer
 	b := newBoot(kmsg.New("wgboot", &log))
 	b.profile = p
@@ -222,5 +231,71 @@ func TestUndoWithoutRTNetlink(t *testing.T) {
 				t.Errorf("the undo left the tunnel's rules:\n%s", got)
 			}
 		})
+	}
+}
+
+// inNetnsEnv marks the test binary that TestResolveNoUplinkRunner runs
+// in a network namespace of its own.
+const inNetnsEnv = "WGBOOT_TEST_IN_NETNS"
+
+// TestResolveNoUplinkRunner runs the uplink and resolve phases of a
+// profile without an uplink through the runner, as bringUp does (the
+// uplink idle, resolve on a goroutine of its own), with a name that
+// resolves: the whole test binary runs again in a network namespace of its
+// own, so that the phase's goroutines, its rtnetlink socket and the name
+// server on 127.0.0.1:53 all are in it. Only 192.0.2.0/24 is routable
+// there, so the name's IPv4 address goes before its IPv6 one, which
+// RFC 6724 would put first: the temporary socket read the routing table.
+// It is closed, and b.net keeps no handle.
+func TestResolveNoUplinkRunner(t *testing.T) {
+	if os.Getenv(inNetnsEnv) == "" {
+		if os.Geteuid() != 0 {
+			t.Skip("skipping, need root to create a network namespace")
+		}
+		cmd := exec.Command(os.Args[0], "-test.run=^TestResolveNoUplinkRunner$", "-test.count=1", "-test.v")
+		cmd.Env = append(os.Environ(), inNetnsEnv+"=1")
+		cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWNET}
+		out, err := cmd.CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "--- PASS: TestResolveNoUplinkRunner") {
+			t.Fatalf("in a network namespace: %v\n%s", err, out)
+		}
+		return
+	}
+	for _, args := range [][]string{{"link", "set", "lo", "up"}, {"route", "add", "192.0.2.0/24", "dev", "lo"}} {
+		if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
+			t.Fatalf("ip %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+	dnsServerOn(t, 53, map[string][]string{"hub.example.net.": {"2001:db8::5", "192.0.2.5"}})
+	b, log := testNoUplinkBootWith(t, func(p *board.Profile) {
+		p.Uplink.DNS = []netip.Addr{netip.MustParseAddr("127.0.0.1")}
+	})
+	b.net = nil // the runner makes the uplink phase's commit
+	b.r.idle = b.phaseIdle
+	before := openFDs(t)
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	err := b.r.run(ctx, []phase{{"uplink", b.uplinkUp}, {"resolve", b.resolveEndpoints}})
+	sameFDs(t, "uplink and resolve without an uplink", before)
+	if err != nil {
+		t.Fatalf("uplink, resolve: %v\n%s", err, log)
+	}
+	if b.net == nil || b.net.RT != nil {
+		t.Fatalf("after resolve: net %+v, want one without an rtnetlink handle", b.net)
+	}
+	if strings.Contains(log.String(), "read the routing table") || !strings.Contains(log.String(), "resolve: hub.example.net: 192.0.2.5 2001:db8::5 from 127.0.0.1:53") {
+		t.Errorf("log:\n%s", log)
+	}
+	peer := b.profile.Tunnels[0].Peers[0]
+	var got []string
+	for _, c := range b.endpoints[peerRef{"wg0", peer.PublicKey}].Candidates {
+		got = append(got, c.String())
+	}
+	want := []string{"hub.example.net:51820 (192.0.2.5:51820)", "192.0.2.1:51820", "[2001:db8::1]:51820", "hub.example.net:51820 ([2001:db8::5]:51820)"}
+	if !reflect.DeepEqual(got, want) || peer.Endpoint.String() != "192.0.2.5:51820" {
+		t.Errorf("peer 1: candidates %v, endpoint %s; want %v, 192.0.2.5:51820", got, peer.Endpoint, want)
+	}
+	if len(b.state.Names) != 1 || b.state.Names[0].Err != "" || !reflect.DeepEqual(b.state.Names[0].Addrs, []string{"192.0.2.5", "2001:db8::5"}) {
+		t.Errorf("names %+v", b.state.Names)
 	}
 }
