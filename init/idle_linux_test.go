@@ -234,9 +234,41 @@ func TestUndoWithoutRTNetlink(t *testing.T) {
 	}
 }
 
-// inNetnsEnv marks the test binary that TestResolveNoUplinkRunner runs
-// in a network namespace of its own.
+// inNetnsEnv marks a test binary that inOwnNetns runs in a network
+// namespace of its own.
 const inNetnsEnv = "WGBOOT_TEST_IN_NETNS"
+
+// inOwnNetns reports whether the test runs in a network namespace of
+// the test binary's own, where every goroutine's sockets are. If not, it
+// runs the test again in a test binary in one (CLONE_NEWNET), fails the
+// test if that fails, and returns false; it skips unless root.
+func inOwnNetns(t *testing.T) bool {
+	t.Helper()
+	if os.Getenv(inNetnsEnv) != "" {
+		return true
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("skipping, need root to create a network namespace")
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^"+t.Name()+"$", "-test.count=1", "-test.v")
+	cmd.Env = append(os.Environ(), inNetnsEnv+"=1")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWNET}
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "--- PASS: "+t.Name()) {
+		t.Fatalf("in a network namespace: %v\n%s", err, out)
+	}
+	return false
+}
+
+// ip runs ip(8) with args, in the test binary's namespace.
+func ip(t *testing.T, args ...string) string {
+	t.Helper()
+	out, err := exec.Command("ip", args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("ip %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
 
 // TestResolveNoUplinkRunner runs the uplink and resolve phases of a
 // profile without an uplink through the runner, as bringUp does (the
@@ -248,24 +280,11 @@ const inNetnsEnv = "WGBOOT_TEST_IN_NETNS"
 // RFC 6724 would put first: the temporary socket read the routing table.
 // It is closed, and b.net keeps no handle.
 func TestResolveNoUplinkRunner(t *testing.T) {
-	if os.Getenv(inNetnsEnv) == "" {
-		if os.Geteuid() != 0 {
-			t.Skip("skipping, need root to create a network namespace")
-		}
-		cmd := exec.Command(os.Args[0], "-test.run=^TestResolveNoUplinkRunner$", "-test.count=1", "-test.v")
-		cmd.Env = append(os.Environ(), inNetnsEnv+"=1")
-		cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWNET}
-		out, err := cmd.CombinedOutput()
-		if err != nil || !strings.Contains(string(out), "--- PASS: TestResolveNoUplinkRunner") {
-			t.Fatalf("in a network namespace: %v\n%s", err, out)
-		}
+	if !inOwnNetns(t) {
 		return
 	}
-	for _, args := range [][]string{{"link", "set", "lo", "up"}, {"route", "add", "192.0.2.0/24", "dev", "lo"}} {
-		if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
-			t.Fatalf("ip %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-	}
+	ip(t, "link", "set", "lo", "up")
+	ip(t, "route", "add", "192.0.2.0/24", "dev", "lo")
 	dnsServerOn(t, 53, map[string][]string{"hub.example.net.": {"2001:db8::5", "192.0.2.5"}})
 	b, log := testNoUplinkBootWith(t, func(p *board.Profile) {
 		p.Uplink.DNS = []netip.Addr{netip.MustParseAddr("127.0.0.1")}
@@ -297,5 +316,50 @@ func TestResolveNoUplinkRunner(t *testing.T) {
 	}
 	if len(b.state.Names) != 1 || b.state.Names[0].Err != "" || !reflect.DeepEqual(b.state.Names[0].Addrs, []string{"192.0.2.5", "2001:db8::5"}) {
 		t.Errorf("names %+v", b.state.Names)
+	}
+}
+
+// TestUndoNoUplinkRunner: the fallback's sequence for a profile without
+// an uplink whose resolve phase fails (its one name is NXDOMAIN), through
+// the runner as bringUp runs it, in a network namespace of the test
+// binary's own: the idle uplink phase, resolve (its own rtnetlink socket),
+// then the undo phase with no handle to close. The undo completes without
+// a panic (which the runner would recover, and bringUp not look at) and
+// removes the tunnel's policy rules; no descriptor is left open.
+func TestUndoNoUplinkRunner(t *testing.T) {
+	if !inOwnNetns(t) {
+		return
+	}
+	ip(t, "link", "set", "lo", "up")
+	ip(t, "rule", "add", "not", "fwmark", "51820", "table", "51820")
+	ip(t, "rule", "add", "table", "main", "suppress_prefixlength", "0")
+	dnsServerOn(t, 53, nil)
+	b, log := testNoUplinkBootWith(t, func(p *board.Profile) {
+		p.Uplink.DNS = []netip.Addr{netip.MustParseAddr("127.0.0.1")}
+		peer := &p.Tunnels[0].Peers[0]
+		peer.Endpoints = peer.Endpoints[1:2] // hub.example.net only
+	})
+	b.net = nil // the runner makes the uplink phase's commit
+	b.r.idle = b.phaseIdle
+	before := openFDs(t)
+	err := b.runUntil(time.Now().Add(10*time.Second), []phase{{"uplink", b.uplinkUp}, {"resolve", b.resolveEndpoints}})
+	if err == nil || !strings.Contains(err.Error(), "no address for any endpoint: hub.example.net: no such host") {
+		t.Fatalf("uplink, resolve: %v, want hub.example.net's NXDOMAIN\n%s", err, log)
+	}
+	if b.net == nil || b.net.RT != nil || b.net.WG != nil {
+		t.Fatalf("before the undo: net %+v, want one without handles", b.net)
+	}
+	if err := b.runUntil(time.Now().Add(undoTimeout), []phase{{"undo", b.undo(b.profile)}}); err != nil {
+		t.Errorf("undo: %v\n%s", err, log)
+	}
+	sameFDs(t, "uplink, resolve and undo without an uplink", before)
+	if last := b.r.results[len(b.r.results)-1]; last.Name != "undo" || last.Err != "" {
+		t.Errorf("undo's result %+v", last)
+	}
+	if b.net != nil {
+		t.Errorf("after the undo: net %+v, want none", b.net)
+	}
+	if got := ip(t, "rule", "show"); strings.Contains(got, "lookup 51820") || strings.Contains(got, "suppress_prefixlength") {
+		t.Errorf("the undo left the tunnel's rules:\n%s", got)
 	}
 }
