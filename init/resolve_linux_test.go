@@ -196,7 +196,13 @@ func TestLookupAll(t *testing.T) {
 // NXDOMAIN for other names.
 func dnsServer(t *testing.T, names map[string][]string) netip.AddrPort {
 	t.Helper()
-	c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	return dnsServerOn(t, 0, names)
+}
+
+// dnsServerOn is dnsServer on a given port of 127.0.0.1 (0: any).
+func dnsServerOn(t *testing.T, port int, names map[string][]string) netip.AddrPort {
+	t.Helper()
+	c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: port})
 	if err != nil {
 		t.Fatal(err)
 	}
