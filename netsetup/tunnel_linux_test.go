@@ -14,16 +14,21 @@ import (
 var wg5 = Link{Index: 5, Name: "wg0", Kind: "wireguard", Type: unix.ARPHRD_NONE, MTU: 1420,
 	Flags: unix.IFF_POINTOPOINT | unix.IFF_NOARP}
 
-func TestConfigureTunnelLink(t *testing.T) {
-	k := newKernel(t, wg5)
-	err := k.handle().ConfigureTunnelLink(TunnelLink{
+// tunnelWG0 is the link both TunnelLink tests configure.
+func tunnelWG0(t *testing.T) TunnelLink {
+	return TunnelLink{
 		Name:      "wg0",
 		MTU:       1380,
 		Addresses: []netip.Prefix{pfx(t, "10.8.0.2/24"), pfx(t, "fd00:8::2/64")},
 		// Host bits are ignored.
 		Routes: []netip.Prefix{pfx(t, "10.8.0.1/24"), pfx(t, "0.0.0.0/0"), pfx(t, "::/0")},
 		Table:  51820,
-	})
+	}
+}
+
+func TestConfigureTunnelLink(t *testing.T) {
+	k := newKernel(t, wg5)
+	err := k.handle().ConfigureTunnelLink(tunnelWG0(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,13 +39,7 @@ func TestConfigureTunnelLink(t *testing.T) {
 // then, without a lookup, and the same way as ConfigureTunnelLink does it.
 func TestConfigureTunnelLinkOf(t *testing.T) {
 	k := newKernel(t, wg5)
-	err := k.handle().ConfigureTunnelLinkOf(wg5, TunnelLink{
-		Name:      "wg0",
-		MTU:       1380,
-		Addresses: []netip.Prefix{pfx(t, "10.8.0.2/24"), pfx(t, "fd00:8::2/64")},
-		Routes:    []netip.Prefix{pfx(t, "10.8.0.1/24"), pfx(t, "0.0.0.0/0"), pfx(t, "::/0")},
-		Table:     51820,
-	})
+	err := k.handle().ConfigureTunnelLinkOf(wg5, tunnelWG0(t))
 	if err != nil {
 		t.Fatal(err)
 	}
