@@ -1,0 +1,120 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"maps"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/wgboot/wgboot/board"
+	"github.com/wgboot/wgboot/internal/kmsg"
+)
+
+// TestTunnelsPastDeadline: a tunnels phase that returns past the
+// deadline after opening its rtnetlink socket (a profile without an
+// uplink: no phase before it opened one) has its commit dropped, and the
+// socket, which the commit would have handed to the later phases and the
+// undo, is closed once the phase returns: no descriptor of it stays open
+// into the next stage. While the phase holds it, it is close-on-exec. In
+// a network namespace of the test binary's own (the phase's goroutine, its
+// sockets, and a tunnel it may create are in it).
+func TestTunnelsPastDeadline(t *testing.T) {
+	if !inOwnNetns(t) {
+		return
+	}
+	b, log := testNoUplinkBoot(t)
+	latePhase(t, b, log, "tunnels", b.tunnelsUp)
+}
+
+// TestUplinkPastDeadline: the same for the uplink phase, which opens the
+// rtnetlink socket that the later phases use (here with a veth end as the
+// uplink, a static address on it).
+func TestUplinkPastDeadline(t *testing.T) {
+	if !inOwnNetns(t) {
+		return
+	}
+	ip(t, "link", "add", "up0", "type", "veth", "peer", "name", "up1")
+	ip(t, "link", "set", "up1", "up")
+	p, ds := board.Parse("uplink.toml", []byte(noUplinkProfile+"[uplink]\ninterface = \"up0\"\naddress = [\"192.0.2.10/24\"]\n"))
+	if ds.HasErrors() {
+		t.Fatal(ds.Err())
+	}
+	var log bytes.Buffer
+	b := newBoot(kmsg.New("wgboot", &log))
+	b.profile = p
+	b.net = nil // the uplink phase's commit makes it
+	latePhase(t, b, &log, "uplink", b.uplinkUp)
+	if b.net != nil {
+		t.Errorf("the dropped commit was made: net %+v", b.net)
+	}
+}
+
+// latePhase runs the phase name (run, then a return past the deadline, as
+// after a netlink call the kernel answered late) through b's runner, and
+// checks that the descriptors run opened are close-on-exec while the phase
+// holds them and closed once it has returned.
+func latePhase(t *testing.T, b *boot, log *bytes.Buffer, name string, run func(context.Context) (func(), error)) {
+	t.Helper()
+	// The runtime's poller (an epoll and an eventfd, for all of the
+	// process) starts with the first pollable descriptor: before.
+	if r, w, err := os.Pipe(); err == nil {
+		r.Close()
+		w.Close()
+	}
+	before := openFDs(t)
+	ctx, cancel := context.WithTimeout(t.Context(), 500*time.Millisecond)
+	defer cancel()
+	returned := make(chan error, 1)
+	wake := make(chan struct{})
+	err := b.r.run(ctx, []phase{{name, func(ctx context.Context) (func(), error) {
+		commit, err := run(ctx)
+		returned <- err
+		<-wake // past the deadline
+		return commit, err
+	}}})
+	if !errors.Is(err, errDeadline) {
+		close(wake)
+		t.Fatalf("%s = %v, want the deadline\n%s", name, err, log)
+	}
+	t.Logf("%s returned %v", name, <-returned)
+	held := newFDs(t, before)
+	sockets := 0
+	for fd, what := range held {
+		if strings.HasPrefix(what, "socket:") {
+			sockets++
+		}
+		n, _ := strconv.Atoi(fd)
+		flags, err := unix.FcntlInt(uintptr(n), unix.F_GETFD, 0)
+		if err == nil && flags&unix.FD_CLOEXEC == 0 {
+			t.Errorf("descriptor %s (%s) the %s phase opened is not close-on-exec: the next stage would inherit it", fd, what, name)
+		}
+	}
+	close(wake)
+	if sockets == 0 {
+		t.Fatalf("while the late %s phase runs: new descriptors %v, want its rtnetlink socket", name, held)
+	}
+	// The phase's goroutine closes them once it has returned.
+	for end := time.Now().Add(5 * time.Second); time.Now().Before(end) && len(newFDs(t, before)) > 0; {
+		time.Sleep(10 * time.Millisecond)
+	}
+	sameFDs(t, "the "+name+" phase past its deadline", before)
+	if b.net != nil && (b.net.RT != nil || b.net.WG != nil) {
+		t.Errorf("the dropped commit was made: net %+v", b.net)
+	}
+}
+
+// newFDs are the descriptors open now that were not before, and what
+// each is.
+func newFDs(t *testing.T, before map[string]string) map[string]string {
+	t.Helper()
+	now := openFDs(t)
+	maps.DeleteFunc(now, func(fd, what string) bool { return before[fd] == what })
+	return now
+}
