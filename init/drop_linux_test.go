@@ -118,3 +118,40 @@ func newFDs(t *testing.T, before map[string]string) map[string]string {
 	maps.DeleteFunc(now, func(fd, what string) bool { return before[fd] == what })
 	return now
 }
+
+// TestWatchdogEarlyPastDeadline: a watchdog phase that returns past the
+// deadline after opening the image's watchdog has its commit dropped: the
+// device, which only the commit would have handed to the boot, is closed
+// (released, not disarmed: it stays armed and resets the board unless the
+// next stage takes it over, which it could not while /init kept it
+// open), once, and not pinged.
+func TestWatchdogEarlyPastDeadline(t *testing.T) {
+	fake := &fakeWatchdog{}
+	b, logs, _, opened := earlyBoot(t, fake)
+	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+	defer cancel()
+	wake := make(chan struct{})
+	err := b.r.run(ctx, []phase{{"watchdog", func(ctx context.Context) (func(), error) {
+		commit, err := b.watchdogEarly(ctx)
+		<-wake // past the deadline
+		return commit, err
+	}}})
+	close(wake)
+	if !errors.Is(err, errDeadline) {
+		t.Fatalf("watchdog = %v, want the deadline\n%s", err, logs)
+	}
+	for end := time.Now().Add(5 * time.Second); time.Now().Before(end) && fake.String() == ""; {
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(20 * time.Millisecond) // a second release would come now
+	if got := fake.String(); got != "release" || *opened != 1 {
+		t.Errorf("the dropped watchdog phase's device: %q, %d opens; want released once, opened once", got, *opened)
+	}
+	if b.dog.dev.Load() != nil || b.dog.early != nil || b.state.Watchdog.Device != "" {
+		t.Errorf("the dropped commit was made: %+v, state %+v", b.dog.early, b.state.Watchdog)
+	}
+	b.releaseWatchdog(err) // the boot's end: nothing more to let go of
+	if got := fake.String(); got != "release" {
+		t.Errorf("after the boot's end: %q", got)
+	}
+}
