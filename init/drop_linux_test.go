@@ -155,3 +155,58 @@ func TestWatchdogEarlyPastDeadline(t *testing.T) {
 		t.Errorf("after the boot's end: %q", got)
 	}
 }
+
+// TestProfilePastDeadline: a profile phase that returns past the deadline
+// has its commit dropped; the profile it read, with its private key, is
+// wiped once the phase returns, not left in PID 1's memory. (The test
+// makes the dropped commit afterwards, on its own goroutine, only to look
+// at that profile.)
+func TestProfilePastDeadline(t *testing.T) {
+	dir := t.TempDir()
+	text := strings.Replace(noUplinkProfile, `private_key_file = "/k"`, `private_key_file = "wg0.key"`, 1)
+	if err := os.WriteFile(dir+"/nouplink.toml", []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dir+"/wg0.key", []byte("yAnz5TF+lXXJte14tji3zlMNq+hd2rYUIgJBgB3fBmk=\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var log bytes.Buffer
+	b := newBoot(kmsg.New("wgboot", &log))
+	b.over.Profile = dir + "/nouplink.toml"
+	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
+	defer cancel()
+	returned := make(chan func(), 1)
+	wake := make(chan struct{})
+	released := make(chan struct{})
+	err := b.r.run(ctx, []phase{{"profile", func(ctx context.Context) (func(), error) {
+		// Registered first, released last: after the phase's own.
+		onDrop(ctx, func() { close(released) })
+		commit, err := b.selectProfile(ctx)
+		if err != nil {
+			t.Errorf("profile: %v\n%s", err, log.String())
+		}
+		returned <- commit
+		<-wake // past the deadline
+		return commit, err
+	}}})
+	commit := <-returned
+	close(wake)
+	if !errors.Is(err, errDeadline) {
+		t.Fatalf("profile = %v, want the deadline", err)
+	}
+	if b.profile != nil {
+		t.Fatalf("the dropped commit was made: profile %s", b.profile.File())
+	}
+	if commit == nil {
+		t.Fatal("the phase returned no commit")
+	}
+	select {
+	case <-released:
+	case <-time.After(5 * time.Second):
+		t.Fatal("nothing released 5s after the phase returned")
+	}
+	commit() // only to look at the profile it holds
+	if !b.profile.Tunnels[0].PrivateKey.IsZero() {
+		t.Error("the dropped profile phase's private key is still in memory")
+	}
+}
