@@ -22,6 +22,11 @@ import (
 // that is there shows up in well under a second once its driver is loaded.
 const persistWait = 10 * time.Second
 
+// fsRoot is the root file system as the persist and keys phases read the
+// config partition (fsRoot + persist.Dir): "/", but a directory in the
+// tests, which do not mount a partition on the host's /persist.
+var fsRoot = "/"
+
 // persistMount is the config partition as the persist phase left it.
 type persistMount struct {
 	dev     blkid.Device
