@@ -82,7 +82,7 @@ func (b *boot) persistUp(ctx context.Context) (func(), error) {
 	pm := &persistMount{dev: dev, fstype: ps.FSType, mounted: true}
 	b.log.Infof("persist: %s is %s (%s), mounted on %s", ps.Device, dev.Path, ps.FSType, persist.Dir)
 
-	chosen, fb := b.partitionProfile(img)
+	chosen, fb := b.partitionProfile(ctx, img)
 	return func() {
 		b.persist = pm
 		b.state.Persist = st
@@ -119,14 +119,16 @@ var partitionProfileDir = strings.TrimPrefix(path.Join(persist.Dir, persist.Prof
 // partitionProfile reads the profiles of the config partition and returns
 // the one that fits the board, checked and with its keys read; or nil, and
 // which profile was given up and why when one was (nothing when the
-// partition simply has none for the board).
-func (b *boot) partitionProfile(img *board.Profile) (*board.Profile, bootstate.Fallback) {
+// partition simply has none for the board). The profile returned is the
+// phase's commit's to hand over: should the commit be dropped, it is wiped
+// (onDrop with ctx).
+func (b *boot) partitionProfile(ctx context.Context, img *board.Profile) (*board.Profile, bootstate.Fallback) {
 	none := bootstate.Fallback{}
 	if b.over.Profile != "" {
 		b.log.Infof("profile: wgboot.profile= pins %s; the config partition's profiles are not read", b.over.Profile)
 		return nil, none
 	}
-	root := os.DirFS("/")
+	root := os.DirFS(fsRoot)
 	if _, err := fs.Stat(root, partitionProfileDir); err != nil {
 		b.log.Debugf("profile: none on the config partition (%v)", err)
 		return nil, none
@@ -153,6 +155,7 @@ func (b *boot) partitionProfile(img *board.Profile) (*board.Profile, bootstate.F
 		return nil, none
 	}
 	b.log.Infof("profile %s on the config partition for board %s: %s", chosen.File(), b.id, why)
+	onDrop(ctx, chosen.Wipe) // its keys, read next, should the commit be dropped
 	chosen.OnPartition = true
 	dir, err := fs.Sub(root, path.Dir(chosen.File()))
 	if err == nil {

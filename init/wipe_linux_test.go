@@ -136,3 +136,70 @@ func TestKeysPastDeadline(t *testing.T) {
 		p.Wipe()
 	}
 }
+
+// partitionProfileText is a config partition's profile for board "k",
+// with its key files next to it.
+const partitionProfileText = `[board]
+name = "k"
+[[tunnel]]
+name = "wg0"
+private_key_file = "wg0.key"
+[[tunnel.peer]]
+public_key = "ho3m6xXZ1V3QYg080KspEDJpRrjIn5MB+nIckvhpe0Y="
+preshared_key_file = "wg0.psk"
+allowed_ips = ["10.9.0.0/24"]
+`
+
+// TestPersistPastDeadline: a persist phase that returns past the deadline
+// after reading the config partition's profile for the board has its
+// commit dropped: the image's profile keeps running, and the partition's,
+// with the keys read for it, is wiped once the phase returns. In time, the
+// commit hands it over with its keys. (The phase's mount, which needs a
+// disk, is left out: the part after it runs as persistUp runs it.)
+func TestPersistPastDeadline(t *testing.T) {
+	partitionRoot(t, map[string]string{
+		"wgboot/profiles/k.toml":  partitionProfileText,
+		"wgboot/profiles/wg0.key": testPrivateKey + "\n",
+		"wgboot/profiles/wg0.psk": testPresharedKey + "\n",
+	})
+	for _, late := range []bool{false, true} {
+		img, ds := board.Parse("k.toml", []byte(keysProfile))
+		if img == nil || ds.HasErrors() {
+			t.Fatalf("Parse: %v", ds)
+		}
+		var log bytes.Buffer
+		b := newBoot(kmsg.New("wgboot", &log))
+		b.profile = img
+		b.over.Board = "k"
+		var chosen *board.Profile
+		commit := runPhase(t, b, &log, "persist", late, func(ctx context.Context) (func(), error) {
+			chosen, _ = b.partitionProfile(ctx, img)
+			if chosen == nil {
+				return nil, errors.New("no partition profile chosen")
+			}
+			return func() { b.image = img; b.useProfile(chosen, "persist") }, nil // persistUp's
+		})
+		if late && (b.profile != img || b.image != nil) {
+			t.Errorf("the dropped commit was made: profile %s", b.profile.File())
+		}
+		if commit != nil {
+			commit() // only to look at the profile it holds
+		}
+		if b.profile != chosen {
+			t.Fatalf("the partition's profile does not run: %s", b.profile.File())
+		}
+		priv, psk := chosen.Tunnels[0].PrivateKey, chosen.Tunnels[0].Peers[0].PresharedKey
+		switch {
+		case !late && (priv.Reveal() != testPrivateKey || psk.Reveal() != testPresharedKey):
+			t.Errorf("in time: the partition profile's keys are not the files' (private set %v, preshared set %v)\n%s", !priv.IsZero(), !psk.IsZero(), log.String())
+		case late:
+			if !priv.IsZero() {
+				t.Error("the dropped persist phase's profile still holds its private key")
+			}
+			if !psk.IsZero() {
+				t.Error("the dropped persist phase's profile still holds its preshared key")
+			}
+		}
+		chosen.Wipe()
+	}
+}
