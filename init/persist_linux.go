@@ -116,6 +116,10 @@ func mountPersist(dev, fstype string) error {
 // root file system sees it.
 var partitionProfileDir = strings.TrimPrefix(path.Join(persist.Dir, persist.ProfileDir), "/")
 
+// loadProfileDir is board.LoadDir; the tests look at the profiles it
+// returns.
+var loadProfileDir = board.LoadDir
+
 // partitionProfile reads the profiles of the config partition and returns
 // the one that fits the board, checked and with its keys read; or nil, and
 // which profile was given up and why when one was (nothing when the
@@ -133,8 +137,15 @@ func (b *boot) partitionProfile(ctx context.Context, img *board.Profile) (*board
 		b.log.Debugf("profile: none on the config partition (%v)", err)
 		return nil, none
 	}
-	all, ldiags := board.LoadDir(root, partitionProfileDir)
+	all, ldiags := loadProfileDir(root, partitionProfileDir)
 	chosen, why := board.Select(all, b.id, b.over.Board)
+	// The other boards' profiles are not used: their text, which may
+	// hold inline keys, goes now (as the image's, in selectProfile).
+	for _, other := range all {
+		if other != chosen {
+			other.Wipe()
+		}
+	}
 	var diags board.Diagnostics
 	for _, d := range ldiags {
 		if chosen != nil && d.Pos.File == chosen.File() {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"testing"
@@ -201,5 +202,57 @@ func TestPersistPastDeadline(t *testing.T) {
 			}
 		}
 		chosen.Wipe()
+	}
+}
+
+// TestPartitionOthersWiped: the config partition's profiles for other
+// boards, which the persist phase parses to choose among them, are wiped
+// at once, inline keys included, whether one of them is chosen or none.
+func TestPartitionOthersWiped(t *testing.T) {
+	other := "[board]\nname = \"o\"\n[[tunnel]]\nname = \"wg0\"\nprivate_key = \"" + testPrivateKey + "\"\n"
+	partitionRoot(t, map[string]string{
+		"wgboot/profiles/k.toml":  partitionProfileText,
+		"wgboot/profiles/o.toml":  other,
+		"wgboot/profiles/wg0.key": testPrivateKey + "\n",
+		"wgboot/profiles/wg0.psk": testPresharedKey + "\n",
+	})
+	var loaded []*board.Profile
+	t.Cleanup(func() { loadProfileDir = board.LoadDir })
+	loadProfileDir = func(fsys fs.FS, dir string) ([]*board.Profile, board.Diagnostics) {
+		all, ds := board.LoadDir(fsys, dir)
+		loaded = append(loaded, all...)
+		return all, ds
+	}
+	img, ds := board.Parse("k.toml", []byte(keysProfile))
+	if img == nil || ds.HasErrors() {
+		t.Fatalf("Parse: %v", ds)
+	}
+	for _, pick := range []string{"k", "nothere"} {
+		loaded = nil
+		var log bytes.Buffer
+		b := newBoot(kmsg.New("wgboot", &log))
+		b.over.Board = pick
+		chosen, _ := b.partitionProfile(t.Context(), img)
+		if (chosen != nil) != (pick == "k") {
+			t.Fatalf("wgboot.board=%s: chose %v\n%s", pick, chosen != nil, log.String())
+		}
+		var o *board.Profile
+		for _, p := range loaded {
+			if p.Board.Name == "o" {
+				o = p
+			}
+		}
+		switch {
+		case o == nil:
+			t.Fatalf("wgboot.board=%s: profile o not loaded\n%s", pick, log.String())
+		case !o.Tunnels[0].PrivateKey.IsZero():
+			t.Errorf("wgboot.board=%s: the other board's profile still holds its inline private key", pick)
+		}
+		if chosen != nil {
+			if chosen.Tunnels[0].PrivateKey.Reveal() != testPrivateKey {
+				t.Errorf("the chosen profile's private key is not its file's")
+			}
+			chosen.Wipe()
+		}
 	}
 }
