@@ -26,14 +26,14 @@ import (
 type FS struct{ dir string }
 
 // New returns the tree at dir, an absolute directory ("/" at boot).
-func New(dir string) FS { return FS{dir: dir} }
+func New(dir string) *FS { return &FS{dir: dir} }
 
 var (
-	_ fs.StatFS = FS{}
-	_ fs.SubFS  = FS{}
+	_ fs.StatFS = (*FS)(nil)
+	_ fs.SubFS  = (*FS)(nil)
 )
 
-func (f FS) join(name string) string {
+func (f *FS) join(name string) string {
 	if name == "." {
 		return f.dir
 	}
@@ -44,7 +44,7 @@ func (f FS) join(name string) string {
 }
 
 // Open opens name for reading.
-func (f FS) Open(name string) (fs.File, error) {
+func (f *FS) Open(name string) (fs.File, error) {
 	if !fs.ValidPath(name) {
 		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrInvalid}
 	}
@@ -57,7 +57,7 @@ func (f FS) Open(name string) (fs.File, error) {
 }
 
 // Stat is os.Stat of name.
-func (f FS) Stat(name string) (fs.FileInfo, error) {
+func (f *FS) Stat(name string) (fs.FileInfo, error) {
 	if !fs.ValidPath(name) {
 		return nil, &fs.PathError{Op: "stat", Path: name, Err: fs.ErrInvalid}
 	}
@@ -70,11 +70,11 @@ func (f FS) Stat(name string) (fs.FileInfo, error) {
 }
 
 // Sub returns the tree at dir inside f: an FS again, with its Stat.
-func (f FS) Sub(dir string) (fs.FS, error) {
+func (f *FS) Sub(dir string) (fs.FS, error) {
 	if !fs.ValidPath(dir) {
 		return nil, &fs.PathError{Op: "sub", Path: dir, Err: fs.ErrInvalid}
 	}
-	return FS{dir: f.join(dir)}, nil
+	return &FS{dir: f.join(dir)}, nil
 }
 
 // open is os.Open of the absolute path name, without the poller.

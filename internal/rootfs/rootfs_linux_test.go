@@ -99,7 +99,7 @@ func TestSub(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := sub.(FS); !ok {
+	if _, ok := sub.(*FS); !ok {
 		t.Fatalf("fs.Sub gave %T, not an FS", sub)
 	}
 	info, err := fs.Stat(sub, "a.key")
