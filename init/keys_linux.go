@@ -24,7 +24,8 @@ import (
 // file by its public key for the state file.
 func (b *boot) keysUp(ctx context.Context) (func(), error) {
 	p := b.profile
-	got, err := loadPartitionKeys(p, persist.Dir, b.log, crngReady)
+	got, err := loadPartitionKeys(p, path.Join(fsRoot, persist.Dir), b.log, crngReady)
+	onDrop(ctx, got.wipe) // the keys the commit hands over, should it be dropped
 	return func() {
 		b.state.Keys = got.state
 		if err != nil {
@@ -55,7 +56,8 @@ type partitionKeys struct {
 	state []bootstate.Key
 }
 
-// wipe zeroes the keys, for a phase that failed and commits none.
+// wipe zeroes the keys, for a phase that failed or whose commit is
+// dropped.
 func (k *partitionKeys) wipe() {
 	for _, key := range k.priv {
 		key.Zero()

@@ -23,6 +23,11 @@ import (
 // that is there shows up in well under a second once its driver is loaded.
 const persistWait = 10 * time.Second
 
+// fsRoot is the root file system as the persist and keys phases read the
+// config partition (fsRoot + persist.Dir): "/", but a directory in the
+// tests, which do not mount a partition on the host's /persist.
+var fsRoot = "/"
+
 // persistMount is the config partition as the persist phase left it.
 type persistMount struct {
 	dev     blkid.Device
@@ -78,7 +83,7 @@ func (b *boot) persistUp(ctx context.Context) (func(), error) {
 	pm := &persistMount{dev: dev, fstype: ps.FSType, mounted: true}
 	b.log.Infof("persist: %s is %s (%s), mounted on %s", ps.Device, dev.Path, ps.FSType, persist.Dir)
 
-	chosen, fb := b.partitionProfile(img)
+	chosen, fb := b.partitionProfile(ctx, img)
 	return func() {
 		b.persist = pm
 		b.state.Persist = st
@@ -112,23 +117,36 @@ func mountPersist(dev, fstype string) error {
 // root file system sees it.
 var partitionProfileDir = strings.TrimPrefix(path.Join(persist.Dir, persist.ProfileDir), "/")
 
+// loadProfileDir is board.LoadDir; the tests look at the profiles it
+// returns.
+var loadProfileDir = board.LoadDir
+
 // partitionProfile reads the profiles of the config partition and returns
 // the one that fits the board, checked and with its keys read; or nil, and
 // which profile was given up and why when one was (nothing when the
-// partition simply has none for the board).
-func (b *boot) partitionProfile(img *board.Profile) (*board.Profile, bootstate.Fallback) {
+// partition simply has none for the board). The profile returned is the
+// phase's commit's to hand over: should the commit be dropped, it is wiped
+// (onDrop with ctx).
+func (b *boot) partitionProfile(ctx context.Context, img *board.Profile) (*board.Profile, bootstate.Fallback) {
 	none := bootstate.Fallback{}
 	if b.over.Profile != "" {
 		b.log.Infof("profile: wgboot.profile= pins %s; the config partition's profiles are not read", b.over.Profile)
 		return nil, none
 	}
-	root := rootfs.New("/") // as the image's profiles (selectProfile)
+	root := rootfs.New(fsRoot) // as the image's profiles (selectProfile)
 	if _, err := fs.Stat(root, partitionProfileDir); err != nil {
 		b.log.Debugf("profile: none on the config partition (%v)", err)
 		return nil, none
 	}
-	all, ldiags := board.LoadDir(root, partitionProfileDir)
+	all, ldiags := loadProfileDir(root, partitionProfileDir)
 	chosen, why := board.Select(all, b.id, b.over.Board)
+	// The other boards' profiles are not used: their text, which may
+	// hold inline keys, goes now (as the image's, in selectProfile).
+	for _, other := range all {
+		if other != chosen {
+			other.Wipe()
+		}
+	}
 	var diags board.Diagnostics
 	for _, d := range ldiags {
 		if chosen != nil && d.Pos.File == chosen.File() {
@@ -149,6 +167,7 @@ func (b *boot) partitionProfile(img *board.Profile) (*board.Profile, bootstate.F
 		return nil, none
 	}
 	b.log.Infof("profile %s on the config partition for board %s: %s", chosen.File(), b.id, why)
+	onDrop(ctx, chosen.Wipe) // its keys, read next, should the commit be dropped
 	chosen.OnPartition = true
 	dir, err := fs.Sub(root, path.Dir(chosen.File()))
 	if err == nil {
