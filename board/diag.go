@@ -3,7 +3,7 @@ package board
 import (
 	"errors"
 	"fmt"
-	"slices"
+	"sort"
 	"strconv"
 	"strings"
 )
@@ -125,20 +125,38 @@ func (ds Diagnostics) Err() error {
 	return errors.Join(errs...)
 }
 
-// Sort orders ds by file, position, then path, so output is stable.
+// Sort orders ds by file, position, then path, so output is stable:
+// diagnostics that compare equal keep their order.
+//
+// sort.Slice, whose code /init has anyway, of the indices with the index
+// as the last key, rather than slices.SortStableFunc, whose merge sort
+// /init would carry a copy of for Diagnostic alone (docs/size.md).
 func (ds Diagnostics) Sort() {
-	slices.SortStableFunc(ds, func(a, b Diagnostic) int {
+	idx := make([]int, len(ds))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.Slice(idx, func(i, j int) bool {
+		a, b := &ds[idx[i]], &ds[idx[j]]
 		if c := strings.Compare(a.Pos.File, b.Pos.File); c != 0 {
-			return c
+			return c < 0
 		}
 		if a.Pos.Line != b.Pos.Line {
-			return a.Pos.Line - b.Pos.Line
+			return a.Pos.Line < b.Pos.Line
 		}
 		if a.Pos.Col != b.Pos.Col {
-			return a.Pos.Col - b.Pos.Col
+			return a.Pos.Col < b.Pos.Col
 		}
-		return strings.Compare(a.Path, b.Path)
+		if c := strings.Compare(a.Path, b.Path); c != 0 {
+			return c < 0
+		}
+		return idx[i] < idx[j]
 	})
+	sorted := make(Diagnostics, len(ds))
+	for i, k := range idx {
+		sorted[i] = ds[k]
+	}
+	copy(ds, sorted)
 }
 
 // report collects diagnostics for one profile; positions are filled in

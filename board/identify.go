@@ -42,7 +42,9 @@ func Identify(fsys fs.FS) Identity {
 	if !ok {
 		raw, _ = readRaw(fsys, dtCompatibleSys)
 	}
-	for _, c := range bytes.Split(raw, []byte{0}) {
+	for rest := raw; len(rest) > 0; {
+		var c []byte
+		c, rest, _ = bytes.Cut(rest, []byte{0})
 		if s := strings.TrimSpace(string(c)); s != "" {
 			id.Compatible = append(id.Compatible, s)
 		}

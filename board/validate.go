@@ -583,7 +583,7 @@ func sortIPv4Keys(keys []allowedKey) {
 		return
 	}
 	if len(keys) >= 1<<indexBits {
-		slices.SortFunc(keys, compareKeys)
+		sortKeys(keys)
 		return
 	}
 	buf := make([]uint64, 2*len(keys))
@@ -618,6 +618,101 @@ func sortIPv4Keys(keys []allowedKey) {
 	copy(keys, sorted)
 }
 
+// sortKeys sorts keys of one family, appended in peer and element order,
+// as compareKeys does. Keys in order already (a hub's profile often lists
+// its peers so) are only compared; a few are sorted by insertion; more in
+// a stable radix sort, a byte a pass, of only the bytes of address and
+// length that differ among them (a hub's IPv6 addresses share most),
+// least significant first: the peer and element order is the input's.
+//
+// Not slices.SortFunc: /init would carry its pdqsort for allowedKey alone,
+// 9.5 KB of code (docs/size.md).
+func sortKeys(keys []allowedKey) {
+	if len(keys) < 2 {
+		return
+	}
+	k0 := &keys[0]
+	var hi, lo uint64 // the address bits that differ from the first key's
+	var bits uint8
+	sorted := true
+	for i := 1; i < len(keys); i++ {
+		k := &keys[i]
+		hi |= k.hi ^ k0.hi
+		lo |= k.lo ^ k0.lo
+		bits |= k.bits ^ k0.bits
+		if sorted && k.less(&keys[i-1]) {
+			sorted = false
+		}
+	}
+	switch {
+	case sorted:
+		return
+	case len(keys) <= 16:
+		for i := 1; i < len(keys); i++ {
+			for j := i; j > 0 && keys[j].less(&keys[j-1]); j-- {
+				keys[j], keys[j-1] = keys[j-1], keys[j]
+			}
+		}
+		return
+	}
+	src, dst := keys, make([]allowedKey, len(keys))
+	for pos := range 17 { // the length, lo's bytes, hi's
+		var differ uint8
+		switch {
+		case pos == 0:
+			differ = bits
+		case pos <= 8:
+			differ = byte(lo >> (8 * (pos - 1)))
+		default:
+			differ = byte(hi >> (8 * (pos - 9)))
+		}
+		if differ == 0 {
+			continue
+		}
+		var at [256]int
+		for i := range src {
+			at[src[i].digit(pos)]++
+		}
+		n := 0
+		for d, c := range at {
+			at[d] = n
+			n += c
+		}
+		for i := range src {
+			d := src[i].digit(pos)
+			dst[at[d]] = src[i]
+			at[d]++
+		}
+		src, dst = dst, src
+	}
+	if &src[0] != &keys[0] {
+		copy(keys, src)
+	}
+}
+
+// less orders keys of one family by address, then length.
+func (k *allowedKey) less(e *allowedKey) bool {
+	if k.hi != e.hi {
+		return k.hi < e.hi
+	}
+	if k.lo != e.lo {
+		return k.lo < e.lo
+	}
+	return k.bits < e.bits
+}
+
+// digit is sortKeys' byte pos of k: 0 the length, 1 to 8 lo's bytes, 9 to
+// 16 hi's, least significant first.
+func (k *allowedKey) digit(pos int) byte {
+	switch {
+	case pos == 0:
+		return k.bits
+	case pos <= 8:
+		return byte(k.lo >> (8 * (pos - 1)))
+	}
+	return byte(k.hi >> (8 * (pos - 9)))
+}
+
 // prefixes checks host bits and overlaps among a tunnel's allowed IPs in
 // O(n log n): sorted by address then length, each prefix's containing
 // prefixes are on a stack, since two prefixes are either nested or
@@ -646,7 +741,7 @@ func (v *validator) prefixes(at string, t *Tunnel) {
 		}
 	}
 	sortIPv4Keys(keys[:n4])
-	slices.SortFunc(keys[n4:], compareKeys)
+	sortKeys(keys[n4:])
 	var stack []allowedKey
 	for _, e := range keys {
 		for len(stack) > 0 && !stack[len(stack)-1].contains(e) {

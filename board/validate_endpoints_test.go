@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestValidateEndpointMessages pins every diagnostic, with its path and
@@ -152,6 +153,83 @@ func TestSortIPv4Keys(t *testing.T) {
 			t.Errorf("%d peers: sortIPv4Keys differs from SortFunc(compareKeys)", n)
 		}
 	}
+}
+
+// TestSortKeys: sortKeys orders keys of one family as compareKeys does,
+// sorted, reversed and shuffled, with repeated addresses and lengths, in
+// the sizes of its insertion and radix sorts, for IPv6 and IPv4 keys.
+func TestSortKeys(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, v6 := range []bool{true, false} {
+		for _, n := range []int{0, 1, 2, 3, 10, 16, 17, 100, 3000} {
+			var keys []allowedKey
+			for j := range n {
+				var a netip.Addr
+				if v6 {
+					b := [16]byte{0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, byte(rng.IntN(3)), byte(rng.IntN(4)), byte(rng.IntN(256))}
+					if rng.IntN(10) == 0 {
+						for i := range b {
+							b[i] = byte(rng.Uint32())
+						}
+					}
+					a = netip.AddrFrom16(b)
+				} else {
+					a = netip.AddrFrom4([4]byte{10, byte(rng.IntN(3)), byte(rng.IntN(4)), byte(rng.IntN(256))})
+				}
+				for k := range 1 + rng.IntN(3) {
+					p, _ := a.Prefix(rng.IntN(a.BitLen() + 1))
+					keys = append(keys, newAllowedKey(p, j, k))
+				}
+			}
+			want := slices.Clone(keys)
+			slices.SortFunc(want, compareKeys)
+			reversed := slices.Clone(want)
+			slices.Reverse(reversed)
+			for i := range reversed { // peer and element order kept
+				reversed[i].peer, reversed[i].elem = int32(i), 0
+			}
+			wantReversed := slices.Clone(reversed)
+			slices.SortFunc(wantReversed, compareKeys)
+			for _, c := range []struct {
+				name       string
+				keys, want []allowedKey
+			}{{"shuffled", keys, want}, {"sorted", slices.Clone(want), want}, {"reversed", reversed, wantReversed}} {
+				sortKeys(c.keys)
+				if !slices.Equal(c.keys, c.want) {
+					t.Errorf("v6 %v, %d peers, %s: sortKeys differs from SortFunc(compareKeys)", v6, n, c.name)
+				}
+			}
+		}
+	}
+}
+
+// BenchmarkSortKeys sorts the IPv6 keys of 10,000 peers, shuffled, with
+// sortKeys and, as the baseline, with slices.SortFunc(compareKeys), and
+// reports the ratio of their times.
+func BenchmarkSortKeys(b *testing.B) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	var keys []allowedKey
+	for j := range 10000 {
+		a := netip.AddrFrom16([16]byte{0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, byte(j >> 8), byte(j)})
+		keys = append(keys, newAllowedKey(netip.PrefixFrom(a, 128), j, 0))
+	}
+	rng.Shuffle(len(keys), func(i, j int) { keys[i], keys[j] = keys[j], keys[i] })
+	work := make([]allowedKey, len(keys))
+	var radix, pdq time.Duration
+	for b.Loop() {
+		copy(work, keys)
+		start := time.Now()
+		sortKeys(work)
+		radix += time.Since(start)
+		copy(work, keys)
+		start = time.Now()
+		slices.SortFunc(work, compareKeys)
+		pdq += time.Since(start)
+	}
+	n := float64(b.N)
+	b.ReportMetric(float64(radix.Nanoseconds())/n, "sortKeys-ns/op")
+	b.ReportMetric(float64(pdq.Nanoseconds())/n, "SortFunc-ns/op")
+	b.ReportMetric(float64(radix)/float64(pdq), "ratio")
 }
 
 // TestAllowedKeyContains: contains answers as netip.Prefix.Contains of

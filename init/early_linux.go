@@ -117,6 +117,9 @@ func (b *boot) selectProfile(ctx context.Context) (func(), error) {
 			b.log.Errorf("profile: %v", d)
 		}
 	}
+	if p != nil {
+		onDrop(ctx, p.Wipe) // its keys, should the commit be dropped
+	}
 	policy := b.policy
 	if p != nil && b.over.Profile != "" {
 		keyFiles = append(keyFiles, keyFilesOf(p)...)

@@ -39,12 +39,16 @@ func (b *boot) tunnelsUp(ctx context.Context) (func(), error) {
 		if err != nil {
 			return nil, fmt.Errorf("open rtnetlink: %w", err)
 		}
+		// The commit hands it over, to the later phases and the undo;
+		// if the commit is dropped (past the deadline), it is closed.
+		onDrop(ctx, func() { rt.Close() })
 		n.RT = rt
 	}
 	c, err := wg.Open()
 	if err != nil {
 		return func() { b.net.RT = n.RT }, err
 	}
+	onDrop(ctx, func() { c.Close() })
 	n.WG = c
 	n.Bind(ctx)
 	// Handshakes count from here: the first can complete while later

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
+	"sync/atomic"
 	"time"
 
 	"github.com/wgboot/wgboot/internal/bootstate"
@@ -17,10 +18,17 @@ import (
 // run does the work on a goroutine of its own and must not write state
 // that outlives it: it returns what it did as commit, which the runner
 // calls on its own goroutine once run has returned — and never if the
-// deadline passed first. A phase left running past the deadline can then
-// change nothing that the boot reads afterwards (the state file, the
-// handoff). commit may be nil, and is called even when run fails, so that
-// a partial result (the tunnels that did come up) is recorded.
+// deadline passed first (the runner gave up on it). A phase left running
+// past the deadline can then change nothing that the boot reads
+// afterwards (the state file, the handoff). commit may be nil, and is
+// called even when run fails, so that a partial result (the tunnels that
+// did come up) is recorded.
+//
+// What a commit hands over that must not outlive an uncommitted phase (a
+// socket, a device, keys in memory) run registers with onDrop as it gets
+// it: the runner then closes or wipes it when the commit is not made, as
+// soon as run has returned. Otherwise a phase that returns past the
+// deadline leaves it open, with nothing to close it, into the next stage.
 type phase struct {
 	name string
 	run  func(ctx context.Context) (commit func(), err error)
@@ -61,7 +69,8 @@ type runner struct {
 // run runs phases in order until one fails or ctx ends. Each phase runs in
 // its own goroutine with a recover, so that neither a panic nor a call stuck
 // past the deadline can take PID 1 with it: run returns at the deadline and
-// the stuck goroutine is left behind, its results discarded. Once ctx is
+// the stuck goroutine is left behind, its results discarded (and what it
+// registered with onDrop released, should it return). Once ctx is
 // done, no phase starts.
 func (r *runner) run(ctx context.Context, phases []phase) error {
 	for _, p := range phases {
@@ -76,6 +85,46 @@ func (r *runner) run(ctx context.Context, phases []phase) error {
 type outcome struct {
 	commit func()
 	err    error
+}
+
+// Where a phase's goroutine stands with the runner: a phase's result is
+// the runner's if it returned before the runner gave up on it (the
+// deadline), and its own to release if not. One compare-and-swap from
+// pending decides, so that the two never both own it, nor neither.
+const (
+	phasePending   int32 = iota
+	phaseReturned        // by the goroutine: the runner takes the outcome
+	phaseAbandoned       // by the runner: the goroutine releases what it holds
+)
+
+// drops is what a running phase registered with onDrop. Only the phase's
+// goroutine touches it.
+type drops struct{ release []func() }
+
+type dropsKey struct{}
+
+// onDrop registers release to be called if the phase running with ctx
+// does not have its commit made: it returned after the deadline, it
+// panicked, or it returned no commit. release then runs on the phase's
+// goroutine once run has returned (never while run may still use what it
+// releases), each at most once, in reverse order; a panic in it is
+// recovered. Call it from run's goroutine, not from one run starts.
+// Outside the runner (a test calling a phase directly) it does nothing.
+func onDrop(ctx context.Context, release func()) {
+	if d, ok := ctx.Value(dropsKey{}).(*drops); ok {
+		d.release = append(d.release, release)
+	}
+}
+
+// releaseAll calls what the phase registered, last first.
+func (d *drops) releaseAll() {
+	for i := len(d.release) - 1; i >= 0; i-- {
+		func() {
+			defer func() { recover() }() // PID 1 must not die of a close
+			d.release[i]()
+		}()
+	}
+	d.release = nil
 }
 
 func (r *runner) one(ctx context.Context, p phase) error {
@@ -100,25 +149,32 @@ func (r *runner) one(ctx context.Context, p phase) error {
 		return nil
 	}
 	r.logf(levelDebug, "phase %s: start", p.name)
-	done := make(chan outcome, 1)
+	done := make(chan outcome, 1) // never blocks the goroutine, once the runner has gone
+	var stage atomic.Int32
 	go func() {
+		d := new(drops)
+		var o outcome
 		defer func() {
 			if v := recover(); v != nil {
-				done <- outcome{err: &panicError{value: v, stack: debug.Stack()}}
+				o = outcome{err: &panicError{value: v, stack: debug.Stack()}}
 			}
+			if o.commit == nil || !stage.CompareAndSwap(phasePending, phaseReturned) {
+				d.releaseAll()
+			}
+			done <- o
 		}()
-		commit, err := p.run(ctx)
-		done <- outcome{commit, err}
+		o.commit, o.err = p.run(context.WithValue(ctx, dropsKey{}, d))
 	}()
 	var err error
 	select {
 	case o := <-done:
-		if o.commit != nil {
-			o.commit()
-		}
-		err = o.err
+		err = o.apply()
 	case <-ctx.Done():
 		err = errDeadline
+		if !stage.CompareAndSwap(phasePending, phaseAbandoned) {
+			// It returned as the deadline passed: in time.
+			err = (<-done).apply()
+		}
 	}
 	d := r.now().Sub(start)
 	res.Dur = d
@@ -138,6 +194,14 @@ func (r *runner) one(ctx context.Context, p phase) error {
 		r.done(p.name)
 	}
 	return err
+}
+
+// apply makes the phase's commit, if it has one, and returns its error.
+func (o outcome) apply() error {
+	if o.commit != nil {
+		o.commit()
+	}
+	return o.err
 }
 
 // isIdle asks r.idle about the phase name. A panic in it, on the runner's

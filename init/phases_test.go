@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -196,4 +197,135 @@ func TestRunnerIdlePhase(t *testing.T) {
 	if len(lines) != 2 {
 		t.Errorf("lines %q, want uplink's and bad's done lines", lines)
 	}
+}
+
+// resource stands for what a phase opens and its commit hands over (a
+// socket): it counts how often it was taken over and released.
+type resource struct {
+	committed, released atomic.Int32
+	closed              chan struct{} // closed by the first release
+}
+
+func newResource() *resource { return &resource{closed: make(chan struct{})} }
+
+func (res *resource) release() {
+	if res.released.Add(1) == 1 {
+		close(res.closed)
+	}
+}
+
+// settle reports how often res was committed and released, once the
+// phase's goroutine has had the time to release it.
+func (res *resource) settle(t *testing.T, wantRelease bool) (committed, released int32) {
+	t.Helper()
+	if wantRelease {
+		select {
+		case <-res.closed:
+		case <-time.After(5 * time.Second):
+			t.Error("not released 5s after the phase returned")
+		}
+	}
+	time.Sleep(20 * time.Millisecond) // a second release would come now
+	return res.committed.Load(), res.released.Load()
+}
+
+// TestRunnerReleasesDroppedPhase: what a phase registered with onDrop is
+// released exactly once when its commit is not made — it returned past the
+// deadline, panicked, or returned no commit — and never when the commit is
+// made. The phase's goroutine releases it once run has returned, while the
+// runner and the boot go on: run with -race.
+func TestRunnerReleasesDroppedPhase(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		late     bool // returns after the deadline
+		panics   bool
+		noCommit bool
+		wantErr  error
+	}{
+		{name: "past the deadline", late: true, wantErr: errDeadline},
+		{name: "panic", panics: true},
+		{name: "no commit", noCommit: true},
+		{name: "in time"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := testRunner(t)
+			deadline := time.Minute // in time, however loaded the machine
+			if tc.late {
+				deadline = 20 * time.Millisecond
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), deadline)
+			defer cancel()
+			res := newResource()
+			wake := make(chan struct{})
+			err := r.run(ctx, []phase{{"tunnels", func(ctx context.Context) (func(), error) {
+				onDrop(ctx, res.release) // opened
+				if tc.late {
+					<-wake // a call stuck past the deadline
+				}
+				if tc.panics {
+					panic("boom")
+				}
+				if tc.noCommit {
+					return nil, errors.New("failed, handing nothing over")
+				}
+				return func() { res.committed.Add(1) }, nil
+			}}})
+			switch {
+			case tc.wantErr != nil && !errors.Is(err, tc.wantErr):
+				t.Fatalf("run = %v, want %v", err, tc.wantErr)
+			case tc.panics || tc.noCommit:
+				if err == nil {
+					t.Fatal("run = nil, want the phase's failure")
+				}
+			case tc.wantErr == nil && err != nil && !tc.noCommit:
+				t.Fatalf("run = %v", err)
+			}
+			close(wake) // the boot goes on; the late phase returns
+			inTime := !tc.late && !tc.panics && !tc.noCommit
+			committed, released := res.settle(t, !inTime)
+			if inTime {
+				if committed != 1 || released != 0 {
+					t.Errorf("in time: committed %d, released %d times; want 1, 0", committed, released)
+				}
+				return
+			}
+			if committed != 0 || released != 1 {
+				t.Errorf("committed %d, released %d times; want 0, exactly 1", committed, released)
+			}
+		})
+	}
+}
+
+// TestRunnerReleaseOrCommit: a phase that returns as the deadline passes
+// has its result either committed or released, never both nor neither:
+// the runner and the phase's goroutine must agree on who owns it.
+func TestRunnerReleaseOrCommit(t *testing.T) {
+	commits := 0
+	for i := range 200 {
+		r := testRunner(t)
+		r.logf = func(int, string, ...any) {}
+		d := time.Duration(i%20) * 50 * time.Microsecond
+		ctx, cancel := context.WithTimeout(context.Background(), time.Millisecond)
+		res := newResource()
+		r.run(ctx, []phase{{"tunnels", func(ctx context.Context) (func(), error) {
+			onDrop(ctx, res.release)
+			time.Sleep(500*time.Microsecond + d) // around the deadline
+			return func() { res.committed.Add(1) }, nil
+		}}})
+		cancel()
+		// Settled once the release has run, or at once when the runner
+		// committed.
+		if res.committed.Load() == 0 {
+			select {
+			case <-res.closed:
+			case <-time.After(2 * time.Second):
+			}
+		}
+		c, rel := res.committed.Load(), res.released.Load()
+		if c+rel != 1 {
+			t.Fatalf("phase %d, returning %v after a 1ms deadline: committed %d, released %d times; want one of the two, once", i, 500*time.Microsecond+d, c, rel)
+		}
+		commits += int(c)
+	}
+	t.Logf("%d of 200 committed, the others released", commits)
 }

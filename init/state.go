@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"os"
 	"strconv"
 	"strings"
@@ -21,12 +19,14 @@ type state struct {
 }
 
 // vmHWM returns a process's peak resident set size in KiB from
-// /proc/PID/status, 0 when unknown.
+// /proc/PID/status, 0 when unknown. Lines cut with strings.Cut, not
+// bufio.Scanner: see kmod.ParseDep.
 func vmHWM(status []byte) int {
-	sc := bufio.NewScanner(bytes.NewReader(status))
-	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
-			kb, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(rest), " kB"))
+	for rest := string(status); rest != ""; {
+		var line string
+		line, rest, _ = strings.Cut(rest, "\n")
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(v), " kB"))
 			return kb
 		}
 	}

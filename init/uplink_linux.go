@@ -23,6 +23,7 @@ func (b *boot) uplinkUp(ctx context.Context) (func(), error) {
 	if err != nil {
 		return nil, fmt.Errorf("open rtnetlink: %w", err)
 	}
+	onDrop(ctx, func() { rt.Close() }) // if the commit, which hands it over, is dropped
 	n := &network{Net: bringup.Net{RT: rt, Log: b.log}}
 	n.Bind(ctx) // a kernel call that never answers ends with the phase
 	up, err := n.Uplink(ctx, b.profile.Uplink, b.profile.NeedsIPv6())

@@ -99,8 +99,9 @@ var earlyWatchdogPath = "/" + board.EarlyWatchdogFile
 // before the profile is chosen, loading its driver first when the device
 // is not there. Nothing here fails the boot: a watchdog that cannot be
 // opened now is tried again after the profile phase, as without the
-// file. If the deadline passes first, the device stays open and
-// unpinged, and resets the board.
+// file. If the deadline passes first, the device is closed once the phase
+// returns, left armed and unpinged: it resets the board unless the next
+// stage takes it over.
 func (b *boot) watchdogEarly(ctx context.Context) (func(), error) {
 	data, err := os.ReadFile(earlyWatchdogPath)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -116,6 +117,12 @@ func (b *boot) watchdogEarly(ctx context.Context) (func(), error) {
 	}
 	drivers, lerr := loadWatchdogDrivers(ew.Device, b.modParams, ew.Modules)
 	d, err := openWatchdogDevice(ew.Device, ew.Timeout)
+	if d != nil {
+		// Should the commit be dropped, the device is closed, left
+		// armed: the next stage (or the rescue) can open it, which
+		// it could not while /init kept it open.
+		onDrop(ctx, func() { d.Release() })
+	}
 	return func() {
 		if len(drivers) > 0 {
 			b.log.Infof("watchdog %s: driver loaded: %s", ew.Device, strings.Join(drivers, " "))

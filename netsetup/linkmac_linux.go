@@ -78,7 +78,11 @@ func matchMAC(links []Link, mac [6]byte, perm func(name string) ([]byte, error))
 }
 
 // macString formats a hardware address as colon-separated hex bytes,
-// without package net, which /init does not otherwise need.
+// without package net, which /init does not otherwise need. Not inlined
+// (netsetup is, for its per-route code): its four copies, each with its
+// appends' growth paths, cost /init 0.8 KB xz on amd64, 0.6 KB on arm64.
+//
+//go:noinline
 func macString(b []byte) string {
 	const hex = "0123456789abcdef"
 	out := make([]byte, 0, 3*len(b))

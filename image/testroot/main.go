@@ -1,8 +1,8 @@
 // Command testroot is the /sbin/init of the root disk that the QEMU
 // end-to-end tests hand off to. It checks what wgboot promised the main
 // system — the tunnel still up with its peer, the state file, a clean
-// environment — pings the hub through the tunnel, prints one verdict line
-// and powers off.
+// environment, no descriptor inherited but the console's — pings the hub
+// through the tunnel, prints one verdict line and powers off.
 //
 // Kernel command line: testroot.ping=ADDR[,ADDR...] (the hub's tunnel
 // addresses, each pinged 10 times), testroot.tunnel=NAME (default wg0),
@@ -46,6 +46,24 @@ import (
 	"github.com/wgboot/wgboot/netsetup/bringup"
 	"github.com/wgboot/wgboot/netsetup/wg"
 )
+
+// inherited are the descriptors above stderr that testroot started with,
+// taken before it opens any: what wgboot's exec let through, which must be
+// nothing (every descriptor PID 1 opens is close-on-exec). The runtime's
+// own (cgroup files, for GOMAXPROCS) do not count.
+var inherited = func() []string {
+	var out []string
+	for fd := 3; fd < 1024; fd++ {
+		if _, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err != nil {
+			continue
+		}
+		what, _ := os.Readlink(fmt.Sprintf("/proc/self/fd/%d", fd))
+		if !strings.HasPrefix(what, "/sys/fs/cgroup/") {
+			out = append(out, fmt.Sprintf("%d (%s)", fd, what))
+		}
+	}
+	return out
+}()
 
 func main() {
 	hold, err := run()
@@ -92,6 +110,9 @@ func check(params map[string]string) error {
 		if k != "PATH" && k != "TERM" && k != "HOME" {
 			return fmt.Errorf("unexpected environment variable %s", k)
 		}
+	}
+	if len(inherited) > 0 {
+		return fmt.Errorf("descriptors inherited from wgboot (not close-on-exec): %s", strings.Join(inherited, ", "))
 	}
 	var st bootstate.State
 	data, err := os.ReadFile(bootstate.Path)

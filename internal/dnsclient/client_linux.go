@@ -410,12 +410,15 @@ func exchangeTCP(ctx context.Context, sa unix.Sockaddr, q *query, deadline time.
 	if _, err := f.Write(append(msg, q.msg...)); err != nil {
 		return nil, sysErr("send", err)
 	}
+	// io.ReadFull of the *os.File, not of the conn: a conn in an interface
+	// would keep the wrappers of every method it promotes (/init 1.4 KB xz on
+	// amd64, 1.0 KB on arm64; docs/size.md).
 	var n [2]byte
-	if _, err := io.ReadFull(f, n[:]); err != nil {
+	if _, err := io.ReadFull(f.File, n[:]); err != nil {
 		return nil, timeoutErr(ctx, err, time.Until(deadline))
 	}
 	buf := make([]byte, binary.BigEndian.Uint16(n[:]))
-	if _, err := io.ReadFull(f, buf); err != nil {
+	if _, err := io.ReadFull(f.File, buf); err != nil {
 		return nil, timeoutErr(ctx, err, time.Until(deadline))
 	}
 	r, err := parseReply(buf, q)

@@ -3,7 +3,6 @@
 package kmod
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -33,13 +32,28 @@ func Name(s string) string {
 	return krule.FoldName(s)
 }
 
+// errLineTooLong is what ParseDep says of a line of 1 MiB or more, the
+// words of bufio.Scanner's ErrTooLong, which it read the file with before.
+var errLineTooLong = errors.New("bufio.Scanner: token too long")
+
 // ParseDep reads a modules.dep file.
+//
+// It reads the whole file and cuts it into lines itself, as bufio.Scanner
+// did (ScanLines, a 1 MiB limit; what was read before a read error is
+// parsed first, a last line cut short too), without linking bufio, which only this and the peak RSS
+// line of the state file used: /init 4.2 KB xz smaller on amd64, 1.7 KB
+// on arm64, with vmHWM's (docs/size.md).
 func ParseDep(r io.Reader) (*Dep, error) {
 	d := &Dep{Path: make(map[string]string), Deps: make(map[string][]string)}
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for line := 1; sc.Scan(); line++ {
-		text := strings.TrimSpace(sc.Text())
+	data, rerr := io.ReadAll(r)
+	rest := string(data)
+	for line := 1; rest != ""; line++ {
+		raw, after, _ := strings.Cut(rest, "\n")
+		if len(raw) >= 1<<20 {
+			return nil, fmt.Errorf("read modules.dep: %w", errLineTooLong)
+		}
+		rest = after
+		text := strings.TrimSpace(raw)
 		if text == "" || strings.HasPrefix(text, "#") {
 			continue
 		}
@@ -51,8 +65,8 @@ func ParseDep(r io.Reader) (*Dep, error) {
 		d.Path[n] = file
 		d.Deps[n] = strings.Fields(deps)
 	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("read modules.dep: %w", err)
+	if rerr != nil {
+		return nil, fmt.Errorf("read modules.dep: %w", rerr)
 	}
 	return d, nil
 }

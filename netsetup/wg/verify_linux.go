@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
-	"slices"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -161,13 +161,33 @@ func diffPrefixes(want, got []netip.Prefix) (missing, extra []netip.Prefix) {
 	return missing, extra
 }
 
+// sortedMasked returns ps masked, sorted and without repeats. A peer has
+// a few allowed IPs: an insertion sort, and sort.Slice (whose code /init
+// has anyway) for longer lists, rather than slices.SortFunc and
+// CompactFunc, whose pdqsort /init would carry a copy of for netip.Prefix
+// alone.
 func sortedMasked(ps []netip.Prefix) []netip.Prefix {
 	out := make([]netip.Prefix, len(ps))
 	for i, p := range ps {
 		out[i] = p.Masked()
 	}
-	slices.SortFunc(out, comparePrefix)
-	return slices.CompactFunc(out, func(a, b netip.Prefix) bool { return a == b })
+	if len(out) > 12 {
+		sort.Slice(out, func(i, j int) bool { return comparePrefix(out[i], out[j]) < 0 })
+	} else {
+		for i := 1; i < len(out); i++ {
+			for j := i; j > 0 && comparePrefix(out[j], out[j-1]) < 0; j-- {
+				out[j], out[j-1] = out[j-1], out[j]
+			}
+		}
+	}
+	n := 0
+	for _, p := range out {
+		if n == 0 || p != out[n-1] {
+			out[n] = p
+			n++
+		}
+	}
+	return out[:n]
 }
 
 func comparePrefix(a, b netip.Prefix) int {
