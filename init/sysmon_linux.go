@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"strconv"
+	"syscall"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -45,7 +46,7 @@ func calmSysmon() error {
 	var buf [512]byte // ".", "..", the main thread, sysmon, … (more reads if need be)
 	var ids []int
 	for len(ids) < 2 {
-		n, err := unix.Getdents(fd, buf[:])
+		n, err := syscall.ReadDirent(fd, buf[:]) // os's: not another copy
 		if err != nil || n <= 0 {
 			break
 		}
