@@ -17,6 +17,7 @@ import (
 	"github.com/wgboot/wgboot/internal/gchold"
 	"github.com/wgboot/wgboot/internal/kmsg"
 	"github.com/wgboot/wgboot/internal/progress"
+	"github.com/wgboot/wgboot/internal/rootfs"
 	"github.com/wgboot/wgboot/netsetup/bringup"
 )
 
@@ -169,7 +170,7 @@ func only(run func(ctx context.Context) error) func(context.Context) (func(), er
 }
 
 func (b *boot) readCmdline(ctx context.Context) (func(), error) {
-	data, err := os.ReadFile("/proc/cmdline")
+	data, err := rootfs.ReadFile("/proc/cmdline")
 	if err != nil {
 		return nil, err
 	}

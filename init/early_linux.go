@@ -17,6 +17,7 @@ import (
 	"github.com/wgboot/wgboot/board"
 	"github.com/wgboot/wgboot/internal/kmod"
 	"github.com/wgboot/wgboot/internal/progress"
+	"github.com/wgboot/wgboot/internal/rootfs"
 )
 
 // mountEarly mounts the pseudo filesystems, then moves logging from the
@@ -64,7 +65,9 @@ const profileDir = "etc/wgboot/profiles"
 // selectProfile identifies the board, picks its profile from the image,
 // reads its keys, validates it and applies the command line.
 func (b *boot) selectProfile(ctx context.Context) (func(), error) {
-	root := os.DirFS("/")
+	// The profiles, the key files and the board's identity, read with
+	// plain system calls rather than as os.Files (see internal/rootfs).
+	root := rootfs.New("/")
 	var p *board.Profile
 	var diags board.Diagnostics
 	var keyFiles []string

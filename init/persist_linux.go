@@ -16,6 +16,7 @@ import (
 	"github.com/wgboot/wgboot/internal/bootstate"
 	"github.com/wgboot/wgboot/internal/kmod"
 	"github.com/wgboot/wgboot/internal/persist"
+	"github.com/wgboot/wgboot/internal/rootfs"
 )
 
 // persistWait bounds the wait for the config partition to appear: a disk
@@ -121,7 +122,7 @@ func (b *boot) partitionProfile(img *board.Profile) (*board.Profile, bootstate.F
 		b.log.Infof("profile: wgboot.profile= pins %s; the config partition's profiles are not read", b.over.Profile)
 		return nil, none
 	}
-	root := os.DirFS("/")
+	root := rootfs.New("/") // as the image's profiles (selectProfile)
 	if _, err := fs.Stat(root, partitionProfileDir); err != nil {
 		b.log.Debugf("profile: none on the config partition (%v)", err)
 		return nil, none

@@ -64,6 +64,10 @@ type runner struct {
 	// about 25 instruction-µs a phase, for nothing. It counts as done, in
 	// the results and for the done hook.
 	idle func(name string) (commit func(), ok bool)
+	// worker is the goroutine that ran the last phase, waiting for the
+	// next; nil before the first phase and after one was given up on
+	// (see work).
+	worker chan func()
 }
 
 // run runs phases in order until one fails or ctx ends. Each phase runs in
@@ -149,9 +153,9 @@ func (r *runner) one(ctx context.Context, p phase) error {
 		return nil
 	}
 	r.logf(levelDebug, "phase %s: start", p.name)
-	done := make(chan outcome, 1) // never blocks the goroutine, once the runner has gone
+	done := make(chan outcome, 1) // never blocks the worker, once the runner has gone
 	var stage atomic.Int32
-	go func() {
+	w := r.work(func() {
 		d := new(drops)
 		var o outcome
 		defer func() {
@@ -164,16 +168,21 @@ func (r *runner) one(ctx context.Context, p phase) error {
 			done <- o
 		}()
 		o.commit, o.err = p.run(context.WithValue(ctx, dropsKey{}, d))
-	}()
+	})
 	var err error
 	select {
 	case o := <-done:
+		r.worker = w // it has returned: the next phase can have it
 		err = o.apply()
 	case <-ctx.Done():
 		err = errDeadline
-		if !stage.CompareAndSwap(phasePending, phaseAbandoned) {
+		if stage.CompareAndSwap(phasePending, phaseAbandoned) {
+			// Given up on: its worker ends once the phase returns, if ever.
+			close(w)
+		} else {
 			// It returned as the deadline passed: in time.
 			err = (<-done).apply()
+			r.worker = w
 		}
 	}
 	d := r.now().Sub(start)
@@ -202,6 +211,29 @@ func (o outcome) apply() error {
 		o.commit()
 	}
 	return o.err
+}
+
+// work runs f on a goroutine of its own and returns that goroutine's
+// queue: the worker that ran the last phase when there is one, else a new
+// one. Each phase runs on its own goroutine as before, only not on a new
+// one each time: a new goroutine starts on a small stack and grows it,
+// copying it each time, in every phase (fmt, the syscalls, the parser);
+// the worker keeps the stack it has grown. The caller hands the worker
+// back (r.worker) once f has returned, or closes the queue when it gives
+// up waiting.
+func (r *runner) work(f func()) chan func() {
+	w := r.worker
+	r.worker = nil
+	if w == nil {
+		w = make(chan func())
+		go func() {
+			for f := range w {
+				f()
+			}
+		}()
+	}
+	w <- f
+	return w
 }
 
 // isIdle asks r.idle about the phase name. A panic in it, on the runner's

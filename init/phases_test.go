@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -328,4 +329,72 @@ func TestRunnerReleaseOrCommit(t *testing.T) {
 		commits += int(c)
 	}
 	t.Logf("%d of 200 committed, the others released", commits)
+}
+
+// goid is the calling goroutine's number, from its stack trace's header.
+func goid() string {
+	buf := make([]byte, 64)
+	buf = buf[:runtime.Stack(buf, false)]
+	id, _, _ := strings.Cut(strings.TrimPrefix(string(buf), "goroutine "), " ")
+	return id
+}
+
+// TestRunnerReusesWorker: the phases run one after another on one
+// goroutine, not the runner's, which keeps its grown stack from phase to
+// phase; a panic, recovered, does not cost it.
+func TestRunnerReusesWorker(t *testing.T) {
+	r := testRunner(t)
+	var ids []string
+	step := func(name string) phase {
+		return phase{name, func(context.Context) (func(), error) { ids = append(ids, goid()); return nil, nil }}
+	}
+	panics := phase{"panics", func(context.Context) (func(), error) { ids = append(ids, goid()); panic("boom") }}
+	if err := r.run(context.Background(), []phase{step("a"), step("b"), panics}); err == nil {
+		t.Fatal("the panic was not reported")
+	}
+	if err := r.run(context.Background(), []phase{step("c")}); err != nil {
+		t.Fatal(err)
+	}
+	if len(ids) != 4 {
+		t.Fatalf("ran on %v", ids)
+	}
+	for _, id := range ids {
+		if id != ids[0] || id == goid() {
+			t.Fatalf("phases ran on goroutines %v (the runner's: %s), want one worker", ids, goid())
+		}
+	}
+}
+
+// TestRunnerGivesUpStuckWorker: after a phase is given up at the deadline,
+// the next run starts a new worker, and the stuck one ends once its phase
+// returns.
+func TestRunnerGivesUpStuckWorker(t *testing.T) {
+	r := testRunner(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	stuck := make(chan struct{})
+	stuckIDs := make(chan string, 1) // the phase was given up: no other sync with it
+	var afterID string
+	err := r.run(ctx, []phase{{"stuck", func(context.Context) (func(), error) { stuckIDs <- goid(); <-stuck; return nil, nil }}})
+	if !errors.Is(err, errDeadline) {
+		t.Fatalf("run = %v, want the deadline", err)
+	}
+	stuckID := <-stuckIDs
+	err = r.run(context.Background(), []phase{{"after", func(context.Context) (func(), error) { afterID = goid(); return nil, nil }}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if afterID == "" || afterID == stuckID {
+		t.Fatalf("the phase after ran on goroutine %q, the stuck one is %q", afterID, stuckID)
+	}
+	close(stuck)
+	for end := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
+		buf := make([]byte, 1<<20)
+		if !strings.Contains(string(buf[:runtime.Stack(buf, true)]), "goroutine "+stuckID+" [") {
+			break
+		}
+		if time.Now().After(end) {
+			t.Fatal("the stuck worker did not end after its phase returned")
+		}
+	}
 }
