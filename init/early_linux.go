@@ -44,6 +44,12 @@ func (b *boot) mountEarly(ctx context.Context) error {
 		err := unix.Mount(m.fstype, m.target, m.fstype, m.flags, m.data)
 		if err != nil && !errors.Is(err, unix.EBUSY) {
 			errs = append(errs, fmt.Errorf("mount -t %s %s: %w", m.fstype, m.target, err))
+		} else if m.fstype == "proc" {
+			// As early as /proc allows: the rest of the boot runs
+			// with sysmon waking less (see sysmonSlack).
+			if err := calmSysmon(); err != nil {
+				b.log.Debugf("sysmon's timer slack: %v", err)
+			}
 		}
 	}
 	if err := b.log.Open(); err != nil {
