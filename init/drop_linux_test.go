@@ -173,37 +173,9 @@ func TestProfilePastDeadline(t *testing.T) {
 	var log bytes.Buffer
 	b := newBoot(kmsg.New("wgboot", &log))
 	b.over.Profile = dir + "/nouplink.toml"
-	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
-	defer cancel()
-	returned := make(chan func(), 1)
-	wake := make(chan struct{})
-	released := make(chan struct{})
-	err := b.r.run(ctx, []phase{{"profile", func(ctx context.Context) (func(), error) {
-		// Registered first, released last: after the phase's own.
-		onDrop(ctx, func() { close(released) })
-		commit, err := b.selectProfile(ctx)
-		if err != nil {
-			t.Errorf("profile: %v\n%s", err, log.String())
-		}
-		returned <- commit
-		<-wake // past the deadline
-		return commit, err
-	}}})
-	commit := <-returned
-	close(wake)
-	if !errors.Is(err, errDeadline) {
-		t.Fatalf("profile = %v, want the deadline", err)
-	}
+	commit := runPhase(t, b, &log, "profile", true, b.selectProfile)
 	if b.profile != nil {
 		t.Fatalf("the dropped commit was made: profile %s", b.profile.File())
-	}
-	if commit == nil {
-		t.Fatal("the phase returned no commit")
-	}
-	select {
-	case <-released:
-	case <-time.After(5 * time.Second):
-		t.Fatal("nothing released 5s after the phase returned")
 	}
 	commit() // only to look at the profile it holds
 	if !b.profile.Tunnels[0].PrivateKey.IsZero() {
